@@ -1,0 +1,311 @@
+//! What every tramyte automerge document shares: `kind` and `schema` at the root, the error type,
+//! commits stamped with the caller's time, and small typed readers.
+//!
+//! Schema rule: a document's `schema` is the version of the writer that created it. Readers
+//! accept every version up to their own ([`DocumentError::NewerSchema`] otherwise, so an old app
+//! asks to be updated instead of misreading). Versions only add fields; a reader fills a missing
+//! field with its default, and ignores fields it does not know.
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value};
+
+/// Why a document could not be read or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("this is a `{found}` document, not `{expected}`")]
+    WrongKind {
+        expected: &'static str,
+        found: String,
+    },
+    #[error("schema {found} is newer than this app reads ({supported}); update the app")]
+    NewerSchema { found: u64, supported: u64 },
+    #[error("`{path}` is missing")]
+    Missing { path: String },
+    #[error("`{path}` is not {expected}")]
+    BadValue {
+        path: String,
+        expected: &'static str,
+    },
+    #[error("item `{0}` is not in this assessment")]
+    UnknownItem(String),
+    #[error("person `{0}` is not in this roster")]
+    UnknownPerson(String),
+    #[error("`{0}` is not a change hash of this document")]
+    UnknownHead(String),
+    #[error(transparent)]
+    Automerge(#[from] automerge::AutomergeError),
+    #[error(transparent)]
+    Hydrate(#[from] autosurgeon::HydrateError),
+    #[error(transparent)]
+    Reconcile(#[from] autosurgeon::ReconcileError),
+}
+
+/// Root key naming the document's kind (`assessment`, `roster`).
+pub const KIND_KEY: &str = "kind";
+/// Root key holding the schema version.
+pub const SCHEMA_KEY: &str = "schema";
+
+/// Reads and checks `kind` and `schema`; returns the schema version.
+pub fn check_header(
+    doc: &AutoCommit,
+    kind: &'static str,
+    supported: u64,
+) -> Result<u64, DocumentError> {
+    let found = get_str(doc, &automerge::ROOT, KIND_KEY)?.ok_or(DocumentError::Missing {
+        path: KIND_KEY.to_string(),
+    })?;
+    if found != kind {
+        return Err(DocumentError::WrongKind {
+            expected: kind,
+            found,
+        });
+    }
+    let schema = get_i64(doc, &automerge::ROOT, SCHEMA_KEY)?.ok_or(DocumentError::Missing {
+        path: SCHEMA_KEY.to_string(),
+    })?;
+    let schema = u64::try_from(schema).map_err(|_| DocumentError::BadValue {
+        path: SCHEMA_KEY.to_string(),
+        expected: "a positive version",
+    })?;
+    if schema > supported {
+        return Err(DocumentError::NewerSchema {
+            found: schema,
+            supported,
+        });
+    }
+    Ok(schema)
+}
+
+/// Writes `kind` and `schema` into a new document.
+pub(crate) fn put_header(
+    doc: &mut AutoCommit,
+    kind: &'static str,
+    schema: u64,
+) -> Result<(), DocumentError> {
+    doc.put(automerge::ROOT, KIND_KEY, kind)?;
+    doc.put(automerge::ROOT, SCHEMA_KEY, schema)?;
+    Ok(())
+}
+
+/// Commits pending operations with the caller's time (unix milliseconds; automerge keeps
+/// seconds) and a short message, so the history reads well in an audit export.
+pub(crate) fn commit(doc: &mut AutoCommit, at: i64, message: &str) {
+    doc.commit_with(
+        CommitOptions::default()
+            .with_message(message)
+            .with_time(at.div_euclid(1000)),
+    );
+}
+
+/// Merges the changes of several replicas at once: every change `doc` lacks is collected
+/// (once, even when several replicas hold it) and applied in one batch. Much faster than one
+/// `merge` per replica, because automerge's fixed cost per applied batch is paid once.
+pub fn merge_all(doc: &mut AutoCommit, others: &mut [AutoCommit]) -> Result<(), DocumentError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut changes = Vec::new();
+    for other in others.iter_mut() {
+        for change in doc.get_changes_added(other) {
+            if seen.insert(change.hash()) {
+                changes.push(change);
+            }
+        }
+    }
+    doc.apply_changes_batch(changes)?;
+    Ok(())
+}
+
+/// The document's current heads as hex strings (what an approval records).
+pub fn heads(doc: &mut AutoCommit) -> Vec<String> {
+    let mut heads: Vec<String> = doc.get_heads().iter().map(ChangeHash::to_string).collect();
+    heads.sort();
+    heads
+}
+
+/// Parses hex heads and checks that the document has each of them.
+pub fn parse_heads(
+    doc: &mut AutoCommit,
+    heads: &[String],
+) -> Result<Vec<ChangeHash>, DocumentError> {
+    heads
+        .iter()
+        .map(|hex| {
+            let hash: ChangeHash = hex
+                .parse()
+                .map_err(|_| DocumentError::UnknownHead(hex.clone()))?;
+            match doc.get_change_by_hash(&hash) {
+                Some(_) => Ok(hash),
+                None => Err(DocumentError::UnknownHead(hex.clone())),
+            }
+        })
+        .collect()
+}
+
+/// The map object at `key`, if there is one.
+pub(crate) fn get_map(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    key: &str,
+) -> Result<Option<ObjId>, DocumentError> {
+    Ok(match doc.get(obj, key)? {
+        Some((Value::Object(ObjType::Map | ObjType::Table), id)) => Some(id),
+        _ => None,
+    })
+}
+
+/// The map object at `key`, which must exist.
+pub(crate) fn require_map(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    path: &str,
+) -> Result<ObjId, DocumentError> {
+    get_map(doc, obj, key)?.ok_or_else(|| DocumentError::Missing {
+        path: path.to_string(),
+    })
+}
+
+/// The scalar at `key`, if there is one.
+pub(crate) fn get_scalar(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    key: &str,
+) -> Result<Option<ScalarValue>, DocumentError> {
+    Ok(match doc.get(obj, key)? {
+        Some((Value::Scalar(s), _)) => Some(s.into_owned()),
+        _ => None,
+    })
+}
+
+/// A string at `key`.
+pub(crate) fn get_str(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    key: &str,
+) -> Result<Option<String>, DocumentError> {
+    Ok(match get_scalar(doc, obj, key)? {
+        Some(ScalarValue::Str(s)) => Some(s.to_string()),
+        _ => None,
+    })
+}
+
+/// An integer (or timestamp) at `key`.
+pub(crate) fn get_i64(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    key: &str,
+) -> Result<Option<i64>, DocumentError> {
+    Ok(scalar_i64(get_scalar(doc, obj, key)?.as_ref()))
+}
+
+/// An integer from any integer-like scalar (JavaScript clients write whole numbers as `int`).
+pub(crate) fn scalar_i64(value: Option<&ScalarValue>) -> Option<i64> {
+    match value? {
+        ScalarValue::Int(i) | ScalarValue::Timestamp(i) => Some(*i),
+        ScalarValue::Uint(u) => i64::try_from(*u).ok(),
+        ScalarValue::F64(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(*f as i64),
+        _ => None,
+    }
+}
+
+/// The text of the Text object (or plain string) at `key`; empty when absent.
+pub(crate) fn get_text(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<String, DocumentError> {
+    Ok(match doc.get(obj, key)? {
+        Some((Value::Object(ObjType::Text), id)) => doc.text(&id)?,
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Str(s) => s.to_string(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    })
+}
+
+/// Timestamps (unix milliseconds) stored as automerge `timestamp` scalars, for autosurgeon
+/// fields: `#[autosurgeon(with = "crate::document::timestamp")]`.
+pub(crate) mod timestamp {
+    use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc, Reconciler};
+
+    struct Millis(i64);
+
+    impl Hydrate for Millis {
+        fn hydrate_timestamp(t: i64) -> Result<Self, HydrateError> {
+            Ok(Millis(t))
+        }
+        fn hydrate_int(i: i64) -> Result<Self, HydrateError> {
+            Ok(Millis(i))
+        }
+        fn hydrate_uint(u: u64) -> Result<Self, HydrateError> {
+            i64::try_from(u)
+                .map(Millis)
+                .map_err(|_| HydrateError::unexpected("a timestamp", "a huge integer".to_string()))
+        }
+        fn hydrate_none() -> Result<Self, HydrateError> {
+            Ok(Millis(0))
+        }
+    }
+
+    pub(crate) fn hydrate<D: ReadDoc>(
+        doc: &D,
+        obj: &automerge::ObjId,
+        prop: Prop<'_>,
+    ) -> Result<i64, HydrateError> {
+        Millis::hydrate(doc, obj, prop).map(|m| m.0)
+    }
+
+    pub(crate) fn reconcile<R: Reconciler>(at: &i64, mut reconciler: R) -> Result<(), R::Error> {
+        reconciler.timestamp(*at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::ActorId;
+
+    use super::*;
+
+    #[test]
+    fn merge_all_gives_the_same_document_as_one_merge_per_replica() {
+        let mut origin = AutoCommit::new();
+        put_header(&mut origin, "test", 1).unwrap();
+        commit(&mut origin, 0, "open");
+        let mut replicas: Vec<AutoCommit> = (1..=3u8)
+            .map(|r| {
+                let mut doc = origin.fork().with_actor(ActorId::from(&[r; 16][..]));
+                doc.put(automerge::ROOT, "x", i64::from(r)).unwrap();
+                doc.put(automerge::ROOT, format!("k{r}"), "v").unwrap();
+                commit(&mut doc, 1, "edit");
+                doc
+            })
+            .collect();
+        // Replica 2 already holds replica 1's change: it must be applied once.
+        let (first, rest) = replicas.split_at_mut(1);
+        rest[0].merge(&mut first[0]).unwrap();
+
+        let mut batched = origin.fork();
+        merge_all(&mut batched, &mut replicas).unwrap();
+        let mut pairwise = origin.fork();
+        for replica in &mut replicas {
+            pairwise.merge(replica).unwrap();
+        }
+        assert_eq!(heads(&mut batched), heads(&mut pairwise));
+        assert_eq!(batched.get_all(automerge::ROOT, "x").unwrap().len(), 3);
+        assert_eq!(heads(&mut batched).len(), 3);
+    }
+
+    #[test]
+    fn headers_are_checked() {
+        let mut doc = AutoCommit::new();
+        assert!(matches!(
+            check_header(&doc, "roster", 1),
+            Err(DocumentError::Missing { .. })
+        ));
+        put_header(&mut doc, "roster", 2).unwrap();
+        assert!(matches!(
+            check_header(&doc, "roster", 1),
+            Err(DocumentError::NewerSchema {
+                found: 2,
+                supported: 1
+            })
+        ));
+        assert_eq!(check_header(&doc, "roster", 3).unwrap(), 2);
+    }
+}

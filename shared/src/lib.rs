@@ -1,0 +1,30 @@
+//! The pure core of tramyte, shared by the server and the browser app.
+//!
+//! Architecture invariant: this crate does no IO and knows nothing of tokio, axum, sqlx or
+//! web-sys. It builds for `wasm32-unknown-unknown` and for the host, so the same scoring and
+//! policy code runs in the phone (to show and guard) and on the server (to enforce and aggregate).
+//! It never reads a clock or a random source of its own: times come in as unix milliseconds and
+//! ids are chosen by the caller.
+//!
+//! Code map:
+//! - [`points`]: exact points in steps of 0.5.
+//! - [`id`], [`commune`]: validated ids, zones and unit types.
+//! - [`catalog`]: criteria sets as validated, versioned data; the shipped `QD1300-2023`.
+//! - [`document`]: what every automerge document shares (`kind`, `schema`, errors).
+//! - [`assessment`]: the assessment document; scores as conflict-visible registers.
+//! - [`workflow`]: the append-only event list and the status derived from it.
+//! - [`roster`]: the roster document and the staffing facts derived from it.
+//! - [`scoring`]: points, totals and the verdict with every reason; local targets.
+
+pub mod assessment;
+pub mod catalog;
+pub mod commune;
+pub mod document;
+pub mod id;
+pub mod points;
+pub mod roster;
+pub mod scoring;
+pub mod workflow;
+
+/// The product's name as shown to people.
+pub const PRODUCT_NAME: &str = "tramyte";

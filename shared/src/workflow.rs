@@ -1,0 +1,310 @@
+//! The assessment workflow (quy trình): an append-only list of events, and the status as a pure
+//! function of that list.
+//!
+//! Order: events are folded in the order of the document's event list. Events are only ever
+//! appended at the end, so that order is causal (an event comes after every event its author had
+//! seen) and concurrent appends are ordered by automerge's operation ids: the same on every
+//! replica, and independent of phones' clocks. Client times are shown, never used to order.
+//!
+//! Transitions (anything else is ignored and reported, never an error):
+//!
+//! | event       | from                              | to          |
+//! |-------------|-----------------------------------|-------------|
+//! | `submit`    | draft, returned                   | submitted   |
+//! | `return`    | submitted, appraised, approved    | returned    |
+//! | `appraise`  | submitted                         | appraised   |
+//! | `approve`   | appraised                         | approved    |
+//! | `recognize` | approved                          | recognized  |
+//! | `maintain`  | approved, recognized              | maintained  |
+//! | `withdraw`  | approved, recognized, maintained  | withdrawn   |
+//!
+//! So when a station re-submits while a reviewer concurrently returns the dossier, every replica
+//! folds the two in the same order and reaches the same status; the event that did not fit is
+//! listed in [`WorkflowState::ignored`] so the UI can say so. Who may append which event is the
+//! access policy's business, not this module's.
+
+use serde::Serialize;
+
+/// Status of an assessment (trạng thái hồ sơ).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being self-assessed by the station (đang tự đánh giá).
+    Draft,
+    /// Submitted by the commune (đã nộp).
+    Submitted,
+    /// Returned for rework (trả lại).
+    Returned,
+    /// Appraised on site by the reviewing body (đã thẩm định).
+    Appraised,
+    /// Approved (đã thông qua): the heads approved are recorded.
+    Approved,
+    /// Recognized by decision of the provincial People's Committee (đã công nhận).
+    Recognized,
+    /// Recognition maintained for this round (duy trì).
+    Maintained,
+    /// Recognition withdrawn (thu hồi).
+    Withdrawn,
+}
+
+/// A decision reference (số quyết định, ngày).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DecisionRef {
+    /// Decision number, e.g. `1234/QĐ-UBND`.
+    pub number: String,
+    /// Date signed, `YYYY-MM-DD`.
+    pub date: String,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The commune submits the dossier (nộp hồ sơ).
+    Submit,
+    /// The reviewer returns it for rework (trả lại).
+    Return,
+    /// The reviewer finished the on-site appraisal (thẩm định).
+    Appraise,
+    /// The reviewer approves exactly the document at `heads` (thông qua).
+    Approve {
+        /// Hex change hashes of the document as approved.
+        heads: Vec<String>,
+    },
+    /// The province recognizes the commune (công nhận).
+    Recognize {
+        /// The recognition decision.
+        decision: DecisionRef,
+    },
+    /// Recognition is maintained this round (duy trì).
+    Maintain {
+        /// The decision, if one was issued.
+        decision: Option<DecisionRef>,
+    },
+    /// Recognition is withdrawn (thu hồi).
+    Withdraw {
+        /// The decision, if one was issued.
+        decision: Option<DecisionRef>,
+    },
+    /// An event kind this version does not know (written by a newer app); always ignored.
+    Unknown {
+        /// The stored kind.
+        name: String,
+    },
+}
+
+impl EventKind {
+    /// The stored name of the kind.
+    pub fn name(&self) -> &str {
+        match self {
+            EventKind::Submit => "submit",
+            EventKind::Return => "return",
+            EventKind::Appraise => "appraise",
+            EventKind::Approve { .. } => "approve",
+            EventKind::Recognize { .. } => "recognize",
+            EventKind::Maintain { .. } => "maintain",
+            EventKind::Withdraw { .. } => "withdraw",
+            EventKind::Unknown { name } => name,
+        }
+    }
+}
+
+/// One workflow event as stored in an assessment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// Stable id: the automerge id of the list element (`counter@actor`).
+    pub id: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// User id of the author.
+    pub by: String,
+    /// When, as the author's device saw it (unix milliseconds); shown, not used to order.
+    pub at: i64,
+    /// Comment (ý kiến).
+    pub comment: String,
+}
+
+/// An event that did not apply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    /// The event's id.
+    pub event: String,
+    /// Its kind's name.
+    pub kind: String,
+    /// The status it met.
+    pub status: Status,
+}
+
+/// The approval in force.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Approval {
+    /// The approve event's id.
+    pub event: String,
+    /// Who approved.
+    pub by: String,
+    /// When.
+    pub at: i64,
+    /// The heads approved.
+    pub heads: Vec<String>,
+}
+
+/// Everything derived from the events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WorkflowState {
+    /// Current status.
+    pub status: Status,
+    /// The approval in force, if any (kept after recognition, cleared when the province's
+    /// re-check returns the dossier).
+    pub approval: Option<Approval>,
+    /// The recognition decision, if recognized.
+    pub recognition: Option<DecisionRef>,
+    /// Events that did not fit the status they met, in order.
+    pub ignored: Vec<Ignored>,
+}
+
+/// The status after `from` meets `kind`, or `None` if the event does not apply.
+pub fn transition(from: Status, kind: &EventKind) -> Option<Status> {
+    use Status::*;
+    match (kind, from) {
+        (EventKind::Submit, Draft | Returned) => Some(Submitted),
+        (EventKind::Return, Submitted | Appraised | Approved) => Some(Returned),
+        (EventKind::Appraise, Submitted) => Some(Appraised),
+        (EventKind::Approve { .. }, Appraised) => Some(Approved),
+        (EventKind::Recognize { .. }, Approved) => Some(Recognized),
+        (EventKind::Maintain { .. }, Approved | Recognized) => Some(Maintained),
+        (EventKind::Withdraw { .. }, Approved | Recognized | Maintained) => Some(Withdrawn),
+        _ => None,
+    }
+}
+
+/// Folds the events, in document order, into the workflow state.
+pub fn status(events: &[Event]) -> WorkflowState {
+    let mut state = WorkflowState {
+        status: Status::Draft,
+        approval: None,
+        recognition: None,
+        ignored: Vec::new(),
+    };
+    for event in events {
+        let Some(next) = transition(state.status, &event.kind) else {
+            state.ignored.push(Ignored {
+                event: event.id.clone(),
+                kind: event.kind.name().to_string(),
+                status: state.status,
+            });
+            continue;
+        };
+        match &event.kind {
+            EventKind::Approve { heads } => {
+                state.approval = Some(Approval {
+                    event: event.id.clone(),
+                    by: event.by.clone(),
+                    at: event.at,
+                    heads: heads.clone(),
+                });
+            }
+            EventKind::Return => state.approval = None,
+            EventKind::Recognize { decision } => state.recognition = Some(decision.clone()),
+            _ => {}
+        }
+        state.status = next;
+    }
+    state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: &str, kind: EventKind) -> Event {
+        Event {
+            id: id.to_string(),
+            kind,
+            by: "u".to_string(),
+            at: 0,
+            comment: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_new_assessment_is_a_draft() {
+        assert_eq!(status(&[]).status, Status::Draft);
+    }
+
+    #[test]
+    fn the_full_cycle_reaches_recognition() {
+        let decision = DecisionRef {
+            number: "12/QĐ-UBND".to_string(),
+            date: "2025-12-01".to_string(),
+        };
+        let events = [
+            event("1", EventKind::Submit),
+            event("2", EventKind::Return),
+            event("3", EventKind::Submit),
+            event("4", EventKind::Appraise),
+            event(
+                "5",
+                EventKind::Approve {
+                    heads: vec!["ab".to_string()],
+                },
+            ),
+            event(
+                "6",
+                EventKind::Recognize {
+                    decision: decision.clone(),
+                },
+            ),
+        ];
+        let state = status(&events);
+        assert_eq!(state.status, Status::Recognized);
+        assert_eq!(state.recognition, Some(decision));
+        assert_eq!(
+            state.approval.map(|a| a.heads),
+            Some(vec!["ab".to_string()])
+        );
+        assert!(state.ignored.is_empty());
+    }
+
+    #[test]
+    fn events_that_do_not_fit_are_ignored_and_reported() {
+        let events = [
+            event("1", EventKind::Approve { heads: vec![] }),
+            event("2", EventKind::Submit),
+            event("3", EventKind::Submit),
+            event(
+                "4",
+                EventKind::Unknown {
+                    name: "escalate".to_string(),
+                },
+            ),
+        ];
+        let state = status(&events);
+        assert_eq!(state.status, Status::Submitted);
+        let ignored: Vec<(&str, &str, Status)> = state
+            .ignored
+            .iter()
+            .map(|i| (i.event.as_str(), i.kind.as_str(), i.status))
+            .collect();
+        assert_eq!(
+            ignored,
+            [
+                ("1", "approve", Status::Draft),
+                ("3", "submit", Status::Submitted),
+                ("4", "escalate", Status::Submitted)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_return_clears_the_approval_in_force() {
+        let events = [
+            event("1", EventKind::Submit),
+            event("2", EventKind::Appraise),
+            event("3", EventKind::Approve { heads: vec![] }),
+            event("4", EventKind::Return),
+        ];
+        let state = status(&events);
+        assert_eq!(state.status, Status::Returned);
+        assert_eq!(state.approval, None);
+    }
+}
