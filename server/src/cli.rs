@@ -1,0 +1,191 @@
+//! The subcommands other than `serve`: what they print and how they fail.
+
+use std::io::Write;
+use std::path::Path;
+
+use tramyte_shared::catalog::{Catalog, ScoringRule, parse_catalog};
+
+use crate::catalog::{self, ImportOutcome, StoredCatalog};
+use crate::config::CatalogCommand;
+use crate::store::{Store, now_millis};
+
+/// Runs `tramyte catalog …`, printing to `out`. The error is what to tell the person.
+pub async fn catalog(command: CatalogCommand, out: &mut impl Write) -> Result<(), String> {
+    match command {
+        CatalogCommand::Check { file } => {
+            let source = read(&file)?;
+            let catalog =
+                parse_catalog(&source).map_err(|errors| format!("{}: {errors}", file.display()))?;
+            writeln!(out, "{}: valid — {}", file.display(), describe(&catalog)).map_err(io)?;
+        }
+        CatalogCommand::Import { file, database } => {
+            let source = read(&file)?;
+            // Validate before touching the database, so a bad file never needs one.
+            parse_catalog(&source).map_err(|errors| format!("{}: {errors}", file.display()))?;
+            let store = open(&database.url()).await?;
+            let result = catalog::import(&store, &source, now_millis()).await;
+            store.close().await;
+            let (catalog, outcome) = result.map_err(|err| format!("{}: {err}", file.display()))?;
+            let verb = match outcome {
+                ImportOutcome::Imported => "imported",
+                ImportOutcome::AlreadyPresent => "already imported, nothing changed",
+            };
+            writeln!(out, "{verb}: {}", describe(&catalog)).map_err(io)?;
+        }
+        CatalogCommand::List { json, database } => {
+            let store = open(&database.url()).await?;
+            let result = catalog::latest(&store).await;
+            store.close().await;
+            let summaries: Vec<_> = result
+                .map_err(|err| err.to_string())?
+                .iter()
+                .map(StoredCatalog::summary)
+                .collect();
+            if json {
+                let text =
+                    serde_json::to_string_pretty(&summaries).map_err(|err| err.to_string())?;
+                writeln!(out, "{text}").map_err(io)?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<20} {:>8} {:>6} {:>8} {:>10}  {:<8}  title",
+                    "code", "revision", "max", "criteria", "indicators", "origin"
+                )
+                .map_err(io)?;
+                for s in summaries {
+                    let origin = match s.origin {
+                        catalog::Origin::Shipped => "shipped",
+                        catalog::Origin::Imported => "imported",
+                    };
+                    writeln!(
+                        out,
+                        "{:<20} {:>8} {:>6} {:>8} {:>10}  {:<8}  {}",
+                        s.code,
+                        s.revision,
+                        s.max_points.to_string(),
+                        s.criteria,
+                        s.indicators,
+                        origin,
+                        s.title_vi
+                    )
+                    .map_err(io)?;
+                }
+            }
+        }
+        CatalogCommand::Show {
+            code,
+            revision,
+            json,
+            database,
+        } => {
+            let store = open(&database.url()).await?;
+            let result = catalog::find(&store, &code, revision).await;
+            store.close().await;
+            let stored = result
+                .map_err(|err| err.to_string())?
+                .ok_or_else(|| match revision {
+                    Some(revision) => format!(
+                        "no catalog {code} revision {revision} (see `tramyte catalog list`)"
+                    ),
+                    None => format!("no catalog {code} (see `tramyte catalog list`)"),
+                })?;
+            if json {
+                writeln!(out, "{}", stored.catalog.to_json()).map_err(io)?;
+            } else {
+                show(&stored.catalog, out).map_err(io)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn open(url: &str) -> Result<Store, String> {
+    let store = Store::connect(url).await.map_err(|err| err.to_string())?;
+    store.migrate().await.map_err(|err| err.to_string())?;
+    Ok(store)
+}
+
+fn read(file: &Path) -> Result<String, String> {
+    std::fs::read_to_string(file).map_err(|err| format!("cannot read {}: {err}", file.display()))
+}
+
+fn io(err: std::io::Error) -> String {
+    format!("cannot write the output: {err}")
+}
+
+/// "QD1300-2023 revision 1: 10 criteria, 0 indicators, 100 points — title".
+fn describe(catalog: &Catalog) -> String {
+    let indicators: usize = catalog.criteria.iter().map(|c| c.indicators.len()).sum();
+    format!(
+        "{} revision {}: {} criteria, {} indicators, {} points — {}",
+        catalog.code.as_str(),
+        catalog.revision,
+        catalog.criteria.len(),
+        indicators,
+        catalog.max_points(),
+        catalog.title_vi
+    )
+}
+
+fn show(catalog: &Catalog, out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(out, "{}", describe(catalog))?;
+    if !catalog.title_en.is_empty() {
+        writeln!(out, "  {}", catalog.title_en)?;
+    }
+    for decision in &catalog.decisions {
+        writeln!(
+            out,
+            "  decision {} of {} ({:?})",
+            decision.number, decision.date, decision.kind
+        )?;
+    }
+    let rule = &catalog.pass_rule;
+    writeln!(
+        out,
+        "  pass rule: total ≥ {}% of the maximum, each criterion ≥ {}% of its maximum{}",
+        rule.total_min_percent,
+        rule.criterion_min_percent,
+        if rule.no_failed_knockout {
+            ", no failed knockout indicator"
+        } else {
+            ""
+        }
+    )?;
+    if let Some(note) = &catalog.note {
+        writeln!(out, "  note: {note}")?;
+    }
+    for criterion in &catalog.criteria {
+        writeln!(
+            out,
+            "{:<6} {:>5}  {}",
+            criterion.id.as_str(),
+            criterion.max_points.to_string(),
+            criterion.name_vi
+        )?;
+        if criterion.indicators.is_empty() {
+            writeln!(
+                out,
+                "{:<6} {:>5}    scored as a whole, 0 to {} in steps of 0.5",
+                "", "", criterion.max_points
+            )?;
+        }
+        for indicator in &criterion.indicators {
+            let rule = match &indicator.scoring {
+                ScoringRule::Points => "points".to_owned(),
+                ScoringRule::YesNo => "yes/no".to_owned(),
+                ScoringRule::Bands { measure, bands } => {
+                    format!("{} bands ({measure:?})", bands.len())
+                }
+            };
+            let knockout = if indicator.knockout { ", knockout" } else { "" };
+            writeln!(
+                out,
+                "  {:<6} {:>5}  {} [{rule}{knockout}]",
+                indicator.id.as_str(),
+                indicator.max_points.to_string(),
+                indicator.name_vi
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! The HTTP surface: health check, REST API and the PWA, assembled into one axum router.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+use tramyte_shared::catalog::Catalog;
+
+use crate::catalog::{self, CatalogSummary, StoredCatalog};
+use axum::routing::get;
+
+use crate::error::ApiError;
+use crate::store::Store;
+
+/// How long `/healthz` waits for the database before answering 503.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub open: bool,
+}
+
+/// The whole application as a router, so tests can call it without a socket.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/catalogs", get(list_catalogs))
+        .route("/api/catalogs/{code}", get(get_catalog))
+        .fallback(crate::assets::serve)
+        .with_state(state)
+}
+
+/// 200 when the database answers within [`HEALTH_TIMEOUT`], 503 otherwise.
+async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    match tokio::time::timeout(HEALTH_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => Ok("ok"),
+        Ok(Err(err)) => Err(ApiError::Unavailable(err)),
+        Err(_elapsed) => Err(ApiError::Unavailable(crate::store::StoreError::Query(
+            sqlx::Error::PoolTimedOut,
+        ))),
+    }
+}
+
+/// `GET /api/catalogs`: the newest revision of every criteria set.
+#[derive(Debug, Serialize)]
+struct CatalogList {
+    catalogs: Vec<CatalogSummary>,
+}
+
+async fn list_catalogs(State(state): State<AppState>) -> Result<Json<CatalogList>, ApiError> {
+    let catalogs = catalog::latest(&state.store).await?;
+    Ok(Json(CatalogList {
+        catalogs: catalogs.iter().map(StoredCatalog::summary).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct RevisionQuery {
+    revision: Option<u32>,
+}
+
+/// `GET /api/catalogs/{code}[?revision=N]`: one criteria set in the catalog file format, which
+/// the PWA keeps offline.
+async fn get_catalog(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(query): Query<RevisionQuery>,
+) -> Result<Json<Catalog>, ApiError> {
+    match catalog::find(&state.store, &code, query.revision).await? {
+        Some(stored) => Ok(Json(stored.catalog)),
+        None => Err(ApiError::NotFound),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    async fn state() -> AppState {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        AppState { store, open: false }
+    }
+
+    #[tokio::test]
+    async fn healthz_answers_ok_while_the_database_answers() {
+        let state = state().await;
+        let response = router(state.clone())
+            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+
+        state.store.close().await;
+        let response = router(state)
+            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[tokio::test]
+    async fn unknown_api_paths_are_404_not_the_app_shell() {
+        let response = router(state().await)
+            .oneshot(Request::get("/api/nothing").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn catalogs_are_listed_and_served_whole() {
+        let app = router(state().await);
+        let response = app
+            .clone()
+            .oneshot(Request::get("/api/catalogs").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let list: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(list["catalogs"][0]["code"], "QD1300-2023");
+        assert_eq!(list["catalogs"][0]["max_points"], 100);
+
+        let response = app
+            .clone()
+            .oneshot(
+                Request::get("/api/catalogs/QD1300-2023")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let catalog: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(catalog["criteria"].as_array().unwrap().len(), 10);
+        assert_eq!(catalog["criteria"][1]["name_vi"], "Nhân lực y tế");
+        // What the server sends is a valid catalog file again.
+        tramyte_shared::catalog::parse_catalog(std::str::from_utf8(&body).unwrap()).unwrap();
+
+        let response = app
+            .oneshot(
+                Request::get("/api/catalogs/NOPE")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+}

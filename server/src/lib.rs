@@ -1,0 +1,17 @@
+//! The tramyte server: one process that serves the PWA, the REST API and the sync websocket.
+//!
+//! Architecture invariant: this crate never depends on `tramyte-web`; it shares only
+//! `tramyte-shared` with the browser. Database row types stay inside this crate.
+
+pub mod app;
+pub mod assets;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod store;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Config;

@@ -1,0 +1,84 @@
+//! The `tramyte` binary: a thin shell around the server library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+use tramyte_server::config::{Cli, Command};
+use tramyte_server::{Application, Config, app, assets, cli, store, telemetry};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
+    telemetry::init(cli.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("tramyte: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(Config::from(args)).await,
+            Command::Catalog(command) => cli::catalog(command, &mut std::io::stdout().lock()).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("tramyte: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Help and version go to stdout as clap writes them; a usage error is one line and exit 2.
+fn usage_error(err: clap::Error) -> ExitCode {
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let rendered = err.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("tramyte: {first} (see 'tramyte --help')");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    if config.open {
+        for _ in 0..3 {
+            tracing::warn!(
+                "OPEN MODE: any client may create and read any document WITHOUT SIGNING IN. Development only."
+            );
+        }
+    }
+    let database = store::redact(&config.database_url);
+    let application = Application::build(config)
+        .await
+        .map_err(|err| err.to_string())?;
+    if !assets::pwa_is_built() {
+        tracing::warn!(
+            "the web app is not built into this server; build it with `cargo xtask run`"
+        );
+    }
+    let addr = application.local_addr();
+    tracing::info!(%addr, database = %database, kind = application.store().kind(), "tramyte is serving");
+    println!("tramyte is serving on http://{addr}/ (database: {database})");
+    application
+        .run_until_stopped(app::shutdown_signal())
+        .await
+        .map_err(|err| err.to_string())
+}

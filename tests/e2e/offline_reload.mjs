@@ -1,0 +1,32 @@
+// The app loads, its service worker takes control, the server goes away, and a reload still
+// renders the app from the service worker's cache.
+import { launch, waitForTest, check, main } from './browser.mjs';
+
+await main(async (baseUrl) => {
+  const browser = await launch();
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'vi-VN' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+
+  await page.goto(baseUrl + '/');
+  await page.getByRole('heading', { name: 'Trạm Y tế xã' }).waitFor({ timeout: 30000 });
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
+  const manifest = await page.evaluate(() => document.querySelector('link[rel=manifest]')?.href);
+  check(manifest && manifest.endsWith('/manifest.webmanifest'), 'the page links its manifest');
+
+  await waitForTest('server-down');
+  const health = await page.evaluate(async () => {
+    try { return (await fetch('/healthz')).status; } catch { return 'unreachable'; }
+  });
+  check(health === 'unreachable', `the server is really gone (healthz: ${health})`);
+
+  await page.reload();
+  await page.getByRole('heading', { name: 'Trạm Y tế xã' }).waitFor({ timeout: 30000 });
+  const controlled = await page.evaluate(() => navigator.serviceWorker.controller !== null);
+  check(controlled, 'the reloaded page is controlled by the service worker');
+  await page.getByRole('button', { name: 'Chuyển sang tiếng Anh' }).click();
+  await page.getByRole('heading', { name: 'Commune health station' }).waitFor({ timeout: 5000 });
+  check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
+  await browser.close();
+});

@@ -1,0 +1,6 @@
+//! The one integration test binary: every test starts the real server on 127.0.0.1:0 with a
+//! fresh database.
+#![allow(clippy::unwrap_used)] // tests unwrap what they just built
+
+mod browser;
+mod pwa;

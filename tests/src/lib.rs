@@ -1,0 +1,7 @@
+//! Support for the integration tests: the real server on 127.0.0.1:0 with a fresh data
+//! directory, and the browser scripts in `tests/e2e` run by Node against Debian's Chromium.
+
+pub mod browser;
+pub mod server;
+
+pub use server::{TestServer, spawn_server};

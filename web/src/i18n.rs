@@ -1,0 +1,180 @@
+//! Interface texts in Vietnamese (the default) and English, chosen by a remembered switch.
+//!
+//! Every text is a [`Key`]; [`text`] is one exhaustive `match`, so a key without both languages
+//! does not compile. The choice is kept in `localStorage` under [`STORAGE_KEY`].
+
+use leptos::prelude::*;
+
+/// Where the chosen language is remembered.
+pub const STORAGE_KEY: &str = "tramyte.lang";
+
+/// An interface language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Tiếng Việt, the default.
+    #[default]
+    Vi,
+    En,
+}
+
+impl Lang {
+    /// The BCP 47 tag, for `<html lang>`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    /// Reads a stored tag; anything unknown is Vietnamese.
+    pub fn from_tag(tag: &str) -> Lang {
+        match tag {
+            "en" => Lang::En,
+            _ => Lang::Vi,
+        }
+    }
+
+    /// The other language, for the switch.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Vi => Lang::En,
+            Lang::En => Lang::Vi,
+        }
+    }
+}
+
+/// Every text of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    AppName,
+    AppTagline,
+    SwitchLanguage,
+    SwitchLanguageLabel,
+    Online,
+    Offline,
+    UpdateAvailable,
+    Reload,
+    StorageNotPersistent,
+    HomeTitle,
+    HomeIntro,
+    StepSelfAssess,
+    StepAppraise,
+    StepRecognize,
+    OfflineReady,
+    NotFoundTitle,
+    BackHome,
+    MainNavigation,
+}
+
+/// The text of `key` in `lang`.
+pub fn text(lang: Lang, key: Key) -> &'static str {
+    use Key::*;
+    match (key, lang) {
+        (AppName, _) => "tramyte",
+        (AppTagline, Lang::Vi) => "Đánh giá Bộ tiêu chí quốc gia về y tế xã",
+        (AppTagline, Lang::En) => "National criteria for commune health",
+        (SwitchLanguage, Lang::Vi) => "English",
+        (SwitchLanguage, Lang::En) => "Tiếng Việt",
+        (SwitchLanguageLabel, Lang::Vi) => "Chuyển sang tiếng Anh",
+        (SwitchLanguageLabel, Lang::En) => "Switch to Vietnamese",
+        (Online, Lang::Vi) => "Trực tuyến",
+        (Online, Lang::En) => "Online",
+        (Offline, Lang::Vi) => "Ngoại tuyến",
+        (Offline, Lang::En) => "Offline",
+        (UpdateAvailable, Lang::Vi) => "Có phiên bản mới.",
+        (UpdateAvailable, Lang::En) => "A new version is available.",
+        (Reload, Lang::Vi) => "Tải lại",
+        (Reload, Lang::En) => "Reload",
+        (StorageNotPersistent, Lang::Vi) => {
+            "Trình duyệt chưa cho phép lưu trữ lâu dài: dữ liệu chưa đồng bộ có thể bị xoá khi máy thiếu dung lượng. Hãy cài ứng dụng lên màn hình chính."
+        }
+        (StorageNotPersistent, Lang::En) => {
+            "The browser has not granted persistent storage: unsynced data may be cleared when the device runs low on space. Install the app to the home screen."
+        }
+        (HomeTitle, Lang::Vi) => "Trạm Y tế xã",
+        (HomeTitle, Lang::En) => "Commune health station",
+        (HomeIntro, Lang::Vi) => {
+            "Tự đánh giá theo Bộ tiêu chí quốc gia về y tế xã, cùng nhau và cả khi không có mạng."
+        }
+        (HomeIntro, Lang::En) => {
+            "Self-assess against the national criteria for commune health, together and offline."
+        }
+        (StepSelfAssess, Lang::Vi) => "Trạm y tế tự đánh giá từng chỉ tiêu, kèm minh chứng",
+        (StepSelfAssess, Lang::En) => "The station self-assesses each indicator, with evidence",
+        (StepAppraise, Lang::Vi) => "Đơn vị thẩm định chấm điểm, trả lại hoặc phê duyệt",
+        (StepAppraise, Lang::En) => "The reviewing body appraises, returns or approves",
+        (StepRecognize, Lang::Vi) => "UBND tỉnh công nhận xã đạt tiêu chí",
+        (StepRecognize, Lang::En) => "The province recognizes the commune",
+        (OfflineReady, Lang::Vi) => "Ứng dụng vẫn mở được khi không có mạng.",
+        (OfflineReady, Lang::En) => "The app opens without a network.",
+        (NotFoundTitle, Lang::Vi) => "Không tìm thấy trang",
+        (NotFoundTitle, Lang::En) => "Page not found",
+        (BackHome, Lang::Vi) => "Về trang chính",
+        (BackHome, Lang::En) => "Back to the start",
+        (MainNavigation, Lang::Vi) => "Điều hướng chính",
+        (MainNavigation, Lang::En) => "Main navigation",
+    }
+}
+
+/// The current language, shared through Leptos context.
+#[derive(Debug, Clone, Copy)]
+pub struct I18n {
+    lang: RwSignal<Lang>,
+}
+
+impl I18n {
+    /// The current language (reactive).
+    pub fn lang(&self) -> Lang {
+        self.lang.get()
+    }
+
+    /// The text of `key` in the current language (reactive).
+    pub fn t(&self, key: Key) -> &'static str {
+        text(self.lang.get(), key)
+    }
+
+    /// Changes the language, remembers it and updates `<html lang>`.
+    pub fn set(&self, lang: Lang) {
+        self.lang.set(lang);
+        crate::platform::store_local(STORAGE_KEY, lang.tag());
+        crate::platform::set_document_lang(lang.tag());
+    }
+}
+
+/// Provides [`I18n`] to the component tree, starting from the remembered language.
+pub fn provide_i18n() -> I18n {
+    let lang = crate::platform::load_local(STORAGE_KEY)
+        .map(|tag| Lang::from_tag(&tag))
+        .unwrap_or_default();
+    crate::platform::set_document_lang(lang.tag());
+    let i18n = I18n {
+        lang: RwSignal::new(lang),
+    };
+    provide_context(i18n);
+    i18n
+}
+
+/// The [`I18n`] provided by the app.
+pub fn use_i18n() -> I18n {
+    use_context::<I18n>().unwrap_or_else(|| I18n {
+        lang: RwSignal::new(Lang::default()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnamese_is_the_default_and_unknown_tags_fall_back_to_it() {
+        assert_eq!(Lang::default(), Lang::Vi);
+        assert_eq!(Lang::from_tag("fr"), Lang::Vi);
+        assert_eq!(Lang::from_tag("en"), Lang::En);
+    }
+
+    #[test]
+    fn vietnamese_texts_keep_their_diacritics() {
+        assert_eq!(text(Lang::Vi, Key::Offline), "Ngoại tuyến");
+        assert_eq!(text(Lang::Vi, Key::HomeTitle), "Trạm Y tế xã");
+    }
+}

@@ -1,0 +1,16 @@
+//! The tramyte progressive web app: Leptos, client-side rendered, offline-first.
+//!
+//! Architecture invariant: this crate never depends on `tramyte-server`; it talks to it only over
+//! HTTP and the sync websocket, and shares `tramyte-shared` with it.
+
+pub mod app;
+pub mod i18n;
+pub mod page;
+pub mod platform;
+
+/// Mounts the app on `<body>`, replacing the boot placeholder.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    platform::remove_boot_placeholder();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,4 @@
+//! Route components, one per file, each named `…Page`.
+
+pub mod home;
+pub mod not_found;

@@ -1,0 +1,100 @@
+//! Thin wrappers over the browser: local storage, `<html lang>`, network status, persistent
+//! storage and the service worker's "new version" signal (raised by `static/pwa.js`).
+//!
+//! Every function here tolerates a missing API (old browsers, tests) and never panics.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+
+/// The event `pwa.js` dispatches on `window` when a new version is installed and waiting.
+pub const UPDATE_EVENT: &str = "tramyte-update-available";
+
+/// Reads a value from `localStorage`.
+pub fn load_local(key: &str) -> Option<String> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    storage.get_item(key).ok()?
+}
+
+/// Writes a value to `localStorage`; silently does nothing when storage is unavailable.
+pub fn store_local(key: &str, value: &str) {
+    if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+        let _ = storage.set_item(key, value);
+    }
+}
+
+/// Sets `<html lang="…">`, so screen readers pronounce the interface correctly.
+pub fn set_document_lang(tag: &str) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("lang", tag);
+    }
+}
+
+/// Removes the "loading…" placeholder of `index.html` once the app is about to render.
+pub fn remove_boot_placeholder() {
+    if let Some(boot) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
+        boot.remove();
+    }
+}
+
+/// Whether the browser believes it is online, updated by its `online`/`offline` events.
+pub fn online_signal() -> ReadSignal<bool> {
+    let initial = web_sys::window()
+        .map(|w| w.navigator().on_line())
+        .unwrap_or(true);
+    let (online, set_online) = signal(initial);
+    let on = window_event_listener(leptos::ev::online, move |_| set_online.set(true));
+    let off = window_event_listener(leptos::ev::offline, move |_| set_online.set(false));
+    on_cleanup(move || {
+        on.remove();
+        off.remove();
+    });
+    online
+}
+
+/// Becomes `true` when a new version of the app is waiting to take over.
+pub fn update_available_signal() -> ReadSignal<bool> {
+    let already = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("__tramyteUpdate")).ok())
+        .is_some_and(|worker| !worker.is_undefined() && !worker.is_null());
+    let (available, set_available) = signal(already);
+    let handle = window_event_listener_untyped(UPDATE_EVENT, move |_| set_available.set(true));
+    on_cleanup(move || handle.remove());
+    available
+}
+
+/// Activates the waiting version and reloads (see `window.tramyteApplyUpdate` in `pwa.js`).
+pub fn apply_update() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let apply = js_sys::Reflect::get(&window, &JsValue::from_str("tramyteApplyUpdate"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    match apply {
+        Some(apply) => drop(apply.call0(&window)),
+        None => drop(window.location().reload()),
+    }
+}
+
+/// Asks for persistent storage. `Some(true)` when granted, `Some(false)` when refused, `None`
+/// when the browser has no such API.
+pub async fn request_persistent_storage() -> Option<bool> {
+    let storage = web_sys::window()?.navigator().storage();
+    let persisted = wasm_bindgen_futures::JsFuture::from(storage.persisted().ok()?)
+        .await
+        .ok()?;
+    if persisted.as_bool() == Some(true) {
+        return Some(true);
+    }
+    let granted = wasm_bindgen_futures::JsFuture::from(storage.persist().ok()?)
+        .await
+        .ok()?;
+    granted.as_bool()
+}

@@ -1,0 +1,47 @@
+// tramyte service worker: keeps the app shell for offline use.
+// `cargo xtask` replaces the two placeholders below at build time: the version is a hash of every
+// shell file, so each deployment installs a new worker and the app offers to reload.
+const VERSION = '__TRAMYTE_VERSION__';
+const SHELL = __TRAMYTE_SHELL__;
+const CACHE = 'tramyte-shell-' + VERSION;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    await cache.addAll(SHELL.map((path) => new Request(path, { cache: 'reload' })));
+    // The very first install takes over at once; later versions wait until the person reloads.
+    if (!self.registration.active) await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) {
+      if (key.startsWith('tramyte-shell-') && key !== CACHE) await caches.delete(key);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith('/api/') || url.pathname === '/sync' || url.pathname === '/healthz') return;
+  if (request.mode === 'navigate') {
+    event.respondWith((async () => {
+      const shell = await caches.match('/index.html', { cacheName: CACHE });
+      return shell || fetch(request);
+    })());
+    return;
+  }
+  event.respondWith((async () => {
+    const cached = await caches.match(request, { cacheName: CACHE, ignoreSearch: true });
+    return cached || fetch(request);
+  })());
+});

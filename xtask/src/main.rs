@@ -1,0 +1,522 @@
+//! `cargo xtask`: the project's two commands and the PWA build they share.
+//!
+//! - `cargo xtask run [-- SERVE FLAGS]` installs what is missing, builds the PWA and the server in
+//!   release mode, and starts `tramyte serve` on 127.0.0.1:8080 with SQLite under `./data/`.
+//! - `cargo xtask test [NEXTEST ARGS]` installs what is missing (Chromium and chromedriver from
+//!   Debian's packages included) and runs every test: the wasm component tests in headless
+//!   Chromium, then unit, integration and browser end-to-end tests with `cargo nextest`.
+//!
+//! Tools are pinned (see the constants below) and installed once; a second run only rebuilds what
+//! changed.
+
+use std::collections::hash_map::DefaultHasher;
+use std::ffi::OsStr;
+use std::hash::Hasher;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The browser and its driver, from Debian's packages.
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  run [-- FLAGS]   build the PWA and the server (release) and start `tramyte serve`
+                   (FLAGS are passed to `tramyte serve`, e.g. `-- --addr 0.0.0.0:8080`)
+  test [ARGS]      run every test; ARGS are passed to `cargo nextest run`
+  pwa              build the PWA into web/dist only";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("", &[][..]),
+    };
+    let result = Project::locate().and_then(|project| match command {
+        "run" => project.run(rest),
+        "test" => project.test(rest),
+        "pwa" => project
+            .ensure_build_tools()
+            .and_then(|()| project.build_pwa()),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown command {command:?}\n{USAGE}").into()),
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Paths of this checkout and of the tools it uses.
+struct Project {
+    root: PathBuf,
+    target_dir: PathBuf,
+    cargo: String,
+    cargo_bin: PathBuf,
+}
+
+impl Project {
+    fn locate() -> Result<Project> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .ok_or("xtask is not inside the workspace")?
+            .to_path_buf();
+        let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) => {
+                let dir = PathBuf::from(dir);
+                if dir.is_absolute() {
+                    dir
+                } else {
+                    root.join(dir)
+                }
+            }
+            None => root.join("target"),
+        };
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+            .ok_or("neither CARGO_HOME nor HOME is set")?;
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        Ok(Project {
+            root,
+            target_dir,
+            cargo,
+            cargo_bin: cargo_home.join("bin"),
+        })
+    }
+
+    /// `cargo xtask run`.
+    fn run(&self, serve_args: &[String]) -> Result {
+        self.ensure_build_tools()?;
+        self.build_pwa()?;
+        stage("build the server (release)", || {
+            self.cargo([
+                "build",
+                "--release",
+                "-p",
+                "tramyte-server",
+                "--bin",
+                "tramyte",
+            ])
+        })?;
+        let binary = self.target_dir.join("release/tramyte");
+        let serve_args: Vec<&String> = serve_args.iter().filter(|arg| *arg != "--").collect();
+        eprintln!(
+            "xtask: starting {} serve {}",
+            binary.display(),
+            join(&serve_args)
+        );
+        let mut command = Command::new(&binary);
+        command
+            .arg("serve")
+            .args(serve_args)
+            .current_dir(&self.root);
+        exec(command)
+    }
+
+    /// `cargo xtask test`.
+    fn test(&self, nextest_args: &[String]) -> Result {
+        self.ensure_build_tools()?;
+        self.ensure_browser()?;
+        self.ensure_nextest()?;
+        self.ensure_npm_packages(&self.root.join("tests/e2e"))?;
+        self.build_pwa()?;
+        stage("wasm component tests in headless Chromium", || {
+            let mut command =
+                self.cargo_command(["test", "-p", "tramyte-web", "--target", WASM_TARGET]);
+            command
+                .env("CHROMEDRIVER", CHROMEDRIVER)
+                .current_dir(self.root.join("web"));
+            check(&mut command)
+        })?;
+        eprintln!("xtask: unit, integration and browser tests (cargo nextest)");
+        let mut command =
+            self.cargo_command(["nextest", "run", "--workspace", "--exclude", "tramyte-web"]);
+        command.args(nextest_args).env("TRAMYTE_CHROMIUM", CHROMIUM);
+        check(&mut command)
+    }
+
+    /// The wasm target, `wasm-bindgen` at the version in Cargo.lock, and a working `wasm-opt`.
+    fn ensure_build_tools(&self) -> Result {
+        stage("check build tools", || {
+            let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))?;
+            if !installed.lines().any(|line| line.trim() == WASM_TARGET) {
+                check(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+            }
+            let version = self.locked_version("wasm-bindgen")?;
+            let bindgen = self.cargo_bin.join("wasm-bindgen");
+            let current = output(Command::new(&bindgen).arg("--version")).unwrap_or_default();
+            let runner = self.cargo_bin.join("wasm-bindgen-test-runner");
+            if current.split_whitespace().nth(1) != Some(version.as_str()) || !runner.exists() {
+                eprintln!("xtask: installing wasm-bindgen-cli {version} (about 2 minutes, once)");
+                // Not --locked: a dependency pinned in its lock file is missing from the registry.
+                check(&mut self.cargo_command([
+                    "install",
+                    "wasm-bindgen-cli",
+                    "--version",
+                    &version,
+                ]))?;
+            }
+            self.ensure_npm_packages(&self.root.join("web"))
+        })
+    }
+
+    /// Chromium and chromedriver from Debian's packages.
+    fn ensure_browser(&self) -> Result {
+        if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+            return Ok(());
+        }
+        stage(
+            "install chromium and chromium-driver (Debian packages)",
+            || {
+                let sudo = !is_root() && which("sudo");
+                let apt = |args: &[&str]| {
+                    let mut command = if sudo {
+                        Command::new("sudo")
+                    } else {
+                        Command::new("apt-get")
+                    };
+                    if sudo {
+                        command.arg("apt-get");
+                    }
+                    command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+                    check(&mut command)
+                };
+                apt(&["update", "-q"])?;
+                apt(&[
+                    "install",
+                    "-y",
+                    "-q",
+                    "--no-install-recommends",
+                    "chromium",
+                    "chromium-driver",
+                ])
+            },
+        )
+    }
+
+    fn ensure_nextest(&self) -> Result {
+        if output(&mut self.cargo_command(["nextest", "--version"])).is_ok() {
+            return Ok(());
+        }
+        stage("install cargo-nextest", || {
+            check(&mut self.cargo_command(["install", "cargo-nextest", "--locked"]))
+        })
+    }
+
+    /// `npm ci` in `dir` when its `node_modules` is missing or older than its lock file.
+    fn ensure_npm_packages(&self, dir: &Path) -> Result {
+        let lock = dir.join("package-lock.json");
+        let installed = dir.join("node_modules/.package-lock.json");
+        let fresh = match (modified(&lock), modified(&installed)) {
+            (Some(lock), Some(installed)) => installed >= lock,
+            _ => false,
+        };
+        if fresh {
+            return Ok(());
+        }
+        let name = dir
+            .strip_prefix(&self.root)
+            .unwrap_or(dir)
+            .display()
+            .to_string();
+        stage(&format!("npm ci in {name}"), || {
+            let mut command = Command::new("npm");
+            command
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(dir);
+            check(&mut command)
+        })
+    }
+
+    /// Builds the wasm app (size-tuned), runs wasm-bindgen and wasm-opt, and assembles `web/dist`
+    /// with a service worker stamped with the version of this build.
+    fn build_pwa(&self) -> Result {
+        stage("build the PWA (wasm, release)", || {
+            self.cargo([
+                "build",
+                "-p",
+                "tramyte-web",
+                "--bin",
+                "tramyte-web",
+                "--profile",
+                "pwa",
+                "--target",
+                WASM_TARGET,
+            ])
+        })?;
+        let staging = self.target_dir.join("pwa");
+        let pkg = staging.join("pkg");
+        stage("wasm-bindgen and wasm-opt", || {
+            let wasm = self
+                .target_dir
+                .join(WASM_TARGET)
+                .join("pwa/tramyte-web.wasm");
+            recreate_dir(&pkg)?;
+            let mut bindgen = Command::new(self.cargo_bin.join("wasm-bindgen"));
+            bindgen
+                .args([
+                    "--target",
+                    "web",
+                    "--no-typescript",
+                    "--out-name",
+                    "tramyte_web",
+                    "--out-dir",
+                ])
+                .arg(&pkg)
+                .arg(&wasm);
+            check(&mut bindgen)?;
+            self.optimise_wasm(&pkg.join("tramyte_web_bg.wasm"), &staging.join("opt-cache"))
+        })?;
+        stage("assemble web/dist", || self.assemble_dist(&pkg))
+    }
+
+    /// Runs `wasm-opt -Oz`, reusing the previous output when the input has not changed.
+    fn optimise_wasm(&self, wasm: &Path, cache_dir: &Path) -> Result {
+        let input = std::fs::read(wasm)?;
+        let cached = cache_dir.join(format!("{:016x}.wasm", hash(&input)));
+        if !cached.exists() {
+            recreate_dir(cache_dir)?;
+            let partial = cache_dir.join("partial.wasm");
+            let mut command = Command::new(self.root.join("web/node_modules/.bin/wasm-opt"));
+            command
+                .args(["-Oz", "--strip-debug", "--strip-producers"])
+                .args([
+                    "--enable-bulk-memory",
+                    "--enable-nontrapping-float-to-int",
+                    "--enable-sign-ext",
+                    "--enable-mutable-globals",
+                    "--enable-reference-types",
+                    "--enable-multivalue",
+                ])
+                .arg(wasm)
+                .arg("-o")
+                .arg(&partial);
+            check(&mut command)?;
+            std::fs::rename(&partial, &cached)?;
+        }
+        std::fs::copy(&cached, wasm)?;
+        Ok(())
+    }
+
+    fn assemble_dist(&self, pkg: &Path) -> Result {
+        let web = self.root.join("web");
+        let next = web.join("dist.next");
+        recreate_dir(&next)?;
+        std::fs::copy(web.join("index.html"), next.join("index.html"))?;
+        copy_tree(&web.join("static"), &next)?;
+        copy_tree(pkg, &next.join("pkg"))?;
+
+        let mut files = Vec::new();
+        list_files(&next, &next, &mut files)?;
+        files.retain(|path| path != "sw.js");
+        files.sort();
+        let mut hasher = DefaultHasher::new();
+        for path in &files {
+            hasher.write(path.as_bytes());
+            hasher.write(&std::fs::read(next.join(path))?);
+        }
+        let version = format!("{:016x}", hasher.finish());
+        let shell: Vec<String> = files.iter().map(|path| format!("/{path}")).collect();
+        let sw_path = next.join("sw.js");
+        let sw = std::fs::read_to_string(&sw_path)?
+            .replace("__TRAMYTE_VERSION__", &version)
+            .replace("__TRAMYTE_SHELL__", &serde_json::to_string(&shell)?);
+        std::fs::write(&sw_path, sw)?;
+
+        let dist = web.join("dist");
+        if dist.exists() {
+            std::fs::remove_dir_all(&dist)?;
+        }
+        std::fs::rename(&next, &dist)?;
+        let wasm_size = std::fs::metadata(dist.join("pkg/tramyte_web_bg.wasm"))?.len();
+        eprintln!(
+            "xtask: web/dist version {version}, {} files, wasm {} KB",
+            files.len() + 1,
+            wasm_size / 1024
+        );
+        Ok(())
+    }
+
+    /// The version of `package` recorded in Cargo.lock.
+    fn locked_version(&self, package: &str) -> Result<String> {
+        let lock = std::fs::read_to_string(self.root.join("Cargo.lock"))?;
+        let wanted = format!("name = \"{package}\"");
+        let mut lines = lock.lines();
+        while let Some(line) = lines.next() {
+            if line.trim() == wanted
+                && let Some(version) = lines
+                    .next()
+                    .and_then(|l| l.trim().strip_prefix("version = "))
+            {
+                return Ok(version.trim_matches('"').to_owned());
+            }
+        }
+        Err(format!("{package} is not in Cargo.lock").into())
+    }
+
+    fn cargo_command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new(&self.cargo);
+        command
+            .args(args)
+            .current_dir(&self.root)
+            .env("PATH", self.path_with_cargo_bin());
+        command
+    }
+
+    fn cargo<I, S>(&self, args: I) -> Result
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        check(&mut self.cargo_command(args))
+    }
+
+    /// `PATH` with cargo's bin directory first, so `wasm-bindgen-test-runner` is found.
+    fn path_with_cargo_bin(&self) -> std::ffi::OsString {
+        let mut paths = vec![self.cargo_bin.clone()];
+        if let Some(path) = std::env::var_os("PATH") {
+            paths.extend(std::env::split_paths(&path));
+        }
+        std::env::join_paths(paths).unwrap_or_default()
+    }
+}
+
+/// Runs `work` and prints how long it took.
+fn stage(name: &str, work: impl FnOnce() -> Result) -> Result {
+    let start = Instant::now();
+    eprintln!("xtask: {name} …");
+    let result = work();
+    let seconds = start.elapsed().as_secs_f64();
+    match &result {
+        Ok(()) => eprintln!("xtask: {name}: done in {seconds:.1} s"),
+        Err(_) => eprintln!("xtask: {name}: FAILED after {seconds:.1} s"),
+    }
+    result
+}
+
+fn check(command: &mut Command) -> Result {
+    let status = command
+        .status()
+        .map_err(|err| format!("cannot run {command:?}: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", describe(command)).into())
+    }
+}
+
+fn output(command: &mut Command) -> Result<String> {
+    let out = command.output()?;
+    if !out.status.success() {
+        return Err(format!("{} failed", describe(command)).into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn describe(command: &Command) -> String {
+    let args: Vec<String> = command
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    format!(
+        "`{} {}`",
+        command.get_program().to_string_lossy(),
+        args.join(" ")
+    )
+}
+
+#[cfg(unix)]
+fn exec(mut command: Command) -> Result {
+    use std::os::unix::process::CommandExt;
+    Err(format!("cannot start {}: {}", describe(&command), command.exec()).into())
+}
+
+#[cfg(not(unix))]
+fn exec(mut command: Command) -> Result {
+    check(&mut command)
+}
+
+fn join(args: &[&String]) -> String {
+    args.iter()
+        .map(|arg| arg.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0")
+}
+
+fn which(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok()
+}
+
+fn hash(bytes: &[u8]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    hasher.write(bytes);
+    hasher.finish()
+}
+
+fn recreate_dir(dir: &Path) -> Result {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every file under `dir`, as a `/`-separated path relative to `base`.
+fn list_files(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            list_files(base, &entry.path(), out)?;
+        } else {
+            let relative = entry.path().strip_prefix(base)?.to_path_buf();
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push(parts.join("/"));
+        }
+    }
+    Ok(())
+}
