@@ -4,10 +4,13 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::http::{AppState, router};
 use crate::store::{Store, StoreError};
+use crate::sync::SyncService;
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +36,9 @@ pub enum StartError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    node: String,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
 }
 
 impl Application {
@@ -50,11 +56,30 @@ impl Application {
                 addr: config.addr,
                 source,
             })?;
+        let node = new_node_id();
+        let shutdown = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let mut sync_config = config.sync.clone();
+        sync_config.open = config.open;
+        let sync = SyncService::start(
+            store.clone(),
+            sync_config,
+            node.clone(),
+            shutdown.clone(),
+            tracker.clone(),
+        );
         let state = AppState {
             store,
             open: config.open,
+            sync,
         };
-        Ok(Application { listener, state })
+        Ok(Application {
+            listener,
+            state,
+            node,
+            shutdown,
+            tracker,
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -69,6 +94,11 @@ impl Application {
         self.local_addr().port()
     }
 
+    /// This process's node id (random per start), as announced to other nodes.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
     /// The database this server uses.
     pub fn store(&self) -> &Store {
         &self.state.store
@@ -80,15 +110,51 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
-        let Application { listener, state } = self;
+        let Application {
+            listener,
+            state,
+            shutdown: token,
+            tracker,
+            ..
+        } = self;
         let store = state.store.clone();
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let signal = {
+            let token = token.clone();
+            async move {
+                shutdown.await;
+                // Websockets close themselves on this; plain requests finish under axum.
+                token.cancel();
+            }
+        };
         let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(signal)
             .await;
+        token.cancel();
+        // Let sockets close and every started persist commit before the pool goes away.
+        tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some tasks did not finish within {SHUTDOWN_GRACE:?} of shutdown");
+        }
         store.close().await;
         served.map_err(StartError::Serve)
     }
+}
+
+/// How long shutdown waits for sockets to close and persists to commit.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A random node id: 8 bytes in hex.
+fn new_node_id() -> String {
+    let mut bytes = [0u8; 8];
+    // Without an OS random source the node id only needs to differ between processes.
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = u64::from(std::process::id()).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Completes on Ctrl-C or SIGTERM.

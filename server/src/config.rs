@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::sync::SyncConfig;
+
 /// The `tramyte` command line.
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +33,48 @@ pub enum Command {
     /// Check, import, list and show criteria catalogs (bộ tiêu chí).
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Create, list and show documents (for administrators and tests).
+    #[command(subcommand)]
+    Doc(DocCommand),
+}
+
+/// `tramyte doc …`
+#[derive(Debug, Subcommand)]
+pub enum DocCommand {
+    /// Create a document and print its `automerge:` URL.
+    ///
+    /// assessment: {"commune": "16024", "catalog": "QD1300-2023", "round": 2024, "zone": 1,
+    /// "unit_type": "xa"}; roster: {"commune": "16024"}; json: any JSON object, stored as is.
+    Create {
+        /// What the document is.
+        #[arg(long, value_enum)]
+        kind: DocKindArg,
+        /// The JSON file describing it.
+        #[arg(long)]
+        json: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List every document with its kind.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Print a document as JSON.
+    Show {
+        /// The document's `automerge:` URL or id.
+        id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// The kinds `tramyte doc create` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocKindArg {
+    Assessment,
+    Roster,
+    Json,
 }
 
 /// `tramyte catalog …`
@@ -113,6 +157,56 @@ pub struct ServeArgs {
     /// Development mode: accept any document from anyone, without authentication.
     #[arg(long, env = "TRAMYTE_OPEN")]
     pub open: bool,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The sync endpoint's explicit limits.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Largest websocket frame accepted, in bytes.
+    #[arg(long, env = "TRAMYTE_MAX_FRAME_BYTES", default_value_t = 8 << 20)]
+    pub max_frame_bytes: usize,
+    /// Sustained messages per second one connection may send.
+    #[arg(long, env = "TRAMYTE_MAX_MESSAGES_PER_SECOND", default_value_t = 200)]
+    pub max_messages_per_second: u32,
+    /// Messages one connection may send in a burst (initial sync sends one per document).
+    #[arg(long, env = "TRAMYTE_MESSAGE_BURST", default_value_t = 4_000)]
+    pub message_burst: u32,
+    /// Documents one connection may have open at once.
+    #[arg(
+        long,
+        env = "TRAMYTE_MAX_DOCUMENTS_PER_CONNECTION",
+        default_value_t = 2_000
+    )]
+    pub max_documents_per_connection: usize,
+    /// Websocket connections one IP address may hold.
+    #[arg(
+        long,
+        env = "TRAMYTE_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 1_000
+    )]
+    pub max_connections_per_address: usize,
+    /// Stored size one document may reach, in bytes.
+    #[arg(long, env = "TRAMYTE_MAX_DOCUMENT_BYTES", default_value_t = 64 << 20)]
+    pub max_document_bytes: usize,
+}
+
+impl LimitArgs {
+    /// The sync configuration these limits describe.
+    pub fn sync_config(&self) -> SyncConfig {
+        let mut config = SyncConfig {
+            max_frame_bytes: self.max_frame_bytes,
+            max_connections_per_address: self.max_connections_per_address,
+            ..SyncConfig::default()
+        };
+        config.limits.messages_per_second = self.max_messages_per_second;
+        config.limits.message_burst = self.message_burst;
+        config.limits.max_documents_per_connection = self.max_documents_per_connection;
+        config.limits.max_document_bytes = self.max_document_bytes;
+        config
+    }
 }
 
 /// Everything the server needs to start, independent of how it was given.
@@ -122,6 +216,8 @@ pub struct Config {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub open: bool,
+    /// The sync endpoint's limits (`open` above overrides its own flag).
+    pub sync: SyncConfig,
 }
 
 impl Config {
@@ -133,6 +229,7 @@ impl Config {
             database_url: default_database_url(&data_dir),
             data_dir,
             open: false,
+            sync: SyncConfig::default(),
         }
     }
 }
@@ -144,6 +241,7 @@ impl From<ServeArgs> for Config {
             database_url: args.database.url(),
             data_dir: args.database.data_dir,
             open: args.open,
+            sync: args.limits.sync_config(),
         }
     }
 }

@@ -22,6 +22,7 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct AppState {
     pub store: Store,
     pub open: bool,
+    pub sync: crate::sync::SyncService,
 }
 
 /// The whole application as a router, so tests can call it without a socket.
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/catalogs", get(list_catalogs))
         .route("/api/catalogs/{code}", get(get_catalog))
+        .route("/sync", get(crate::sync::upgrade))
         .fallback(crate::assets::serve)
         .with_state(state)
 }
@@ -86,7 +88,18 @@ mod tests {
     async fn state() -> AppState {
         let store = Store::connect("sqlite::memory:").await.unwrap();
         store.migrate().await.unwrap();
-        AppState { store, open: false }
+        let sync = crate::sync::SyncService::start(
+            store.clone(),
+            crate::sync::SyncConfig::default(),
+            "test".into(),
+            tokio_util::sync::CancellationToken::new(),
+            tokio_util::task::TaskTracker::new(),
+        );
+        AppState {
+            store,
+            open: false,
+            sync,
+        }
     }
 
     #[tokio::test]

@@ -8,10 +8,14 @@ pub mod assets;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod document;
 pub mod error;
 pub mod http;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 
 pub use app::Application;
 pub use config::Config;
+/// Re-exported for tests and tools that administer the database directly.
+pub use sqlx;

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(Config::from(args)).await,
             Command::Catalog(command) => cli::catalog(command, &mut std::io::stdout().lock()).await,
+            Command::Doc(command) => cli::doc(command, &mut std::io::stdout().lock()).await,
         }
     });
     match result {

@@ -309,3 +309,140 @@ mod tests {
         assert_eq!(check_header(&doc, "roster", 3).unwrap(), 2);
     }
 }
+
+/// The document as plain JSON (maps, lists, text as strings; of concurrent values, the one
+/// automerge shows as winning). For exports, debugging and tests.
+pub fn to_json(doc: &impl ReadDoc) -> serde_json::Value {
+    object_to_json(doc, &automerge::ROOT, ObjType::Map)
+}
+
+fn object_to_json(doc: &impl ReadDoc, obj: &ObjId, kind: ObjType) -> serde_json::Value {
+    match kind {
+        ObjType::Map | ObjType::Table => {
+            let mut map = serde_json::Map::new();
+            for key in doc.keys(obj) {
+                if let Ok(Some((value, id))) = doc.get(obj, key.as_str()) {
+                    map.insert(key, value_to_json(doc, value, &id));
+                }
+            }
+            serde_json::Value::Object(map)
+        }
+        ObjType::List => serde_json::Value::Array(
+            (0..doc.length(obj))
+                .filter_map(|index| doc.get(obj, index).ok().flatten())
+                .map(|(value, id)| value_to_json(doc, value, &id))
+                .collect(),
+        ),
+        ObjType::Text => serde_json::Value::String(doc.text(obj).unwrap_or_default()),
+    }
+}
+
+fn value_to_json(doc: &impl ReadDoc, value: Value<'_>, id: &ObjId) -> serde_json::Value {
+    match value {
+        Value::Object(kind) => object_to_json(doc, id, kind),
+        Value::Scalar(scalar) => match scalar.as_ref() {
+            ScalarValue::Str(text) => serde_json::Value::String(text.to_string()),
+            ScalarValue::Int(n) => serde_json::Value::from(*n),
+            ScalarValue::Uint(n) => serde_json::Value::from(*n),
+            ScalarValue::F64(f) => serde_json::Value::from(*f),
+            ScalarValue::Counter(c) => serde_json::Value::from(i64::from(c)),
+            ScalarValue::Timestamp(t) => serde_json::Value::from(*t),
+            ScalarValue::Boolean(b) => serde_json::Value::Bool(*b),
+            ScalarValue::Null => serde_json::Value::Null,
+            ScalarValue::Bytes(_) | ScalarValue::Unknown { .. } => serde_json::Value::Null,
+        },
+    }
+}
+
+/// Writes a JSON object's fields into a map of the document (strings as scalar strings).
+pub fn put_json(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), DocumentError> {
+    for (key, value) in object {
+        put_json_value(doc, obj, automerge::Prop::Map(key.clone()), value)?;
+    }
+    Ok(())
+}
+
+fn put_json_value(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    prop: automerge::Prop,
+    value: &serde_json::Value,
+) -> Result<(), DocumentError> {
+    use serde_json::Value as J;
+    match value {
+        J::Object(map) => {
+            let child = put_object_at(doc, obj, prop, ObjType::Map)?;
+            put_json(doc, &child, map)
+        }
+        J::Array(items) => {
+            let child = put_object_at(doc, obj, prop, ObjType::List)?;
+            for (index, item) in items.iter().enumerate() {
+                put_json_value(doc, &child, automerge::Prop::Seq(index), item)?;
+            }
+            Ok(())
+        }
+        J::Null => put_scalar_at(doc, obj, prop, ScalarValue::Null),
+        J::Bool(b) => put_scalar_at(doc, obj, prop, ScalarValue::Boolean(*b)),
+        J::String(text) => put_scalar_at(doc, obj, prop, ScalarValue::Str(text.as_str().into())),
+        J::Number(n) => {
+            let scalar = n
+                .as_i64()
+                .map(ScalarValue::Int)
+                .or_else(|| n.as_u64().map(ScalarValue::Uint))
+                .unwrap_or_else(|| ScalarValue::F64(n.as_f64().unwrap_or_default()));
+            put_scalar_at(doc, obj, prop, scalar)
+        }
+    }
+}
+
+/// Puts (in a map) or inserts (in a list) a new object.
+fn put_object_at(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    prop: automerge::Prop,
+    kind: ObjType,
+) -> Result<ObjId, DocumentError> {
+    Ok(match prop {
+        automerge::Prop::Map(key) => doc.put_object(obj, key, kind)?,
+        automerge::Prop::Seq(index) => doc.insert_object(obj, index, kind)?,
+    })
+}
+
+/// Puts (in a map) or inserts (in a list) a scalar.
+fn put_scalar_at(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    prop: automerge::Prop,
+    value: ScalarValue,
+) -> Result<(), DocumentError> {
+    match prop {
+        automerge::Prop::Map(key) => doc.put(obj, key, value)?,
+        automerge::Prop::Seq(index) => doc.insert(obj, index, value)?,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn json_goes_in_and_comes_back_out_the_same() {
+        let value = serde_json::json!({
+            "title": "Trạm Y tế xã Thiệu Vận",
+            "zone": 2,
+            "ratio": 0.5,
+            "ok": true,
+            "none": null,
+            "villages": [{"name": "Thôn 1"}, {"name": "Thôn 2"}],
+            "nested": {"deep": [1, 2, 3]}
+        });
+        let mut doc = AutoCommit::new();
+        put_json(&mut doc, &automerge::ROOT, value.as_object().unwrap()).unwrap();
+        assert_eq!(to_json(&doc), value);
+    }
+}

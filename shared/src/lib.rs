@@ -15,6 +15,7 @@
 //! - [`workflow`]: the append-only event list and the status derived from it.
 //! - [`roster`]: the roster document and the staffing facts derived from it.
 //! - [`scoring`]: points, totals and the verdict with every reason; local targets.
+//! - [`sync`]: the automerge-repo sync protocol, sans-IO (server hub and client).
 
 pub mod assessment;
 pub mod catalog;
@@ -24,6 +25,7 @@ pub mod id;
 pub mod points;
 pub mod roster;
 pub mod scoring;
+pub mod sync;
 pub mod workflow;
 
 /// The product's name as shown to people.

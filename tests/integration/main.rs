@@ -3,4 +3,7 @@
 #![allow(clippy::unwrap_used)] // tests unwrap what they just built
 
 mod browser;
+mod durability;
+mod interop;
 mod pwa;
+mod sync;

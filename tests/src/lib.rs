@@ -2,6 +2,11 @@
 //! directory, and the browser scripts in `tests/e2e` run by Node against Debian's Chromium.
 
 pub mod browser;
+pub mod process;
 pub mod server;
+pub mod sync_client;
 
-pub use server::{TestServer, spawn_server};
+pub use server::{
+    Backend, TestServer, backends, spawn_node_beside, spawn_server, spawn_server_on,
+    spawn_server_with,
+};

@@ -1,0 +1,515 @@
+//! The sync websocket at `/sync`: a thin tokio driver around the sans-IO
+//! [`Hub`](tramyte_shared::sync::hub::Hub).
+//!
+//! One task (the hub task) owns the hub and carries out its outputs: frames go to the
+//! connection tasks through bounded queues, loads and persists run as tracked tasks that report
+//! back. Each websocket has one connection task that reads frames, writes what the hub sends,
+//! pings to drop dead peers and closes on shutdown.
+//!
+//! Why one hub task: automerge documents are not shared between threads, and one task keeps
+//! the order of events per document trivially right. The CPU per change is small (measured by
+//! the sync benchmark); documents are sharded over several hubs if that ever stops being true.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tramyte_shared::sync::DocumentId;
+use tramyte_shared::sync::hub::{ConnId, Hub, HubConfig, Input, Limits, LoadOutcome, Output};
+use tramyte_shared::sync::message::Message;
+
+use crate::document::{self, DocumentKind};
+use crate::http::AppState;
+use crate::store::Store;
+
+/// Limits and behaviour of the sync endpoint.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Development mode: any client may create and read any document.
+    pub open: bool,
+    /// Largest websocket frame (and message) accepted, in bytes.
+    pub max_frame_bytes: usize,
+    /// Websocket connections one IP address may hold.
+    pub max_connections_per_address: usize,
+    /// Frames queued for one connection before it is dropped as too slow.
+    pub outbound_queue: usize,
+    /// Ping interval; a peer silent for two intervals is dropped.
+    pub keepalive: Duration,
+    /// The hub's own limits.
+    pub limits: Limits,
+    /// Compaction threshold (see [`HubConfig::compaction_min_bytes`]).
+    pub compaction_min_bytes: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            open: false,
+            max_frame_bytes: 8 << 20,
+            max_connections_per_address: 1_000,
+            outbound_queue: 1_024,
+            keepalive: Duration::from_secs(20),
+            limits: Limits::default(),
+            compaction_min_bytes: 64 << 10,
+        }
+    }
+}
+
+enum Command {
+    Register {
+        conn: ConnId,
+        outbound: mpsc::Sender<Outbound>,
+    },
+    Input(Input),
+    /// Another node stored chunks of this document.
+    RemoteChange(DocumentId),
+}
+
+enum Outbound {
+    Frame(Vec<u8>),
+    Close(String),
+}
+
+/// A handle on the running sync service; cheap to clone.
+#[derive(Clone)]
+pub struct SyncService {
+    commands: mpsc::Sender<Command>,
+    config: Arc<SyncConfig>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+    per_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    next_conn: Arc<AtomicU64>,
+    started: Instant,
+}
+
+impl std::fmt::Debug for SyncService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncService")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncService {
+    /// Starts the hub task (and, on PostgreSQL, the listener for other nodes' changes).
+    pub fn start(
+        store: Store,
+        config: SyncConfig,
+        node: String,
+        shutdown: CancellationToken,
+        tracker: TaskTracker,
+    ) -> SyncService {
+        let (commands, receiver) = mpsc::channel(4_096);
+        let mut hub_config = HubConfig::new(format!("tramyte-{node}"));
+        hub_config.open = config.open;
+        hub_config.limits = config.limits.clone();
+        hub_config.compaction_min_bytes = config.compaction_min_bytes;
+        let started = Instant::now();
+        let service = SyncService {
+            commands: commands.clone(),
+            config: Arc::new(config),
+            shutdown: shutdown.clone(),
+            tracker: tracker.clone(),
+            per_address: Arc::new(Mutex::new(HashMap::new())),
+            next_conn: Arc::new(AtomicU64::new(0)),
+            started,
+        };
+        let driver = HubDriver {
+            hub: Hub::new(hub_config),
+            commands: commands.clone(),
+            connections: HashMap::new(),
+            in_memory: HashSet::new(),
+            store: store.clone(),
+            node: node.clone(),
+            tracker: tracker.clone(),
+            started,
+        };
+        tracker.spawn(driver.run(receiver, shutdown.clone()));
+        if let Store::Postgres(pool) = store {
+            tracker.spawn(listen_for_other_nodes(pool, node, commands, shutdown));
+        }
+        service
+    }
+
+    fn now_ms(&self) -> i64 {
+        i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// `GET /sync`: upgrades to a websocket speaking the automerge-repo protocol.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let service = state.sync.clone();
+    let limit = service.config.max_connections_per_address;
+    {
+        let mut per_address = service
+            .per_address
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = per_address.entry(addr.ip()).or_default();
+        if *count >= limit {
+            tracing::warn!(%addr, limit, "refused a websocket: too many connections from one address");
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("more than {limit} connections from one address"),
+            )
+                .into_response();
+        }
+        *count += 1;
+    }
+    let max = service.config.max_frame_bytes;
+    upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_failed_upgrade({
+            let service = service.clone();
+            move |_| release_address(&service, addr.ip())
+        })
+        .on_upgrade(move |socket| {
+            let tracker = service.tracker.clone();
+            tracker.track_future(serve_socket(socket, addr, service))
+        })
+}
+
+fn release_address(service: &SyncService, ip: IpAddr) {
+    let mut per_address = service
+        .per_address
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(count) = per_address.get_mut(&ip) {
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            per_address.remove(&ip);
+        }
+    }
+}
+
+/// One websocket, from upgrade to close.
+async fn serve_socket(socket: WebSocket, addr: SocketAddr, service: SyncService) {
+    let conn = ConnId(service.next_conn.fetch_add(1, Ordering::Relaxed));
+    let (outbound, mut outbound_rx) = mpsc::channel(service.config.outbound_queue);
+    let registered = service
+        .commands
+        .send(Command::Register { conn, outbound })
+        .await
+        .is_ok()
+        && service
+            .commands
+            .send(Command::Input(Input::Connected {
+                conn,
+                now_ms: service.now_ms(),
+            }))
+            .await
+            .is_ok();
+    if !registered {
+        release_address(&service, addr.ip());
+        return;
+    }
+    tracing::debug!(conn = conn.0, %addr, "sync connection opened");
+    let (mut sink, mut stream) = socket.split();
+    let keepalive = service.config.keepalive;
+    let mut ping = tokio::time::interval(keepalive);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    let close_reason: Option<(u16, String)> = loop {
+        tokio::select! {
+            incoming = stream.next() => match incoming {
+                Some(Ok(WsMessage::Binary(bytes))) => {
+                    last_heard = Instant::now();
+                    let input = Input::Frame { conn, frame: bytes.to_vec(), now_ms: service.now_ms() };
+                    if service.commands.send(Command::Input(input)).await.is_err() {
+                        break Some((1001, "the server is stopping".to_owned()));
+                    }
+                }
+                Some(Ok(WsMessage::Text(_))) => {
+                    let reason = "text frames are not part of the protocol; send CBOR in binary frames".to_owned();
+                    let _ = sink.send(WsMessage::Binary(Message::Error { message: reason.clone() }.encode().into())).await;
+                    break Some((1003, reason));
+                }
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => last_heard = Instant::now(),
+                Some(Ok(WsMessage::Close(_))) | None => break None,
+                Some(Err(err)) => {
+                    // Oversized frames and broken websocket framing end here.
+                    let reason = format!("bad websocket frame: {err}");
+                    let _ = sink.send(WsMessage::Binary(Message::Error { message: reason.clone() }.encode().into())).await;
+                    break Some((1009, reason));
+                }
+            },
+            out = outbound_rx.recv() => match out {
+                Some(Outbound::Frame(frame)) => {
+                    if sink.send(WsMessage::Binary(frame.into())).await.is_err() {
+                        break None;
+                    }
+                }
+                Some(Outbound::Close(reason)) => break Some((1008, reason)),
+                None => break Some((1008, "too slow to read what the server sends".to_owned())),
+            },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > keepalive * 2 {
+                    break Some((1001, "no answer to pings".to_owned()));
+                }
+                if sink.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
+                    break None;
+                }
+            }
+            () = service.shutdown.cancelled() => break Some((1001, "the server is stopping".to_owned())),
+        }
+    };
+    if let Some((code, reason)) = close_reason {
+        tracing::debug!(conn = conn.0, %addr, code, %reason, "closing a sync connection");
+        let reason: String = reason.chars().take(100).collect();
+        let _ = sink
+            .send(WsMessage::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+    let _ = sink.close().await;
+    let _ = service
+        .commands
+        .send(Command::Input(Input::Disconnected { conn }))
+        .await;
+    release_address(&service, addr.ip());
+}
+
+/// The hub task's state.
+struct HubDriver {
+    hub: Hub,
+    commands: mpsc::Sender<Command>,
+    connections: HashMap<ConnId, mpsc::Sender<Outbound>>,
+    in_memory: HashSet<DocumentId>,
+    store: Store,
+    node: String,
+    tracker: TaskTracker,
+    started: Instant,
+}
+
+impl HubDriver {
+    async fn run(mut self, mut receiver: mpsc::Receiver<Command>, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                command = receiver.recv() => match command {
+                    Some(Command::Register { conn, outbound }) => {
+                        self.connections.insert(conn, outbound);
+                    }
+                    Some(Command::Input(input)) => self.handle(input),
+                    Some(Command::RemoteChange(document)) => self.fetch_remote(document),
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    let now_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    self.handle(Input::Tick { now_ms });
+                }
+                () = shutdown.cancelled(), if self.connections.is_empty() => break,
+            }
+        }
+    }
+
+    fn handle(&mut self, input: Input) {
+        if let Input::Disconnected { conn } = &input {
+            self.connections.remove(conn);
+        }
+        if tracing::enabled!(tracing::Level::TRACE) {
+            let text: String = match &input {
+                Input::Frame { conn, frame, .. } => {
+                    let kind = Message::decode(frame).map(|m| m.type_name().to_owned());
+                    format!("frame from {}: {kind:?}", conn.0)
+                }
+                other => format!("{other:?}").chars().take(160).collect(),
+            };
+            tracing::trace!(input = %text, "hub input");
+        }
+        let mut queue = vec![input];
+        while let Some(input) = queue.pop() {
+            for output in self.hub.handle(input) {
+                if let Some(more) = self.carry_out(output) {
+                    queue.push(more);
+                }
+            }
+        }
+    }
+
+    /// Carries out one output; returns an input to feed back at once (a dropped connection).
+    fn carry_out(&mut self, output: Output) -> Option<Input> {
+        if tracing::enabled!(tracing::Level::TRACE) {
+            let text: String = match &output {
+                Output::Send { conn, frame } => {
+                    let kind = Message::decode(frame).map(|m| m.type_name().to_owned());
+                    format!("send to {}: {kind:?}", conn.0)
+                }
+                other => format!("{other:?}").chars().take(160).collect(),
+            };
+            tracing::trace!(output = %text, "hub output");
+        }
+        match output {
+            Output::Send { conn, frame } => {
+                let sender = self.connections.get(&conn)?;
+                if sender.try_send(Outbound::Frame(frame)).is_err() {
+                    // Full (a peer that does not read) or gone: drop it; its task closes.
+                    self.connections.remove(&conn);
+                    return Some(Input::Disconnected { conn });
+                }
+            }
+            Output::Close { conn, reason } => {
+                if let Some(sender) = self.connections.remove(&conn) {
+                    let _ = sender.try_send(Outbound::Close(reason));
+                }
+            }
+            Output::Load { document } => {
+                self.in_memory.insert(document);
+                let (store, commands) = (self.store.clone(), self.commands.clone());
+                self.tracker.spawn(async move {
+                    let outcome = match document::load(&store, document).await {
+                        Ok(Some(chunks)) => LoadOutcome::Found(chunks),
+                        Ok(None) => LoadOutcome::NotFound,
+                        Err(err) => LoadOutcome::Failed(err.to_string()),
+                    };
+                    let _ = commands
+                        .send(Command::Input(Input::Loaded { document, outcome }))
+                        .await;
+                });
+            }
+            Output::Persist {
+                document,
+                ticket,
+                chunk,
+                created,
+                sender,
+            } => {
+                let (store, commands, node) =
+                    (self.store.clone(), self.commands.clone(), self.node.clone());
+                let created_by = format!("open-mode connection {} on node {node}", sender.0);
+                let created = created.then_some(DocumentKind::Json);
+                self.tracker.spawn(async move {
+                    let result = document::persist(
+                        &store,
+                        document,
+                        &chunk,
+                        created.map(|kind| (kind, created_by.as_str())),
+                        &node,
+                    )
+                    .await;
+                    let input = match result {
+                        Ok(()) => Input::Persisted { document, ticket },
+                        Err(err) => Input::PersistFailed {
+                            document,
+                            ticket,
+                            error: err.to_string(),
+                        },
+                    };
+                    let _ = commands.send(Command::Input(input)).await;
+                });
+            }
+            Output::Compact {
+                document,
+                ticket,
+                snapshot,
+                replaces,
+            } => {
+                let (store, commands) = (self.store.clone(), self.commands.clone());
+                self.tracker.spawn(async move {
+                    let input =
+                        match document::compact(&store, document, &snapshot, &replaces).await {
+                            Ok(()) => Input::Persisted { document, ticket },
+                            Err(err) => Input::PersistFailed {
+                                document,
+                                ticket,
+                                error: err.to_string(),
+                            },
+                        };
+                    let _ = commands.send(Command::Input(input)).await;
+                });
+            }
+            Output::Evicted { document } => {
+                self.in_memory.remove(&document);
+            }
+            Output::Problem { document, message } => {
+                let document = document.map(|d| d.to_string()).unwrap_or_default();
+                tracing::error!(%document, %message, "sync problem");
+            }
+        }
+        None
+    }
+
+    /// Loads the chunks another node stored, if this node has the document in memory.
+    fn fetch_remote(&mut self, document: DocumentId) {
+        if !self.in_memory.contains(&document) {
+            return;
+        }
+        let (store, commands) = (self.store.clone(), self.commands.clone());
+        self.tracker.spawn(async move {
+            match document::load(&store, document).await {
+                Ok(Some(chunks)) => {
+                    let _ = commands
+                        .send(Command::Input(Input::RemoteChunks { document, chunks }))
+                        .await;
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!(%document, error = %err, "could not load another node's change")
+                }
+            }
+        });
+    }
+}
+
+/// Listens for other nodes' `NOTIFY tramyte_chunks` and tells the hub task.
+async fn listen_for_other_nodes(
+    pool: sqlx::PgPool,
+    node: String,
+    commands: mpsc::Sender<Command>,
+    shutdown: CancellationToken,
+) {
+    let mut listener = loop {
+        match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen(document::CHUNKS_CHANNEL).await {
+                Ok(()) => break listener,
+                Err(err) => tracing::warn!(error = %err, "cannot LISTEN for other nodes; retrying"),
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot connect a listener for other nodes; retrying")
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+            () = shutdown.cancelled() => return,
+        }
+    };
+    loop {
+        tokio::select! {
+            notification = listener.recv() => match notification {
+                Ok(notification) => {
+                    let mut parts = notification.payload().split(' ');
+                    let (Some(from), Some(id)) = (parts.next(), parts.next()) else { continue };
+                    if from == node {
+                        continue;
+                    }
+                    if let Ok(document) = DocumentId::parse(id)
+                        && commands.send(Command::RemoteChange(document)).await.is_err()
+                    {
+                        return;
+                    }
+                }
+                // PgListener reconnects by itself; a notification lost meanwhile is caught up by
+                // the next one for the same document.
+                Err(err) => tracing::warn!(error = %err, "listening for other nodes failed"),
+            },
+            () = shutdown.cancelled() => return,
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Sync over the automerge-repo websocket protocol (version "1"), sans-IO.
+//!
+//! [`message`] is the wire format (CBOR maps), [`document_id`] the ids and `automerge:` URLs,
+//! [`chunk`] the content-addressed pieces documents are stored in. [`hub::Hub`] is the server
+//! side, [`client::Client`] the client side. Both wrap `automerge::sync` (never hand-made sync
+//! messages) and do no IO: events in, effects out; the server's axum websocket and the browser's
+//! WebSocket are thin drivers over them.
+
+pub mod chunk;
+pub mod client;
+pub mod document_id;
+pub mod hub;
+pub mod message;
+
+pub use chunk::{Chunk, ChunkKey, ChunkKind};
+pub use document_id::DocumentId;

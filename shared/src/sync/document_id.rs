@@ -1,0 +1,119 @@
+//! Document ids as automerge-repo names them: 16 random bytes, written in base58check, shared as
+//! `automerge:` URLs.
+
+use std::fmt;
+
+/// The URL scheme automerge-repo uses for documents.
+pub const URL_PREFIX: &str = "automerge:";
+
+/// Why a document id could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentIdError {
+    #[error("`{0}` is not a base58check document id")]
+    NotBase58Check(String),
+    #[error("a document id has 16 bytes, `{text}` has {len}")]
+    WrongLength { text: String, len: usize },
+}
+
+/// A document id (16 bytes).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DocumentId([u8; 16]);
+
+impl DocumentId {
+    /// An id from its bytes (the caller supplies randomness for new documents).
+    pub fn from_bytes(bytes: [u8; 16]) -> DocumentId {
+        DocumentId(bytes)
+    }
+
+    /// The 16 bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// Reads `automerge:<id>`, `automerge:<id>#<heads>` or a bare base58check id.
+    pub fn parse(text: &str) -> Result<DocumentId, DocumentIdError> {
+        let bare = text.strip_prefix(URL_PREFIX).unwrap_or(text);
+        let bare = bare.split('#').next().unwrap_or(bare);
+        let bytes = bs58::decode(bare)
+            .with_check(None)
+            .into_vec()
+            .map_err(|_| DocumentIdError::NotBase58Check(shorten(text)))?;
+        let bytes: [u8; 16] =
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| DocumentIdError::WrongLength {
+                    text: shorten(text),
+                    len: bytes.len(),
+                })?;
+        Ok(DocumentId(bytes))
+    }
+
+    /// `automerge:<id>`.
+    pub fn url(&self) -> String {
+        format!("{URL_PREFIX}{self}")
+    }
+}
+
+impl fmt::Display for DocumentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&bs58::encode(self.0).with_check().into_string())
+    }
+}
+
+impl fmt::Debug for DocumentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DocumentId({self})")
+    }
+}
+
+impl std::str::FromStr for DocumentId {
+    type Err = DocumentIdError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        DocumentId::parse(text)
+    }
+}
+
+/// Error messages quote at most 64 characters of what a client sent.
+fn shorten(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_round_trips_through_its_url_and_bare_text() {
+        let id = DocumentId::from_bytes(*b"0123456789abcdef");
+        assert!(id.url().starts_with("automerge:"));
+        assert_eq!(DocumentId::parse(&id.url()).unwrap(), id);
+        assert_eq!(DocumentId::parse(&id.to_string()).unwrap(), id);
+        assert_eq!(
+            DocumentId::parse(&format!("{}#abc|def", id.url())).unwrap(),
+            id
+        );
+    }
+
+    #[test]
+    fn a_corrupted_id_fails_its_checksum() {
+        let text = DocumentId::from_bytes([7; 16]).to_string();
+        let mut corrupted: Vec<char> = text.chars().collect();
+        corrupted[3] = if corrupted[3] == 'a' { 'b' } else { 'a' };
+        let corrupted: String = corrupted.into_iter().collect();
+        assert!(matches!(
+            DocumentId::parse(&corrupted),
+            Err(DocumentIdError::NotBase58Check(_))
+        ));
+        assert!(DocumentId::parse("not base58 0OIl").is_err());
+    }
+
+    #[test]
+    fn an_id_of_another_length_is_refused() {
+        let text = bs58::encode([1u8; 20]).with_check().into_string();
+        assert_eq!(
+            DocumentId::parse(&text),
+            Err(DocumentIdError::WrongLength { text, len: 20 })
+        );
+    }
+}
