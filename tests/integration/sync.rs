@@ -283,3 +283,24 @@ async fn a_change_on_one_node_reaches_a_client_of_another_within_a_second() {
     second.stop().await;
     first.stop().await;
 }
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_pings_is_dropped() {
+    let mut server = spawn_server_on(Backend::Sqlite, |config| {
+        config.open = true;
+        config.sync.keepalive = Duration::from_millis(200);
+    })
+    .await;
+    let mut silent = SyncClient::new("silent");
+    silent.connect(&server.url()).await;
+    // Not reading means not answering pings (tungstenite answers them while reading).
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    silent.pump_for(Duration::from_millis(500)).await;
+    assert!(!silent.is_online(), "the server closed the silent connection");
+
+    let mut lively = SyncClient::new("lively");
+    lively.connect(&server.url()).await;
+    lively.pump_for(Duration::from_millis(1_500)).await;
+    assert!(lively.is_online(), "a peer that answers pings stays");
+    server.stop().await;
+}

@@ -398,6 +398,32 @@ impl Project {
     }
 }
 
+/// Whether the PostgreSQL the tests use answers; says which way the tests will go.
+fn postgres_answers() -> bool {
+    let url = std::env::var("TRAMYTE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let host_port = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .and_then(|rest| rest.rsplit_once('@').map(|(_, host)| host).or(Some(rest)))
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:5432");
+    let host_port = if host_port.contains(':') { host_port.to_owned() } else { format!("{host_port}:5432") };
+    let answers = std::net::ToSocketAddrs::to_socket_addrs(&host_port.as_str())
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok());
+    if answers {
+        eprintln!("xtask: PostgreSQL answers at {host_port}: the PostgreSQL tests run (and must pass)");
+    } else {
+        eprintln!(
+            "xtask: NOTE: PostgreSQL does not answer at {host_port}: the PostgreSQL tests are SKIPPED \
+             (set TRAMYTE_TEST_POSTGRES to point them at a server)"
+        );
+    }
+    answers
+}
+
 /// Runs `work` and prints how long it took.
 fn stage(name: &str, work: impl FnOnce() -> Result) -> Result {
     let start = Instant::now();
