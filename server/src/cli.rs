@@ -8,9 +8,13 @@ use tramyte_shared::catalog::{Catalog, ScoringRule, parse_catalog};
 use tramyte_shared::sync::{Chunk, ChunkKind, DocumentId};
 
 use crate::catalog::{self, ImportOutcome, StoredCatalog};
-use crate::config::{CatalogCommand, DocCommand, DocKindArg};
+use tramyte_shared::policy::Role;
+
+use crate::account::{self, NewUser};
+use crate::config::{CatalogCommand, DocCommand, DocKindArg, UnitsCommand, UserCommand};
 use crate::document::{self, DocumentKind};
 use crate::store::{Store, now_millis};
+use crate::unit;
 
 /// Runs `tramyte catalog …`, printing to `out`. The error is what to tell the person.
 pub async fn catalog(command: CatalogCommand, out: &mut impl Write) -> Result<(), String> {
@@ -230,6 +234,140 @@ pub fn new_document_id() -> Result<DocumentId, String> {
     getrandom::fill(&mut bytes)
         .map_err(|err| format!("no random source for a document id: {err}"))?;
     Ok(DocumentId::from_bytes(bytes))
+}
+
+/// Runs `tramyte units …`.
+pub async fn units(command: UnitsCommand, out: &mut impl Write) -> Result<(), String> {
+    match command {
+        UnitsCommand::Import { file, database } => {
+            let text = read(&file)?;
+            let store = open(&database.url()).await?;
+            let result = unit::import(&store, &text).await;
+            store.close().await;
+            let count = result.map_err(|err| format!("{}: {err}", file.display()))?;
+            writeln!(out, "imported {count} units from {}", file.display()).map_err(io)?;
+        }
+        UnitsCommand::Export { database } => {
+            let store = open(&database.url()).await?;
+            let result = unit::all(&store).await;
+            store.close().await;
+            write!(
+                out,
+                "{}",
+                unit::to_csv(&result.map_err(|err| err.to_string())?)
+            )
+            .map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `tramyte user …`.
+pub async fn user(command: UserCommand, out: &mut impl Write) -> Result<(), String> {
+    match command {
+        UserCommand::Add {
+            id,
+            name,
+            role,
+            unit,
+            person,
+            password_stdin,
+            database,
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("role `{role}` is not one of {}", roles.join(", "))
+            })?;
+            let (password, generated) = password(password_stdin)?;
+            let store = open(&database.url()).await?;
+            let new = NewUser {
+                id: id.clone(),
+                display_name: name,
+                role,
+                person,
+                units: unit,
+                password: password.clone(),
+            };
+            let result = account::add_user(&store, &new).await;
+            store.close().await;
+            result.map_err(|err| err.to_string())?;
+            writeln!(out, "added {id} ({})", role.as_str()).map_err(io)?;
+            if generated {
+                writeln!(out, "password: {password}").map_err(io)?;
+            }
+        }
+        UserCommand::List { database } => {
+            let store = open(&database.url()).await?;
+            let result = account::list_users(&store).await;
+            store.close().await;
+            for user in result.map_err(|err| err.to_string())? {
+                let state = if user.disabled { "disabled" } else { "active" };
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}",
+                    user.id,
+                    user.role.as_str(),
+                    state,
+                    user.units.join(","),
+                    user.display_name
+                )
+                .map_err(io)?;
+            }
+        }
+        UserCommand::Disable { id, database } => {
+            let store = open(&database.url()).await?;
+            let result = account::set_disabled(&store, &id, true).await;
+            store.close().await;
+            result.map_err(|err| err.to_string())?;
+            writeln!(out, "disabled {id}; their sessions have ended").map_err(io)?;
+        }
+        UserCommand::Enable { id, database } => {
+            let store = open(&database.url()).await?;
+            let result = account::set_disabled(&store, &id, false).await;
+            store.close().await;
+            result.map_err(|err| err.to_string())?;
+            writeln!(out, "enabled {id}").map_err(io)?;
+        }
+        UserCommand::ResetPassword {
+            id,
+            password_stdin,
+            database,
+        } => {
+            let (password, generated) = password(password_stdin)?;
+            let store = open(&database.url()).await?;
+            let result = account::reset_password(&store, &id, &password).await;
+            store.close().await;
+            result.map_err(|err| err.to_string())?;
+            writeln!(out, "new password set for {id}; their sessions have ended").map_err(io)?;
+            if generated {
+                writeln!(out, "password: {password}").map_err(io)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The password to set: the first line of stdin, or a generated one (and whether it was).
+fn password(from_stdin: bool) -> Result<(String, bool), String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|err| format!("cannot read the password: {err}"))?;
+        return Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false));
+    }
+    Ok((generate_password()?, true))
+}
+
+/// A random password of 14 characters that people can read aloud (no 0/O, 1/l).
+pub fn generate_password() -> Result<String, String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 14];
+    getrandom::fill(&mut bytes).map_err(|err| format!("no random source: {err}"))?;
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
 }
 
 async fn open(url: &str) -> Result<Store, String> {

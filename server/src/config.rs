@@ -36,6 +36,83 @@ pub enum Command {
     /// Create, list and show documents (for administrators and tests).
     #[command(subcommand)]
     Doc(DocCommand),
+    /// Import and export organisation units (province, district, health bodies, communes, villages).
+    #[command(subcommand)]
+    Units(UnitsCommand),
+    /// Add, list, disable, enable users and reset their passwords.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `tramyte units …`
+#[derive(Debug, Subcommand)]
+pub enum UnitsCommand {
+    /// Validate a units CSV whole (every problem with its line) and, only if valid, store it.
+    ///
+    /// Columns: code,kind,name,parent,unit_type,covers — kind is province, district,
+    /// health_department, health_centre, commune or village; covers lists commune codes (;).
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Print every unit as CSV, in the import format.
+    Export {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `tramyte user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. Without --password-stdin a random password is generated and printed once.
+    Add {
+        /// Login name (3 to 64 of letters, digits, . _ - @); also what documents record.
+        id: String,
+        /// Name shown to people.
+        #[arg(long)]
+        name: String,
+        /// village_health_worker, station_staff, station_head, reviewer, provincial_admin or system_admin.
+        #[arg(long)]
+        role: String,
+        /// Unit codes the user covers (repeat or separate with commas).
+        #[arg(long, value_delimiter = ',')]
+        unit: Vec<String>,
+        /// For a village health worker: their entry in the commune's roster.
+        #[arg(long)]
+        person: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List users with role, units and whether they are disabled.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Disable a user: every session of theirs ends at once.
+    Disable {
+        id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Set a new password (ends the user's sessions). Random and printed unless --password-stdin.
+    ResetPassword {
+        id: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `tramyte doc …`

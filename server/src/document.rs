@@ -104,19 +104,72 @@ pub async fn create(
     Ok(())
 }
 
-/// Stores one chunk of a document; with `created`, also the document row (open mode). Storing
-/// the same chunk twice is harmless.
+/// Who sent a chunk: recorded for every change in it.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub user: String,
+    pub device: String,
+    /// Each change: its hash and its actor.
+    pub changes: Vec<(String, String)>,
+    /// Actors to bind to `user` now; refused if one belongs to someone else.
+    pub new_actors: Vec<String>,
+}
+
+/// Why a chunk was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    #[error("actor {actor} belongs to another user")]
+    ForeignActor { actor: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for PersistError {
+    fn from(err: sqlx::Error) -> Self {
+        PersistError::Store(StoreError::Query(err))
+    }
+}
+
+/// Every actor binding: actor id and user.
+pub async fn actor_bindings(store: &Store) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(with_pool!(store, pool => {
+        sqlx::query_as("SELECT actor, user_id FROM actors").fetch_all(pool).await?
+    }))
+}
+
+/// Stores one chunk of a document with the provenance of its changes; with `created`, also the
+/// document row (open mode). Storing the same chunk twice is harmless.
 pub async fn persist(
     store: &Store,
     id: DocumentId,
     chunk: &Chunk,
     created: Option<(DocumentKind, &str)>,
+    provenance: &Provenance,
     node: &str,
-) -> Result<(), StoreError> {
+) -> Result<(), PersistError> {
     let id_text = id.to_string();
     let now = now_millis();
     with_pool!(store, pool => {
         let mut tx = pool.begin().await?;
+        for actor in &provenance.new_actors {
+            sqlx::query(
+                "INSERT INTO actors (actor, user_id, device, first_seen) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (actor) DO NOTHING",
+            )
+            .bind(actor)
+            .bind(&provenance.user)
+            .bind(&provenance.device)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let owner: Option<(String,)> = sqlx::query_as("SELECT user_id FROM actors WHERE actor = $1")
+                .bind(actor)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if owner.is_some_and(|(owner,)| owner != provenance.user) {
+                return Err(PersistError::ForeignActor { actor: actor.clone() });
+            }
+        }
         if let Some((kind, created_by)) = created {
             sqlx::query(
                 "INSERT INTO documents (id, kind, created_at, created_by) VALUES ($1, $2, $3, $4) \
@@ -130,10 +183,41 @@ pub async fn persist(
             .await?;
         }
         insert_chunk!(tx, &id_text, chunk, now);
+        for (hash, actor) in &provenance.changes {
+            sqlx::query(
+                "INSERT INTO changes (document_id, hash, actor, user_id, device, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (document_id, hash) DO NOTHING",
+            )
+            .bind(&id_text)
+            .bind(hash)
+            .bind(actor)
+            .bind(&provenance.user)
+            .bind(&provenance.device)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
     });
     notify(store, node, id).await;
     Ok(())
+}
+
+/// Who sent each change of a document, when: `hash → (user, device, received_at)`.
+pub async fn provenance(
+    store: &Store,
+    id: DocumentId,
+) -> Result<std::collections::HashMap<String, (String, String, i64)>, StoreError> {
+    let rows: Vec<(String, String, String, i64)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT hash, user_id, device, received_at FROM changes WHERE document_id = $1")
+            .bind(id.to_string())
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(hash, user, device, at)| (hash, (user, device, at)))
+        .collect())
 }
 
 /// Stores a snapshot and deletes the chunks it replaces, in one transaction.

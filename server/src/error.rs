@@ -13,6 +13,17 @@ pub enum ApiError {
     #[error("not found")]
     NotFound,
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{message}")]
+    Throttled {
+        message: String,
+        retry_after_secs: i64,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     BadRequest(String),
     #[error("the database is not answering")]
     Unavailable(#[source] StoreError),
@@ -30,6 +41,10 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -47,6 +62,34 @@ impl From<crate::catalog::CatalogStoreError> for ApiError {
     }
 }
 
+impl From<crate::account::AccountError> for ApiError {
+    fn from(err: crate::account::AccountError) -> Self {
+        use crate::account::AccountError as E;
+        match err {
+            E::WrongCredentials | E::InvalidSession | E::Disabled => {
+                ApiError::Unauthorized(err.to_string())
+            }
+            E::Throttled { retry_after_secs } => ApiError::Throttled {
+                message: err.to_string(),
+                retry_after_secs,
+            },
+            E::UnknownUser(_) => ApiError::NotFound,
+            E::Exists(_) => ApiError::Conflict(err.to_string()),
+            E::BadUserId(_) | E::WeakPassword | E::UnknownUnit(_) => {
+                ApiError::BadRequest(err.to_string())
+            }
+            E::Hashing(_) => ApiError::Internal(Box::new(err)),
+            E::Store(err) => ApiError::Unavailable(err),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(err: crate::store::StoreError) -> Self {
+        ApiError::Unavailable(err)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
@@ -55,12 +98,26 @@ impl IntoResponse for ApiError {
                 tracing::warn!(error = %source, "database unavailable")
             }
             ApiError::Internal(source) => tracing::error!(error = %source, "internal error"),
-            ApiError::NotFound | ApiError::BadRequest(_) => {}
+            _ => {}
         }
+        let retry_after = match &self {
+            ApiError::Throttled {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let body = ErrorBody {
             error: code,
             message: self.to_string(),
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = retry_after
+            && let Ok(value) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }

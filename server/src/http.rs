@@ -32,6 +32,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/catalogs", get(list_catalogs))
         .route("/api/catalogs/{code}", get(get_catalog))
         .route("/sync", get(crate::sync::upgrade))
+        .merge(crate::auth::routes())
+        .merge(crate::admin::routes())
+        .merge(crate::audit::routes())
         .fallback(crate::assets::serve)
         .with_state(state)
 }

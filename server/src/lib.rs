@@ -3,8 +3,12 @@
 //! Architecture invariant: this crate never depends on `tramyte-web`; it shares only
 //! `tramyte-shared` with the browser. Database row types stay inside this crate.
 
+pub mod account;
+pub mod admin;
 pub mod app;
 pub mod assets;
+pub mod audit;
+pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -14,6 +18,7 @@ pub mod http;
 pub mod store;
 pub mod sync;
 pub mod telemetry;
+pub mod unit;
 
 pub use app::Application;
 pub use config::Config;

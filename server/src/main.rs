@@ -25,6 +25,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(Config::from(args)).await,
             Command::Catalog(command) => cli::catalog(command, &mut std::io::stdout().lock()).await,
             Command::Doc(command) => cli::doc(command, &mut std::io::stdout().lock()).await,
+            Command::Units(command) => cli::units(command, &mut std::io::stdout().lock()).await,
+            Command::User(command) => cli::user(command, &mut std::io::stdout().lock()).await,
         }
     });
     match result {

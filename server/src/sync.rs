@@ -28,7 +28,8 @@ use tramyte_shared::sync::DocumentId;
 use tramyte_shared::sync::hub::{ConnId, Hub, HubConfig, Input, Limits, LoadOutcome, Output};
 use tramyte_shared::sync::message::Message;
 
-use crate::document::{self, DocumentKind};
+use crate::account::Session;
+use crate::document::{self, DocumentKind, Provenance};
 use crate::http::AppState;
 use crate::store::Store;
 
@@ -65,11 +66,25 @@ impl Default for SyncConfig {
     }
 }
 
+/// The user recorded for changes sent in open mode.
+pub const OPEN_MODE_USER: &str = "(open mode)";
+
+/// Who is at the other end of a connection, for provenance and session ends.
+#[derive(Debug, Clone)]
+struct Who {
+    user: String,
+    device: String,
+    token_hash: Option<String>,
+}
+
 enum Command {
     Register {
         conn: ConnId,
         outbound: mpsc::Sender<Outbound>,
+        who: Who,
     },
+    /// These sessions were revoked or expired: close their connections.
+    EndSessions(Vec<String>),
     Input(Input),
     /// Another node stored chunks of this document.
     RemoteChange(DocumentId),
@@ -128,6 +143,7 @@ impl SyncService {
             hub: Hub::new(hub_config),
             commands: commands.clone(),
             connections: HashMap::new(),
+            who: HashMap::new(),
             in_memory: HashSet::new(),
             store: store.clone(),
             node: node.clone(),
@@ -135,6 +151,11 @@ impl SyncService {
             started,
         };
         tracker.spawn(driver.run(receiver, shutdown.clone()));
+        tracker.spawn(watch_sessions(
+            store.clone(),
+            commands.clone(),
+            shutdown.clone(),
+        ));
         if let Store::Postgres(pool) = store {
             tracker.spawn(listen_for_other_nodes(pool, node, commands, shutdown));
         }
@@ -150,9 +171,25 @@ impl SyncService {
 pub async fn upgrade(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let service = state.sync.clone();
+    // Authentication happens here, before the upgrade: a client without a valid session never
+    // gets a socket (except in open mode, which accepts anyone).
+    let session = if service.config.open {
+        None
+    } else {
+        let Some(token) = crate::auth::token_of(&headers, uri.query()) else {
+            return crate::error::ApiError::Unauthorized("sign in first".to_owned())
+                .into_response();
+        };
+        match crate::account::authenticate(&state.store, &token).await {
+            Ok(session) => Some(session),
+            Err(err) => return crate::error::ApiError::from(err).into_response(),
+        }
+    };
     let limit = service.config.max_connections_per_address;
     {
         let mut per_address = service
@@ -180,7 +217,7 @@ pub async fn upgrade(
         })
         .on_upgrade(move |socket| {
             let tracker = service.tracker.clone();
-            tracker.track_future(serve_socket(socket, addr, service))
+            tracker.track_future(serve_socket(socket, addr, service, session))
         })
 }
 
@@ -198,20 +235,44 @@ fn release_address(service: &SyncService, ip: IpAddr) {
 }
 
 /// One websocket, from upgrade to close.
-async fn serve_socket(socket: WebSocket, addr: SocketAddr, service: SyncService) {
+async fn serve_socket(
+    socket: WebSocket,
+    addr: SocketAddr,
+    service: SyncService,
+    session: Option<Session>,
+) {
     let conn = ConnId(service.next_conn.fetch_add(1, Ordering::Relaxed));
     let (outbound, mut outbound_rx) = mpsc::channel(service.config.outbound_queue);
+    let who = match &session {
+        Some(session) => Who {
+            user: session.user.id.clone(),
+            device: session.device.clone(),
+            token_hash: Some(session.token_hash.clone()),
+        },
+        None => Who {
+            user: OPEN_MODE_USER.to_owned(),
+            device: format!("{addr}"),
+            token_hash: None,
+        },
+    };
+    let principal = session.map(|session| session.principal);
+    let connected = Input::Connected {
+        conn,
+        now_ms: service.now_ms(),
+        principal,
+    };
     let registered = service
         .commands
-        .send(Command::Register { conn, outbound })
+        .send(Command::Register {
+            conn,
+            outbound,
+            who,
+        })
         .await
         .is_ok()
         && service
             .commands
-            .send(Command::Input(Input::Connected {
-                conn,
-                now_ms: service.now_ms(),
-            }))
+            .send(Command::Input(connected))
             .await
             .is_ok();
     if !registered {
@@ -291,6 +352,7 @@ struct HubDriver {
     hub: Hub,
     commands: mpsc::Sender<Command>,
     connections: HashMap<ConnId, mpsc::Sender<Outbound>>,
+    who: HashMap<ConnId, Who>,
     in_memory: HashSet<DocumentId>,
     store: Store,
     node: String,
@@ -300,12 +362,34 @@ struct HubDriver {
 
 impl HubDriver {
     async fn run(mut self, mut receiver: mpsc::Receiver<Command>, shutdown: CancellationToken) {
+        match document::actor_bindings(&self.store).await {
+            Ok(bindings) => {
+                for (actor, user) in bindings {
+                    self.hub.bind_actor(actor, user);
+                }
+            }
+            // The storage still refuses a foreign actor when it stores the change.
+            Err(err) => tracing::error!(error = %err, "could not load actor bindings"),
+        }
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 command = receiver.recv() => match command {
-                    Some(Command::Register { conn, outbound }) => {
+                    Some(Command::Register { conn, outbound, who }) => {
                         self.connections.insert(conn, outbound);
+                        self.who.insert(conn, who);
+                    }
+                    Some(Command::EndSessions(hashes)) => {
+                        let ended: Vec<ConnId> = self
+                            .who
+                            .iter()
+                            .filter(|(_, who)| who.token_hash.as_ref().is_some_and(|h| hashes.contains(h)))
+                            .map(|(conn, _)| *conn)
+                            .collect();
+                        for conn in ended {
+                            let reason = "your session ended (signed out, expired or disabled); sign in again".to_owned();
+                            self.handle(Input::Kick { conn, reason });
+                        }
                     }
                     Some(Command::Input(input)) => self.handle(input),
                     Some(Command::RemoteChange(document)) => self.fetch_remote(document),
@@ -323,6 +407,7 @@ impl HubDriver {
     fn handle(&mut self, input: Input) {
         if let Input::Disconnected { conn } = &input {
             self.connections.remove(conn);
+            self.who.remove(conn);
         }
         if tracing::enabled!(tracing::Level::TRACE) {
             let text: String = match &input {
@@ -390,17 +475,31 @@ impl HubDriver {
                 chunk,
                 created,
                 sender,
+                changes,
+                new_actors,
             } => {
                 let (store, commands, node) =
                     (self.store.clone(), self.commands.clone(), self.node.clone());
-                let created_by = format!("open-mode connection {} on node {node}", sender.0);
+                let who = self.who.get(&sender).cloned().unwrap_or(Who {
+                    user: OPEN_MODE_USER.to_owned(),
+                    device: "unknown".to_owned(),
+                    token_hash: None,
+                });
+                let created_by = format!("{} ({})", who.user, who.device);
                 let created = created.then_some(DocumentKind::Json);
+                let provenance = Provenance {
+                    user: who.user,
+                    device: who.device,
+                    changes,
+                    new_actors,
+                };
                 self.tracker.spawn(async move {
                     let result = document::persist(
                         &store,
                         document,
                         &chunk,
                         created.map(|kind| (kind, created_by.as_str())),
+                        &provenance,
                         &node,
                     )
                     .await;
@@ -465,6 +564,37 @@ impl HubDriver {
                 }
             }
         });
+    }
+}
+
+/// How often connections are checked against revoked and expired sessions.
+const SESSION_CHECK: Duration = Duration::from_secs(2);
+
+/// Closes the connections of sessions that were revoked (sign-out, disabled user, new password,
+/// on any node or from the command line) or that expired.
+async fn watch_sessions(
+    store: Store,
+    commands: mpsc::Sender<Command>,
+    shutdown: CancellationToken,
+) {
+    let mut since = crate::store::now_millis();
+    let mut interval = tokio::time::interval(SESSION_CHECK);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            () = shutdown.cancelled() => return,
+        }
+        let now = crate::store::now_millis();
+        match crate::account::sessions_ended_since(&store, since, now).await {
+            Ok(hashes) => {
+                since = now;
+                if !hashes.is_empty() && commands.send(Command::EndSessions(hashes)).await.is_err()
+                {
+                    return;
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "could not check for ended sessions"),
+        }
     }
 }
 

@@ -201,3 +201,91 @@ fn an_imported_catalog_is_listed_and_shown() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no catalog NOPE"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn units_import_lists_every_problem_then_users_are_added_listed_and_disabled() {
+    let dir = temp_dir("people");
+    let data = dir.join("data");
+    let data = data.to_str().unwrap();
+    let broken = dir.join("broken.csv");
+    std::fs::write(&broken, "code,kind,name,parent\n38,province,Thanh Hóa,\n123,commune,Xã lạ,38\n16024,commune,Xã Thiệu Vận,99\n").unwrap();
+    let out = tramyte(&[
+        "units",
+        "import",
+        broken.to_str().unwrap(),
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 3: commune code `123` must be the official 5 digits"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 4: parent 99 of 16024 is unknown"),
+        "{stderr}"
+    );
+
+    let good = dir.join("units.csv");
+    std::fs::write(&good, "code,kind,name,parent,unit_type\n38,province,Thanh Hóa,,\n16024,commune,Xã Thiệu Vận,38,xa\n").unwrap();
+    let out = tramyte(&[
+        "units",
+        "import",
+        good.to_str().unwrap(),
+        "--data-dir",
+        data,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = tramyte(&["units", "export", "--data-dir", data]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("16024,commune,Xã Thiệu Vận,38,xa,"));
+
+    let out = tramyte(&[
+        "user",
+        "add",
+        "lan.tyt",
+        "--name",
+        "Nguyễn Thị Lan (thử)",
+        "--role",
+        "station_staff",
+        "--unit",
+        "16024",
+        "--data-dir",
+        data,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("a generated password");
+    assert_eq!(password.len(), 14);
+    let out = tramyte(&[
+        "user",
+        "add",
+        "x",
+        "--name",
+        "X",
+        "--role",
+        "pilot",
+        "--data-dir",
+        data,
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("role `pilot` is not one of"));
+    let out = tramyte(&["user", "disable", "lan.tyt", "--data-dir", data]);
+    assert!(out.status.success());
+    let out = tramyte(&["user", "list", "--data-dir", data]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with("lan.tyt\tstation_staff\tdisabled\t16024\t")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

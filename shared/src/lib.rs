@@ -15,6 +15,7 @@
 //! - [`workflow`]: the append-only event list and the status derived from it.
 //! - [`roster`]: the roster document and the staffing facts derived from it.
 //! - [`scoring`]: points, totals and the verdict with every reason; local targets.
+//! - [`policy`]: roles, scopes, and which paths of which document a role may write.
 //! - [`sync`]: the automerge-repo sync protocol, sans-IO (server hub and client).
 
 pub mod assessment;
@@ -23,6 +24,7 @@ pub mod commune;
 pub mod document;
 pub mod id;
 pub mod points;
+pub mod policy;
 pub mod roster;
 pub mod scoring;
 pub mod sync;

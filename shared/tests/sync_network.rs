@@ -81,6 +81,7 @@ impl Net {
         self.to_hub.push_back(Input::Connected {
             conn,
             now_ms: self.now_ms,
+            principal: None,
         });
         let join = peer.client.connect();
         self.to_hub.push_back(Input::Frame {
@@ -537,6 +538,7 @@ fn the_handshake_requires_join_with_version_1() {
     net.to_hub.push_back(Input::Connected {
         conn: ConnId(90),
         now_ms: 0,
+        principal: None,
     });
     let join = Message::Join {
         sender_id: "old".into(),
@@ -551,6 +553,7 @@ fn the_handshake_requires_join_with_version_1() {
     net.to_hub.push_back(Input::Connected {
         conn: ConnId(91),
         now_ms: 0,
+        principal: None,
     });
     let early = Message::Leave {
         sender_id: "rude".into(),
@@ -563,6 +566,7 @@ fn the_handshake_requires_join_with_version_1() {
     net.to_hub.push_back(Input::Connected {
         conn: ConnId(92),
         now_ms: 0,
+        principal: None,
     });
     net.to_hub.push_back(Input::Tick { now_ms: 60_000 });
     net.run();

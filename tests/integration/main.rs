@@ -2,6 +2,7 @@
 //! fresh database.
 #![allow(clippy::unwrap_used)] // tests unwrap what they just built
 
+mod access;
 mod browser;
 mod durability;
 mod interop;

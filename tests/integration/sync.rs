@@ -6,10 +6,21 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ReadDoc, ScalarValue, Value};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tramyte_server::config::DocKindArg;
+use tramyte_shared::policy::Role;
 use tramyte_shared::sync::DocumentId;
 use tramyte_shared::sync::client::ClientEvent;
 use tramyte_tests::sync_client::{SETTLE, SyncClient, converge};
 use tramyte_tests::{Backend, backends, spawn_node_beside, spawn_server_on};
+
+/// Creates an assessment of the 2024 round for a commune, as the server does when a round opens.
+pub async fn new_assessment(store: &tramyte_server::store::Store, commune: &str) -> DocumentId {
+    let object = serde_json::json!({
+        "commune": commune, "catalog": "QD1300-2023", "round": 2024, "zone": 1, "unit_type": "xa"
+    });
+    tramyte_server::cli::create_document(store, DocKindArg::Assessment, object.as_object().unwrap())
+        .await
+        .unwrap()
+}
 
 fn new_id() -> DocumentId {
     tramyte_server::cli::new_document_id().unwrap()
@@ -133,22 +144,33 @@ async fn documents_survive_a_restart_and_unknown_ones_are_unavailable() {
         let store = tramyte_server::store::Store::connect(&server.config.database_url)
             .await
             .unwrap();
-        let object = serde_json::json!({ "title": "Hồ sơ thử" });
-        let id = tramyte_server::cli::create_document(
-            &store,
-            DocKindArg::Json,
-            object.as_object().unwrap(),
-        )
-        .await
-        .unwrap();
+        tramyte_tests::people::seed_units(&store).await;
+        let token =
+            tramyte_tests::people::user(&store, "lan.tyt", Role::StationStaff, &["16024"]).await;
+        let id = new_assessment(&store, "16024").await;
         store.close().await;
 
         let mut a = SyncClient::new("phone-a");
-        a.connect(&server.url()).await;
+        a.connect_as(&server.url(), Some(&token)).await;
         a.request(id).await;
         a.settle(id).await;
-        a.edit(id, |doc| doc.put(automerge::ROOT, "zone", 3).unwrap())
-            .await;
+        a.edit(id, |doc| {
+            let item = tramyte_shared::id::ItemId::parse("TC2").unwrap();
+            let answer = tramyte_shared::assessment::Answer::Points(
+                tramyte_shared::points::Points::from_f64(8.5).unwrap(),
+            );
+            let by = tramyte_shared::id::UserId::parse("lan.tyt").unwrap();
+            tramyte_shared::assessment::set_score(
+                doc,
+                tramyte_shared::assessment::Side::SelfAssessment,
+                &item,
+                answer,
+                &by,
+                1,
+            )
+            .unwrap();
+        })
+        .await;
         a.settle(id).await;
         let expected = heads(&mut a, id);
 
@@ -168,7 +190,7 @@ async fn documents_survive_a_restart_and_unknown_ones_are_unavailable() {
         a.disconnect().await;
         server.restart().await;
         let mut b = SyncClient::new("phone-b");
-        b.connect(&server.url()).await;
+        b.connect_as(&server.url(), Some(&token)).await;
         b.request(id).await;
         b.settle(id).await;
         assert_eq!(
@@ -296,7 +318,10 @@ async fn a_peer_that_stops_answering_pings_is_dropped() {
     // Not reading means not answering pings (tungstenite answers them while reading).
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     silent.pump_for(Duration::from_millis(500)).await;
-    assert!(!silent.is_online(), "the server closed the silent connection");
+    assert!(
+        !silent.is_online(),
+        "the server closed the silent connection"
+    );
 
     let mut lively = SyncClient::new("lively");
     lively.connect(&server.url()).await;

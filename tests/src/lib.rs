@@ -2,6 +2,7 @@
 //! directory, and the browser scripts in `tests/e2e` run by Node against Debian's Chromium.
 
 pub mod browser;
+pub mod people;
 pub mod process;
 pub mod server;
 pub mod sync_client;

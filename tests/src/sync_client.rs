@@ -36,9 +36,17 @@ impl SyncClient {
         }
     }
 
-    /// Connects to `ws://ADDR/sync` and completes the handshake.
+    /// Connects to `ws://ADDR/sync` and completes the handshake (open mode: no sign-in).
     pub async fn connect(&mut self, base_url: &str) {
-        let url = format!("{}/sync", base_url.replacen("http://", "ws://", 1));
+        self.connect_as(base_url, None).await;
+    }
+
+    /// Connects with a session token (sent as `?token=`) and completes the handshake.
+    pub async fn connect_as(&mut self, base_url: &str, token: Option<&str>) {
+        let mut url = format!("{}/sync", base_url.replacen("http://", "ws://", 1));
+        if let Some(token) = token {
+            url.push_str(&format!("?token={token}"));
+        }
         let (mut socket, _) = tokio_tungstenite::connect_async(&url)
             .await
             .unwrap_or_else(|err| panic!("{url}: {err}"));
@@ -214,6 +222,23 @@ impl SyncClient {
             .send(message)
             .await
             .expect("send");
+    }
+
+    /// Like [`SyncClient::send_raw`], but the server may cut the connection while it is being
+    /// sent (a frame over the size limit): returns whether the whole frame went out.
+    pub async fn try_send_raw(&mut self, message: WsMessage) -> bool {
+        let sent = self
+            .socket
+            .as_mut()
+            .expect("online")
+            .send(message)
+            .await
+            .is_ok();
+        if !sent {
+            self.socket = None;
+            self.client.disconnected();
+        }
+        sent
     }
 }
 

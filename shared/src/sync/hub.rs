@@ -21,6 +21,7 @@ use automerge::sync::{self, SyncDoc};
 use super::chunk::{Chunk, ChunkKey, ChunkKind};
 use super::document_id::DocumentId;
 use super::message::{Message, PROTOCOL_VERSION, PeerId, PeerMetadata};
+use crate::policy::{self, Principal};
 
 /// A connection, numbered by the driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -97,8 +98,14 @@ pub enum LoadOutcome {
 /// An event for the hub.
 #[derive(Debug, Clone)]
 pub enum Input {
-    /// A connection was accepted.
-    Connected { conn: ConnId, now_ms: i64 },
+    /// A connection was accepted; `principal` is who signed in (`None` only in open mode).
+    Connected {
+        conn: ConnId,
+        now_ms: i64,
+        principal: Option<Principal>,
+    },
+    /// Ends a connection with an error (its session was revoked, say).
+    Kick { conn: ConnId, reason: String },
     /// A binary frame arrived on a connection.
     Frame {
         conn: ConnId,
@@ -150,6 +157,11 @@ pub enum Output {
         created: bool,
         /// The connection whose frame made the change.
         sender: ConnId,
+        /// Each change in the chunk: its hash and its actor, for provenance.
+        changes: Vec<(String, String)>,
+        /// Actors seen for the first time, now bound to the sender's user: the storage must
+        /// refuse the chunk if another node bound one of them to someone else meanwhile.
+        new_actors: Vec<String>,
     },
     /// Store `snapshot` and delete the chunks it replaces, in one transaction; then answer
     /// [`Input::Persisted`].
@@ -175,11 +187,14 @@ pub struct Hub {
     conns: HashMap<ConnId, Conn>,
     docs: HashMap<DocumentId, Slot>,
     next_ticket: u64,
+    /// Which user each automerge actor id belongs to.
+    actors: HashMap<String, String>,
 }
 
 #[derive(Debug)]
 struct Conn {
     connected_at: i64,
+    principal: Option<Principal>,
     peer_id: Option<PeerId>,
     bucket: TokenBucket,
     docs: HashMap<DocumentId, sync::State>,
@@ -211,6 +226,9 @@ struct Loaded {
     chunks: BTreeMap<ChunkKey, (ChunkKind, usize)>,
     compacting: Option<(Ticket, Vec<ChunkKey>, ChunkKey, usize)>,
     created: bool,
+    /// The document's kind and commune, read once: no client may change them.
+    kind: String,
+    commune: Option<String>,
     /// Peers whose messages arrived while a persist was in flight: each gets an answer once it
     /// is committed, even if automerge thinks the peer already knows our heads (it told us its
     /// heads, but has not heard that we have its changes).
@@ -231,7 +249,13 @@ impl Hub {
             conns: HashMap::new(),
             docs: HashMap::new(),
             next_ticket: 0,
+            actors: HashMap::new(),
         }
+    }
+
+    /// Records that an actor id belongs to a user (bindings stored earlier, or by another node).
+    pub fn bind_actor(&mut self, actor: String, user: String) {
+        self.actors.insert(actor, user);
     }
 
     /// The configuration.
@@ -253,7 +277,12 @@ impl Hub {
     pub fn handle(&mut self, input: Input) -> Vec<Output> {
         let mut out = Vec::new();
         match input {
-            Input::Connected { conn, now_ms } => {
+            Input::Kick { conn, reason } => self.fail(conn, reason, &mut out),
+            Input::Connected {
+                conn,
+                now_ms,
+                principal,
+            } => {
                 let bucket = TokenBucket {
                     tokens: f64::from(self.config.limits.message_burst),
                     last_ms: now_ms,
@@ -262,6 +291,7 @@ impl Hub {
                     conn,
                     Conn {
                         connected_at: now_ms,
+                        principal,
                         peer_id: None,
                         bucket,
                         docs: HashMap::new(),
@@ -438,7 +468,13 @@ impl Hub {
             );
         }
         match self.docs.get_mut(&document) {
-            Some(Slot::Ready(_)) => self.apply(conn_id, document, message, out),
+            Some(Slot::Ready(loaded)) => {
+                if !conn.docs.contains_key(&document) && !readable(conn.principal.as_ref(), loaded)
+                {
+                    return self.send_unavailable(conn_id, document, out);
+                }
+                self.apply(conn_id, document, message, out)
+            }
             Some(Slot::Loading { pending, .. }) => pending.push(Pending {
                 conn: conn_id,
                 request,
@@ -497,13 +533,55 @@ impl Hub {
         let state = conn.docs.entry(document).or_default();
         loaded.peers.insert(conn_id);
         let before = loaded.doc.get_heads();
-        loaded
-            .doc
-            .sync()
-            .receive_sync_message(state, message)
-            .map_err(|err| format!("automerge refused the sync message for {document}: {err}"))?;
+        let mut new_actors = Vec::new();
+        match &conn.principal {
+            // Judged on a scratch copy: a refused change touches nothing that stays.
+            Some(principal) if !message.changes.is_empty() => {
+                let kind = loaded.kind.clone();
+                let mut scratch = loaded.doc.fork();
+                let mut scratch_state = state.clone();
+                scratch
+                    .sync()
+                    .receive_sync_message(&mut scratch_state, message)
+                    .map_err(|err| {
+                        format!("automerge refused the sync message for {document}: {err}")
+                    })?;
+                for change in scratch.get_changes(&before) {
+                    let actor = change.actor_id().to_hex_string();
+                    match self.actors.get(&actor) {
+                        Some(owner) if *owner != principal.user => {
+                            return Err(format!("refused: actor {actor} belongs to another user"));
+                        }
+                        Some(_) => {}
+                        None => new_actors.push(actor),
+                    }
+                }
+                policy::check_change(principal, &kind, scratch.document(), &before)
+                    .map_err(|refusal| format!("{refusal} (document {document})"))?;
+                for actor in &new_actors {
+                    self.actors.insert(actor.clone(), principal.user.clone());
+                }
+                loaded.doc = scratch;
+                *state = scratch_state;
+            }
+            _ => {
+                loaded
+                    .doc
+                    .sync()
+                    .receive_sync_message(state, message)
+                    .map_err(|err| {
+                        format!("automerge refused the sync message for {document}: {err}")
+                    })?;
+            }
+        }
         let after = loaded.doc.get_heads();
         if before != after {
+            let changes = loaded
+                .doc
+                .get_changes(&before)
+                .iter()
+                .map(|change| (change.hash().to_string(), change.actor_id().to_hex_string()))
+                .collect();
             let chunk = Chunk::new(ChunkKind::Incremental, loaded.doc.save_after(&before));
             let ticket = Ticket(self.next_ticket);
             self.next_ticket += 1;
@@ -519,6 +597,8 @@ impl Hub {
                 chunk,
                 created,
                 sender: conn_id,
+                changes,
+                new_actors,
             });
         }
         if !loaded.in_flight.is_empty() {
@@ -629,6 +709,15 @@ impl Hub {
                 doc = Some(Loaded::new(AutoCommit::new(), true));
             }
             match doc.take() {
+                Some(loaded)
+                    if !readable(
+                        self.conns.get(&conn).and_then(|c| c.principal.as_ref()),
+                        &loaded,
+                    ) =>
+                {
+                    doc = Some(loaded);
+                    self.send_unavailable(conn, document, out);
+                }
                 Some(loaded) => {
                     self.docs.insert(document, Slot::Ready(Box::new(loaded)));
                     self.apply(conn, document, message, out);
@@ -872,8 +961,12 @@ impl Hub {
 }
 
 impl Loaded {
-    fn new(doc: AutoCommit, created: bool) -> Loaded {
+    fn new(mut doc: AutoCommit, created: bool) -> Loaded {
+        let kind = policy::document_kind(doc.document()).unwrap_or_default();
+        let commune = policy::document_commune(doc.document());
         Loaded {
+            kind,
+            commune,
             doc,
             peers: BTreeSet::new(),
             in_flight: BTreeSet::new(),
@@ -900,6 +993,11 @@ impl Loaded {
             .insert(chunk.key, (chunk.kind, chunk.bytes.len()));
         Ok(())
     }
+}
+
+/// Whether a connection may see a document: anyone in open mode, otherwise the policy.
+fn readable(principal: Option<&Principal>, loaded: &Loaded) -> bool {
+    principal.is_none_or(|principal| policy::may_read_commune(principal, loaded.commune.as_deref()))
 }
 
 /// Loads a document from its stored chunks (a snapshot and incremental changes, any order).

@@ -1,0 +1,547 @@
+//! People who sign in (tài khoản): users with a role and a scope, argon2 password hashes,
+//! sessions as random tokens stored only as hashes, and sign-in throttled after failures.
+//!
+//! Nothing secret is logged: passwords and tokens never reach a log line, only user ids.
+
+use std::collections::BTreeSet;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tramyte_shared::policy::{Principal, Role, Scope};
+
+use crate::store::{Store, StoreError, now_millis};
+use crate::unit;
+use crate::with_pool;
+
+/// How long a session lasts (phones go offline for weeks; they keep their session).
+pub const SESSION_MILLIS: i64 = 60 * 24 * 60 * 60 * 1000;
+/// Failed sign-ins allowed per user within [`THROTTLE_WINDOW_MILLIS`].
+pub const MAX_FAILURES: i64 = 5;
+/// The window over which failed sign-ins are counted.
+pub const THROTTLE_WINDOW_MILLIS: i64 = 15 * 60 * 1000;
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// What can go wrong with accounts.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("wrong user name or password")]
+    WrongCredentials,
+    #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
+    #[error("this account is disabled")]
+    Disabled,
+    #[error("the session is not valid (expired, revoked or unknown); sign in again")]
+    InvalidSession,
+    #[error("no user {0}")]
+    UnknownUser(String),
+    #[error("user {0} already exists")]
+    Exists(String),
+    #[error("user id `{0}` must be 3 to 64 letters, digits, . _ - or @")]
+    BadUserId(String),
+    #[error("a password needs at least {MIN_PASSWORD_CHARS} characters")]
+    WeakPassword,
+    #[error("no unit {0} (import units first: tramyte units import FILE)")]
+    UnknownUnit(String),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AccountError {
+    fn from(err: sqlx::Error) -> Self {
+        AccountError::Store(StoreError::Query(err))
+    }
+}
+
+/// A user as shown to administrators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: String,
+    pub display_name: String,
+    pub role: Role,
+    pub person: Option<String>,
+    pub disabled: bool,
+    pub units: Vec<String>,
+}
+
+/// What it takes to add a user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: String,
+    pub display_name: String,
+    pub role: Role,
+    pub person: Option<String>,
+    pub units: Vec<String>,
+    pub password: String,
+}
+
+/// A signed-in session, as every authenticated request and websocket sees it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub principal: Principal,
+    pub token_hash: String,
+    pub device: String,
+    pub expires_at: i64,
+}
+
+fn check_user_id(id: &str) -> Result<(), AccountError> {
+    let ok = (3..=64).contains(&id.chars().count())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AccountError::BadUserId(id.chars().take(64).collect()))
+    }
+}
+
+/// Hashes a password with argon2id and a random salt (on a blocking thread: it is slow on
+/// purpose).
+pub async fn hash_password(password: &str) -> Result<String, AccountError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AccountError::WeakPassword);
+    }
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|err| AccountError::Hashing(err.to_string()))?;
+        let salt =
+            SaltString::encode_b64(&salt).map_err(|err| AccountError::Hashing(err.to_string()))?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|err| AccountError::Hashing(err.to_string()))
+    })
+    .await
+    .map_err(|err| AccountError::Hashing(err.to_string()))?
+}
+
+async fn verify_password(password: &str, stored: &str) -> bool {
+    let (password, stored) = (password.to_owned(), stored.to_owned());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored).is_ok_and(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A password hash nobody's password matches, verified for unknown users so a wrong user name
+/// takes as long as a wrong password.
+const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$8sVfOXFs+4Yy2kYHbqfJm0k1D2Wm8JNrFh3V0g8sAxE";
+
+/// Adds a user with a role, units and a password.
+pub async fn add_user(store: &Store, new: &NewUser) -> Result<(), AccountError> {
+    check_user_id(&new.id)?;
+    for code in &new.units {
+        let found: Option<(String,)> = with_pool!(store, pool => {
+            sqlx::query_as("SELECT code FROM units WHERE code = $1").bind(code).fetch_optional(pool).await?
+        });
+        if found.is_none() {
+            return Err(AccountError::UnknownUnit(code.clone()));
+        }
+    }
+    let hash = hash_password(&new.password).await?;
+    let now = now_millis();
+    let inserted = with_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, display_name, role, person, password_hash, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&new.id)
+        .bind(&new.display_name)
+        .bind(new.role.as_str())
+        .bind(&new.person)
+        .bind(&hash)
+        .bind(false)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            for code in &new.units {
+                sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ($1, $2)")
+                    .bind(&new.id)
+                    .bind(code)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        inserted
+    });
+    if inserted == 0 {
+        return Err(AccountError::Exists(new.id.clone()));
+    }
+    tracing::info!(user = %new.id, role = new.role.as_str(), "user added");
+    Ok(())
+}
+
+/// Every user, by id.
+pub async fn list_users(store: &Store) -> Result<Vec<User>, AccountError> {
+    let rows: Vec<(String, String, String, Option<String>, bool)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT id, display_name, role, person, disabled FROM users ORDER BY id").fetch_all(pool).await?
+    });
+    let units: Vec<(String, String)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT user_id, unit FROM user_units ORDER BY user_id, unit").fetch_all(pool).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(id, display_name, role, person, disabled)| User {
+            units: units
+                .iter()
+                .filter(|(user, _)| *user == id)
+                .map(|(_, unit)| unit.clone())
+                .collect(),
+            role: Role::parse(&role).unwrap_or(Role::VillageHealthWorker),
+            id,
+            display_name,
+            person,
+            disabled,
+        })
+        .collect())
+}
+
+/// One user.
+pub async fn find_user(store: &Store, id: &str) -> Result<User, AccountError> {
+    list_users(store)
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or_else(|| AccountError::UnknownUser(id.to_owned()))
+}
+
+/// Disables (or enables) a user. Disabling ends every session of theirs at once.
+pub async fn set_disabled(store: &Store, id: &str, disabled: bool) -> Result<(), AccountError> {
+    let now = now_millis();
+    let changed = with_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        let changed = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+            .bind(disabled)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if disabled {
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        changed
+    });
+    if changed == 0 {
+        return Err(AccountError::UnknownUser(id.to_owned()));
+    }
+    tracing::info!(user = %id, disabled, "user disabled flag changed");
+    Ok(())
+}
+
+/// Sets a new password and ends the user's sessions.
+pub async fn reset_password(store: &Store, id: &str, password: &str) -> Result<(), AccountError> {
+    let hash = hash_password(password).await?;
+    let now = now_millis();
+    let changed = with_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(&hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        changed
+    });
+    if changed == 0 {
+        return Err(AccountError::UnknownUser(id.to_owned()));
+    }
+    tracing::info!(user = %id, "password reset");
+    Ok(())
+}
+
+/// Checks a user's password and opens a session; returns the token (shown once, stored hashed).
+pub async fn sign_in(
+    store: &Store,
+    id: &str,
+    password: &str,
+    device: &str,
+) -> Result<(String, Session), AccountError> {
+    let now = now_millis();
+    let since = now - THROTTLE_WINDOW_MILLIS;
+    let failures: Vec<(i64,)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT at FROM sign_in_failures WHERE user_id = $1 AND at > $2 ORDER BY at")
+            .bind(id)
+            .bind(since)
+            .fetch_all(pool)
+            .await?
+    });
+    if i64::try_from(failures.len()).unwrap_or(i64::MAX) >= MAX_FAILURES {
+        let oldest = failures.first().map_or(now, |(at,)| *at);
+        let retry_after_secs = ((oldest + THROTTLE_WINDOW_MILLIS - now) / 1000).max(1);
+        tracing::warn!(user = %id, "sign-in throttled");
+        return Err(AccountError::Throttled { retry_after_secs });
+    }
+    let row: Option<(String, bool)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT password_hash, disabled FROM users WHERE id = $1").bind(id).fetch_optional(pool).await?
+    });
+    let (stored, disabled) = row.unwrap_or_else(|| (DECOY_HASH.to_owned(), false));
+    if !verify_password(password, &stored).await {
+        with_pool!(store, pool => {
+            sqlx::query("INSERT INTO sign_in_failures (user_id, at) VALUES ($1, $2)")
+                .bind(id)
+                .bind(now)
+                .execute(pool)
+                .await?;
+        });
+        tracing::info!(user = %id, "failed sign-in");
+        return Err(AccountError::WrongCredentials);
+    }
+    if disabled {
+        return Err(AccountError::Disabled);
+    }
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|err| AccountError::Hashing(err.to_string()))?;
+    let token = hex(&raw);
+    let token_hash = hash_token(&token);
+    let device: String = device.chars().take(120).collect();
+    let expires_at = now + SESSION_MILLIS;
+    with_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, device, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&token_hash)
+        .bind(id)
+        .bind(&device)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    tracing::info!(user = %id, "signed in");
+    let session = authenticate_hash(store, &token_hash).await?;
+    Ok((token, session))
+}
+
+/// The session a token opens, if it is valid now (not expired, not revoked, user enabled).
+pub async fn authenticate(store: &Store, token: &str) -> Result<Session, AccountError> {
+    authenticate_hash(store, &hash_token(token)).await
+}
+
+async fn authenticate_hash(store: &Store, token_hash: &str) -> Result<Session, AccountError> {
+    let now = now_millis();
+    let row: Option<(String, String, i64)> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT s.user_id, s.device, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled = $3",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(false)
+        .fetch_optional(pool)
+        .await?
+    });
+    let Some((user_id, device, expires_at)) = row else {
+        return Err(AccountError::InvalidSession);
+    };
+    let user = find_user(store, &user_id).await?;
+    let principal = principal_of(store, &user).await?;
+    Ok(Session {
+        user,
+        principal,
+        token_hash: token_hash.to_owned(),
+        device,
+        expires_at,
+    })
+}
+
+/// Ends a session.
+pub async fn sign_out(store: &Store, token_hash: &str) -> Result<(), AccountError> {
+    with_pool!(store, pool => {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+            .bind(now_millis())
+            .bind(token_hash)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Sessions revoked, or expired, in `[since, now)`: their connections must close.
+pub async fn sessions_ended_since(
+    store: &Store,
+    since: i64,
+    now: i64,
+) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT token_hash FROM sessions WHERE (revoked_at >= $1 AND revoked_at < $2) \
+             OR (expires_at >= $1 AND expires_at < $2)",
+        )
+        .bind(since)
+        .bind(now)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows.into_iter().map(|(hash,)| hash).collect())
+}
+
+/// What the policy needs to know about a user.
+pub async fn principal_of(store: &Store, user: &User) -> Result<Principal, AccountError> {
+    let scope = if user.role == Role::SystemAdmin {
+        Scope::All
+    } else {
+        let communes: BTreeSet<String> = unit::communes_of_user(store, &user.id).await?;
+        Scope::Communes(communes)
+    };
+    Ok(Principal {
+        user: user.id.clone(),
+        role: user.role,
+        scope,
+        person: user.person.clone(),
+    })
+}
+
+/// The SHA-256 of a session token, in hex: what the database keeps.
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> Store {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        crate::unit::import(&store, "code,kind,name,parent,unit_type,covers\n38,province,Thanh Hóa,,,\n16024,commune,Xã Thiệu Vận,38,xa,\n")
+            .await
+            .unwrap();
+        store
+    }
+
+    fn lan() -> NewUser {
+        NewUser {
+            id: "lan.tyt".into(),
+            display_name: "Nguyễn Thị Lan (thử)".into(),
+            role: Role::StationStaff,
+            person: None,
+            units: vec!["16024".into()],
+            password: "mật-khẩu-dài".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_user_signs_in_and_the_session_carries_role_and_scope() {
+        let store = store().await;
+        add_user(&store, &lan()).await.unwrap();
+        assert!(matches!(
+            add_user(&store, &lan()).await,
+            Err(AccountError::Exists(_))
+        ));
+        let (token, session) = sign_in(&store, "lan.tyt", "mật-khẩu-dài", "Điện thoại Lan")
+            .await
+            .unwrap();
+        assert_eq!(session.principal.role, Role::StationStaff);
+        assert!(session.principal.covers("16024"));
+        let again = authenticate(&store, &token).await.unwrap();
+        assert_eq!(again.user.id, "lan.tyt");
+        let stored: Vec<(String,)> = with_pool!(&store, pool => {
+            sqlx::query_as("SELECT token_hash FROM sessions").fetch_all(pool).await.unwrap()
+        });
+        assert_ne!(stored[0].0, token, "the token itself is never stored");
+        sign_out(&store, &again.token_hash).await.unwrap();
+        assert!(matches!(
+            authenticate(&store, &token).await,
+            Err(AccountError::InvalidSession)
+        ));
+    }
+
+    #[tokio::test]
+    async fn repeated_failures_throttle_and_disabling_ends_sessions() {
+        let store = store().await;
+        add_user(&store, &lan()).await.unwrap();
+        let (token, _) = sign_in(&store, "lan.tyt", "mật-khẩu-dài", "d")
+            .await
+            .unwrap();
+        for _ in 0..MAX_FAILURES {
+            assert!(matches!(
+                sign_in(&store, "lan.tyt", "sai-mật-khẩu", "d").await,
+                Err(AccountError::WrongCredentials)
+            ));
+        }
+        let throttled = sign_in(&store, "lan.tyt", "mật-khẩu-dài", "d").await;
+        assert!(
+            matches!(throttled, Err(AccountError::Throttled { retry_after_secs }) if retry_after_secs > 0)
+        );
+        // An unknown user gets the same answer as a wrong password.
+        assert!(matches!(
+            sign_in(&store, "nobody", "whatever-pass", "d").await,
+            Err(AccountError::WrongCredentials)
+        ));
+
+        set_disabled(&store, "lan.tyt", true).await.unwrap();
+        assert!(matches!(
+            authenticate(&store, &token).await,
+            Err(AccountError::InvalidSession)
+        ));
+        reset_password(&store, "lan.tyt", "mật-khẩu-mới-1")
+            .await
+            .unwrap();
+        assert!(matches!(
+            sign_in(&store, "lan.tyt", "mật-khẩu-mới-1", "d").await,
+            Err(AccountError::Disabled)
+        ));
+        set_disabled(&store, "lan.tyt", false).await.unwrap();
+        sign_in(&store, "lan.tyt", "mật-khẩu-mới-1", "d")
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn bad_input_is_refused_clearly() {
+        let store = store().await;
+        let mut user = lan();
+        user.password = "ngắn".into();
+        assert!(matches!(
+            add_user(&store, &user).await,
+            Err(AccountError::WeakPassword)
+        ));
+        user = lan();
+        user.id = "có dấu".into();
+        assert!(matches!(
+            add_user(&store, &user).await,
+            Err(AccountError::BadUserId(_))
+        ));
+        user = lan();
+        user.units = vec!["99999".into()];
+        assert!(matches!(
+            add_user(&store, &user).await,
+            Err(AccountError::UnknownUnit(_))
+        ));
+    }
+}

@@ -1,0 +1,536 @@
+//! Organisation units (đơn vị): province → (district or health body) → commune → village, and
+//! the communes each reviewing body covers. Imported from CSV, validated whole before anything
+//! is written, every problem reported with its line.
+//!
+//! CSV columns (header required): `code,kind,name,parent,unit_type,covers` where `kind` is one
+//! of [`UnitKind`], `parent` is the code of the enclosing unit (empty for a province),
+//! `unit_type` is `xa`/`phuong`/`dac_khu` for communes, and `covers` lists commune codes a
+//! reviewing body covers beyond its own subtree, separated by `;`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::store::{Store, StoreError};
+use crate::with_pool;
+
+/// What a unit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitKind {
+    /// Province or city (tỉnh, thành phố).
+    Province,
+    /// District (huyện, quận), before 1/7/2025.
+    District,
+    /// Provincial health department (Sở Y tế).
+    HealthDepartment,
+    /// District or regional health centre (Trung tâm Y tế).
+    HealthCentre,
+    /// Commune, ward or special zone (xã, phường, đặc khu).
+    Commune,
+    /// Village or residential group (thôn, bản, tổ dân phố).
+    Village,
+}
+
+impl UnitKind {
+    const ALL: [UnitKind; 6] = [
+        UnitKind::Province,
+        UnitKind::District,
+        UnitKind::HealthDepartment,
+        UnitKind::HealthCentre,
+        UnitKind::Commune,
+        UnitKind::Village,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Province => "province",
+            UnitKind::District => "district",
+            UnitKind::HealthDepartment => "health_department",
+            UnitKind::HealthCentre => "health_centre",
+            UnitKind::Commune => "commune",
+            UnitKind::Village => "village",
+        }
+    }
+
+    fn parse(text: &str) -> Option<UnitKind> {
+        UnitKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    /// A body that reviews communes.
+    pub fn reviews(self) -> bool {
+        matches!(self, UnitKind::HealthDepartment | UnitKind::HealthCentre)
+    }
+}
+
+/// One unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    pub code: String,
+    pub kind: UnitKind,
+    pub name: String,
+    pub parent: Option<String>,
+    pub unit_type: Option<String>,
+    pub covers: Vec<String>,
+}
+
+/// A problem in a units file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitProblem {
+    /// 1-based line in the file (0: the file as a whole).
+    pub line: usize,
+    pub message: String,
+}
+
+/// Why an import did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum UnitError {
+    #[error("{} problem(s) in the units file; nothing was imported:{}", .0.len(), .0.iter().map(|p| format!("\n  line {}: {}", p.line, p.message)).collect::<String>())]
+    Invalid(Vec<UnitProblem>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for UnitError {
+    fn from(err: sqlx::Error) -> Self {
+        UnitError::Store(StoreError::Query(err))
+    }
+}
+
+/// Parses and validates a units CSV against the units already stored. Returns every unit or
+/// every problem.
+pub fn parse_units(csv_text: &str, existing: &[Unit]) -> Result<Vec<Unit>, Vec<UnitProblem>> {
+    let mut problems = Vec::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(csv_text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(headers) => headers.clone(),
+        Err(err) => {
+            return Err(vec![UnitProblem {
+                line: 1,
+                message: format!("unreadable header: {err}"),
+            }]);
+        }
+    };
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(code_at), Some(kind_at), Some(name_at), Some(parent_at)) = (
+        column("code"),
+        column("kind"),
+        column("name"),
+        column("parent"),
+    ) else {
+        return Err(vec![UnitProblem {
+            line: 1,
+            message:
+                "the header must have code, kind, name and parent (and may have unit_type, covers)"
+                    .to_owned(),
+        }]);
+    };
+    let (type_at, covers_at) = (column("unit_type"), column("covers"));
+    let mut units: Vec<(usize, Unit)> = Vec::new();
+    let mut lines_of: HashMap<String, usize> = HashMap::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(err) => {
+                let line = err
+                    .position()
+                    .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+                problems.push(UnitProblem {
+                    line,
+                    message: format!("unreadable row: {err}"),
+                });
+                continue;
+            }
+        };
+        let line = record
+            .position()
+            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+        let get = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or("").to_owned();
+        let code = get(Some(code_at));
+        let kind_text = get(Some(kind_at));
+        let name = get(Some(name_at));
+        let parent = Some(get(Some(parent_at))).filter(|p| !p.is_empty());
+        let unit_type = Some(get(type_at)).filter(|t| !t.is_empty());
+        let covers: Vec<String> = get(covers_at)
+            .split(';')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let mut problem = |message: String| problems.push(UnitProblem { line, message });
+        if code.is_empty()
+            || code.len() > 32
+            || !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            problem(format!(
+                "code `{code}` must be 1 to 32 letters, digits, - or _"
+            ));
+            continue;
+        }
+        let Some(kind) = UnitKind::parse(&kind_text) else {
+            let kinds: Vec<&str> = UnitKind::ALL.iter().map(|k| k.as_str()).collect();
+            problem(format!(
+                "kind `{kind_text}` is not one of {}",
+                kinds.join(", ")
+            ));
+            continue;
+        };
+        if name.is_empty() {
+            problem(format!("unit {code} has no name"));
+        }
+        if kind == UnitKind::Commune
+            && !(code.len() == 5 && code.chars().all(|c| c.is_ascii_digit()))
+        {
+            problem(format!(
+                "commune code `{code}` must be the official 5 digits"
+            ));
+        }
+        if let Some(unit_type) = &unit_type
+            && (kind != UnitKind::Commune
+                || tramyte_shared::commune::UnitType::parse(unit_type).is_err())
+        {
+            problem(format!(
+                "unit_type `{unit_type}` is only for communes: xa, phuong or dac_khu"
+            ));
+        }
+        if !covers.is_empty() && !kind.reviews() {
+            problem(format!(
+                "only a health department or health centre covers communes, not a {}",
+                kind.as_str()
+            ));
+        }
+        if let Some(first) = lines_of.insert(code.clone(), line) {
+            problem(format!("code {code} is already used on line {first}"));
+        }
+        units.push((
+            line,
+            Unit {
+                code,
+                kind,
+                name,
+                parent,
+                unit_type,
+                covers,
+            },
+        ));
+    }
+    // Cross-row checks against the file and what is stored.
+    let mut all: BTreeMap<String, (UnitKind, Option<String>)> = existing
+        .iter()
+        .map(|u| (u.code.clone(), (u.kind, u.parent.clone())))
+        .collect();
+    for (_, unit) in &units {
+        all.insert(unit.code.clone(), (unit.kind, unit.parent.clone()));
+    }
+    for (line, unit) in &units {
+        let line = *line;
+        match &unit.parent {
+            None if unit.kind != UnitKind::Province => problems.push(UnitProblem {
+                line,
+                message: format!("{} {} needs a parent", unit.kind.as_str(), unit.code),
+            }),
+            Some(parent) if !all.contains_key(parent) => problems.push(UnitProblem {
+                line,
+                message: format!("parent {parent} of {} is unknown", unit.code),
+            }),
+            _ => {}
+        }
+        for commune in &unit.covers {
+            match all.get(commune) {
+                Some((UnitKind::Commune, _)) => {}
+                Some((kind, _)) => problems.push(UnitProblem {
+                    line,
+                    message: format!(
+                        "{} covers {commune}, which is a {}, not a commune",
+                        unit.code,
+                        kind.as_str()
+                    ),
+                }),
+                None => problems.push(UnitProblem {
+                    line,
+                    message: format!("{} covers unknown commune {commune}", unit.code),
+                }),
+            }
+        }
+        // A cycle: walking up the parents comes back.
+        let mut seen = BTreeSet::new();
+        let mut at = Some(unit.code.clone());
+        while let Some(code) = at {
+            if !seen.insert(code.clone()) {
+                problems.push(UnitProblem {
+                    line,
+                    message: format!("{} is its own ancestor (a cycle)", unit.code),
+                });
+                break;
+            }
+            at = all.get(&code).and_then(|(_, parent)| parent.clone());
+        }
+    }
+    if problems.is_empty() {
+        Ok(units.into_iter().map(|(_, unit)| unit).collect())
+    } else {
+        problems.sort_by_key(|p| p.line);
+        Err(problems)
+    }
+}
+
+/// A `units` row: code, kind, name, parent, unit type.
+type UnitRow = (String, String, String, Option<String>, Option<String>);
+
+/// Every stored unit.
+pub async fn all(store: &Store) -> Result<Vec<Unit>, StoreError> {
+    let rows: Vec<UnitRow> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT code, kind, name, parent, unit_type FROM units ORDER BY code").fetch_all(pool).await?
+    });
+    let coverage: Vec<(String, String)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT unit, commune FROM unit_coverage ORDER BY unit, commune").fetch_all(pool).await?
+    });
+    let mut covers: HashMap<String, Vec<String>> = HashMap::new();
+    for (unit, commune) in coverage {
+        covers.entry(unit).or_default().push(commune);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(code, kind, name, parent, unit_type)| Unit {
+            covers: covers.remove(&code).unwrap_or_default(),
+            kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Village),
+            code,
+            name,
+            parent,
+            unit_type,
+        })
+        .collect())
+}
+
+/// Validates a units CSV whole, then stores it in one transaction (new units are added, known
+/// codes updated). Returns how many units the file had.
+pub async fn import(store: &Store, csv_text: &str) -> Result<usize, UnitError> {
+    let existing = all(store).await?;
+    let units = parse_units(csv_text, &existing).map_err(UnitError::Invalid)?;
+    // Parents before children, so the foreign key holds at every insert.
+    let mut ordered: Vec<&Unit> = Vec::new();
+    let mut placed: BTreeSet<&str> = existing.iter().map(|u| u.code.as_str()).collect();
+    let mut remaining: Vec<&Unit> = units.iter().collect();
+    while !remaining.is_empty() {
+        let before = remaining.len();
+        remaining.retain(|unit| {
+            let ready = unit
+                .parent
+                .as_deref()
+                .is_none_or(|p| placed.contains(p) || p == unit.code);
+            if ready {
+                ordered.push(unit);
+                placed.insert(unit.code.as_str());
+            }
+            !ready
+        });
+        if remaining.len() == before {
+            // Updates that move a unit under a unit of the same file: already validated, so
+            // placing the rest in any order is safe for existing codes.
+            ordered.append(&mut remaining);
+        }
+    }
+    with_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        for unit in &ordered {
+            sqlx::query(
+                "INSERT INTO units (code, kind, name, parent, unit_type) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (code) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+                 parent = excluded.parent, unit_type = excluded.unit_type",
+            )
+            .bind(&unit.code)
+            .bind(unit.kind.as_str())
+            .bind(&unit.name)
+            .bind(&unit.parent)
+            .bind(&unit.unit_type)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for unit in &ordered {
+            sqlx::query("DELETE FROM unit_coverage WHERE unit = $1").bind(&unit.code).execute(&mut *tx).await?;
+            for commune in &unit.covers {
+                sqlx::query("INSERT INTO unit_coverage (unit, commune) VALUES ($1, $2)")
+                    .bind(&unit.code)
+                    .bind(commune)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+    });
+    Ok(units.len())
+}
+
+/// The units as CSV, in the import format.
+pub fn to_csv(units: &[Unit]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record(["code", "kind", "name", "parent", "unit_type", "covers"]);
+    for unit in units {
+        let _ = writer.write_record([
+            unit.code.as_str(),
+            unit.kind.as_str(),
+            unit.name.as_str(),
+            unit.parent.as_deref().unwrap_or(""),
+            unit.unit_type.as_deref().unwrap_or(""),
+            &unit.covers.join(";"),
+        ]);
+    }
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The commune codes a user's scope covers: the communes of every unit they are attached to
+/// (whole subtrees), the communes their reviewing bodies cover (a provincial health department
+/// its province, a district health centre its district, and any listed in `covers`, as for a
+/// regional centre), and the commune of a village.
+pub async fn communes_of_user(store: &Store, user: &str) -> Result<BTreeSet<String>, StoreError> {
+    let rows: Vec<(String,)> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "WITH RECURSIVE covered(code) AS ( \
+                 SELECT unit FROM user_units WHERE user_id = $1 \
+                 UNION SELECT c.commune FROM unit_coverage c \
+                       JOIN user_units uu ON uu.unit = c.unit WHERE uu.user_id = $1 \
+                 UNION SELECT u.parent FROM units u \
+                       JOIN user_units uu ON uu.unit = u.code WHERE uu.user_id = $1 AND u.kind = 'village' \
+                 UNION SELECT u.parent FROM units u JOIN units p ON p.code = u.parent \
+                       JOIN user_units uu ON uu.unit = u.code \
+                       WHERE uu.user_id = $1 AND ((u.kind = 'health_department' AND p.kind = 'province') \
+                          OR (u.kind = 'health_centre' AND p.kind = 'district')) \
+                 UNION SELECT u.code FROM units u JOIN covered ON u.parent = covered.code \
+             ) \
+             SELECT units.code FROM units JOIN covered ON units.code = covered.code WHERE units.kind = 'commune'",
+        )
+        .bind(user)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows.into_iter().map(|(code,)| code).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const THIEU_HOA: &str = "code,kind,name,parent,unit_type,covers
+38,province,Tỉnh Thanh Hóa,,,
+38-SYT,health_department,Sở Y tế Thanh Hóa,38,,
+38-405,district,Huyện Thiệu Hóa,38,,
+38-405-TTYT,health_centre,Trung tâm Y tế huyện Thiệu Hóa,38-405,,16024
+16024,commune,Xã Thiệu Vận,38-405,xa,
+16024-T1,village,Thôn 1,16024,,
+";
+
+    async fn store() -> Store {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let csv = "code,kind,name,parent,unit_type,covers
+38,province,Tỉnh Thanh Hóa,,,
+16024,commune,Xã A,99,xa,
+16024,commune,Xã B,38,xa,
+1234,commune,Xã C,38,,
+X1,district,Vòng 1,X2,,
+X2,district,Vòng 2,X1,,
+V1,village,Thôn,38,,16024
+Q,planet,Sao Hỏa,38,,
+";
+        let problems = parse_units(csv, &[]).unwrap_err();
+        let text: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.line, p.message))
+            .collect();
+        let expected = [
+            "3: parent 99 of 16024 is unknown",
+            "4: code 16024 is already used on line 3",
+            "5: commune code `1234` must be the official 5 digits",
+            "6: X1 is its own ancestor (a cycle)",
+            "7: X2 is its own ancestor (a cycle)",
+            "8: only a health department or health centre covers communes, not a village",
+            "9: kind `planet` is not one of province, district, health_department, health_centre, commune, village",
+        ];
+        for line in expected {
+            assert!(
+                text.iter().any(|t| t == line),
+                "missing `{line}` in {text:#?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_invalid_file_writes_nothing_and_a_valid_one_is_stored() {
+        let store = store().await;
+        let broken = format!("{THIEU_HOA}99999,commune,Xã lạ,nowhere,xa,\n");
+        assert!(matches!(
+            import(&store, &broken).await,
+            Err(UnitError::Invalid(_))
+        ));
+        assert!(all(&store).await.unwrap().is_empty(), "nothing was written");
+        assert_eq!(import(&store, THIEU_HOA).await.unwrap(), 6);
+        let units = all(&store).await.unwrap();
+        assert_eq!(units.len(), 6);
+        // Export and import again: the same units.
+        assert_eq!(import(&store, &to_csv(&units)).await.unwrap(), 6);
+        assert_eq!(all(&store).await.unwrap(), units);
+    }
+
+    #[tokio::test]
+    async fn a_scope_expands_to_communes() {
+        let store = store().await;
+        import(&store, THIEU_HOA).await.unwrap();
+        with_pool!(&store, pool => {
+            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('u', 'U', 'reviewer', 'x', 0)")
+                .execute(pool).await.unwrap();
+            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('u', '38-SYT')").execute(pool).await.unwrap();
+        });
+        // The provincial health department covers its province.
+        assert_eq!(
+            communes_of_user(&store, "u").await.unwrap(),
+            ["16024".to_owned()].into()
+        );
+        import(&store, "code,kind,name,parent,unit_type,covers\n16025,commune,Xã Thiệu Giao,38-405,xa,\nKV1,health_centre,TTYT khu vực 1,38,,16025\n")
+            .await
+            .unwrap();
+        with_pool!(&store, pool => {
+            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('r', 'R', 'reviewer', 'x', 0)")
+                .execute(pool).await.unwrap();
+            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('r', 'KV1')").execute(pool).await.unwrap();
+            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('d', 'D', 'reviewer', 'x', 0)")
+                .execute(pool).await.unwrap();
+            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('d', '38-405-TTYT')").execute(pool).await.unwrap();
+        });
+        // A regional centre covers the communes listed for it, not its whole province...
+        assert_eq!(
+            communes_of_user(&store, "r").await.unwrap(),
+            ["16025".to_owned()].into()
+        );
+        // ...a district health centre covers its district.
+        assert_eq!(
+            communes_of_user(&store, "d").await.unwrap(),
+            ["16024".to_owned(), "16025".to_owned()].into()
+        );
+        with_pool!(&store, pool => {
+            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('v', 'V', 'village_health_worker', 'x', 0)")
+                .execute(pool).await.unwrap();
+            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('v', '16024-T1')").execute(pool).await.unwrap();
+            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('p', 'P', 'provincial_admin', 'x', 0)")
+                .execute(pool).await.unwrap();
+            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('p', '38')").execute(pool).await.unwrap();
+        });
+        assert_eq!(
+            communes_of_user(&store, "v").await.unwrap(),
+            ["16024".to_owned()].into(),
+            "a village's commune"
+        );
+        assert_eq!(
+            communes_of_user(&store, "p").await.unwrap(),
+            ["16024".to_owned(), "16025".to_owned()].into(),
+            "a province's subtree"
+        );
+    }
+}

@@ -1,0 +1,786 @@
+//! Who may do what (phân quyền): roles, scopes, and which parts of which document a role may
+//! write. One pure policy: the server enforces it on every incoming change, the PWA uses it to
+//! show only what a person may change.
+//!
+//! A change is judged by what it does to the document: the server applies it to a scratch copy,
+//! asks automerge for the patches between the two versions ([`check_change`]), classifies each
+//! patch's path into a [`Field`], and accepts the change only if the principal may write every
+//! one of them. Values that name a person (`by`, `added_by`) must name the principal.
+
+use std::collections::{BTreeSet, HashSet};
+
+use automerge::{Automerge, ChangeHash, ObjId, PatchAction, Prop, ReadDoc, ScalarValue, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::workflow::EventKind;
+
+/// A role (vai trò).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Village health worker (nhân viên y tế thôn, bản).
+    VillageHealthWorker,
+    /// Station staff (nhân viên trạm y tế).
+    StationStaff,
+    /// Station head (trưởng trạm).
+    StationHead,
+    /// Reviewer of a district, regional or provincial health body (thẩm định).
+    Reviewer,
+    /// Provincial administrator (Sở Y tế).
+    ProvincialAdmin,
+    /// System administrator.
+    SystemAdmin,
+}
+
+impl Role {
+    /// Every role, from the village upwards.
+    pub const ALL: [Role; 6] = [
+        Role::VillageHealthWorker,
+        Role::StationStaff,
+        Role::StationHead,
+        Role::Reviewer,
+        Role::ProvincialAdmin,
+        Role::SystemAdmin,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::VillageHealthWorker => "village_health_worker",
+            Role::StationStaff => "station_staff",
+            Role::StationHead => "station_head",
+            Role::Reviewer => "reviewer",
+            Role::ProvincialAdmin => "provincial_admin",
+            Role::SystemAdmin => "system_admin",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
+    /// Works at a station (writes the self-assessment side).
+    fn at_station(self) -> bool {
+        matches!(self, Role::StationStaff | Role::StationHead)
+    }
+}
+
+/// The communes a person's documents may come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every commune (system administrators).
+    All,
+    /// These commune codes, already expanded from the units the person covers.
+    Communes(BTreeSet<String>),
+}
+
+/// An authenticated person, as the policy needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user id (written into `by` fields).
+    pub user: String,
+    pub role: Role,
+    pub scope: Scope,
+    /// For a village health worker: their own entry in the roster.
+    pub person: Option<String>,
+}
+
+impl Principal {
+    /// Whether the person's scope covers a commune.
+    pub fn covers(&self, commune: &str) -> bool {
+        match &self.scope {
+            Scope::All => true,
+            Scope::Communes(communes) => communes.contains(commune),
+        }
+    }
+}
+
+/// The commune a document belongs to (its root `commune`), if it has one.
+pub fn document_commune(doc: &Automerge) -> Option<String> {
+    match doc.get(automerge::ROOT, "commune").ok().flatten() {
+        Some((Value::Scalar(scalar), _)) => match scalar.as_ref() {
+            ScalarValue::Str(text) => Some(text.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The document's root `kind`.
+pub fn document_kind(doc: &Automerge) -> Option<String> {
+    match doc.get(automerge::ROOT, "kind").ok().flatten() {
+        Some((Value::Scalar(scalar), _)) => match scalar.as_ref() {
+            ScalarValue::Str(text) => Some(text.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether the principal may see the document: system administrators see everything; others
+/// only documents of a commune their scope covers.
+pub fn may_read(principal: &Principal, doc: &Automerge) -> bool {
+    may_read_commune(principal, document_commune(doc).as_deref())
+}
+
+/// [`may_read`] for a document whose commune is already known.
+pub fn may_read_commune(principal: &Principal, commune: Option<&str>) -> bool {
+    principal.role == Role::SystemAdmin || commune.is_some_and(|commune| principal.covers(commune))
+}
+
+/// A part of a document, as the policy sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    /// `kind`, `schema`, `commune`, `catalog`, `round`, `unit_type`, the `items` map itself...:
+    /// written by the server when it creates the document, never by a client.
+    Fixed,
+    /// The commune's zone for the round.
+    Zone,
+    /// The station's score of an item.
+    SelfScore { item: String },
+    /// The shared note of an item.
+    Note { item: String },
+    /// Evidence references of an item.
+    Evidence { item: String },
+    /// The reviewer's score of an item.
+    ReviewScore { item: String },
+    /// The reviewer's comment on an item.
+    ReviewComment { item: String },
+    /// An event of the workflow list.
+    Event,
+    /// A person of the roster (`staff` or `village_workers`).
+    Person { group: String, person: String },
+    /// A village of the roster.
+    Village { village: String },
+    /// Anything else.
+    Other,
+}
+
+/// Which part of a document of `kind` a path is in.
+pub fn classify(kind: &str, path: &[String]) -> Field {
+    let at = |i: usize| path.get(i).map(String::as_str);
+    match (kind, at(0)) {
+        ("assessment", Some("zone")) if path.len() == 1 => Field::Zone,
+        ("assessment", Some("items")) => {
+            let Some(item) = at(1) else {
+                return Field::Fixed;
+            };
+            let item = item.to_owned();
+            match at(2) {
+                Some("self_score") => Field::SelfScore { item },
+                Some("note") => Field::Note { item },
+                Some("evidence") => Field::Evidence { item },
+                Some("review_score") => Field::ReviewScore { item },
+                Some("review_comment") => Field::ReviewComment { item },
+                _ => Field::Fixed,
+            }
+        }
+        ("assessment", Some("events")) => Field::Event,
+        ("roster", Some(group @ ("staff" | "village_workers"))) => match at(1) {
+            Some(person) => Field::Person {
+                group: group.to_owned(),
+                person: person.to_owned(),
+            },
+            None => Field::Fixed,
+        },
+        ("roster", Some("villages")) => match at(1) {
+            Some(village) => Field::Village {
+                village: village.to_owned(),
+            },
+            None => Field::Fixed,
+        },
+        (
+            _,
+            Some(
+                "kind" | "schema" | "commune" | "catalog" | "catalog_revision" | "round"
+                | "unit_type",
+            ),
+        ) => Field::Fixed,
+        _ => Field::Other,
+    }
+}
+
+/// Whether a role may write a field (before looking at values). The PWA asks this to decide
+/// what to show as editable.
+pub fn may_write(principal: &Principal, field: &Field) -> bool {
+    let role = principal.role;
+    if role == Role::SystemAdmin {
+        return !matches!(field, Field::Fixed);
+    }
+    match field {
+        Field::Fixed | Field::Other => false,
+        Field::Zone => matches!(role, Role::Reviewer | Role::ProvincialAdmin),
+        Field::SelfScore { .. } | Field::Evidence { .. } => role.at_station(),
+        Field::Note { .. } => role.at_station() || role == Role::VillageHealthWorker,
+        Field::ReviewScore { .. } | Field::ReviewComment { .. } => role == Role::Reviewer,
+        // Which events, exactly, is [`may_record_event`]'s question.
+        Field::Event => !matches!(role, Role::VillageHealthWorker | Role::StationStaff),
+        Field::Person { group, person } => {
+            role.at_station()
+                || (role == Role::VillageHealthWorker
+                    && group == "village_workers"
+                    && principal.person.as_deref() == Some(person.as_str()))
+        }
+        Field::Village { .. } => role.at_station(),
+    }
+}
+
+/// Whether a role may record a workflow event of this kind.
+pub fn may_record_event(role: Role, kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Submit => matches!(role, Role::StationHead | Role::SystemAdmin),
+        EventKind::Return | EventKind::Appraise | EventKind::Approve { .. } => {
+            matches!(role, Role::Reviewer | Role::SystemAdmin)
+        }
+        EventKind::Maintain { .. } => matches!(
+            role,
+            Role::Reviewer | Role::ProvincialAdmin | Role::SystemAdmin
+        ),
+        EventKind::Recognize { .. } | EventKind::Withdraw { .. } => {
+            matches!(role, Role::ProvincialAdmin | Role::SystemAdmin)
+        }
+        EventKind::Unknown { .. } => role == Role::SystemAdmin,
+    }
+}
+
+/// Why a change was refused: the first path the principal may not write, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("refused at `{path}`: {reason}")]
+pub struct Refusal {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Judges what turning `doc` from `before` into its current heads did, for `principal`.
+///
+/// `kind` is the document's kind (`assessment`, `roster`, ...), read from the version before the
+/// change so a change cannot relabel the document to escape its rules.
+pub fn check_change(
+    principal: &Principal,
+    kind: &str,
+    doc: &Automerge,
+    before: &[ChangeHash],
+) -> Result<(), Refusal> {
+    if principal.role == Role::SystemAdmin && kind != "assessment" && kind != "roster" {
+        return Ok(());
+    }
+    let after = doc.get_heads();
+    let patches = doc.diff(before, &after);
+    // Objects this change created: writing inside them is filling them in.
+    let mut created: HashSet<ObjId> = HashSet::new();
+    for patch in &patches {
+        match &patch.action {
+            PatchAction::PutMap {
+                value: (Value::Object(_), id),
+                ..
+            }
+            | PatchAction::PutSeq {
+                value: (Value::Object(_), id),
+                ..
+            } => {
+                created.insert(id.clone());
+            }
+            PatchAction::Insert { values, .. } => {
+                for (value, id, _) in values.iter() {
+                    if matches!(value, Value::Object(_)) {
+                        created.insert(id.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for patch in &patches {
+        let mut path: Vec<String> = patch.path.iter().map(|(_, prop)| prop_text(prop)).collect();
+        let inside_new =
+            patch.path.iter().any(|(obj, _)| created.contains(obj)) || created.contains(&patch.obj);
+        let (key, value) = match &patch.action {
+            PatchAction::PutMap { key, value, .. } => (Some(key.clone()), Some(&value.0)),
+            PatchAction::PutSeq { index, value, .. } => (Some(index.to_string()), Some(&value.0)),
+            PatchAction::Insert { index, .. } => (Some(index.to_string()), None),
+            PatchAction::DeleteMap { key } => (Some(key.clone()), None),
+            PatchAction::DeleteSeq { index, .. } => (Some(index.to_string()), None),
+            PatchAction::Increment { prop, .. } => (Some(prop_text(prop)), None),
+            PatchAction::SpliceText { .. } | PatchAction::Mark { .. } => (None, None),
+            PatchAction::Conflict { prop } => (Some(prop_text(prop)), None),
+        };
+        if let Some(key) = &key {
+            path.push(key.clone());
+        }
+        let shown = path.join(".");
+        let refuse = |reason: &str| Refusal {
+            path: shown.clone(),
+            reason: reason.to_owned(),
+        };
+        let field = classify(kind, &path);
+        if !may_write(principal, &field) {
+            return Err(refuse(&format!(
+                "a {} may not change this",
+                principal.role.as_str()
+            )));
+        }
+        if field == Field::Event {
+            // Append-only: a new event, and fields inside it; nothing else.
+            let appending = matches!(patch.action, PatchAction::Insert { .. }) && path.len() == 2;
+            if !appending && !inside_new {
+                return Err(refuse("workflow events are never edited or deleted"));
+            }
+            if inside_new
+                && key.as_deref() == Some("kind")
+                && let Some(Value::Scalar(kind_value)) = value
+                && let ScalarValue::Str(name) = kind_value.as_ref()
+                && !may_record_event(principal.role, &event_kind_named(name))
+            {
+                return Err(refuse(&format!(
+                    "a {} may not record `{name}`",
+                    principal.role.as_str()
+                )));
+            }
+        }
+        if matches!(key.as_deref(), Some("by" | "added_by"))
+            && let Some(value) = value
+            && !names_user(value, &principal.user)
+        {
+            return Err(refuse(
+                "a change may only be signed by the person who makes it",
+            ));
+        }
+        if matches!(
+            patch.action,
+            PatchAction::DeleteMap { .. } | PatchAction::DeleteSeq { .. }
+        ) && matches!(field, Field::Person { .. } | Field::Village { .. })
+            && path.len() <= 2
+        {
+            return Err(refuse(
+                "people and villages are marked as left, never deleted",
+            ));
+        }
+    }
+    // A new event must say who recorded it.
+    Ok(())
+}
+
+fn event_kind_named(name: &str) -> EventKind {
+    match name {
+        "submit" => EventKind::Submit,
+        "return" => EventKind::Return,
+        "appraise" => EventKind::Appraise,
+        "approve" => EventKind::Approve { heads: Vec::new() },
+        "recognize" => EventKind::Recognize {
+            decision: crate::workflow::DecisionRef {
+                number: String::new(),
+                date: String::new(),
+            },
+        },
+        "maintain" => EventKind::Maintain { decision: None },
+        "withdraw" => EventKind::Withdraw { decision: None },
+        other => EventKind::Unknown {
+            name: other.to_owned(),
+        },
+    }
+}
+
+fn names_user(value: &Value<'_>, user: &str) -> bool {
+    match value {
+        Value::Scalar(scalar) => {
+            matches!(scalar.as_ref(), ScalarValue::Str(text) if text.as_str() == user)
+        }
+        Value::Object(_) => false,
+    }
+}
+
+fn prop_text(prop: &Prop) -> String {
+    match prop {
+        Prop::Map(key) => key.clone(),
+        Prop::Seq(index) => index.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assessment::{
+        Answer, NewAssessment, Side, append_event, new_assessment, set_note, set_review_comment,
+    };
+    use crate::catalog::shipped_catalogs;
+    use crate::commune::{UnitType, Zone};
+    use crate::id::{CommuneCode, ItemId, PersonId, UserId};
+    use crate::points::Points;
+    use crate::roster::{Group, Person, new_roster, put_person};
+    use automerge::AutoCommit;
+    use automerge::transaction::Transactable;
+
+    fn principal(role: Role, user: &str) -> Principal {
+        Principal {
+            user: user.to_owned(),
+            role,
+            scope: Scope::Communes(["16024".to_owned()].into()),
+            person: Some("vhw-1".to_owned()),
+        }
+    }
+
+    fn assessment() -> AutoCommit {
+        let catalog = shipped_catalogs().remove(0);
+        let new = NewAssessment {
+            commune: CommuneCode::parse("16024").unwrap(),
+            round: 2024,
+            zone: Zone::new(1).unwrap(),
+            unit_type: UnitType::Xa,
+        };
+        new_assessment(&catalog, &new, 1).unwrap()
+    }
+
+    /// Applies `change` as `who` to a copy of `doc` and judges it.
+    fn judge(
+        doc: &mut AutoCommit,
+        who: &Principal,
+        change: impl FnOnce(&mut AutoCommit),
+    ) -> Result<(), Refusal> {
+        let mut copy = doc.fork();
+        let before = copy.get_heads();
+        change(&mut copy);
+        copy.commit();
+        let kind = document_kind(doc.document()).unwrap();
+        check_change(who, &kind, copy.document(), &before)
+    }
+
+    fn score(user: &str, side: Side) -> impl FnOnce(&mut AutoCommit) {
+        let user = user.to_owned();
+        move |doc| {
+            let item = ItemId::parse("TC2").unwrap();
+            let answer = Answer::Points(Points::from_f64(7.5).unwrap());
+            crate::assessment::set_score(
+                doc,
+                side,
+                &item,
+                answer,
+                &UserId::parse(&user).unwrap(),
+                2,
+            )
+            .unwrap();
+        }
+    }
+
+    fn event(kind: EventKind, user: &str) -> impl FnOnce(&mut AutoCommit) {
+        let user = user.to_owned();
+        move |doc| {
+            append_event(doc, &kind, &UserId::parse(&user).unwrap(), 3, "").unwrap();
+        }
+    }
+
+    #[test]
+    fn every_role_against_every_kind_of_assessment_field() {
+        use Role::*;
+        type Change = Box<dyn FnOnce(&mut AutoCommit)>;
+        let cases: Vec<(Role, &str, Change, bool)> = vec![
+            (
+                StationStaff,
+                "self score",
+                Box::new(score("u", Side::SelfAssessment)),
+                true,
+            ),
+            (
+                StationHead,
+                "self score",
+                Box::new(score("u", Side::SelfAssessment)),
+                true,
+            ),
+            (
+                VillageHealthWorker,
+                "self score",
+                Box::new(score("u", Side::SelfAssessment)),
+                false,
+            ),
+            (
+                Reviewer,
+                "self score",
+                Box::new(score("u", Side::SelfAssessment)),
+                false,
+            ),
+            (
+                Reviewer,
+                "review score",
+                Box::new(score("u", Side::Review)),
+                true,
+            ),
+            (
+                StationStaff,
+                "review score",
+                Box::new(score("u", Side::Review)),
+                false,
+            ),
+            (
+                ProvincialAdmin,
+                "review score",
+                Box::new(score("u", Side::Review)),
+                false,
+            ),
+            (
+                VillageHealthWorker,
+                "note",
+                Box::new(|d: &mut AutoCommit| {
+                    set_note(d, &ItemId::parse("TC1").unwrap(), "Ghi chú", 2).unwrap()
+                }),
+                true,
+            ),
+            (
+                Reviewer,
+                "note",
+                Box::new(|d: &mut AutoCommit| {
+                    set_note(d, &ItemId::parse("TC1").unwrap(), "Ghi chú", 2).unwrap()
+                }),
+                false,
+            ),
+            (
+                Reviewer,
+                "review comment",
+                Box::new(|d: &mut AutoCommit| {
+                    set_review_comment(d, &ItemId::parse("TC1").unwrap(), "Thiếu minh chứng", 2)
+                        .unwrap()
+                }),
+                true,
+            ),
+            (
+                StationHead,
+                "review comment",
+                Box::new(|d: &mut AutoCommit| {
+                    set_review_comment(d, &ItemId::parse("TC1").unwrap(), "x", 2).unwrap()
+                }),
+                false,
+            ),
+            (
+                Reviewer,
+                "zone",
+                Box::new(|d: &mut AutoCommit| {
+                    crate::assessment::set_zone(d, Zone::new(2).unwrap(), 2).unwrap()
+                }),
+                true,
+            ),
+            (
+                StationHead,
+                "zone",
+                Box::new(|d: &mut AutoCommit| {
+                    crate::assessment::set_zone(d, Zone::new(2).unwrap(), 2).unwrap()
+                }),
+                false,
+            ),
+            (
+                StationHead,
+                "submit",
+                Box::new(event(EventKind::Submit, "u")),
+                true,
+            ),
+            (
+                StationStaff,
+                "submit",
+                Box::new(event(EventKind::Submit, "u")),
+                false,
+            ),
+            (
+                Reviewer,
+                "submit",
+                Box::new(event(EventKind::Submit, "u")),
+                false,
+            ),
+            (
+                Reviewer,
+                "return",
+                Box::new(event(EventKind::Return, "u")),
+                true,
+            ),
+            (
+                Reviewer,
+                "appraise",
+                Box::new(event(EventKind::Appraise, "u")),
+                true,
+            ),
+            (
+                StationHead,
+                "approve",
+                Box::new(event(EventKind::Approve { heads: vec![] }, "u")),
+                false,
+            ),
+            (
+                ProvincialAdmin,
+                "recognize",
+                Box::new(event(
+                    EventKind::Recognize {
+                        decision: crate::workflow::DecisionRef {
+                            number: "1/QĐ-UBND".into(),
+                            date: "2024-12-01".into(),
+                        },
+                    },
+                    "u",
+                )),
+                true,
+            ),
+            (
+                Reviewer,
+                "recognize",
+                Box::new(event(
+                    EventKind::Recognize {
+                        decision: crate::workflow::DecisionRef {
+                            number: "1/QĐ-UBND".into(),
+                            date: "2024-12-01".into(),
+                        },
+                    },
+                    "u",
+                )),
+                false,
+            ),
+            (
+                ProvincialAdmin,
+                "withdraw",
+                Box::new(event(EventKind::Withdraw { decision: None }, "u")),
+                true,
+            ),
+            (
+                StationHead,
+                "header",
+                Box::new(|d: &mut AutoCommit| {
+                    d.put(automerge::ROOT, "commune", "99999").unwrap();
+                }),
+                false,
+            ),
+            (
+                SystemAdmin,
+                "header",
+                Box::new(|d: &mut AutoCommit| {
+                    d.put(automerge::ROOT, "round", 2030).unwrap();
+                }),
+                false,
+            ),
+            (
+                StationHead,
+                "unknown root key",
+                Box::new(|d: &mut AutoCommit| {
+                    d.put(automerge::ROOT, "extra", 1).unwrap();
+                }),
+                false,
+            ),
+        ];
+        let mut failures = Vec::new();
+        for (role, what, change, allowed) in cases {
+            let mut doc = assessment();
+            let result = judge(&mut doc, &principal(role, "u"), change);
+            if result.is_ok() != allowed {
+                failures.push(format!(
+                    "{role:?} writing {what}: expected allowed={allowed}, got {result:?}"
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn a_change_signed_as_someone_else_is_refused() {
+        let mut doc = assessment();
+        let err = judge(
+            &mut doc,
+            &principal(Role::StationStaff, "lan"),
+            score("hoa", Side::SelfAssessment),
+        )
+        .unwrap_err();
+        assert_eq!(err.path, "items.TC2.self_score.by");
+        assert!(err.reason.contains("signed by the person"));
+    }
+
+    #[test]
+    fn workflow_events_are_append_only() {
+        let mut doc = assessment();
+        event(EventKind::Submit, "head")(&mut doc);
+        let head = principal(Role::StationHead, "head");
+        // Editing the existing event's comment, even one's own.
+        let err = judge(&mut doc, &head, |d| {
+            let (_, events) = d.get(automerge::ROOT, "events").unwrap().unwrap();
+            let (_, first) = d.get(&events, 0).unwrap().unwrap();
+            d.put(&first, "comment", "sửa lại").unwrap();
+        })
+        .unwrap_err();
+        assert!(err.reason.contains("never edited or deleted"), "{err}");
+        // Deleting it.
+        let reviewer = principal(Role::Reviewer, "rev");
+        let err = judge(&mut doc, &reviewer, |d| {
+            let (_, events) = d.get(automerge::ROOT, "events").unwrap().unwrap();
+            d.delete(&events, 0).unwrap();
+        })
+        .unwrap_err();
+        assert!(err.reason.contains("never edited or deleted"), "{err}");
+        // Appending is fine.
+        judge(&mut doc, &reviewer, event(EventKind::Return, "rev")).unwrap();
+    }
+
+    #[test]
+    fn a_village_health_worker_writes_only_their_own_roster_entry() {
+        let mut doc = new_roster(&CommuneCode::parse("16024").unwrap(), 1).unwrap();
+        let person = |name: &str| Person {
+            name: name.to_owned(),
+            ..Person::default()
+        };
+        let vhw = principal(Role::VillageHealthWorker, "vhw");
+        judge(&mut doc, &vhw, |d| {
+            put_person(
+                d,
+                Group::VillageWorker,
+                &PersonId::parse("vhw-1").unwrap(),
+                &person("Lò Thị Mai (thử)"),
+                2,
+            )
+            .unwrap()
+        })
+        .unwrap();
+        let err = judge(&mut doc, &vhw, |d| {
+            put_person(
+                d,
+                Group::VillageWorker,
+                &PersonId::parse("vhw-2").unwrap(),
+                &person("Người khác"),
+                2,
+            )
+            .unwrap()
+        })
+        .unwrap_err();
+        assert!(err.path.starts_with("village_workers.vhw-2"), "{err}");
+        let staff = principal(Role::StationStaff, "staff");
+        judge(&mut doc, &staff, |d| {
+            put_person(
+                d,
+                Group::Staff,
+                &PersonId::parse("bs-1").unwrap(),
+                &person("BS. Nguyễn Văn A (thử)"),
+                2,
+            )
+            .unwrap()
+        })
+        .unwrap();
+        let reviewer = principal(Role::Reviewer, "rev");
+        assert!(
+            judge(&mut doc, &reviewer, |d| {
+                put_person(
+                    d,
+                    Group::Staff,
+                    &PersonId::parse("bs-2").unwrap(),
+                    &person("x"),
+                    2,
+                )
+                .unwrap()
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn reading_needs_a_scope_that_covers_the_commune() {
+        let mut doc = assessment();
+        assert!(may_read(
+            &principal(Role::StationStaff, "u"),
+            doc.document()
+        ));
+        let mut elsewhere = principal(Role::Reviewer, "u");
+        elsewhere.scope = Scope::Communes(["16025".to_owned()].into());
+        assert!(!may_read(&elsewhere, doc.document()));
+        elsewhere.role = Role::SystemAdmin;
+        assert!(may_read(&elsewhere, doc.document()));
+    }
+}

@@ -1,0 +1,47 @@
+//! Test people: a small hierarchy (Thanh Hóa, Thiệu Hóa, two communes) and users of every role,
+//! signed in for real. Everyone here is fictional.
+
+use tramyte_server::account::{self, NewUser};
+use tramyte_server::store::Store;
+use tramyte_shared::policy::Role;
+
+/// Units for tests: one province, its health department, a district with its health centre,
+/// two communes and a village.
+pub const UNITS: &str = "code,kind,name,parent,unit_type,covers
+38,province,Tỉnh Thanh Hóa,,,
+38-SYT,health_department,Sở Y tế Thanh Hóa,38,,
+38-405,district,Huyện Thiệu Hóa,38,,
+38-405-TTYT,health_centre,Trung tâm Y tế huyện Thiệu Hóa,38-405,,
+16024,commune,Xã Thiệu Vận (thử),38-405,xa,
+16025,commune,Xã Thiệu Giao (thử),38-405,xa,
+16024-T1,village,Thôn 1 (thử),16024,,
+";
+
+/// The password every test user has.
+pub const PASSWORD: &str = "mật-khẩu-thử-1";
+
+/// Imports [`UNITS`].
+pub async fn seed_units(store: &Store) {
+    tramyte_server::unit::import(store, UNITS)
+        .await
+        .expect("test units import");
+}
+
+/// Adds a user attached to `units` and signs them in; returns the session token.
+pub async fn user(store: &Store, id: &str, role: Role, units: &[&str]) -> String {
+    let new = NewUser {
+        id: id.to_owned(),
+        display_name: format!("{id} (thử)"),
+        role,
+        person: (role == Role::VillageHealthWorker).then(|| "vhw-1".to_owned()),
+        units: units.iter().map(|u| (*u).to_owned()).collect(),
+        password: PASSWORD.to_owned(),
+    };
+    account::add_user(store, &new)
+        .await
+        .expect("add a test user");
+    let (token, _) = account::sign_in(store, id, PASSWORD, "test device")
+        .await
+        .expect("sign in");
+    token
+}
