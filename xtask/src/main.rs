@@ -408,13 +408,21 @@ fn postgres_answers() -> bool {
         .and_then(|rest| rest.rsplit_once('@').map(|(_, host)| host).or(Some(rest)))
         .and_then(|rest| rest.split('/').next())
         .unwrap_or("127.0.0.1:5432");
-    let host_port = if host_port.contains(':') { host_port.to_owned() } else { format!("{host_port}:5432") };
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
     let answers = std::net::ToSocketAddrs::to_socket_addrs(&host_port.as_str())
         .ok()
         .and_then(|mut addrs| addrs.next())
-        .is_some_and(|addr| std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok());
+        .is_some_and(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok()
+        });
     if answers {
-        eprintln!("xtask: PostgreSQL answers at {host_port}: the PostgreSQL tests run (and must pass)");
+        eprintln!(
+            "xtask: PostgreSQL answers at {host_port}: the PostgreSQL tests run (and must pass)"
+        );
     } else {
         eprintln!(
             "xtask: NOTE: PostgreSQL does not answer at {host_port}: the PostgreSQL tests are SKIPPED \
