@@ -141,10 +141,14 @@ impl Project {
                 .current_dir(self.root.join("web"));
             check(&mut command)
         })?;
+        let postgres = postgres_answers();
         eprintln!("xtask: unit, integration and browser tests (cargo nextest)");
         let mut command =
             self.cargo_command(["nextest", "run", "--workspace", "--exclude", "tramyte-web"]);
         command.args(nextest_args).env("TRAMYTE_CHROMIUM", CHROMIUM);
+        if postgres {
+            command.env("TRAMYTE_REQUIRE_POSTGRES", "1");
+        }
         check(&mut command)
     }
 
