@@ -5,6 +5,8 @@
 //! - `cargo xtask test [NEXTEST ARGS]` installs what is missing (Chromium and chromedriver from
 //!   Debian's packages included) and runs every test: the wasm component tests in headless
 //!   Chromium, then unit, integration and browser end-to-end tests with `cargo nextest`.
+//! - `cargo xtask bench [ARGS]` builds the server in release mode and runs the sync load
+//!   benchmark against it (`tests/benches/sync_load.rs`), which prints a table of figures.
 //!
 //! Tools are pinned (see the constants below) and installed once; a second run only rebuilds what
 //! changed.
@@ -30,6 +32,9 @@ commands:
   run [-- FLAGS]   build the PWA and the server (release) and start `tramyte serve`
                    (FLAGS are passed to `tramyte serve`, e.g. `-- --addr 0.0.0.0:8080`)
   test [ARGS]      run every test; ARGS are passed to `cargo nextest run`
+  bench [ARGS]     build the server (release) and run the sync load benchmark against it
+                   (ARGS are passed to `cargo bench`; knobs: SYNC_BENCH_* variables, see
+                   tests/benches/sync_load.rs)
   pwa              build the PWA into web/dist only";
 
 fn main() -> ExitCode {
@@ -41,6 +46,7 @@ fn main() -> ExitCode {
     let result = Project::locate().and_then(|project| match command {
         "run" => project.run(rest),
         "test" => project.test(rest),
+        "bench" => project.bench(rest),
         "pwa" => project
             .ensure_build_tools()
             .and_then(|()| project.build_pwa()),
@@ -150,6 +156,27 @@ impl Project {
             command.env("TRAMYTE_REQUIRE_POSTGRES", "1");
         }
         check(&mut command)
+    }
+
+    /// `cargo xtask bench`: the sync load benchmark against the release server binary.
+    fn bench(&self, bench_args: &[String]) -> Result {
+        stage("build the server (release)", || {
+            self.cargo([
+                "build",
+                "--release",
+                "-p",
+                "tramyte-server",
+                "--bin",
+                "tramyte",
+            ])
+        })?;
+        let binary = self.target_dir.join("release/tramyte");
+        stage("sync load benchmark", || {
+            let mut command =
+                self.cargo_command(["bench", "-p", "tramyte-tests", "--bench", "sync_load"]);
+            command.args(bench_args).env("TRAMYTE_BIN", &binary);
+            check(&mut command)
+        })
     }
 
     /// The wasm target, `wasm-bindgen` at the version in Cargo.lock, and a working `wasm-opt`.
