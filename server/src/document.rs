@@ -88,6 +88,7 @@ pub async fn create(
 ) -> Result<(), StoreError> {
     let id_text = id.to_string();
     let now = now_millis();
+    let _turn = store.write_turn().await;
     with_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         sqlx::query("INSERT INTO documents (id, kind, created_at, created_by) VALUES ($1, $2, $3, $4)")
@@ -98,9 +99,16 @@ pub async fn create(
             .execute(&mut *tx)
             .await?;
         insert_chunk!(tx, &id_text, snapshot, now);
+        // Delivered to the other nodes only if this commits.
+        if store.is_postgres() {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHUNKS_CHANNEL)
+                .bind(format!("{node} {id}"))
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
     });
-    notify(store, node, id).await;
     Ok(())
 }
 
@@ -149,6 +157,7 @@ pub async fn persist(
 ) -> Result<(), PersistError> {
     let id_text = id.to_string();
     let now = now_millis();
+    let _turn = store.write_turn().await;
     with_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         for actor in &provenance.new_actors {
@@ -197,9 +206,16 @@ pub async fn persist(
             .execute(&mut *tx)
             .await?;
         }
+        // Delivered to the other nodes only if this commits.
+        if store.is_postgres() {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHUNKS_CHANNEL)
+                .bind(format!("{node} {id}"))
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
     });
-    notify(store, node, id).await;
     Ok(())
 }
 
@@ -229,6 +245,7 @@ pub async fn compact(
 ) -> Result<(), StoreError> {
     let id_text = id.to_string();
     let now = now_millis();
+    let _turn = store.write_turn().await;
     with_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         insert_chunk!(tx, &id_text, snapshot, now);
@@ -252,20 +269,4 @@ pub async fn list(store: &Store) -> Result<Vec<(String, String)>, StoreError> {
     Ok(with_pool!(store, pool => {
         sqlx::query_as("SELECT id, kind FROM documents ORDER BY created_at, id").fetch_all(pool).await?
     }))
-}
-
-/// Tells the other nodes (PostgreSQL only) that a document has new chunks. Best effort: a node
-/// that misses it still serves every stored chunk when it next loads the document.
-async fn notify(store: &Store, node: &str, id: DocumentId) {
-    if let Store::Postgres(pool) = store {
-        let payload = format!("{node} {id}");
-        if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHUNKS_CHANNEL)
-            .bind(&payload)
-            .execute(pool)
-            .await
-        {
-            tracing::warn!(error = %err, "could not notify the other nodes");
-        }
-    }
 }
