@@ -50,6 +50,15 @@ impl Application {
         })?;
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
+        // Documents stored before summaries existed (or by an older version) get theirs now.
+        let summarized =
+            crate::summary::backfill(&store, &crate::summary::CatalogCache::default()).await?;
+        if summarized > 0 {
+            tracing::info!(
+                documents = summarized,
+                "summarized documents that had no summary"
+            );
+        }
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind {

@@ -12,8 +12,9 @@ use tramyte_shared::policy::Role;
 
 use crate::account::{self, NewUser};
 use crate::config::{CatalogCommand, DocCommand, DocKindArg, UnitsCommand, UserCommand};
-use crate::document::{self, DocumentKind};
+use crate::document::{self, DocumentKind, NewDocument};
 use crate::store::{Store, now_millis};
+use crate::summary::{CatalogCache, SummaryRecord};
 use crate::unit;
 
 /// Runs `tramyte catalog …`, printing to `out`. The error is what to tell the person.
@@ -215,16 +216,19 @@ pub async fn create_document(
     };
     let id = new_document_id()?;
     let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
-    document::create(
-        store,
+    let facts = tramyte_shared::summary::read_facts(&doc);
+    let summary = CatalogCache::default().summarize(store, &facts).await;
+    let new = NewDocument {
         id,
-        stored_kind,
-        "tramyte doc create",
-        &snapshot,
-        "cli",
-    )
-    .await
-    .map_err(|err| err.to_string())?;
+        kind: stored_kind,
+        created_by: "tramyte doc create",
+        by_user: None,
+        snapshot: &snapshot,
+        summary: &SummaryRecord::of(&summary),
+    };
+    document::create(store, &new, "cli")
+        .await
+        .map_err(|err| err.to_string())?;
     Ok(id)
 }
 

@@ -1,12 +1,14 @@
 //! Documents in the database: a row per document and its content-addressed chunks.
 //!
-//! Every write is one transaction, committed before the caller hears of success; on PostgreSQL
-//! the same transaction notifies the other server nodes (`NOTIFY tramyte_chunks`), which is
-//! delivered only if it commits.
+//! Every write is one transaction, committed before the caller hears of success, and every
+//! write of content also writes the document's summary row (see [`crate::summary`]); on
+//! PostgreSQL the same transaction notifies the other server nodes (`NOTIFY tramyte_chunks`),
+//! which is delivered only if it commits.
 
 use tramyte_shared::sync::{Chunk, ChunkKey, ChunkKind, DocumentId};
 
 use crate::store::{Store, StoreError, now_millis};
+use crate::summary::SummaryRecord;
 use crate::with_pool;
 
 /// Inserts a chunk inside an open transaction (of either database), ignoring one already there.
@@ -77,15 +79,23 @@ fn to_chunk((key, kind, bytes): (String, String, Vec<u8>)) -> Chunk {
     }
 }
 
-/// Creates a document with its first chunk. Fails if the id is taken.
-pub async fn create(
-    store: &Store,
-    id: DocumentId,
-    kind: DocumentKind,
-    created_by: &str,
-    snapshot: &Chunk,
-    node: &str,
-) -> Result<(), StoreError> {
+/// A document the server creates (a round opening, the demo, `tramyte doc create`).
+#[derive(Debug, Clone)]
+pub struct NewDocument<'a> {
+    pub id: DocumentId,
+    pub kind: DocumentKind,
+    /// Who or what created it, for the `documents` row.
+    pub created_by: &'a str,
+    /// The user the creation is recorded against as the last change, if a person did it.
+    pub by_user: Option<&'a str>,
+    pub snapshot: &'a Chunk,
+    /// Its summary, written in the same transaction.
+    pub summary: &'a SummaryRecord,
+}
+
+/// Creates a document with its first chunk and its summary. Fails if the id is taken.
+pub async fn create(store: &Store, new: &NewDocument<'_>, node: &str) -> Result<(), StoreError> {
+    let id = new.id;
     let id_text = id.to_string();
     let now = now_millis();
     let _turn = store.write_turn().await;
@@ -93,12 +103,13 @@ pub async fn create(
         let mut tx = pool.begin().await?;
         sqlx::query("INSERT INTO documents (id, kind, created_at, created_by) VALUES ($1, $2, $3, $4)")
             .bind(&id_text)
-            .bind(kind.as_str())
+            .bind(new.kind.as_str())
             .bind(now)
-            .bind(created_by)
+            .bind(new.created_by)
             .execute(&mut *tx)
             .await?;
-        insert_chunk!(tx, &id_text, snapshot, now);
+        insert_chunk!(tx, &id_text, new.snapshot, now);
+        crate::upsert_summary!(tx, &id_text, new.summary, now, Some((now, new.by_user)));
         // Delivered to the other nodes only if this commits.
         if store.is_postgres() {
             sqlx::query("SELECT pg_notify($1, $2)")
@@ -145,14 +156,16 @@ pub async fn actor_bindings(store: &Store) -> Result<Vec<(String, String)>, Stor
     }))
 }
 
-/// Stores one chunk of a document with the provenance of its changes; with `created`, also the
-/// document row (open mode). Storing the same chunk twice is harmless.
+/// Stores one chunk of a document with the provenance of its changes and the document's
+/// summary after them (`None` only if the caller could not read the document); with `created`,
+/// also the document row (open mode). Storing the same chunk twice is harmless.
 pub async fn persist(
     store: &Store,
     id: DocumentId,
     chunk: &Chunk,
     created: Option<(DocumentKind, &str)>,
     provenance: &Provenance,
+    summary: Option<&SummaryRecord>,
     node: &str,
 ) -> Result<(), PersistError> {
     let id_text = id.to_string();
@@ -205,6 +218,9 @@ pub async fn persist(
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(summary) = summary {
+            crate::upsert_summary!(tx, &id_text, summary, now, Some((now, Some(provenance.user.as_str()))));
         }
         // Delivered to the other nodes only if this commits.
         if store.is_postgres() {

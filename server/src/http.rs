@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::routes())
         .merge(crate::admin::routes())
         .merge(crate::audit::routes())
+        .merge(crate::summary::routes())
         .fallback(crate::assets::serve)
         .with_state(state)
 }

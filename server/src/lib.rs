@@ -16,6 +16,7 @@ pub mod document;
 pub mod error;
 pub mod http;
 pub mod store;
+pub mod summary;
 pub mod sync;
 pub mod telemetry;
 pub mod unit;

@@ -32,6 +32,7 @@ use crate::account::Session;
 use crate::document::{self, DocumentKind, Provenance};
 use crate::http::AppState;
 use crate::store::Store;
+use crate::summary::{CatalogCache, SummaryRecord};
 
 /// Limits and behaviour of the sync endpoint.
 #[derive(Debug, Clone)]
@@ -148,6 +149,7 @@ impl SyncService {
             connections: HashMap::new(),
             who: HashMap::new(),
             in_memory: HashSet::new(),
+            catalogs: CatalogCache::default(),
             store: store.clone(),
             node: node.clone(),
             tracker: tracker.clone(),
@@ -361,6 +363,7 @@ struct HubDriver {
     connections: HashMap<ConnId, mpsc::Sender<Outbound>>,
     who: HashMap<ConnId, Who>,
     in_memory: HashSet<DocumentId>,
+    catalogs: CatalogCache,
     store: Store,
     node: String,
     tracker: TaskTracker,
@@ -426,6 +429,10 @@ impl HubDriver {
             };
             tracing::trace!(input = %text, "hub input");
         }
+        let remote = match &input {
+            Input::RemoteChunks { document, .. } => Some(*document),
+            _ => None,
+        };
         let mut queue = vec![input];
         while let Some(input) = queue.pop() {
             for output in self.hub.handle(input) {
@@ -434,6 +441,25 @@ impl HubDriver {
                 }
             }
         }
+        if let Some(document) = remote {
+            self.refresh_summary(document);
+        }
+    }
+
+    /// Writes the summary of a document that merged another node's chunks: that node stored
+    /// the summary of its own copy, this one may hold changes it had not seen.
+    fn refresh_summary(&mut self, document: DocumentId) {
+        let Some(doc) = self.hub.document(&document) else {
+            return;
+        };
+        let facts = tramyte_shared::summary::read_facts(doc);
+        let (store, catalogs) = (self.store.clone(), self.catalogs.clone());
+        self.tracker.spawn(async move {
+            let record = SummaryRecord::of(&catalogs.summarize(&store, &facts).await);
+            if let Err(err) = crate::summary::refresh(&store, document, &record).await {
+                tracing::warn!(%document, error = %err, "could not refresh a summary");
+            }
+        });
     }
 
     /// Carries out one output; returns an input to feed back at once (a dropped connection).
@@ -487,6 +513,13 @@ impl HubDriver {
             } => {
                 let (store, commands, node) =
                     (self.store.clone(), self.commands.clone(), self.node.clone());
+                // Read here, on the hub task, from the document as it is after this change;
+                // scored and stored in the persist's own transaction.
+                let facts = self
+                    .hub
+                    .document(&document)
+                    .map(tramyte_shared::summary::read_facts);
+                let catalogs = self.catalogs.clone();
                 let who = self.who.get(&sender).cloned().unwrap_or(Who {
                     user: OPEN_MODE_USER.to_owned(),
                     device: "unknown".to_owned(),
@@ -501,12 +534,19 @@ impl HubDriver {
                     new_actors,
                 };
                 self.tracker.spawn(async move {
+                    let summary = match &facts {
+                        Some(facts) => {
+                            Some(SummaryRecord::of(&catalogs.summarize(&store, facts).await))
+                        }
+                        None => None,
+                    };
                     let result = document::persist(
                         &store,
                         document,
                         &chunk,
                         created.map(|kind| (kind, created_by.as_str())),
                         &provenance,
+                        summary.as_ref(),
                         &node,
                     )
                     .await;

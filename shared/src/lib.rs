@@ -16,6 +16,7 @@
 //! - [`roster`]: the roster document and the staffing facts derived from it.
 //! - [`scoring`]: points, totals and the verdict with every reason; local targets.
 //! - [`policy`]: roles, scopes, and which paths of which document a role may write.
+//! - [`summary`]: what an overview shows of a document (status, totals, verdict, conflicts).
 //! - [`sync`]: the automerge-repo sync protocol, sans-IO (server hub and client).
 
 pub mod assessment;
@@ -27,6 +28,7 @@ pub mod points;
 pub mod policy;
 pub mod roster;
 pub mod scoring;
+pub mod summary;
 pub mod sync;
 pub mod workflow;
 

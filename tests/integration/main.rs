@@ -7,4 +7,5 @@ mod browser;
 mod durability;
 mod interop;
 mod pwa;
+mod summary;
 mod sync;

@@ -1,6 +1,7 @@
 //! Support for the integration tests: the real server on 127.0.0.1:0 with a fresh data
 //! directory, and the browser scripts in `tests/e2e` run by Node against Debian's Chromium.
 
+pub mod api;
 pub mod browser;
 pub mod people;
 pub mod process;

@@ -273,6 +273,14 @@ impl Hub {
         self.conns.len()
     }
 
+    /// A document in memory and ready, to read (the server summarizes it after a change).
+    pub fn document(&self, document: &DocumentId) -> Option<&AutoCommit> {
+        match self.docs.get(document) {
+            Some(Slot::Ready(loaded)) => Some(&loaded.doc),
+            _ => None,
+        }
+    }
+
     /// Handles one event and returns what to do, in order.
     pub fn handle(&mut self, input: Input) -> Vec<Output> {
         let mut out = Vec::new();

@@ -1,0 +1,695 @@
+//! Document summaries in the database: one `document_summaries` row per document, computed by
+//! `tramyte_shared::summary` from the document in memory and written in the transaction that
+//! stores its change (see [`crate::document`]), so listings and overviews never load documents.
+//!
+//! Ordering: persists of one document may commit out of order, and nodes sharing PostgreSQL
+//! each summarize their own copy. A row records the document's change count; a summary of
+//! fewer changes never overwrites one of more (a merge holds more changes than either side),
+//! and a node that merges another node's chunks writes the merged summary again.
+//!
+//! Also here: the catalogs cache the summaries are scored with, the start-up backfill for
+//! documents stored before summaries existed, and `GET /api/documents`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tramyte_shared::catalog::Catalog;
+use tramyte_shared::points::Points;
+use tramyte_shared::policy::{Principal, Role, Scope};
+use tramyte_shared::summary::{Facts, Summary, summarize_facts};
+use tramyte_shared::sync::DocumentId;
+use tramyte_shared::sync::hub::load_chunks;
+
+use crate::auth::Authenticated;
+use crate::catalog;
+use crate::document;
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::store::{Store, StoreError, now_millis};
+use crate::with_pool;
+
+/// Catalogs by code and revision.
+type Catalogs = HashMap<(String, u32), Arc<Catalog>>;
+
+/// Criteria catalogs by code and revision, loaded from the database once each. A stored
+/// revision never changes, so a cached one never goes stale.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogCache {
+    known: Arc<RwLock<Catalogs>>,
+}
+
+impl CatalogCache {
+    /// The catalog `code` at `revision`, if this server has it.
+    pub async fn get(&self, store: &Store, code: &str, revision: u32) -> Option<Arc<Catalog>> {
+        let key = (code.to_owned(), revision);
+        if let Some(found) = self
+            .known
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&key)
+        {
+            return Some(found.clone());
+        }
+        match catalog::find(store, code, Some(revision)).await {
+            Ok(Some(stored)) => {
+                let found = Arc::new(stored.catalog);
+                self.known
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .insert(key, found.clone());
+                Some(found)
+            }
+            Ok(None) => None,
+            Err(err) => {
+                tracing::warn!(%code, revision, error = %err, "could not read a catalog to summarize with");
+                None
+            }
+        }
+    }
+
+    /// Scores what was read of a document with its catalog.
+    pub async fn summarize(&self, store: &Store, facts: &Facts) -> Summary {
+        let catalog = match facts.catalog() {
+            Some((code, revision)) => self.get(store, code, revision).await,
+            None => None,
+        };
+        summarize_facts(facts, catalog.as_deref())
+    }
+}
+
+/// A summary as stored: every column but the id and the last change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRecord {
+    pub kind: &'static str,
+    pub commune: Option<String>,
+    pub round: Option<i32>,
+    pub catalog: Option<String>,
+    pub catalog_revision: Option<i32>,
+    pub status: Option<String>,
+    pub self_total: Option<f64>,
+    pub review_total: Option<f64>,
+    pub verdict: Option<String>,
+    pub verdict_side: Option<String>,
+    /// JSON array.
+    pub reasons: String,
+    /// JSON array.
+    pub criteria: String,
+    pub open_conflicts: i32,
+    pub problem: Option<String>,
+    pub changes: i64,
+}
+
+/// The serde name of a unit-like enum value (`"submitted"`, `"pass"`, `"self"`).
+fn name_of(value: &impl Serialize) -> Option<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => Some(name),
+        _ => None,
+    }
+}
+
+impl SummaryRecord {
+    /// The columns of a summary.
+    pub fn of(summary: &Summary) -> SummaryRecord {
+        SummaryRecord {
+            kind: summary.kind.as_str(),
+            commune: summary.commune.clone(),
+            round: summary.round.map(i32::from),
+            catalog: summary.catalog.clone(),
+            catalog_revision: summary
+                .catalog_revision
+                .map(|r| i32::try_from(r).unwrap_or(i32::MAX)),
+            status: summary.status.as_ref().and_then(name_of),
+            self_total: summary.self_total.map(Points::to_f64),
+            review_total: summary.review_total.map(Points::to_f64),
+            verdict: summary.verdict.as_ref().and_then(name_of),
+            verdict_side: summary.verdict_side.as_ref().and_then(name_of),
+            reasons: serde_json::to_string(&summary.reasons).unwrap_or_else(|_| "[]".to_owned()),
+            criteria: serde_json::to_string(&summary.criteria).unwrap_or_else(|_| "[]".to_owned()),
+            open_conflicts: i32::try_from(summary.open_conflicts).unwrap_or(i32::MAX),
+            problem: summary.problem.clone(),
+            changes: i64::try_from(summary.changes).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// Writes a summary inside an open transaction (of either database): inserts the row, or
+/// updates it unless it already holds a summary of more changes. With `$last` (`(at, by)`,
+/// `by` a user id if a person made it), also records the last change, unless a later one is
+/// already recorded.
+#[macro_export]
+macro_rules! upsert_summary {
+    ($tx:expr, $id:expr, $record:expr, $now:expr, $last:expr) => {{
+        let record: &$crate::summary::SummaryRecord = $record;
+        let last: Option<(i64, Option<&str>)> = $last;
+        sqlx::query(
+            "INSERT INTO document_summaries (document_id, kind, commune, round, catalog, \
+             catalog_revision, status, self_total, review_total, verdict, verdict_side, reasons, \
+             criteria, open_conflicts, problem, changes, last_change_at, last_change_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+             ON CONFLICT (document_id) DO UPDATE SET kind = excluded.kind, commune = excluded.commune, \
+             round = excluded.round, catalog = excluded.catalog, \
+             catalog_revision = excluded.catalog_revision, status = excluded.status, \
+             self_total = excluded.self_total, review_total = excluded.review_total, \
+             verdict = excluded.verdict, verdict_side = excluded.verdict_side, \
+             reasons = excluded.reasons, criteria = excluded.criteria, \
+             open_conflicts = excluded.open_conflicts, problem = excluded.problem, \
+             changes = excluded.changes, updated_at = excluded.updated_at \
+             WHERE document_summaries.changes <= excluded.changes",
+        )
+        .bind($id)
+        .bind(record.kind)
+        .bind(&record.commune)
+        .bind(record.round)
+        .bind(&record.catalog)
+        .bind(record.catalog_revision)
+        .bind(&record.status)
+        .bind(record.self_total)
+        .bind(record.review_total)
+        .bind(&record.verdict)
+        .bind(&record.verdict_side)
+        .bind(&record.reasons)
+        .bind(&record.criteria)
+        .bind(record.open_conflicts)
+        .bind(&record.problem)
+        .bind(record.changes)
+        .bind(last.map(|(at, _)| at))
+        .bind(last.and_then(|(_, by)| by))
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        if let Some((at, by)) = last {
+            sqlx::query(
+                "UPDATE document_summaries SET last_change_at = $2, last_change_by = $3 \
+                 WHERE document_id = $1 AND (last_change_at IS NULL OR last_change_at <= $2)",
+            )
+            .bind($id)
+            .bind(at)
+            .bind(by)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
+/// Writes a summary on its own (after merging another node's chunks): the content columns
+/// only, and only if it summarizes at least as many changes as the stored row.
+pub async fn refresh(
+    store: &Store,
+    id: DocumentId,
+    record: &SummaryRecord,
+) -> Result<(), StoreError> {
+    let id = id.to_string();
+    let now = now_millis();
+    let _turn = store.write_turn().await;
+    with_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        upsert_summary!(tx, &id, record, now, None);
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// A summary row as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSummary {
+    pub record: SummaryRecord,
+    pub last_change_at: Option<i64>,
+    pub last_change_by: Option<String>,
+}
+
+type SummaryColumns = (
+    String,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    i32,
+    Option<String>,
+    i64,
+);
+
+/// The stored summary of one document, if it has one.
+pub async fn stored(store: &Store, id: DocumentId) -> Result<Option<StoredSummary>, StoreError> {
+    let row: Option<(String, Option<i64>, Option<String>)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT kind, last_change_at, last_change_by FROM document_summaries WHERE document_id = $1")
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await?
+    });
+    let Some((_, last_change_at, last_change_by)) = row else {
+        return Ok(None);
+    };
+    let columns: SummaryColumns = with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT kind, commune, round, catalog, catalog_revision, status, self_total, \
+             review_total, verdict, verdict_side, reasons, criteria, open_conflicts, problem, \
+             changes FROM document_summaries WHERE document_id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_one(pool)
+        .await?
+    });
+    let (
+        kind,
+        commune,
+        round,
+        catalog,
+        catalog_revision,
+        status,
+        self_total,
+        review_total,
+        verdict,
+        verdict_side,
+        reasons,
+        criteria,
+        open_conflicts,
+        problem,
+        changes,
+    ) = columns;
+    let kind = tramyte_shared::summary::Kind::parse(&kind)
+        .unwrap_or(tramyte_shared::summary::Kind::Json)
+        .as_str();
+    Ok(Some(StoredSummary {
+        record: SummaryRecord {
+            kind,
+            commune,
+            round,
+            catalog,
+            catalog_revision,
+            status,
+            self_total,
+            review_total,
+            verdict,
+            verdict_side,
+            reasons,
+            criteria,
+            open_conflicts,
+            problem,
+            changes,
+        },
+        last_change_at,
+        last_change_by,
+    }))
+}
+
+/// How many documents the start-up backfill reads at once before writing their summaries.
+const BACKFILL_BATCH: i64 = 200;
+
+/// Gives every document without a summary row one, computed by loading it; the last change is
+/// taken from the recorded provenance. Runs at start, so databases from before summaries work.
+/// Returns how many rows it wrote.
+pub async fn backfill(store: &Store, catalogs: &CatalogCache) -> Result<usize, StoreError> {
+    let mut written = 0;
+    loop {
+        let missing: Vec<(String, i64, String)> = with_pool!(store, pool => {
+            sqlx::query_as(
+                "SELECT d.id, d.created_at, d.created_by FROM documents d \
+                 LEFT JOIN document_summaries s ON s.document_id = d.id \
+                 WHERE s.document_id IS NULL ORDER BY d.id LIMIT $1",
+            )
+            .bind(BACKFILL_BATCH)
+            .fetch_all(pool)
+            .await?
+        });
+        if missing.is_empty() {
+            return Ok(written);
+        }
+        for (id_text, created_at, _created_by) in missing {
+            let record = match DocumentId::parse(&id_text) {
+                Ok(id) => match document::load(store, id).await? {
+                    Some(chunks) => match load_chunks(&chunks) {
+                        Ok(doc) => {
+                            let facts = tramyte_shared::summary::read_facts(&doc);
+                            SummaryRecord::of(&catalogs.summarize(store, &facts).await)
+                        }
+                        Err(err) => unreadable(format!("the stored chunks do not load: {err}")),
+                    },
+                    None => continue,
+                },
+                Err(err) => unreadable(format!("the document id is not valid: {err}")),
+            };
+            let last: Option<(i64, String)> = with_pool!(store, pool => {
+                sqlx::query_as(
+                    "SELECT received_at, user_id FROM changes WHERE document_id = $1 \
+                     ORDER BY received_at DESC, hash LIMIT 1",
+                )
+                .bind(&id_text)
+                .fetch_optional(pool)
+                .await?
+            });
+            let last = last.unwrap_or((created_at, String::new()));
+            let last_by = Some(last.1.as_str()).filter(|by| !by.is_empty());
+            let now = now_millis();
+            let _turn = store.write_turn().await;
+            with_pool!(store, pool => {
+                let mut tx = pool.begin().await?;
+                upsert_summary!(tx, &id_text, &record, now, None);
+                sqlx::query(
+                    "UPDATE document_summaries SET last_change_at = $2, last_change_by = $3 \
+                     WHERE document_id = $1 AND last_change_at IS NULL",
+                )
+                .bind(&id_text)
+                .bind(last.0)
+                .bind(last_by)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            });
+            written += 1;
+        }
+    }
+}
+
+/// The record of a document that cannot be read at all.
+fn unreadable(problem: String) -> SummaryRecord {
+    let mut record = SummaryRecord::of(&summarize_facts(
+        &Facts {
+            kind: tramyte_shared::summary::Kind::Json,
+            commune: None,
+            round: None,
+            changes: 0,
+            assessment: None,
+        },
+        None,
+    ));
+    record.problem = Some(problem);
+    record
+}
+
+/// One document as listed (`GET /api/documents`, and what opening a round answers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentRow {
+    /// Base58 document id.
+    pub id: String,
+    /// `automerge:<id>`.
+    pub url: String,
+    /// `assessment` or `roster`.
+    pub kind: String,
+    pub commune: Option<String>,
+    /// The unit's name, if the commune is a known unit.
+    pub commune_name: Option<String>,
+    pub round: Option<i32>,
+    pub catalog: Option<String>,
+    pub status: Option<String>,
+    pub self_total: Option<Points>,
+    pub review_total: Option<Points>,
+    pub verdict: Option<String>,
+    pub open_conflicts: i32,
+    pub last_change_at: Option<i64>,
+    pub last_change_by: Option<String>,
+}
+
+/// Which rows to list. Every field narrows the list; `None` does not.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only these communes (`None`: every commune).
+    pub communes: Option<Vec<String>>,
+    pub commune: Option<String>,
+    pub kind: Option<String>,
+    pub round: Option<i32>,
+    pub status: Option<String>,
+    /// Only these documents.
+    pub ids: Option<Vec<String>>,
+}
+
+/// Most rows one listing answers; a caller who needs more narrows the filter.
+pub const MAX_LISTED: usize = 50_000;
+
+/// Why rows could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error(
+        "more than {MAX_LISTED} documents match; narrow the list with commune, kind, round or status"
+    )]
+    TooMany,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ListError {
+    fn from(err: sqlx::Error) -> Self {
+        ListError::Store(StoreError::Query(err))
+    }
+}
+
+impl From<ListError> for ApiError {
+    fn from(err: ListError) -> Self {
+        match err {
+            ListError::TooMany => ApiError::BadRequest(err.to_string()),
+            ListError::Store(err) => ApiError::Unavailable(err),
+        }
+    }
+}
+
+/// The listing query; `$in_json` is how each database reads a JSON array of texts.
+macro_rules! list_sql {
+    ($in_json_1:literal, $in_json_6:literal) => {
+        concat!(
+            "SELECT s.document_id, s.kind, s.commune, u.name, s.round, s.catalog, s.status, \
+             s.self_total, s.review_total, s.verdict, s.open_conflicts, s.last_change_at, \
+             s.last_change_by \
+             FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
+             WHERE s.kind IN ('assessment', 'roster') \
+             AND ($1 IS NULL OR s.commune IN (",
+            $in_json_1,
+            ")) \
+             AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
+             AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
+             AND ($6 IS NULL OR s.document_id IN (",
+            $in_json_6,
+            ")) \
+             ORDER BY s.commune, s.kind, s.round DESC, s.document_id LIMIT $7"
+        )
+    };
+}
+
+type ListedRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<String>,
+    i32,
+    Option<i64>,
+    Option<String>,
+);
+
+/// The rows matching `filter`, sorted by commune, then kind, then round (newest first).
+pub async fn list(store: &Store, filter: &Filter) -> Result<Vec<DocumentRow>, ListError> {
+    let json = |list: &Option<Vec<String>>| {
+        list.as_ref()
+            .map(|items| serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned()))
+    };
+    let (communes, ids) = (json(&filter.communes), json(&filter.ids));
+    let limit = i64::try_from(MAX_LISTED + 1).unwrap_or(i64::MAX);
+    macro_rules! run {
+        ($pool:expr, $sql:expr) => {
+            sqlx::query_as::<_, ListedRow>($sql)
+                .bind(&communes)
+                .bind(&filter.commune)
+                .bind(&filter.kind)
+                .bind(filter.round)
+                .bind(&filter.status)
+                .bind(&ids)
+                .bind(limit)
+                .fetch_all($pool)
+                .await?
+        };
+    }
+    let rows: Vec<ListedRow> = match store {
+        Store::Sqlite(pool, _) => run!(
+            pool,
+            list_sql!(
+                "SELECT value FROM json_each($1)",
+                "SELECT value FROM json_each($6)"
+            )
+        ),
+        Store::Postgres(pool) => run!(
+            pool,
+            list_sql!(
+                "SELECT jsonb_array_elements_text($1::text::jsonb)",
+                "SELECT jsonb_array_elements_text($6::text::jsonb)"
+            )
+        ),
+    };
+    if rows.len() > MAX_LISTED {
+        return Err(ListError::TooMany);
+    }
+    let mut rows: Vec<DocumentRow> = rows.into_iter().map(to_row).collect();
+    // Sorted here too: the databases disagree on where NULLs go.
+    rows.sort_by(|a, b| {
+        (a.commune.is_none(), &a.commune, &a.kind)
+            .cmp(&(b.commune.is_none(), &b.commune, &b.kind))
+            .then_with(|| b.round.cmp(&a.round))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(rows)
+}
+
+fn to_row(row: ListedRow) -> DocumentRow {
+    let (
+        id,
+        kind,
+        commune,
+        commune_name,
+        round,
+        catalog,
+        status,
+        self_total,
+        review_total,
+        verdict,
+        open_conflicts,
+        last_change_at,
+        last_change_by,
+    ) = row;
+    let points = |value: Option<f64>| value.and_then(|v| Points::from_f64(v).ok());
+    DocumentRow {
+        url: format!("automerge:{id}"),
+        id,
+        kind,
+        commune,
+        commune_name,
+        round,
+        catalog,
+        status,
+        self_total: points(self_total),
+        review_total: points(review_total),
+        verdict,
+        open_conflicts,
+        last_change_at,
+        last_change_by,
+    }
+}
+
+/// Who is asking: a signed-in principal, or anyone in open mode (who sees everything).
+#[derive(Debug, Clone)]
+pub struct Viewer(pub Option<Principal>);
+
+impl axum::extract::FromRequestParts<AppState> for Viewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let has_token = crate::auth::token_of(&parts.headers, parts.uri.query()).is_some();
+        if state.open && !has_token {
+            return Ok(Viewer(None));
+        }
+        let Authenticated(session) = Authenticated::from_request_parts(parts, state).await?;
+        Ok(Viewer(Some(session.principal)))
+    }
+}
+
+impl Viewer {
+    /// The communes this viewer may see (`None`: all).
+    pub fn communes(&self) -> Option<Vec<String>> {
+        match &self.0 {
+            None => None,
+            Some(principal) if principal.role == Role::SystemAdmin => None,
+            Some(principal) => match &principal.scope {
+                Scope::All => None,
+                Scope::Communes(set) => Some(set.iter().cloned().collect()),
+            },
+        }
+    }
+}
+
+/// Routes: `GET /api/documents`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/documents", get(list_documents))
+}
+
+/// Query of `GET /api/documents`: every field optional.
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    commune: Option<String>,
+    kind: Option<String>,
+    round: Option<String>,
+    status: Option<String>,
+}
+
+/// Status names a filter may use: those of `tramyte_shared::workflow::Status`.
+const STATUSES: [&str; 8] = [
+    "draft",
+    "submitted",
+    "returned",
+    "appraised",
+    "approved",
+    "recognized",
+    "maintained",
+    "withdrawn",
+];
+
+impl ListQuery {
+    fn filter(self, viewer: &Viewer) -> Result<Filter, ApiError> {
+        let blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        let kind = blank(self.kind);
+        if let Some(kind) = &kind
+            && kind != "assessment"
+            && kind != "roster"
+        {
+            return Err(ApiError::BadRequest(format!(
+                "kind `{}` is not assessment or roster",
+                kind.chars().take(40).collect::<String>()
+            )));
+        }
+        let round = match blank(self.round) {
+            None => None,
+            Some(text) => Some(
+                text.trim()
+                    .parse::<u16>()
+                    .map(i32::from)
+                    .map_err(|_| ApiError::BadRequest("round must be a year".to_owned()))?,
+            ),
+        };
+        let status = blank(self.status);
+        if let Some(status) = &status
+            && !STATUSES.contains(&status.as_str())
+        {
+            return Err(ApiError::BadRequest(format!(
+                "status must be one of {}",
+                STATUSES.join(", ")
+            )));
+        }
+        Ok(Filter {
+            communes: viewer.communes(),
+            commune: blank(self.commune).map(|c| c.trim().to_owned()),
+            kind,
+            round,
+            status,
+            ids: None,
+        })
+    }
+}
+
+/// `GET /api/documents[?commune=&kind=&round=&status=]`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DocumentList {
+    pub documents: Vec<DocumentRow>,
+}
+
+async fn list_documents(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<DocumentList>, ApiError> {
+    let filter = query.filter(&viewer)?;
+    Ok(Json(DocumentList {
+        documents: list(&state.store, &filter).await?,
+    }))
+}

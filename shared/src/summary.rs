@@ -1,0 +1,394 @@
+//! The summary of a document (tóm tắt hồ sơ): what a reviewer's overview shows of it — kind,
+//! commune, round, workflow status, self and review totals, points per criterion, the verdict
+//! with its reasons and the number of open conflicts — computed from the document alone.
+//!
+//! The server stores one summary row per document, written in the transaction that stores each
+//! change, so an overview of thousands of communes reads rows, never documents. The same pure
+//! code can run in the browser. It is split in two steps so the server can read the document
+//! where it lives (the sync hub's task) and score it elsewhere: [`read_facts`] copies what is
+//! needed out of the automerge document, [`summarize_facts`] scores it against its catalog.
+//!
+//! Rules:
+//! - A side's total is `None` until at least one item of that side is scored (an untouched
+//!   assessment has no self total, not a total of 0).
+//! - The verdict is the review side's once the reviewer has scored anything, the self side's
+//!   before that (see [`Summary::verdict_side`]).
+//! - `open_conflicts` counts items with concurrent values on either side's score.
+//! - A document that cannot be read or scored (a catalog this server does not know, a broken
+//!   field) still gets a summary: what could be read, and [`Summary::problem`] says why the rest
+//!   is missing.
+
+use automerge::{AutoCommit, ReadDoc};
+use serde::Serialize;
+
+use crate::assessment::{self, AssessmentView, Side, read_assessment};
+use crate::catalog::Catalog;
+use crate::document::{get_i64, get_str};
+use crate::points::Points;
+use crate::roster;
+use crate::scoring::{self, Outcome, Reason, ScoreReport, Verdict};
+use crate::workflow::Status;
+
+/// What a document is, as its summary names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// An assessment (hồ sơ đánh giá).
+    Assessment,
+    /// A roster (danh sách nhân lực).
+    Roster,
+    /// Anything else (JSON documents made by an administrator or an open-mode client).
+    Json,
+}
+
+impl Kind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Assessment => "assessment",
+            Kind::Roster => "roster",
+            Kind::Json => "json",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(text: &str) -> Option<Kind> {
+        [Kind::Assessment, Kind::Roster, Kind::Json]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// What [`read_facts`] copies out of a document: plain data, cheap to move between threads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Facts {
+    /// The document's kind.
+    pub kind: Kind,
+    /// Its root `commune`, if any.
+    pub commune: Option<String>,
+    /// Its root `round`, if any.
+    pub round: Option<u16>,
+    /// How many automerge changes the document holds. Grows with every change, and a merge of
+    /// two diverged versions holds more than either: the server keeps the summary of the larger.
+    pub changes: u64,
+    /// The assessment as read, or why it could not be.
+    pub assessment: Option<Result<AssessmentView, String>>,
+}
+
+impl Facts {
+    /// The catalog an assessment needs to be scored: its code and revision.
+    pub fn catalog(&self) -> Option<(&str, u32)> {
+        match &self.assessment {
+            Some(Ok(view)) => Some((view.catalog.as_str(), view.catalog_revision)),
+            _ => None,
+        }
+    }
+}
+
+/// Points of one criterion on each side.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CriterionPoints {
+    /// Criterion id.
+    pub id: String,
+    /// Applicable maximum.
+    pub max: Points,
+    /// Minimum to pass.
+    pub required: Points,
+    /// The station's points, once one of its items has a self score.
+    #[serde(rename = "self")]
+    pub self_points: Option<Points>,
+    /// The reviewer's points, once one of its items has a review score.
+    #[serde(rename = "review")]
+    pub review_points: Option<Points>,
+}
+
+/// The summary of one document.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// What the document is.
+    pub kind: Kind,
+    /// Commune code.
+    pub commune: Option<String>,
+    /// Round (year), for assessments.
+    pub round: Option<u16>,
+    /// Catalog code, for assessments.
+    pub catalog: Option<String>,
+    /// Catalog revision, for assessments.
+    pub catalog_revision: Option<u32>,
+    /// Workflow status, for assessments.
+    pub status: Option<Status>,
+    /// The station's total, once anything is self-scored.
+    pub self_total: Option<Points>,
+    /// The reviewer's total, once anything is review-scored.
+    pub review_total: Option<Points>,
+    /// The verdict of [`Summary::verdict_side`].
+    pub verdict: Option<Verdict>,
+    /// Which side the verdict is of: the review once the reviewer scored anything, else self.
+    pub verdict_side: Option<Side>,
+    /// Every reason of the verdict.
+    pub reasons: Vec<Reason>,
+    /// Points per criterion, in catalog order.
+    pub criteria: Vec<CriterionPoints>,
+    /// Items whose self or review score has concurrent values waiting to be resolved.
+    pub open_conflicts: u32,
+    /// The document's change count (see [`Facts::changes`]).
+    pub changes: u64,
+    /// Why part of the summary is missing, if it is.
+    pub problem: Option<String>,
+}
+
+/// Copies what a summary needs out of a document.
+pub fn read_facts(doc: &AutoCommit) -> Facts {
+    let text = |key: &str| get_str(doc, &automerge::ROOT, key).ok().flatten();
+    let kind = match text(crate::document::KIND_KEY).as_deref() {
+        Some(assessment::KIND) => Kind::Assessment,
+        Some(roster::KIND) => Kind::Roster,
+        _ => Kind::Json,
+    };
+    let commune = text("commune");
+    let round = get_i64(doc, &automerge::ROOT, "round")
+        .ok()
+        .flatten()
+        .and_then(|r| u16::try_from(r).ok());
+    let assessment =
+        (kind == Kind::Assessment).then(|| read_assessment(doc).map_err(|err| err.to_string()));
+    Facts {
+        kind,
+        commune,
+        round,
+        changes: doc.stats().num_changes,
+        assessment,
+    }
+}
+
+/// Summarizes what [`read_facts`] read. `catalog` is the one [`Facts::catalog`] names (`None`
+/// when this server does not have it: the summary then says so in `problem`).
+pub fn summarize_facts(facts: &Facts, catalog: Option<&Catalog>) -> Summary {
+    let mut summary = Summary {
+        kind: facts.kind,
+        commune: facts.commune.clone(),
+        round: facts.round,
+        catalog: None,
+        catalog_revision: None,
+        status: None,
+        self_total: None,
+        review_total: None,
+        verdict: None,
+        verdict_side: None,
+        reasons: Vec::new(),
+        criteria: Vec::new(),
+        open_conflicts: 0,
+        changes: facts.changes,
+        problem: None,
+    };
+    let view = match &facts.assessment {
+        None => return summary,
+        Some(Err(problem)) => {
+            summary.problem = Some(problem.clone());
+            return summary;
+        }
+        Some(Ok(view)) => view,
+    };
+    summary.round = Some(view.round);
+    summary.catalog = Some(view.catalog.clone());
+    summary.catalog_revision = Some(view.catalog_revision);
+    summary.status = Some(view.workflow().status);
+    let conflicts = view
+        .items
+        .values()
+        .filter(|item| !item.conflicts.is_empty())
+        .count();
+    summary.open_conflicts = u32::try_from(conflicts).unwrap_or(u32::MAX);
+    let Some(catalog) = catalog.filter(|c| c.revision == view.catalog_revision) else {
+        summary.problem = Some(format!(
+            "catalog {} revision {} is not known here",
+            view.catalog, view.catalog_revision
+        ));
+        return summary;
+    };
+    let reports = scoring::score(catalog, view, Side::SelfAssessment)
+        .and_then(|own| scoring::score(catalog, view, Side::Review).map(|review| (own, review)));
+    let (own, review) = match reports {
+        Ok(reports) => reports,
+        Err(err) => {
+            summary.problem = Some(err.to_string());
+            return summary;
+        }
+    };
+    summary.self_total = any_scored(&own).then_some(own.total);
+    summary.review_total = any_scored(&review).then_some(review.total);
+    let decisive = if summary.review_total.is_some() {
+        &review
+    } else {
+        &own
+    };
+    summary.verdict = Some(decisive.verdict);
+    summary.verdict_side = Some(decisive.side);
+    summary.reasons = decisive.reasons.clone();
+    summary.criteria = own
+        .criteria
+        .iter()
+        .zip(&review.criteria)
+        .map(|(own, review)| CriterionPoints {
+            id: own.id.clone(),
+            max: own.max,
+            required: own.required,
+            self_points: criterion_scored(own).then_some(own.points),
+            review_points: criterion_scored(review).then_some(review.points),
+        })
+        .collect();
+    summary
+}
+
+/// Reads and summarizes a document at once.
+pub fn summarize(doc: &AutoCommit, catalog: Option<&Catalog>) -> Summary {
+    summarize_facts(&read_facts(doc), catalog)
+}
+
+fn any_scored(report: &ScoreReport) -> bool {
+    report.criteria.iter().any(criterion_scored)
+}
+
+fn criterion_scored(criterion: &scoring::CriterionScore) -> bool {
+    criterion
+        .items
+        .iter()
+        .any(|item| matches!(item.outcome, Outcome::Scored { .. }))
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::ActorId;
+
+    use super::*;
+    use crate::assessment::{Answer, NewAssessment, append_event, new_assessment, set_score};
+    use crate::catalog::shipped_catalogs;
+    use crate::commune::{UnitType, Zone};
+    use crate::id::{CommuneCode, ItemId, UserId};
+    use crate::workflow::EventKind;
+
+    fn qd1300() -> Catalog {
+        shipped_catalogs().remove(0)
+    }
+
+    fn open() -> AutoCommit {
+        let new = NewAssessment {
+            commune: CommuneCode::parse("16024").unwrap(),
+            round: 2024,
+            zone: Zone::new(1).unwrap(),
+            unit_type: UnitType::Xa,
+        };
+        new_assessment(&qd1300(), &new, 1_700_000_000_000)
+            .unwrap()
+            .with_actor(ActorId::from(&[1u8; 16][..]))
+    }
+
+    fn score(doc: &mut AutoCommit, side: Side, item: &str, points: u32, by: &str) {
+        set_score(
+            doc,
+            side,
+            &ItemId::parse(item).unwrap(),
+            Answer::Points(Points::whole(points)),
+            &UserId::parse(by).unwrap(),
+            1,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_new_assessment_is_a_draft_without_totals() {
+        let summary = summarize(&open(), Some(&qd1300()));
+        assert_eq!(summary.kind, Kind::Assessment);
+        assert_eq!(summary.commune.as_deref(), Some("16024"));
+        assert_eq!(summary.round, Some(2024));
+        assert_eq!(summary.catalog.as_deref(), Some("QD1300-2023"));
+        assert_eq!(summary.status, Some(Status::Draft));
+        assert_eq!((summary.self_total, summary.review_total), (None, None));
+        assert_eq!(summary.verdict, Some(Verdict::Incomplete));
+        assert_eq!(summary.verdict_side, Some(Side::SelfAssessment));
+        assert_eq!(summary.criteria.len(), 10);
+        assert!(summary.criteria.iter().all(|c| c.self_points.is_none()));
+        assert_eq!(summary.problem, None);
+    }
+
+    #[test]
+    fn totals_criteria_and_the_verdict_follow_the_scores() {
+        let catalog = qd1300();
+        let mut doc = open();
+        score(&mut doc, Side::SelfAssessment, "TC1", 10, "lan");
+        score(&mut doc, Side::SelfAssessment, "TC2", 3, "lan");
+        let summary = summarize(&doc, Some(&catalog));
+        assert_eq!(summary.self_total, Some(Points::whole(13)));
+        assert_eq!(summary.criteria[0].self_points, Some(Points::whole(10)));
+        assert_eq!(summary.criteria[2].self_points, None);
+        assert_eq!(summary.verdict_side, Some(Side::SelfAssessment));
+
+        // Once the reviewer scores, the verdict is the review's, with its reasons.
+        score(&mut doc, Side::Review, "TC1", 9, "thu");
+        let summary = summarize(&doc, Some(&catalog));
+        assert_eq!(summary.review_total, Some(Points::whole(9)));
+        assert_eq!(summary.verdict_side, Some(Side::Review));
+        let view = read_assessment(&doc).unwrap();
+        let review = scoring::score(&catalog, &view, Side::Review).unwrap();
+        assert_eq!(summary.verdict, Some(review.verdict));
+        assert_eq!(summary.reasons, review.reasons);
+    }
+
+    #[test]
+    fn concurrent_scores_count_as_open_conflicts_and_the_status_follows_events() {
+        let mut a = open();
+        let mut b = a.fork().with_actor(ActorId::from(&[2u8; 16][..]));
+        score(&mut a, Side::SelfAssessment, "TC3", 5, "lan");
+        score(&mut b, Side::SelfAssessment, "TC3", 6, "minh");
+        a.merge(&mut b).unwrap();
+        append_event(
+            &mut a,
+            &EventKind::Submit,
+            &UserId::parse("hung").unwrap(),
+            2,
+            "",
+        )
+        .unwrap();
+        let summary = summarize(&a, Some(&qd1300()));
+        assert_eq!(summary.open_conflicts, 1);
+        assert_eq!(summary.status, Some(Status::Submitted));
+        assert!(summary.changes > read_facts(&b).changes);
+    }
+
+    #[test]
+    fn an_unknown_catalog_still_gives_status_and_says_why_scores_are_missing() {
+        let mut doc = open();
+        score(&mut doc, Side::SelfAssessment, "TC1", 10, "lan");
+        let summary = summarize(&doc, None);
+        assert_eq!(summary.status, Some(Status::Draft));
+        assert_eq!(summary.self_total, None);
+        assert_eq!(
+            summary.problem.as_deref(),
+            Some("catalog QD1300-2023 revision 1 is not known here")
+        );
+    }
+
+    #[test]
+    fn rosters_and_other_documents_have_no_scores() {
+        let roster = crate::roster::new_roster(&CommuneCode::parse("16024").unwrap(), 1).unwrap();
+        let summary = summarize(&roster, None);
+        assert_eq!(summary.kind, Kind::Roster);
+        assert_eq!(summary.commune.as_deref(), Some("16024"));
+        assert_eq!((summary.status, summary.verdict), (None, None));
+        assert_eq!(summary.problem, None);
+
+        let summary = summarize(&AutoCommit::new(), None);
+        assert_eq!((summary.kind, summary.commune), (Kind::Json, None));
+    }
+
+    #[test]
+    fn a_broken_assessment_says_why() {
+        let mut doc = open();
+        automerge::transaction::Transactable::delete(&mut doc, automerge::ROOT, "zone").unwrap();
+        let summary = summarize(&doc, Some(&qd1300()));
+        assert_eq!(summary.kind, Kind::Assessment);
+        assert_eq!(summary.round, Some(2024));
+        assert_eq!(summary.status, None);
+        assert_eq!(summary.problem.as_deref(), Some("`zone` is missing"));
+    }
+}

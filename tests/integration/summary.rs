@@ -1,0 +1,287 @@
+//! Document summaries against the real server: after random edits by station staff, the
+//! station head and a reviewer (online, and offline with concurrent writes that leave
+//! conflicts), the stored summary row always equals the summary computed from the document as
+//! loaded from the database; and the listing answers it to those who may see it.
+
+use std::time::Duration;
+
+use automerge::AutoCommit;
+use tramyte_server::config::DocKindArg;
+use tramyte_server::store::Store;
+use tramyte_server::summary::{SummaryRecord, stored};
+use tramyte_shared::assessment::{Answer, Side, append_event, clear_score, set_note, set_score};
+use tramyte_shared::catalog::{Catalog, shipped_catalogs};
+use tramyte_shared::id::{ItemId, UserId};
+use tramyte_shared::points::Points;
+use tramyte_shared::policy::Role;
+use tramyte_shared::summary::summarize;
+use tramyte_shared::sync::DocumentId;
+use tramyte_shared::sync::hub::load_chunks;
+use tramyte_shared::workflow::EventKind;
+use tramyte_tests::api;
+use tramyte_tests::people::{seed_units, user};
+use tramyte_tests::sync_client::{SyncClient, converge};
+use tramyte_tests::{Backend, backends, spawn_node_beside, spawn_server_on};
+
+/// A small deterministic random source (xorshift64*), so a failing run can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn qd1300() -> Catalog {
+    shipped_catalogs().remove(0)
+}
+
+async fn create_assessment(store: &Store, commune: &str) -> DocumentId {
+    let object = serde_json::json!({
+        "commune": commune, "catalog": "QD1300-2023", "round": 2024, "zone": 1, "unit_type": "xa"
+    });
+    tramyte_server::cli::create_document(store, DocKindArg::Assessment, object.as_object().unwrap())
+        .await
+        .unwrap()
+}
+
+/// The summary computed from the document as stored, as a row.
+async fn expected(store: &Store, id: DocumentId) -> SummaryRecord {
+    let chunks = tramyte_server::document::load(store, id)
+        .await
+        .unwrap()
+        .unwrap();
+    let doc = load_chunks(&chunks).unwrap();
+    SummaryRecord::of(&summarize(&doc, Some(&qd1300())))
+}
+
+/// Waits (up to 10 s) until the stored summary equals the one computed from the stored
+/// document, and returns it.
+async fn assert_summary_matches(store: &Store, id: DocumentId, context: &str) -> SummaryRecord {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let want = expected(store, id).await;
+        let have = stored(store, id).await.unwrap().map(|s| s.record);
+        if have.as_ref() == Some(&want) {
+            return want;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{context}: the stored summary\n{have:#?}\ndiffers from the document's\n{want:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One random edit, as `role` may make it.
+fn random_edit(rng: &mut Rng, role: Role, user: &UserId, doc: &mut AutoCommit, at: i64) {
+    let catalog = qd1300();
+    let items: Vec<(ItemId, Points)> = catalog
+        .items()
+        .map(|item| (item.id().clone(), item.max_points()))
+        .collect();
+    let (item, max) = items[rng.below(items.len())].clone();
+    let side = if role == Role::Reviewer {
+        Side::Review
+    } else {
+        Side::SelfAssessment
+    };
+    match rng.below(10) {
+        // Mostly scores: anything from 0 to the maximum in half points, sometimes above it
+        // (an answer that does not fit its rule must show in the summary too).
+        0..=5 => {
+            let halves = rng.below(max.halves() as usize + 3) as u32;
+            let answer = Answer::Points(Points::from_halves(halves));
+            set_score(doc, side, &item, answer, user, at).unwrap();
+        }
+        6 => clear_score(doc, side, &item, at).unwrap(),
+        7 if role != Role::Reviewer => set_note(doc, &item, &format!("ghi chú {at}"), at).unwrap(),
+        _ => {
+            let kind = match role {
+                Role::StationHead => EventKind::Submit,
+                Role::Reviewer => match rng.below(3) {
+                    0 => EventKind::Return,
+                    1 => EventKind::Appraise,
+                    _ => EventKind::Approve {
+                        heads: tramyte_shared::document::heads(doc),
+                    },
+                },
+                _ => {
+                    let answer = Answer::Points(Points::ZERO);
+                    return set_score(doc, side, &item, answer, user, at).unwrap();
+                }
+            };
+            append_event(doc, &kind, user, at, "").unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_stored_summary_equals_the_score_of_the_stored_document_after_random_edits() {
+    for backend in backends().await {
+        let mut server = spawn_server_on(backend, |_| {}).await;
+        let store = Store::connect(&server.config.database_url).await.unwrap();
+        seed_units(&store).await;
+        let people = [
+            (Role::StationStaff, "lan.tyt", "16024"),
+            (Role::StationHead, "hung.truongtram", "16024"),
+            (Role::Reviewer, "thu.ttyt", "38-405-TTYT"),
+        ];
+        let mut clients = Vec::new();
+        let id = create_assessment(&store, "16024").await;
+        let first = assert_summary_matches(&store, id, "after creation").await;
+        assert_eq!(first.status.as_deref(), Some("draft"));
+
+        for (role, name, unit) in people {
+            let token = user(&store, name, role, &[unit]).await;
+            let mut client = SyncClient::new(&format!("{name}-phone"));
+            client.connect_as(&server.url(), Some(&token)).await;
+            client.request(id).await;
+            client.settle(id).await;
+            clients.push((role, UserId::parse(name).unwrap(), token, client));
+        }
+
+        let seed = 0x7EA5_0001_u64 + u64::from(backend == Backend::Postgres);
+        let mut rng = Rng(seed);
+        let mut at = 1_700_000_000_000_i64;
+        let mut conflicts_seen = 0;
+        for round in 0..16 {
+            let offline = round % 4 == 3;
+            if offline {
+                // Staff and head score the same item offline: a conflict once both are back.
+                for (_, _, _, client) in clients.iter_mut().take(2) {
+                    client.disconnect().await;
+                }
+                let item = ItemId::parse("TC2").unwrap();
+                for (i, (_, user, _, client)) in clients.iter_mut().take(2).enumerate() {
+                    at += 1;
+                    let answer = Answer::Points(Points::whole(1 + i as u32));
+                    client
+                        .edit(id, |doc| {
+                            set_score(doc, Side::SelfAssessment, &item, answer, user, at).unwrap()
+                        })
+                        .await;
+                }
+            }
+            for (role, user, _, client) in clients.iter_mut() {
+                for _ in 0..1 + rng.below(3) {
+                    at += 1;
+                    let pick = rng.next();
+                    client
+                        .edit(id, |doc| {
+                            random_edit(&mut Rng(pick | 1), *role, user, doc, at)
+                        })
+                        .await;
+                }
+            }
+            if offline {
+                for (_, _, token, client) in clients.iter_mut().take(2) {
+                    client.connect_as(&server.url(), Some(token)).await;
+                }
+            }
+            let mut all: Vec<&mut SyncClient> = clients.iter_mut().map(|(.., c)| c).collect();
+            converge(&mut all, id).await;
+            let record = assert_summary_matches(
+                &store,
+                id,
+                &format!("{backend:?} seed {seed:#x} round {round}"),
+            )
+            .await;
+            if record.open_conflicts > 0 {
+                conflicts_seen += 1;
+            }
+        }
+        assert!(
+            conflicts_seen > 0,
+            "{backend:?}: the random edits left a conflict at least once"
+        );
+
+        // The listing answers the row to a reviewer of the district, not to another commune's staff.
+        let reviewer_token = clients[2].2.clone();
+        let (status, body) = api::get(&server.url(), "/api/documents", Some(&reviewer_token)).await;
+        assert_eq!(status, 200, "{body}");
+        let rows = body["documents"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{body}");
+        let row = &rows[0];
+        let want = expected(&store, id).await;
+        assert_eq!(row["id"], id.to_string());
+        assert_eq!(row["url"], format!("automerge:{id}"));
+        assert_eq!(row["commune_name"], "Xã Thiệu Vận (thử)");
+        assert_eq!(row["status"].as_str(), want.status.as_deref());
+        assert_eq!(row["self_total"].as_f64(), want.self_total);
+        assert_eq!(row["review_total"].as_f64(), want.review_total);
+        assert_eq!(
+            row["open_conflicts"].as_i64(),
+            Some(i64::from(want.open_conflicts))
+        );
+        assert!(row["last_change_by"].is_string(), "{row}");
+
+        // Restarting backfills nothing and changes nothing.
+        let before = stored(&store, id).await.unwrap();
+        server.restart().await;
+        assert_eq!(stored(&store, id).await.unwrap(), before);
+
+        if backend == Backend::Postgres {
+            // Two nodes on one database: each stores the summary of its own copy; once each
+            // has merged the other's chunks, the row is the summary of everything stored.
+            let other = spawn_node_beside(&server).await;
+            let mut near = SyncClient::new("near-phone");
+            near.connect_as(&server.url(), Some(&clients[0].2)).await;
+            near.request(id).await;
+            near.settle(id).await;
+            let mut far = SyncClient::new("far-phone");
+            far.connect_as(&other.url(), Some(&clients[1].2)).await;
+            far.request(id).await;
+            far.settle(id).await;
+            for step in 0..6 {
+                at += 1;
+                let item = ItemId::parse(if step % 2 == 0 { "TC5" } else { "TC6" }).unwrap();
+                let answer = Answer::Points(Points::whole(step));
+                let (lan, hung) = (clients[0].1.clone(), clients[1].1.clone());
+                near.edit(id, |doc| {
+                    set_score(doc, Side::SelfAssessment, &item, answer, &lan, at).unwrap()
+                })
+                .await;
+                far.edit(id, |doc| {
+                    set_score(doc, Side::SelfAssessment, &item, answer, &hung, at).unwrap()
+                })
+                .await;
+            }
+            converge(&mut [&mut near, &mut far], id).await;
+            assert_summary_matches(&store, id, "two nodes").await;
+        }
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn documents_stored_before_summaries_get_one_at_start() {
+    for backend in backends().await {
+        let mut server = spawn_server_on(backend, |_| {}).await;
+        let store = Store::connect(&server.config.database_url).await.unwrap();
+        let id = create_assessment(&store, "16024").await;
+        // As in a database from before summaries: no row.
+        tramyte_server::with_pool!(&store, pool => {
+            tramyte_server::sqlx::query("DELETE FROM document_summaries")
+                .execute(pool)
+                .await
+                .unwrap();
+        });
+        assert_eq!(stored(&store, id).await.unwrap(), None);
+        server.restart().await;
+        let row = stored(&store, id)
+            .await
+            .unwrap()
+            .expect("a summary at start");
+        assert_eq!(row.record, expected(&store, id).await);
+        assert!(row.last_change_at.is_some());
+        server.stop().await;
+    }
+}
