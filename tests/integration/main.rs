@@ -4,6 +4,7 @@
 
 mod access;
 mod browser;
+mod documents;
 mod durability;
 mod interop;
 mod pwa;
