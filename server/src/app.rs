@@ -59,6 +59,10 @@ impl Application {
                 "summarized documents that had no summary"
             );
         }
+        let placed = crate::round::register_existing(&store).await?;
+        if placed > 0 {
+            tracing::info!(documents = placed, "gave documents their commune's place");
+        }
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind {

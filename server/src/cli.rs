@@ -11,8 +11,11 @@ use crate::catalog::{self, ImportOutcome, StoredCatalog};
 use tramyte_shared::policy::Role;
 
 use crate::account::{self, NewUser};
-use crate::config::{CatalogCommand, DocCommand, DocKindArg, UnitsCommand, UserCommand};
-use crate::document::{self, DocumentKind, NewDocument};
+use crate::config::{
+    CatalogCommand, DocCommand, DocKindArg, RoundCommand, UnitsCommand, UserCommand,
+};
+use crate::document::{self, DocumentKind, NewDocument, Slot};
+use crate::round::{OpenRound, open_round};
 use crate::store::{Store, now_millis};
 use crate::summary::{CatalogCache, SummaryRecord};
 use crate::unit;
@@ -218,6 +221,16 @@ pub async fn create_document(
     let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
     let facts = tramyte_shared::summary::read_facts(&doc);
     let summary = CatalogCache::default().summarize(store, &facts).await;
+    // The commune's place, if still free, so that opening the round later finds this one.
+    let slot = match (stored_kind, &facts.commune) {
+        (DocumentKind::Assessment | DocumentKind::Roster, Some(commune)) => Some(Slot {
+            commune,
+            kind: stored_kind,
+            round: facts.round.map_or(0, i32::from),
+            required: false,
+        }),
+        _ => None,
+    };
     let new = NewDocument {
         id,
         kind: stored_kind,
@@ -225,6 +238,7 @@ pub async fn create_document(
         by_user: None,
         snapshot: &snapshot,
         summary: &SummaryRecord::of(&summary),
+        slot,
     };
     document::create(store, &new, "cli")
         .await
@@ -345,6 +359,51 @@ pub async fn user(command: UserCommand, out: &mut impl Write) -> Result<(), Stri
             writeln!(out, "new password set for {id}; their sessions have ended").map_err(io)?;
             if generated {
                 writeln!(out, "password: {password}").map_err(io)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `tramyte round …`.
+pub async fn round(command: RoundCommand, out: &mut impl Write) -> Result<(), String> {
+    match command {
+        RoundCommand::Open {
+            round,
+            catalog,
+            commune,
+            zone,
+            database,
+        } => {
+            let mut zones = std::collections::BTreeMap::new();
+            for pair in &zone {
+                let (code, number) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("--zone {pair}: expected CODE=ZONE, e.g. 16024=2"))?;
+                let number: i64 = number
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("--zone {pair}: the zone is not a number"))?;
+                zones.insert(code.trim().to_owned(), number);
+            }
+            let request = OpenRound {
+                round,
+                catalog,
+                communes: (!commune.is_empty()).then_some(commune),
+                zones,
+            };
+            let store = open(&database.url()).await?;
+            let result = open_round(&store, None, &request, "cli").await;
+            store.close().await;
+            let opened = result.map_err(|err| err.to_string())?;
+            writeln!(
+                out,
+                "round {round} ({}): {} documents created, {} existed already",
+                request.catalog, opened.created, opened.existing
+            )
+            .map_err(io)?;
+            for id in &opened.documents {
+                writeln!(out, "{}", id.url()).map_err(io)?;
             }
         }
     }

@@ -42,6 +42,32 @@ pub enum Command {
     /// Add, list, disable, enable users and reset their passwords.
     #[command(subcommand)]
     User(UserCommand),
+    /// Open an assessment round for communes (idempotent).
+    #[command(subcommand)]
+    Round(RoundCommand),
+}
+
+/// `tramyte round …`
+#[derive(Debug, Subcommand)]
+pub enum RoundCommand {
+    /// Create each commune's assessment of the round (and its roster if it has none); running
+    /// it again creates nothing new.
+    Open {
+        /// The year.
+        #[arg(long)]
+        round: u16,
+        /// The criteria set, e.g. QD1300-2023 (its newest revision).
+        #[arg(long)]
+        catalog: String,
+        /// Commune codes (repeat or separate with commas); default: every commune.
+        #[arg(long, value_delimiter = ',')]
+        commune: Vec<String>,
+        /// Zone of a commune for the round, as CODE=ZONE (repeat); default 1.
+        #[arg(long, value_delimiter = ',')]
+        zone: Vec<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `tramyte units …`

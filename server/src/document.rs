@@ -91,10 +91,37 @@ pub struct NewDocument<'a> {
     pub snapshot: &'a Chunk,
     /// Its summary, written in the same transaction.
     pub summary: &'a SummaryRecord,
+    /// The commune's place it takes (`commune_documents`), if any.
+    pub slot: Option<Slot<'a>>,
 }
 
-/// Creates a document with its first chunk and its summary. Fails if the id is taken.
-pub async fn create(store: &Store, new: &NewDocument<'_>, node: &str) -> Result<(), StoreError> {
+/// A commune's place for a document: its assessment of a round, or its roster (round 0).
+#[derive(Debug, Clone, Copy)]
+pub struct Slot<'a> {
+    pub commune: &'a str,
+    pub kind: DocumentKind,
+    pub round: i32,
+    /// Create nothing if another document has the place; otherwise create the document anyway
+    /// and leave the place to the other one.
+    pub required: bool,
+}
+
+/// What [`create`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// The document is stored.
+    Created,
+    /// Its required slot was taken (by an earlier or a concurrent creation): nothing stored.
+    SlotTaken,
+}
+
+/// Creates a document with its first chunk and its summary, and claims its slot, in one
+/// transaction. Fails if the id is taken.
+pub async fn create(
+    store: &Store,
+    new: &NewDocument<'_>,
+    node: &str,
+) -> Result<Created, StoreError> {
     let id = new.id;
     let id_text = id.to_string();
     let now = now_millis();
@@ -108,6 +135,25 @@ pub async fn create(store: &Store, new: &NewDocument<'_>, node: &str) -> Result<
             .bind(new.created_by)
             .execute(&mut *tx)
             .await?;
+        if let Some(slot) = &new.slot {
+            // A concurrent claim of the same place waits here (PostgreSQL) or never overlaps
+            // (SQLite's single writer), then finds the place taken.
+            let claimed = sqlx::query(
+                "INSERT INTO commune_documents (commune, kind, round, document_id) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(slot.commune)
+            .bind(slot.kind.as_str())
+            .bind(slot.round)
+            .bind(&id_text)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 0 && slot.required {
+                tx.rollback().await?;
+                return Ok(Created::SlotTaken);
+            }
+        }
         insert_chunk!(tx, &id_text, new.snapshot, now);
         crate::upsert_summary!(tx, &id_text, new.summary, now, Some((now, new.by_user)));
         // Delivered to the other nodes only if this commits.
@@ -120,7 +166,7 @@ pub async fn create(store: &Store, new: &NewDocument<'_>, node: &str) -> Result<
         }
         tx.commit().await?;
     });
-    Ok(())
+    Ok(Created::Created)
 }
 
 /// Who sent a chunk: recorded for every change in it.

@@ -36,6 +36,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::admin::routes())
         .merge(crate::audit::routes())
         .merge(crate::summary::routes())
+        .merge(crate::round::routes())
+        .merge(crate::target::routes())
         .fallback(crate::assets::serve)
         .with_state(state)
 }

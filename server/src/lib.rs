@@ -15,9 +15,11 @@ pub mod config;
 pub mod document;
 pub mod error;
 pub mod http;
+pub mod round;
 pub mod store;
 pub mod summary;
 pub mod sync;
+pub mod target;
 pub mod telemetry;
 pub mod unit;
 

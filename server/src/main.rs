@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             Command::Doc(command) => cli::doc(command, &mut std::io::stdout().lock()).await,
             Command::Units(command) => cli::units(command, &mut std::io::stdout().lock()).await,
             Command::User(command) => cli::user(command, &mut std::io::stdout().lock()).await,
+            Command::Round(command) => cli::round(command, &mut std::io::stdout().lock()).await,
         }
     });
     match result {

@@ -8,5 +8,6 @@ mod documents;
 mod durability;
 mod interop;
 mod pwa;
+mod round;
 mod summary;
 mod sync;

@@ -1,0 +1,338 @@
+//! Rounds (đợt đánh giá): opening the assessments of a year for the communes a reviewer covers.
+//!
+//! Opening creates, for each commune, one assessment of the round (with every item of the
+//! criteria set, as the documents' design requires) and the commune's roster if it has none.
+//! It is idempotent and safe to run concurrently: each document claims its commune's place in
+//! `commune_documents` (primary key: commune, kind, round) in the transaction that stores it, so
+//! a second opening — or a simultaneous one on another node — finds the place taken and creates
+//! nothing. `POST /api/rounds` and `tramyte round open` share [`open_round`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tramyte_shared::assessment::{NewAssessment, new_assessment};
+use tramyte_shared::commune::{UnitType, Zone};
+use tramyte_shared::id::CommuneCode;
+use tramyte_shared::policy::{Principal, Role, Scope};
+use tramyte_shared::summary::summarize;
+use tramyte_shared::sync::{Chunk, ChunkKind, DocumentId};
+
+use crate::auth::Authenticated;
+use crate::catalog::{self, CatalogStoreError};
+use crate::document::{self, Created, DocumentKind, NewDocument, Slot};
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::store::{Store, StoreError, now_millis};
+use crate::summary::{self, DocumentRow, Filter, SummaryRecord};
+use crate::with_pool;
+
+/// Most communes one opening may cover.
+pub const MAX_COMMUNES: usize = 20_000;
+
+/// Who may open a round.
+pub const OPENERS: &[Role] = &[Role::Reviewer, Role::ProvincialAdmin, Role::SystemAdmin];
+
+/// What to open.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenRound {
+    /// The year.
+    pub round: u16,
+    /// The criteria set (its newest revision is used).
+    pub catalog: String,
+    /// The communes; absent: every commune the caller covers.
+    #[serde(default)]
+    pub communes: Option<Vec<String>>,
+    /// Zone (1 to 3) per commune for this round; 1 when not given. Ignored for assessments
+    /// that exist already (their zone is changed in the document).
+    #[serde(default)]
+    pub zones: BTreeMap<String, i64>,
+}
+
+/// What an opening did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// Documents created now (assessments and rosters).
+    pub created: usize,
+    /// Documents the round needs that existed already.
+    pub existing: usize,
+    /// Every document the round needs: each commune's assessment and roster.
+    pub documents: Vec<DocumentId>,
+}
+
+/// Why a round was not opened.
+#[derive(Debug, thiserror::Error)]
+pub enum RoundError {
+    #[error("no catalog {0} (see `tramyte catalog list`)")]
+    UnknownCatalog(String),
+    #[error("round {0} is not a year between 2000 and 2100")]
+    BadRound(u16),
+    #[error("no communes to open the round for")]
+    NoCommunes,
+    #[error("more than {MAX_COMMUNES} communes in one opening")]
+    TooMany,
+    #[error("{0} is not a known commune")]
+    UnknownCommune(String),
+    #[error("commune {0} is outside your scope")]
+    OutOfScope(String),
+    #[error("zone of {commune}: {problem}")]
+    BadZone { commune: String, problem: String },
+    #[error("could not create a document: {0}")]
+    Document(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for RoundError {
+    fn from(err: sqlx::Error) -> Self {
+        RoundError::Store(StoreError::Query(err))
+    }
+}
+
+impl From<CatalogStoreError> for RoundError {
+    fn from(err: CatalogStoreError) -> Self {
+        match err {
+            CatalogStoreError::Store(err) => RoundError::Store(err),
+            other => RoundError::Document(other.to_string()),
+        }
+    }
+}
+
+impl From<RoundError> for ApiError {
+    fn from(err: RoundError) -> Self {
+        match err {
+            RoundError::Store(err) => ApiError::Unavailable(err),
+            RoundError::OutOfScope(_) => ApiError::Forbidden(err.to_string()),
+            RoundError::Document(_) => ApiError::Internal(Box::new(err)),
+            _ => ApiError::BadRequest(err.to_string()),
+        }
+    }
+}
+
+/// Opens a round for `by` (`None`: the command line, which may open any commune).
+pub async fn open_round(
+    store: &Store,
+    by: Option<&Principal>,
+    request: &OpenRound,
+    node: &str,
+) -> Result<Opened, RoundError> {
+    if !(2000..=2100).contains(&request.round) {
+        return Err(RoundError::BadRound(request.round));
+    }
+    let stored = catalog::find(store, request.catalog.trim(), None)
+        .await?
+        .ok_or_else(|| RoundError::UnknownCatalog(request.catalog.chars().take(64).collect()))?;
+    let catalog = stored.catalog;
+    let known: BTreeMap<String, Option<String>> = with_pool!(store, pool => {
+        sqlx::query_as::<_, (String, Option<String>)>("SELECT code, unit_type FROM units WHERE kind = 'commune'")
+            .fetch_all(pool)
+            .await?
+    })
+    .into_iter()
+    .collect();
+    let scope = by.and_then(|principal| match &principal.scope {
+        _ if principal.role == Role::SystemAdmin => None,
+        Scope::All => None,
+        Scope::Communes(set) => Some(set),
+    });
+    let communes: BTreeSet<String> = match &request.communes {
+        Some(list) => {
+            if list.len() > MAX_COMMUNES {
+                return Err(RoundError::TooMany);
+            }
+            list.iter().map(|c| c.trim().to_owned()).collect()
+        }
+        None => match scope {
+            Some(set) => set.iter().cloned().collect(),
+            None => known.keys().cloned().collect(),
+        },
+    };
+    if communes.is_empty() {
+        return Err(RoundError::NoCommunes);
+    }
+    if communes.len() > MAX_COMMUNES {
+        return Err(RoundError::TooMany);
+    }
+    for commune in &communes {
+        if !known.contains_key(commune) {
+            return Err(RoundError::UnknownCommune(
+                commune.chars().take(32).collect(),
+            ));
+        }
+        if scope.is_some_and(|set| !set.contains(commune)) {
+            return Err(RoundError::OutOfScope(commune.clone()));
+        }
+    }
+    let mut zones = BTreeMap::new();
+    for (commune, zone) in &request.zones {
+        if !communes.contains(commune) {
+            return Err(RoundError::BadZone {
+                commune: commune.chars().take(32).collect(),
+                problem: "not one of the communes opened".to_owned(),
+            });
+        }
+        let zone = Zone::new(*zone).map_err(|err| RoundError::BadZone {
+            commune: commune.clone(),
+            problem: err.to_string(),
+        })?;
+        zones.insert(commune.clone(), zone);
+    }
+    let by_user = by.map(|principal| principal.user.as_str());
+    let created_by = match by_user {
+        Some(user) => format!("round {} opened by {user}", request.round),
+        None => format!("round {} opened by tramyte round open", request.round),
+    };
+    let mut opened = Opened {
+        created: 0,
+        existing: 0,
+        documents: Vec::new(),
+    };
+    let round = i32::from(request.round);
+    for commune in &communes {
+        let code =
+            CommuneCode::parse(commune).map_err(|_| RoundError::UnknownCommune(commune.clone()))?;
+        let unit_type = known
+            .get(commune)
+            .and_then(|t| t.as_deref())
+            .and_then(|t| UnitType::parse(t).ok())
+            .unwrap_or(UnitType::Xa);
+        for kind in [DocumentKind::Assessment, DocumentKind::Roster] {
+            let slot_round = if kind == DocumentKind::Assessment {
+                round
+            } else {
+                0
+            };
+            if let Some(id) = slot_of(store, commune, kind, slot_round).await? {
+                opened.existing += 1;
+                opened.documents.push(id);
+                continue;
+            }
+            let now = now_millis();
+            let doc = match kind {
+                DocumentKind::Assessment => {
+                    let new = NewAssessment {
+                        commune: code.clone(),
+                        round: request.round,
+                        zone: zones.get(commune).copied().unwrap_or(Zone::ALL[0]),
+                        unit_type,
+                    };
+                    new_assessment(&catalog, &new, now)
+                }
+                _ => tramyte_shared::roster::new_roster(&code, now),
+            };
+            let mut doc = doc.map_err(|err| RoundError::Document(err.to_string()))?;
+            let id = crate::cli::new_document_id().map_err(RoundError::Document)?;
+            let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
+            let record = SummaryRecord::of(&summarize(&doc, Some(&catalog)));
+            let new = NewDocument {
+                id,
+                kind,
+                created_by: &created_by,
+                by_user,
+                snapshot: &snapshot,
+                summary: &record,
+                slot: Some(Slot {
+                    commune,
+                    kind,
+                    round: slot_round,
+                    required: true,
+                }),
+            };
+            match document::create(store, &new, node).await? {
+                Created::Created => {
+                    opened.created += 1;
+                    opened.documents.push(id);
+                }
+                // Someone opened it meanwhile: theirs is the one.
+                Created::SlotTaken => {
+                    opened.existing += 1;
+                    if let Some(id) = slot_of(store, commune, kind, slot_round).await? {
+                        opened.documents.push(id);
+                    }
+                }
+            }
+        }
+    }
+    tracing::info!(
+        round = request.round,
+        catalog = %catalog.code.as_str(),
+        created = opened.created,
+        existing = opened.existing,
+        "round opened"
+    );
+    Ok(opened)
+}
+
+/// The document holding a commune's place, if any.
+async fn slot_of(
+    store: &Store,
+    commune: &str,
+    kind: DocumentKind,
+    round: i32,
+) -> Result<Option<DocumentId>, StoreError> {
+    let row: Option<(String,)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT document_id FROM commune_documents WHERE commune = $1 AND kind = $2 AND round = $3")
+            .bind(commune)
+            .bind(kind.as_str())
+            .bind(round)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(row.and_then(|(id,)| DocumentId::parse(&id).ok()))
+}
+
+/// Gives the documents that hold no place yet (stored before places existed, or by an older
+/// version) their commune's place when it is free, oldest first. Runs at start, after the
+/// summaries' backfill.
+pub async fn register_existing(store: &Store) -> Result<u64, StoreError> {
+    let _turn = store.write_turn().await;
+    Ok(with_pool!(store, pool => {
+        sqlx::query(
+            "INSERT INTO commune_documents (commune, kind, round, document_id) \
+             SELECT s.commune, s.kind, COALESCE(s.round, 0), s.document_id \
+             FROM document_summaries s JOIN documents d ON d.id = s.document_id \
+             WHERE s.kind IN ('assessment', 'roster') AND s.commune IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM commune_documents c WHERE c.document_id = s.document_id) \
+             ORDER BY d.created_at, d.id \
+             ON CONFLICT DO NOTHING",
+        )
+        .execute(pool)
+        .await?
+        .rows_affected()
+    }))
+}
+
+/// Routes: `POST /api/rounds`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/rounds", post(open))
+}
+
+/// The answer to `POST /api/rounds`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OpenedRound {
+    pub created: usize,
+    pub existing: usize,
+    pub documents: Vec<DocumentRow>,
+}
+
+async fn open(
+    State(state): State<AppState>,
+    who: Authenticated,
+    body: Result<Json<OpenRound>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<OpenedRound>, ApiError> {
+    who.require(OPENERS)?;
+    let Json(request) = body.map_err(|err| ApiError::BadRequest(err.body_text()))?;
+    let opened = open_round(&state.store, Some(&who.0.principal), &request, "api").await?;
+    let filter = Filter {
+        ids: Some(opened.documents.iter().map(DocumentId::to_string).collect()),
+        ..Filter::default()
+    };
+    Ok(Json(OpenedRound {
+        created: opened.created,
+        existing: opened.existing,
+        documents: summary::list(&state.store, &filter).await?,
+    }))
+}
