@@ -12,7 +12,7 @@ use tramyte_shared::policy::Role;
 
 use crate::account::{self, NewUser};
 use crate::config::{
-    CatalogCommand, DocCommand, DocKindArg, RoundCommand, UnitsCommand, UserCommand,
+    CatalogCommand, DatabaseArgs, DocCommand, DocKindArg, RoundCommand, UnitsCommand, UserCommand,
 };
 use crate::document::{self, DocumentKind, NewDocument, Slot};
 use crate::round::{OpenRound, open_round};
@@ -406,6 +406,45 @@ pub async fn round(command: RoundCommand, out: &mut impl Write) -> Result<(), St
                 writeln!(out, "{}", id.url()).map_err(io)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Runs `tramyte demo`: loads what is missing of the demo and prints its accounts.
+pub async fn demo(database: &DatabaseArgs, out: &mut impl Write) -> Result<(), String> {
+    let store = open(&database.url()).await?;
+    let result = crate::demo::load(&store, true, now_millis()).await;
+    store.close().await;
+    let loaded = result.map_err(|err| format!("loading the demo: {err}"))?;
+    print_demo(&loaded, out)
+}
+
+/// Prints what loading the demo did and the demo accounts with their passwords.
+pub fn print_demo(loaded: &crate::demo::Loaded, out: &mut impl Write) -> Result<(), String> {
+    writeln!(
+        out,
+        "Demo data (Thanh Hóa, Thiệu Hóa, 13 communes, round {}; fictional people, illustrative commune codes): {} documents created",
+        crate::demo::ROUND,
+        loaded.documents
+    )
+    .map_err(io)?;
+    if loaded.accounts.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Demo accounts (passwords shown once; `tramyte demo` sets new ones):"
+    )
+    .map_err(io)?;
+    for account in &loaded.accounts {
+        writeln!(
+            out,
+            "  {:<16} {:<22} {}",
+            account.user,
+            account.role.as_str(),
+            account.password
+        )
+        .map_err(io)?;
     }
     Ok(())
 }

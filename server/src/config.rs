@@ -45,6 +45,12 @@ pub enum Command {
     /// Open an assessment round for communes (idempotent).
     #[command(subcommand)]
     Round(RoundCommand),
+    /// Load the demo (Thanh Hóa, Thiệu Hóa, 13 communes, the 2024 round; fictional people) where
+    /// missing, and print the demo accounts with new passwords.
+    Demo {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `tramyte round …`
@@ -261,6 +267,10 @@ pub struct ServeArgs {
     #[arg(long, env = "TRAMYTE_OPEN")]
     pub open: bool,
 
+    /// Do not load the demo on the first start with an empty database (for production).
+    #[arg(long, env = "TRAMYTE_NO_DEMO")]
+    pub no_demo: bool,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -319,6 +329,8 @@ pub struct Config {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub open: bool,
+    /// Load the demo when the database is empty (no units, no users) at start.
+    pub demo_on_empty: bool,
     /// The sync endpoint's limits (`open` above overrides its own flag).
     pub sync: SyncConfig,
 }
@@ -332,6 +344,7 @@ impl Config {
             database_url: default_database_url(&data_dir),
             data_dir,
             open: false,
+            demo_on_empty: false,
             sync: SyncConfig::default(),
         }
     }
@@ -344,6 +357,7 @@ impl From<ServeArgs> for Config {
             database_url: args.database.url(),
             data_dir: args.database.data_dir,
             open: args.open,
+            demo_on_empty: !args.no_demo,
             sync: args.limits.sync_config(),
         }
     }

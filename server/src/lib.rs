@@ -12,6 +12,7 @@ pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod document;
 pub mod error;
 pub mod http;

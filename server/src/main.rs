@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 use tramyte_server::config::{Cli, Command};
-use tramyte_server::{Application, Config, app, assets, cli, store, telemetry};
+use tramyte_server::{Application, Config, app, assets, cli, demo, store, telemetry};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             Command::Units(command) => cli::units(command, &mut std::io::stdout().lock()).await,
             Command::User(command) => cli::user(command, &mut std::io::stdout().lock()).await,
             Command::Round(command) => cli::round(command, &mut std::io::stdout().lock()).await,
+            Command::Demo { database } => cli::demo(&database, &mut std::io::stdout().lock()).await,
         }
     });
     match result {
@@ -70,6 +71,7 @@ async fn serve(config: Config) -> Result<(), String> {
         }
     }
     let database = store::redact(&config.database_url);
+    let demo_on_empty = config.demo_on_empty;
     let application = Application::build(config)
         .await
         .map_err(|err| err.to_string())?;
@@ -77,6 +79,18 @@ async fn serve(config: Config) -> Result<(), String> {
         tracing::warn!(
             "the web app is not built into this server; build it with `cargo xtask run`"
         );
+    }
+    // First start on an empty database: the demo, so there is something to look at.
+    let store = application.store();
+    if demo_on_empty
+        && demo::database_is_empty(store)
+            .await
+            .map_err(|err| err.to_string())?
+    {
+        let loaded = demo::load(store, false, store::now_millis())
+            .await
+            .map_err(|err| format!("loading the demo: {err}"))?;
+        cli::print_demo(&loaded, &mut std::io::stdout().lock())?;
     }
     let addr = application.local_addr();
     tracing::info!(%addr, database = %database, kind = application.store().kind(), "tramyte is serving");

@@ -4,6 +4,7 @@
 
 mod access;
 mod browser;
+mod demo;
 mod documents;
 mod durability;
 mod interop;

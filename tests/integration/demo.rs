@@ -1,0 +1,190 @@
+//! The demo, through the real binary: the first start on an empty database loads it and prints
+//! the demo accounts; a restart and `tramyte demo` duplicate nothing; the district reviewer's
+//! listing shows the 13 communes' assessments in their demo states.
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tramyte_server::demo::{COMMUNES, CONFLICT_COMMUNE, STATES};
+use tramyte_tests::api;
+use tramyte_tests::backends;
+use tramyte_tests::process::tramyte_binary;
+use tramyte_tests::server::TestDatabase;
+
+/// `tramyte serve` on a database; returns the process, its URL and every line it printed
+/// before saying where it serves.
+async fn serve(database: &TestDatabase) -> (Child, String, Vec<String>) {
+    let mut child = Command::new(tramyte_binary())
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--database-url",
+            &database.url,
+        ])
+        .arg("--data-dir")
+        .arg(database.data_dir())
+        .env("TRAMYTE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start tramyte");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut printed = Vec::new();
+    let url = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("read tramyte's output") {
+            if let Some(rest) = line.strip_prefix("tramyte is serving on ") {
+                return rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_owned();
+            }
+            printed.push(line);
+        }
+        panic!("tramyte exited before serving: {printed:?}");
+    })
+    .await
+    .expect("tramyte starts within 60 s");
+    (child, url, printed)
+}
+
+/// The demo accounts printed: user → password.
+fn accounts(printed: &[String]) -> BTreeMap<String, String> {
+    printed
+        .iter()
+        .skip_while(|line| !line.starts_with("Demo accounts"))
+        .skip(1)
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let (user, _role, password) = (words.next()?, words.next()?, words.next()?);
+            Some((user.to_owned(), password.to_owned()))
+        })
+        .collect()
+}
+
+async fn sign_in(url: &str, user: &str, password: &str) -> String {
+    let (status, body) = api::post(
+        url,
+        "/api/session",
+        None,
+        &json!({"user": user, "password": password, "device": "demo test"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{user}: {body}");
+    body["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_communes() {
+    for backend in backends().await {
+        let database = TestDatabase::new(backend).await;
+        let (mut server, url, printed) = serve(&database).await;
+        let passwords = accounts(&printed);
+        let users: Vec<&str> = passwords.keys().map(String::as_str).collect();
+        assert_eq!(
+            users,
+            [
+                "demo.nhanvien",
+                "demo.quantri",
+                "demo.syt",
+                "demo.truongtram",
+                "demo.ttyt",
+                "demo.ytthon"
+            ],
+            "{backend:?}: one account per role, printed: {printed:#?}"
+        );
+        let reviewer = sign_in(&url, "demo.ttyt", &passwords["demo.ttyt"]).await;
+        let (status, listing) =
+            api::get(&url, "/api/documents?kind=assessment", Some(&reviewer)).await;
+        assert_eq!(status, 200, "{listing}");
+        let rows = listing["documents"].as_array().unwrap();
+        let seen: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|row| {
+                (
+                    row["commune"].as_str().unwrap(),
+                    row["commune_name"].as_str().unwrap(),
+                    row["status"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let expected: Vec<(&str, &str, &str)> = COMMUNES
+            .iter()
+            .zip(STATES)
+            .map(|((code, name), state)| (*code, *name, state))
+            .collect();
+        assert_eq!(seen, expected, "{backend:?}");
+        for row in rows {
+            let conflicts = i64::from(row["commune"] == CONFLICT_COMMUNE);
+            assert_eq!(row["open_conflicts"], conflicts, "{row}");
+            assert_eq!(row["round"], 2024);
+            if row["status"] == "approved" {
+                assert!(row["review_total"].is_number(), "{row}");
+                assert!(row["self_total"].is_number(), "{row}");
+            }
+        }
+        let (_, rosters) = api::get(&url, "/api/documents?kind=roster", Some(&reviewer)).await;
+        assert_eq!(rosters["documents"].as_array().unwrap().len(), 13);
+        let (_, targets) = api::get(&url, "/api/targets?year=2024", Some(&reviewer)).await;
+        let targets = targets["targets"].as_array().unwrap();
+        assert_eq!(targets.len(), 13);
+        assert!(targets.iter().all(|t| t["kind"] == "reach"));
+
+        // The station's staff see their commune only.
+        let staff = sign_in(&url, "demo.nhanvien", &passwords["demo.nhanvien"]).await;
+        let (_, own) = api::get(&url, "/api/documents", Some(&staff)).await;
+        let communes: Vec<&str> = own["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["commune"].as_str().unwrap())
+            .collect();
+        assert_eq!(communes, [COMMUNES[0].0, COMMUNES[0].0]);
+
+        // A restart loads nothing and prints no accounts; the same documents are there.
+        server.kill().await.unwrap();
+        let (mut server, url, printed) = serve(&database).await;
+        assert!(accounts(&printed).is_empty(), "{printed:?}");
+        let admin = sign_in(&url, "demo.quantri", &passwords["demo.quantri"]).await;
+        let (_, everything) = api::get(&url, "/api/documents", Some(&admin)).await;
+        let ids = |body: &Value| -> Vec<String> {
+            body["documents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|row| row["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(ids(&everything).len(), 26, "{backend:?}");
+
+        // `tramyte demo` on the same database creates nothing and sets new passwords.
+        let output = Command::new(tramyte_binary())
+            .args(["demo", "--database-url", &database.url])
+            .arg("--data-dir")
+            .arg(database.data_dir())
+            .env("TRAMYTE_LOG", "warn")
+            .output()
+            .await
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(text.contains(": 0 documents created"), "{text}");
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let renewed = accounts(&lines);
+        assert_eq!(renewed.len(), 6, "{text}");
+        let admin = sign_in(&url, "demo.quantri", &renewed["demo.quantri"]).await;
+        let (_, again) = api::get(&url, "/api/documents", Some(&admin)).await;
+        assert_eq!(
+            ids(&again),
+            ids(&everything),
+            "{backend:?}: nothing duplicated"
+        );
+        server.kill().await.unwrap();
+    }
+}
