@@ -44,6 +44,11 @@ pub struct Script {
 impl Script {
     /// Starts `tests/e2e/<name>.mjs` with `base_url` as its first argument.
     pub fn start(name: &str, base_url: &str) -> Script {
+        Script::start_with(name, base_url, &[])
+    }
+
+    /// [`Script::start`] with extra environment variables for the script.
+    pub fn start_with(name: &str, base_url: &str, env: &[(&str, &str)]) -> Script {
         let dir = e2e_dir();
         assert!(
             dir.join("node_modules/playwright-core").exists(),
@@ -54,6 +59,7 @@ impl Script {
             .arg(dir.join(format!("{name}.mjs")))
             .arg(base_url)
             .env("TRAMYTE_CHROMIUM", chromium())
+            .envs(env.iter().copied())
             .current_dir(&dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

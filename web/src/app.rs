@@ -1,25 +1,33 @@
-//! The app's frame: header with network status and language switch, update banner, routes.
+//! The app's frame: header with sync status and language switch, update banner, routes.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::i18n::{Key, provide_i18n, use_i18n};
+use crate::page::assessment::AssessmentPage;
 use crate::page::home::HomePage;
 use crate::page::not_found::NotFoundPage;
+use crate::page::roster::RosterPage;
 use crate::platform;
+use crate::repo::Link;
+use crate::session::{provide_session, use_session};
 
 /// The root component.
 #[component]
 pub fn App() -> impl IntoView {
     provide_i18n();
+    provide_session();
     view! {
         <Router>
             <Header/>
+            <SyncStatus/>
             <UpdateBanner/>
             <main id="main">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/assessment/:id") view=AssessmentPage/>
+                    <Route path=path!("/roster/:id") view=RosterPage/>
                 </Routes>
             </main>
             <StorageNotice/>
@@ -56,6 +64,65 @@ fn Header() -> impl IntoView {
                 {move || i18n.t(Key::SwitchLanguage)}
             </button>
         </header>
+    }
+}
+
+/// The sync line: connected or not, local changes not yet on the server, last full sync.
+#[component]
+fn SyncStatus() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let status = session.repo.status;
+    let signed_in = move || session.me.with(Option::is_some);
+    let link = move || match status.link.get() {
+        Link::Online => i18n.pick("Đã kết nối máy chủ", "Connected to the server"),
+        Link::Connecting => i18n.pick("Đang kết nối…", "Connecting…"),
+        Link::Offline => i18n.pick(
+            "Chưa kết nối — vẫn làm việc bình thường",
+            "Not connected — keep working",
+        ),
+    };
+    let pending = move || {
+        let n = status.pending.get();
+        match (n, i18n.lang()) {
+            (0, crate::i18n::Lang::Vi) => "Mọi thay đổi đã lên máy chủ".to_owned(),
+            (0, crate::i18n::Lang::En) => "Every change is on the server".to_owned(),
+            (n, crate::i18n::Lang::Vi) => format!("{n} thay đổi chưa đồng bộ"),
+            (n, crate::i18n::Lang::En) => format!("{n} changes not yet synced"),
+        }
+    };
+    let last = move || {
+        status.last_sync.get().map(|at| {
+            format!(
+                "{} {}",
+                i18n.pick("Đồng bộ lần cuối", "Last synced"),
+                platform::format_time(at)
+            )
+        })
+    };
+    let expired = session.expired;
+    view! {
+        <Show when=signed_in>
+            <div class="sync" role="status" aria-live="polite" data-testid="sync-status"
+                 data-link=move || format!("{:?}", status.link.get()).to_lowercase()
+                 data-pending=move || status.pending.get().to_string()>
+                <span class="dot" class:on=move || status.link.get() == Link::Online></span>
+                <span>{link}</span>
+                <span class="pending" data-testid="pending">{pending}</span>
+                <span class="last">{last}</span>
+            </div>
+            <Show when=move || status.problem.with(Option::is_some)>
+                <p class="notice" role="alert">{move || status.problem.get()}</p>
+            </Show>
+            <Show when=move || expired.get()>
+                <p class="notice" role="alert">
+                    {move || i18n.pick(
+                        "Phiên đăng nhập đã hết hạn. Dữ liệu trên máy vẫn còn; hãy đăng nhập lại để đồng bộ.",
+                        "Your session has ended. Data on this phone is kept; sign in again to sync.",
+                    )}
+                </p>
+            </Show>
+        </Show>
     }
 }
 

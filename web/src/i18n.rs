@@ -133,6 +133,15 @@ impl I18n {
         text(self.lang.get(), key)
     }
 
+    /// A text given inline in both languages (for texts used in one place); the pair makes a
+    /// missing language as impossible as the exhaustive [`text`] match does.
+    pub fn pick(&self, vi: &'static str, en: &'static str) -> &'static str {
+        match self.lang.get() {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+
     /// Changes the language, remembers it and updates `<html lang>`.
     pub fn set(&self, lang: Lang) {
         self.lang.set(lang);

@@ -3,10 +3,14 @@
 //! Architecture invariant: this crate never depends on `tramyte-server`; it talks to it only over
 //! HTTP and the sync websocket, and shares `tramyte-shared` with it.
 
+pub mod api;
 pub mod app;
 pub mod i18n;
+pub mod local;
 pub mod page;
 pub mod platform;
+pub mod repo;
+pub mod session;
 
 /// Mounts the app on `<body>`, replacing the boot placeholder.
 pub fn start() {

@@ -1,4 +1,118 @@
-//! Route components, one per file, each named `…Page`.
+//! Route components, one per file, each named `…Page`, and the names they share.
 
+pub mod assessment;
 pub mod home;
 pub mod not_found;
+pub mod roster;
+
+use std::sync::OnceLock;
+
+use tramyte_shared::catalog::{Catalog, shipped_catalogs};
+use tramyte_shared::policy::Role;
+use tramyte_shared::scoring::{Reason, Verdict};
+use tramyte_shared::workflow::Status;
+
+use crate::i18n::{I18n, Lang};
+
+/// The criteria set with this code (the catalogs the app ships with).
+pub fn catalog_for(code: &str) -> Option<Catalog> {
+    static CATALOGS: OnceLock<Vec<Catalog>> = OnceLock::new();
+    CATALOGS
+        .get_or_init(shipped_catalogs)
+        .iter()
+        .find(|c| c.code.as_str() == code)
+        .cloned()
+}
+
+/// A role's name.
+pub fn role_name(i18n: I18n, role: Role) -> &'static str {
+    match role {
+        Role::VillageHealthWorker => i18n.pick("Nhân viên y tế thôn, bản", "Village health worker"),
+        Role::StationStaff => i18n.pick("Nhân viên trạm y tế", "Station staff"),
+        Role::StationHead => i18n.pick("Trưởng trạm y tế", "Station head"),
+        Role::Reviewer => i18n.pick("Thẩm định", "Reviewer"),
+        Role::ProvincialAdmin => i18n.pick("Sở Y tế", "Provincial health department"),
+        Role::SystemAdmin => i18n.pick("Quản trị hệ thống", "System administrator"),
+    }
+}
+
+/// The stored name of a status (as the server lists it).
+pub fn status_key(status: Status) -> &'static str {
+    match status {
+        Status::Draft => "draft",
+        Status::Submitted => "submitted",
+        Status::Returned => "returned",
+        Status::Appraised => "appraised",
+        Status::Approved => "approved",
+        Status::Recognized => "recognized",
+        Status::Maintained => "maintained",
+        Status::Withdrawn => "withdrawn",
+    }
+}
+
+/// A status's name, from its stored name.
+pub fn status_name(i18n: I18n, status: &str) -> &'static str {
+    match status {
+        "draft" => i18n.pick("Đang tự đánh giá", "Draft"),
+        "submitted" => i18n.pick("Đã nộp", "Submitted"),
+        "returned" => i18n.pick("Bị trả lại", "Returned"),
+        "appraised" => i18n.pick("Đã thẩm định", "Appraised"),
+        "approved" => i18n.pick("Đã thông qua", "Approved"),
+        "recognized" => i18n.pick("Đã công nhận", "Recognized"),
+        "maintained" => i18n.pick("Duy trì", "Maintained"),
+        "withdrawn" => i18n.pick("Bị thu hồi", "Withdrawn"),
+        _ => i18n.pick("Không rõ", "Unknown"),
+    }
+}
+
+/// A verdict's name.
+pub fn verdict_name(i18n: I18n, verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => i18n.pick("Đạt", "Pass"),
+        Verdict::Fail => i18n.pick("Không đạt", "Fail"),
+        Verdict::Incomplete => i18n.pick("Chưa đủ", "Incomplete"),
+    }
+}
+
+/// A reason of the verdict, as a sentence.
+pub fn reason_text(i18n: I18n, reason: &Reason) -> String {
+    let vi = i18n.lang() == Lang::Vi;
+    match reason {
+        Reason::TotalBelowThreshold {
+            total, required, ..
+        } => {
+            if vi {
+                format!("Tổng điểm {total} thấp hơn mức đạt {required}")
+            } else {
+                format!("Total {total} is below the pass mark {required}")
+            }
+        }
+        Reason::CriterionBelowMinimum {
+            criterion,
+            points,
+            required,
+            ..
+        } => {
+            if vi {
+                format!("{criterion}: {points} điểm, cần tối thiểu {required}")
+            } else {
+                format!("{criterion}: {points} points, needs at least {required}")
+            }
+        }
+        Reason::KnockoutFailed { indicator } => {
+            if vi {
+                format!("Chỉ tiêu điểm liệt {indicator} không đạt")
+            } else {
+                format!("Knockout indicator {indicator} failed")
+            }
+        }
+        Reason::InvalidAnswer { item, problem } => format!("{item}: {problem}"),
+        Reason::Incomplete { missing } => {
+            if vi {
+                format!("Chưa chấm: {}", missing.join(", "))
+            } else {
+                format!("Not scored yet: {}", missing.join(", "))
+            }
+        }
+    }
+}

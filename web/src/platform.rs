@@ -98,3 +98,42 @@ pub async fn request_persistent_storage() -> Option<bool> {
         .ok()?;
     granted.as_bool()
 }
+
+/// Removes a value from `localStorage`.
+pub fn remove_local(key: &str) {
+    if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+        let _ = storage.remove_item(key);
+    }
+}
+
+/// Reloads the page.
+pub fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
+
+/// Now, unix milliseconds (the device's clock).
+pub fn now_millis() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// A unix-millisecond time as `dd/mm/yyyy hh:mm` in the device's time zone.
+pub fn format_time(millis: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(millis as f64));
+    format!(
+        "{:02}/{:02}/{} {:02}:{:02}",
+        date.get_date(),
+        date.get_month() + 1,
+        date.get_full_year(),
+        date.get_hours(),
+        date.get_minutes()
+    )
+}
+
+/// Asks the person to confirm (the browser's own dialog); `false` when it cannot ask.
+pub fn confirm(message: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(message).ok())
+        .unwrap_or(false)
+}

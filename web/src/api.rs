@@ -1,0 +1,183 @@
+//! The server's REST API, as the app uses it: sign in and out, who am I, the documents in my
+//! scope, a field's history. Same origin; the session travels in the `HttpOnly` cookie the
+//! server sets at sign-in.
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestCredentials, RequestInit, Response};
+
+/// Why a call failed, as the interface tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// No answer: offline, or the server is down.
+    Unreachable,
+    /// Not signed in, or the session ended.
+    Unauthorized(String),
+    /// Too many attempts; retry after this many seconds.
+    Throttled(String),
+    /// The server refused or failed, with its own message.
+    Refused { status: u16, message: String },
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Unreachable => f.write_str("unreachable"),
+            ApiError::Unauthorized(m) | ApiError::Throttled(m) => f.write_str(m),
+            ApiError::Refused { status, message } => write!(f, "{status}: {message}"),
+        }
+    }
+}
+
+/// A user, as `/api/me` describes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub display_name: String,
+    pub role: tramyte_shared::policy::Role,
+    #[serde(default)]
+    pub person: Option<String>,
+    #[serde(default)]
+    pub units: Vec<String>,
+}
+
+/// Who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: User,
+    /// Communes in scope; `None`: all.
+    pub communes: Option<Vec<String>>,
+    pub expires_at: i64,
+}
+
+/// One document in the caller's scope (`GET /api/documents`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentRow {
+    pub id: String,
+    pub kind: String,
+    pub commune: String,
+    #[serde(default)]
+    pub commune_name: Option<String>,
+    #[serde(default)]
+    pub round: Option<u16>,
+    #[serde(default)]
+    pub catalog: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub self_total: Option<f64>,
+    #[serde(default)]
+    pub review_total: Option<f64>,
+    #[serde(default)]
+    pub verdict: Option<String>,
+    #[serde(default)]
+    pub open_conflicts: u32,
+    #[serde(default)]
+    pub last_change_at: Option<i64>,
+    #[serde(default)]
+    pub last_change_by: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Documents {
+    documents: Vec<DocumentRow>,
+}
+
+/// One change of one field (`GET /api/documents/{id}/history`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct HistoryRow {
+    pub received_at: i64,
+    pub change_time: i64,
+    pub user: String,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: String,
+}
+
+async fn call(method: &str, path: &str, body: Option<String>) -> Result<String, ApiError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(RequestCredentials::SameOrigin);
+    if let Some(body) = &body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Unreachable)?;
+    if body.is_some() {
+        let _ = request.headers().set("content-type", "application/json");
+    }
+    let window = web_sys::window().ok_or(ApiError::Unreachable)?;
+    let response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    let response: Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let status = response.status();
+    if response.ok() {
+        return Ok(text);
+    }
+    let message = serde_json::from_str::<ErrorBody>(&text)
+        .map(|b| b.message)
+        .unwrap_or(text);
+    Err(match status {
+        401 => ApiError::Unauthorized(message),
+        429 => ApiError::Throttled(message),
+        // A service worker or proxy answering for a server that is gone.
+        502..=504 => ApiError::Unreachable,
+        _ => ApiError::Refused { status, message },
+    })
+}
+
+fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|err| ApiError::Refused {
+        status: 200,
+        message: format!("unexpected answer: {err}"),
+    })
+}
+
+/// Signs in; the server sets the session cookie.
+pub async fn sign_in(user: &str, password: &str, device: &str) -> Result<Me, ApiError> {
+    let body = serde_json::json!({ "user": user, "password": password, "device": device });
+    parse(&call("POST", "/api/session", Some(body.to_string())).await?)
+}
+
+/// Ends the session on the server.
+pub async fn sign_out() -> Result<(), ApiError> {
+    call("DELETE", "/api/session", None).await.map(drop)
+}
+
+/// Who is signed in.
+pub async fn me() -> Result<Me, ApiError> {
+    parse(&call("GET", "/api/me", None).await?)
+}
+
+/// The documents in the caller's scope.
+pub async fn documents() -> Result<Vec<DocumentRow>, ApiError> {
+    parse::<Documents>(&call("GET", "/api/documents", None).await?).map(|d| d.documents)
+}
+
+/// Every change of one field (a dotted path such as `items.TC2.self_score`).
+pub async fn history(document: &str, path: &str) -> Result<Vec<HistoryRow>, ApiError> {
+    let path = js_sys::encode_uri_component(path);
+    parse(
+        &call(
+            "GET",
+            &format!("/api/documents/{document}/history?path={path}"),
+            None,
+        )
+        .await?,
+    )
+}

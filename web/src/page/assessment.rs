@@ -1,0 +1,959 @@
+//! The assessment editor (phiếu tự đánh giá): criteria as sections with points so far and their
+//! minimum, each item with the input its scoring rule needs, the shared note, evidence, the
+//! reviewer's comment, conflicts to resolve, field history, and the workflow actions the
+//! signed-in role may take. The total and the verdict update as one types.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use tramyte_shared::assessment::{self, Answer, AssessmentView, ConcurrentValue, Evidence, Side};
+use tramyte_shared::catalog::{Criterion, Item, Measure, ScoringRule};
+use tramyte_shared::id::{EvidenceId, ItemId, UserId};
+use tramyte_shared::points::Points;
+use tramyte_shared::policy::{self, Field, Role};
+use tramyte_shared::scoring::{self, Outcome, Reason, ScoreReport};
+use tramyte_shared::sync::document_id::DocumentId;
+use tramyte_shared::workflow::{self, EventKind, Status};
+
+use crate::api;
+use crate::i18n::{I18n, Lang, use_i18n};
+use crate::page::{catalog_for, reason_text, status_key, status_name, verdict_name};
+use crate::platform;
+use crate::repo::Repo;
+use crate::session::{Session, use_session};
+
+/// `/assessment/:id`.
+#[component]
+pub fn AssessmentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<DocumentId>().ok())
+    };
+    move || match id() {
+        Some(id) => view! { <Editor id=id/> }.into_any(),
+        None => view! { <crate::page::not_found::NotFoundPage/> }.into_any(),
+    }
+}
+
+/// Everything an item component needs, shared by the page.
+#[derive(Clone)]
+struct Ctx {
+    id: DocumentId,
+    repo: Repo,
+    session: Session,
+    view: Memo<Option<AssessmentView>>,
+    report: Memo<Option<ScoreReport>>,
+    side: Side,
+}
+
+impl Ctx {
+    fn user(&self) -> Option<UserId> {
+        self.session
+            .me
+            .with_untracked(|me| me.as_ref().and_then(|m| UserId::parse(&m.user.id).ok()))
+    }
+
+    fn may(&self, field: Field) -> bool {
+        self.session
+            .principal()
+            .is_some_and(|p| policy::may_write(&p, &field))
+    }
+
+    /// Runs an edit on the document, reporting a refusal to the person.
+    fn edit<E: std::fmt::Display>(
+        &self,
+        problem: RwSignal<Option<String>>,
+        edit: impl FnOnce(&mut automerge::AutoCommit, &UserId, i64) -> Result<(), E>,
+    ) {
+        let Some(user) = self.user() else {
+            return;
+        };
+        let at = platform::now_millis();
+        match self.repo.change(&self.id, |doc| edit(doc, &user, at)) {
+            Ok(()) => problem.set(None),
+            Err(err) => problem.set(Some(err)),
+        }
+    }
+}
+
+#[component]
+fn Editor(id: DocumentId) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let repo = session.repo.clone();
+    repo.want(&[id.to_string()]);
+    let side = if session.role() == Some(Role::Reviewer) {
+        Side::Review
+    } else {
+        Side::SelfAssessment
+    };
+    let view = {
+        let repo = repo.clone();
+        Memo::new(move |_| {
+            repo.read(&id, |doc| assessment::read_assessment(doc).ok())
+                .flatten()
+        })
+    };
+    let catalog =
+        Memo::new(move |_| view.with(|v| v.as_ref().and_then(|v| catalog_for(&v.catalog))));
+    let report = Memo::new(move |_| {
+        let catalog = catalog.get()?;
+        view.with(|v| {
+            v.as_ref()
+                .and_then(|v| scoring::score(&catalog, v, side).ok())
+        })
+    });
+    let ctx = Ctx {
+        id,
+        repo: repo.clone(),
+        session: session.clone(),
+        view,
+        report,
+        side,
+    };
+    let unavailable = repo.status.unavailable;
+    let loading = move || {
+        if unavailable.with(|u| u.contains(&id.to_string())) {
+            i18n.pick(
+                "Máy chủ không có hồ sơ này, hoặc bạn không có quyền xem.",
+                "The server does not have this document, or you may not see it.",
+            )
+        } else {
+            i18n.pick(
+                "Hồ sơ chưa có trên máy. Nó sẽ được tải về khi có mạng.",
+                "This document is not on the phone yet. It downloads when online.",
+            )
+        }
+    };
+    // Rebuilt only when the document appears or its catalog changes, never on an edit: the
+    // inputs keep their focus while people type.
+    let loaded = Memo::new(move |_| view.with(Option::is_some));
+    let body = move || {
+        let catalog = catalog.get()?;
+        loaded.get().then(|| {
+            let ctx = ctx.clone();
+            view! {
+                <PresenceLine id=ctx.id/>
+                <Summary ctx=ctx.clone()/>
+                <Workflow ctx=ctx.clone()/>
+                {catalog.criteria.iter().map(|criterion| view! {
+                    <CriterionSection ctx=ctx.clone() criterion=criterion.clone()/>
+                }).collect_view()}
+            }
+        })
+    };
+    view! {
+        <nav class="crumbs"><a href="/">{move || i18n.pick("← Trang chính", "← Home")}</a></nav>
+        {move || body().map(IntoAny::into_any).unwrap_or_else(|| view! {
+            <p class="card hint" role="status">{loading}</p>
+        }.into_any())}
+    }
+}
+
+/// Commune, round, status, total and verdict with its reasons, and the open conflicts.
+#[component]
+fn Summary(ctx: Ctx) -> impl IntoView {
+    let i18n = use_i18n();
+    let view = ctx.view;
+    let report = ctx.report;
+    let side = ctx.side;
+    let title = move || {
+        view.with(|v| {
+            v.as_ref().map(|v| {
+                let name = ctx
+                    .session
+                    .documents
+                    .with(|docs| {
+                        docs.iter()
+                            .find(|d| d.commune == v.commune)
+                            .and_then(|d| d.commune_name.clone())
+                    })
+                    .unwrap_or_else(|| v.commune.clone());
+                format!("{name} — {}", v.round)
+            })
+        })
+    };
+    let status = move || view.with(|v| v.as_ref().map(|v| v.workflow().status));
+    let side_label = move || match side {
+        Side::SelfAssessment => i18n.pick("Điểm tự chấm", "Self score"),
+        Side::Review => i18n.pick("Điểm thẩm định", "Review score"),
+    };
+    view! {
+        <section class="card summary" aria-labelledby="assessment-title">
+            <h1 id="assessment-title">{title}</h1>
+            <p>
+                <span class="badge" data-testid="status">
+                    {move || status().map(|s| status_name(i18n, status_key(s))).unwrap_or_default()}
+                </span>
+            </p>
+            {move || report.get().map(|r| {
+                let verdict_class = format!("verdict {}", format!("{:?}", r.verdict).to_lowercase());
+                let reasons: Vec<Reason> = r.reasons.clone();
+                view! {
+                    <p class="score">
+                        {side_label}": "
+                        <strong data-testid="total">{r.total.to_string()}</strong>
+                        " / "{r.max.to_string()}
+                        " · "{move || i18n.pick("cần", "needs")}" "{r.required.to_string()}
+                        " · "
+                        <span class=verdict_class data-testid="verdict">{verdict_name(i18n, r.verdict)}</span>
+                    </p>
+                    <ul class="reasons">
+                        {reasons.into_iter().map(|reason| view! {
+                            <li>{move || reason_text(i18n, &reason)}</li>
+                        }).collect_view()}
+                    </ul>
+                }
+            })}
+            {move || {
+                let conflicts = report.with(|r| r.as_ref().map(|r| r.conflicts.clone()).unwrap_or_default());
+                (!conflicts.is_empty()).then(|| view! {
+                    <div class="conflicts" role="region" aria-label=move || i18n.pick("Xung đột", "Conflicts") data-testid="conflicts">
+                        <strong>{move || i18n.pick("Giá trị xung đột cần chọn:", "Conflicting values to resolve:")}</strong>
+                        <ul>
+                            {conflicts.into_iter().map(|item| {
+                                let href = format!("#item-{item}");
+                                view! { <li><a href=href>{item.clone()}</a></li> }
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                })
+            }}
+        </section>
+    }
+}
+
+/// Submit (station head), return / appraise / approve (reviewer); the reviewer's last comment.
+#[component]
+fn Workflow(ctx: Ctx) -> impl IntoView {
+    let i18n = use_i18n();
+    let view = ctx.view;
+    let report = ctx.report;
+    let role = ctx.session.role();
+    let problem = RwSignal::new(None::<String>);
+    let comment = RwSignal::new(String::new());
+    let status = move || view.with(|v| v.as_ref().map(|v| v.workflow().status));
+    let last_return = move || {
+        view.with(|v| {
+            let v = v.as_ref()?;
+            let state = v.workflow();
+            if state.status != Status::Returned {
+                return None;
+            }
+            v.events
+                .iter()
+                .rev()
+                .find(|e| matches!(e.kind, EventKind::Return))
+                .map(|e| (e.comment.clone(), e.by.clone(), e.at))
+        })
+    };
+    let can = move |kind: &EventKind| {
+        let allowed = role.is_some_and(|r| policy::may_record_event(r, kind));
+        allowed && status().is_some_and(|s| workflow::transition(s, kind).is_some())
+    };
+    let record = {
+        let ctx = ctx.clone();
+        move |kind: EventKind| {
+            let text = comment.get_untracked();
+            if matches!(kind, EventKind::Submit) {
+                let mut open = Vec::new();
+                if let Some(r) = report.get_untracked() {
+                    for reason in &r.reasons {
+                        if let Reason::Incomplete { missing } = reason {
+                            open.extend(missing.iter().cloned());
+                        }
+                    }
+                    for item in &r.conflicts {
+                        open.push(format!("{item} ({})", i18n.pick("xung đột", "conflict")));
+                    }
+                }
+                let question = if open.is_empty() {
+                    i18n.pick("Nộp hồ sơ tự đánh giá?", "Submit the self-assessment?")
+                        .to_owned()
+                } else {
+                    format!(
+                        "{}\n{}\n\n{}",
+                        i18n.pick(
+                            "Còn các mục chưa hoàn thành:",
+                            "These items are not complete:"
+                        ),
+                        open.join(", "),
+                        i18n.pick("Vẫn nộp hồ sơ?", "Submit anyway?")
+                    )
+                };
+                if !platform::confirm(&question) {
+                    return;
+                }
+            }
+            let kind = match kind {
+                EventKind::Approve { .. } => {
+                    let heads = ctx.repo.heads(&ctx.id);
+                    EventKind::Approve { heads }
+                }
+                other => other,
+            };
+            ctx.edit(problem, |doc, user, at| {
+                assessment::append_event(doc, &kind, user, at, &text).map(drop)
+            });
+            comment.set(String::new());
+        }
+    };
+    let reviewer = role == Some(Role::Reviewer) || role == Some(Role::SystemAdmin);
+    let button = move |kind: EventKind, label: &'static str, label_en: &'static str| {
+        let record = record.clone();
+        let shown = kind.clone();
+        view! {
+            <Show when=move || can(&shown)>
+                <button type="button" on:click={
+                    let record = record.clone();
+                    let kind = kind.clone();
+                    move |_| record(kind.clone())
+                }>{move || i18n.pick(label, label_en)}</button>
+            </Show>
+        }
+    };
+    view! {
+        <section class="card workflow" aria-label=move || i18n.pick("Quy trình", "Workflow")>
+            {move || last_return().map(|(text, by, at)| view! {
+                <div class="returned" role="note" data-testid="return-comment">
+                    <strong>{move || i18n.pick("Hồ sơ bị trả lại: ", "Returned: ")}</strong>
+                    {text.clone()}
+                    <span class="hint">" — "{by.clone()}", "{platform::format_time(at)}</span>
+                </div>
+            })}
+            <Show when=move || reviewer>
+                <label class="block">
+                    <span>{move || i18n.pick("Ý kiến kèm theo", "Comment")}</span>
+                    <textarea prop:value=move || comment.get()
+                        on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                </label>
+            </Show>
+            <div class="actions">
+                {button(EventKind::Submit, "Nộp hồ sơ", "Submit")}
+                {button(EventKind::Return, "Trả lại", "Return")}
+                {button(EventKind::Appraise, "Đã thẩm định", "Appraised")}
+                {button(EventKind::Approve { heads: Vec::new() }, "Thông qua", "Approve")}
+            </div>
+            <Show when=move || problem.with(Option::is_some)>
+                <p class="error" role="alert">{move || problem.get()}</p>
+            </Show>
+        </section>
+    }
+}
+
+/// One criterion: its points so far against its maximum and minimum, then its items.
+#[component]
+fn CriterionSection(ctx: Ctx, criterion: Criterion) -> impl IntoView {
+    let i18n = use_i18n();
+    let report = ctx.report;
+    let criterion_id = criterion.id.as_str().to_owned();
+    let score = {
+        let criterion_id = criterion_id.clone();
+        move || {
+            report.with(|r| {
+                r.as_ref()?
+                    .criteria
+                    .iter()
+                    .find(|c| c.id == criterion_id)
+                    .map(|c| (c.points, c.max, c.required))
+            })
+        }
+    };
+    let name_vi = criterion.name_vi.clone();
+    let name_en = if criterion.name_en.is_empty() {
+        criterion.name_vi.clone()
+    } else {
+        criterion.name_en.clone()
+    };
+    let items: Vec<(String, String, String, Points, ScoringRule, bool)> = criterion
+        .items()
+        .iter()
+        .map(|item: &Item<'_>| {
+            let (vi, en) = match item.indicator {
+                Some(i) => (i.name_vi.clone(), i.name_en.clone()),
+                None => (String::new(), String::new()),
+            };
+            (
+                item.id().as_str().to_owned(),
+                vi,
+                en,
+                item.max_points(),
+                item.rule().clone(),
+                item.knockout(),
+            )
+        })
+        .collect();
+    let heading_id = format!("criterion-{criterion_id}");
+    let labelled_by = heading_id.clone();
+    view! {
+        <section class="card criterion" aria-labelledby=labelled_by data-criterion=criterion_id.clone()>
+            <h2 id=heading_id>
+                {criterion_id.clone()}". "
+                {move || if i18n.lang() == Lang::Vi { name_vi.clone() } else { name_en.clone() }}
+            </h2>
+            {move || score().map(|(points, max, required)| {
+                let met = points >= required;
+                view! {
+                    <p class="criterion-score" class:met=met>
+                        <strong>{points.to_string()}</strong>" / "{max.to_string()}" "
+                        {move || i18n.pick("điểm", "points")}" · "
+                        {move || if met { i18n.pick("đạt mức tối thiểu ", "meets its minimum ") } else { i18n.pick("chưa đạt mức tối thiểu ", "below its minimum ") }}
+                        {required.to_string()}
+                    </p>
+                }
+            })}
+            {items.into_iter().map(|(item, vi, en, max, rule, knockout)| view! {
+                <ItemEditor ctx=ctx.clone() item=item name_vi=vi name_en=en max=max rule=rule knockout=knockout/>
+            }).collect_view()}
+        </section>
+    }
+}
+
+fn answer_text(i18n: I18n, answer: &Answer) -> String {
+    match answer {
+        Answer::Points(p) => format!("{p} {}", i18n.pick("điểm", "points")),
+        Answer::Met(true) => i18n.pick("Đạt", "Met").to_owned(),
+        Answer::Met(false) => i18n.pick("Không đạt", "Not met").to_owned(),
+        Answer::Measured(v) => format!("{v}"),
+    }
+}
+
+/// One scored item: input by rule, conflicts, note, evidence, reviewer's comment, history.
+#[component]
+fn ItemEditor(
+    ctx: Ctx,
+    item: String,
+    name_vi: String,
+    name_en: String,
+    max: Points,
+    rule: ScoringRule,
+    knockout: bool,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let Ok(item_id) = ItemId::parse(&item) else {
+        return ().into_any();
+    };
+    let side = ctx.side;
+    let view = ctx.view;
+    let problem = RwSignal::new(None::<String>);
+    let may_score = ctx.may(match side {
+        Side::SelfAssessment => Field::SelfScore { item: item.clone() },
+        Side::Review => Field::ReviewScore { item: item.clone() },
+    });
+    let may_note = ctx.may(Field::Note { item: item.clone() });
+    let may_evidence = ctx.may(Field::Evidence { item: item.clone() });
+    let may_comment = ctx.may(Field::ReviewComment { item: item.clone() });
+    let item_view = {
+        let item = item.clone();
+        Memo::new(move |_| view.with(|v| v.as_ref().and_then(|v| v.items.get(&item).cloned())))
+    };
+    let outcome = {
+        let item = item.clone();
+        let report = ctx.report;
+        move || {
+            report.with(|r| {
+                r.as_ref()?
+                    .criteria
+                    .iter()
+                    .flat_map(|c| c.items.iter())
+                    .find(|i| i.id == item)
+                    .map(|i| i.outcome.clone())
+            })
+        }
+    };
+    let current = move || item_view.with(|v| v.as_ref().and_then(|v| v.score(side).cloned()));
+    let conflicted =
+        move || item_view.with(|v| v.as_ref().is_some_and(|v| v.conflicts.contains(&side)));
+    let write = {
+        let ctx = ctx.clone();
+        let item_id = item_id.clone();
+        move |answer: Answer| {
+            let item_id = item_id.clone();
+            ctx.edit(problem, move |doc, user, at| {
+                assessment::set_score(doc, side, &item_id, answer, user, at)
+            });
+        }
+    };
+    let clear = {
+        let ctx = ctx.clone();
+        let item_id = item_id.clone();
+        move |_| {
+            let item_id = item_id.clone();
+            ctx.edit(problem, move |doc, _, at| {
+                assessment::clear_score(doc, side, &item_id, at)
+            });
+        }
+    };
+    let label = {
+        let item = item.clone();
+        move || {
+            format!(
+                "{} {item}",
+                match side {
+                    Side::SelfAssessment => i18n.pick("Điểm tự chấm", "Self score"),
+                    Side::Review => i18n.pick("Điểm thẩm định", "Review score"),
+                }
+            )
+        }
+    };
+    let input = {
+        let write = write.clone();
+        let label = label.clone();
+        match rule.clone() {
+            ScoringRule::Points => {
+                let value = move || match current().map(|v| v.answer) {
+                    Some(Answer::Points(p)) => p.to_string(),
+                    _ => String::new(),
+                };
+                view! {
+                    <input type="number" inputmode="decimal" step="0.5" min="0" max=max.to_string()
+                        aria-label=label.clone() data-testid="score-input" disabled=!may_score
+                        prop:value=value
+                        on:change=move |ev| {
+                            let text = event_target_value(&ev).replace(',', ".");
+                            if text.trim().is_empty() { return; }
+                            match text.trim().parse::<f64>().ok().and_then(|f| Points::from_f64(f).ok()) {
+                                Some(points) if points <= max => write(Answer::Points(points)),
+                                _ => problem.set(Some(match i18n.lang() {
+                                    Lang::Vi => format!("Điểm phải từ 0 đến {max}, theo bước 0,5"),
+                                    Lang::En => format!("Points go from 0 to {max} in steps of 0.5"),
+                                })),
+                            }
+                        }/>
+                    <span class="max">" / "{max.to_string()}</span>
+                }
+                .into_any()
+            }
+            ScoringRule::YesNo => {
+                let met = move || match current().map(|v| v.answer) {
+                    Some(Answer::Met(m)) => Some(m),
+                    _ => None,
+                };
+                let yes = write.clone();
+                let no = write.clone();
+                view! {
+                    <div class="toggle" role="group" aria-label=label.clone()>
+                        <button type="button" class="choice" disabled=!may_score
+                            aria-pressed=move || (met() == Some(true)).to_string()
+                            on:click=move |_| yes(Answer::Met(true))>{move || i18n.pick("Đạt", "Met")}</button>
+                        <button type="button" class="choice" disabled=!may_score
+                            aria-pressed=move || (met() == Some(false)).to_string()
+                            on:click=move |_| no(Answer::Met(false))>{move || i18n.pick("Không đạt", "Not met")}</button>
+                    </div>
+                }
+                .into_any()
+            }
+            ScoringRule::Bands { measure, .. } => {
+                let value = move || match current().map(|v| v.answer) {
+                    Some(Answer::Measured(m)) => m.to_string(),
+                    _ => String::new(),
+                };
+                let unit = match measure {
+                    Measure::Percent => "%",
+                    Measure::Count => "",
+                };
+                view! {
+                    <input type="number" inputmode="decimal" step="any" min="0"
+                        aria-label=label.clone() data-testid="score-input" disabled=!may_score
+                        prop:value=value
+                        on:change=move |ev| {
+                            let text = event_target_value(&ev).replace(',', ".");
+                            match text.trim().parse::<f64>() {
+                                Ok(v) if v.is_finite() && v >= 0.0 => write(Answer::Measured(v)),
+                                _ => problem.set(Some(i18n.pick("Giá trị đo không hợp lệ", "Not a valid measured value").to_owned())),
+                            }
+                        }/>
+                    <span class="max">{unit}</span>
+                }
+                .into_any()
+            }
+        }
+    };
+    let outcome_text = move || match outcome() {
+        Some(Outcome::Scored { points }) => format!("= {points} {}", i18n.pick("điểm", "points")),
+        Some(Outcome::Missing) => i18n.pick("chưa chấm", "not scored").to_owned(),
+        Some(Outcome::Invalid { problem }) => problem,
+        Some(Outcome::NotApplicable) => i18n.pick("không áp dụng", "not applicable").to_owned(),
+        None => String::new(),
+    };
+    let conflict_values = {
+        let ctx = ctx.clone();
+        let item_id = item_id.clone();
+        move || -> Vec<ConcurrentValue> {
+            if !conflicted() {
+                return Vec::new();
+            }
+            ctx.repo
+                .read(&ctx.id, |doc| {
+                    assessment::score_values(doc, side, &item_id).ok()
+                })
+                .flatten()
+                .unwrap_or_default()
+        }
+    };
+    let keep = write.clone();
+    let note = move || item_view.with(|v| v.as_ref().map(|v| v.note.clone()).unwrap_or_default());
+    let review_comment = move || {
+        item_view.with(|v| {
+            v.as_ref()
+                .map(|v| v.review_comment.clone())
+                .unwrap_or_default()
+        })
+    };
+    let on_note = {
+        let ctx = ctx.clone();
+        let item_id = item_id.clone();
+        move |ev: leptos::ev::Event| {
+            let text = event_target_value(&ev);
+            let item_id = item_id.clone();
+            ctx.edit(problem, move |doc, _, at| {
+                assessment::set_note(doc, &item_id, &text, at)
+            });
+        }
+    };
+    let on_comment = {
+        let ctx = ctx.clone();
+        let item_id = item_id.clone();
+        move |ev: leptos::ev::Event| {
+            let text = event_target_value(&ev);
+            let item_id = item_id.clone();
+            ctx.edit(problem, move |doc, _, at| {
+                assessment::set_review_comment(doc, &item_id, &text, at)
+            });
+        }
+    };
+    let item_dom_id = format!("item-{item}");
+    // A criterion scored as a whole has its name in the section heading already.
+    let has_title = !name_vi.is_empty();
+    let title = {
+        let item = item.clone();
+        move || {
+            let name = if i18n.lang() == Lang::En && !name_en.is_empty() {
+                name_en.clone()
+            } else {
+                name_vi.clone()
+            };
+            if name.is_empty() {
+                item.clone()
+            } else {
+                format!("{item}. {name}")
+            }
+        }
+    };
+    view! {
+        <article class="item" id=item_dom_id data-item=item.clone() class:conflict=conflicted>
+            {has_title.then(|| view! {
+                <h3>{title.clone()}
+                    {knockout.then(|| view! { <span class="badge bad">{move || i18n.pick("điểm liệt", "knockout")}</span> })}
+                </h3>
+            })}
+            <div class="score-row">
+                {input}
+                <span class="outcome" data-testid="outcome">{outcome_text}</span>
+                <Show when=move || may_score && current().is_some()>
+                    <button type="button" class="secondary small" on:click=clear.clone()
+                        aria-label=move || i18n.pick("Xoá điểm", "Clear the score")>"×"</button>
+                </Show>
+            </div>
+            {move || current().map(|v| view! {
+                <p class="hint who-set" data-testid="set-by">
+                    {move || i18n.pick("Người nhập: ", "Set by: ")}{v.by.clone()}", "{platform::format_time(v.at)}
+                </p>
+            })}
+            {move || {
+                let values = conflict_values();
+                (!values.is_empty()).then(|| {
+                    let keep = keep.clone();
+                    view! {
+                        <div class="conflict-box" role="group" data-testid="conflict"
+                            aria-label=move || i18n.pick("Các giá trị xung đột", "Conflicting values")>
+                            <p><strong>{move || i18n.pick("Hai người đã nhập khác nhau. Giữ giá trị nào?", "Two people entered different values. Keep which?")}</strong></p>
+                            <ul>
+                                {values.into_iter().map(|value| {
+                                    let keep = keep.clone();
+                                    let answer = value.value.answer;
+                                    let text = answer_text(i18n, &answer);
+                                    let who = format!("{}, {}", value.value.by, platform::format_time(value.value.at));
+                                    let aria = format!("{} {text} ({})", i18n.pick("Giữ", "Keep"), value.value.by);
+                                    view! {
+                                        <li>
+                                            <span class="value">{text.clone()}</span>
+                                            <span class="hint">" — "{who}</span>
+                                            <Show when=move || may_score>
+                                                <button type="button" class="small" aria-label=aria.clone()
+                                                    on:click={ let keep = keep.clone(); move |_| keep(answer) }>
+                                                    {move || i18n.pick("Giữ giá trị này", "Keep this one")}
+                                                </button>
+                                            </Show>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        </div>
+                    }
+                })
+            }}
+            <label class="block">
+                <span>{move || i18n.pick("Ghi chú chung", "Shared note")}</span>
+                <textarea rows="2" data-testid="note" disabled=!may_note
+                    aria-label={ let item = item.clone(); move || format!("{} {item}", i18n.pick("Ghi chú", "Note")) }
+                    prop:value=note on:input=on_note></textarea>
+            </label>
+            <Show when=move || !review_comment().is_empty() || may_comment>
+                <label class="block review-comment">
+                    <span>{move || i18n.pick("Nhận xét của đơn vị thẩm định", "Reviewer's comment")}</span>
+                    <textarea rows="2" data-testid="review-comment" disabled=!may_comment
+                        prop:value=review_comment on:input=on_comment.clone()></textarea>
+                </label>
+            </Show>
+            <EvidenceList ctx=ctx.clone() item=item_id.clone() item_view=item_view may=may_evidence/>
+            <History ctx=ctx.clone() path=format!("items.{item}")/>
+            <Show when=move || problem.with(Option::is_some)>
+                <p class="error" role="alert">{move || problem.get()}</p>
+            </Show>
+        </article>
+    }
+    .into_any()
+}
+
+/// Evidence references (minh chứng) of an item: list, add, remove.
+#[component]
+fn EvidenceList(
+    ctx: Ctx,
+    item: ItemId,
+    item_view: Memo<Option<assessment::ItemView>>,
+    may: bool,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = RwSignal::new(String::new());
+    let reference = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let list = move || {
+        item_view.with(|v| {
+            v.as_ref()
+                .map(|v| {
+                    v.evidence
+                        .iter()
+                        .map(|(k, e)| (k.clone(), e.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    let add = {
+        let ctx = ctx.clone();
+        let item = item.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let text = label.get_untracked();
+            if text.trim().is_empty() {
+                return;
+            }
+            let Ok(id) = EvidenceId::parse(&format!("e{}", platform::now_millis())) else {
+                return;
+            };
+            let item = item.clone();
+            let place = reference.get_untracked();
+            ctx.edit(problem, move |doc, user, at| {
+                let evidence = Evidence {
+                    label: text.trim().to_owned(),
+                    reference: place.trim().to_owned(),
+                    added_by: user.as_str().to_owned(),
+                    added_at: at,
+                };
+                assessment::put_evidence(doc, &item, &id, &evidence, at)
+            });
+            label.set(String::new());
+            reference.set(String::new());
+        }
+    };
+    let remove = {
+        let ctx = ctx.clone();
+        move |key: String| {
+            let Ok(id) = EvidenceId::parse(&key) else {
+                return;
+            };
+            let item = item.clone();
+            ctx.edit(problem, move |doc, _, at| {
+                assessment::remove_evidence(doc, &item, &id, at)
+            });
+        }
+    };
+    view! {
+        <details class="evidence">
+            <summary>{move || i18n.pick("Minh chứng", "Evidence")}" ("{move || list().len()}")"</summary>
+            <ul>
+                {move || list().into_iter().map(|(key, e)| {
+                    let remove = remove.clone();
+                    view! {
+                        <li>
+                            <span>{e.label.clone()}</span>
+                            {(!e.reference.is_empty()).then(|| view! { <span class="hint">" — "{e.reference.clone()}</span> })}
+                            <span class="hint">" ("{e.added_by.clone()}")"</span>
+                            <Show when=move || may>
+                                <button type="button" class="secondary small"
+                                    aria-label=move || i18n.pick("Xoá minh chứng", "Remove evidence")
+                                    on:click={ let remove = remove.clone(); let key = key.clone(); move |_| remove(key.clone()) }>"×"</button>
+                            </Show>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <Show when=move || may>
+                <form class="form inline" on:submit=add.clone()>
+                    <input type="text" placeholder=move || i18n.pick("Tên minh chứng", "What it is")
+                        aria-label=move || i18n.pick("Tên minh chứng", "What it is")
+                        prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev))/>
+                    <input type="text" placeholder=move || i18n.pick("Nơi lưu / đường dẫn", "Where it is / link")
+                        aria-label=move || i18n.pick("Nơi lưu / đường dẫn", "Where it is / link")
+                        prop:value=move || reference.get() on:input=move |ev| reference.set(event_target_value(&ev))/>
+                    <button type="submit">{move || i18n.pick("Thêm minh chứng", "Add evidence")}</button>
+                </form>
+            </Show>
+            <Show when=move || problem.with(Option::is_some)>
+                <p class="error" role="alert">{move || problem.get()}</p>
+            </Show>
+        </details>
+    }
+}
+
+/// Who set this field, when, old → new (asks the server; needs the network).
+#[component]
+fn History(ctx: Ctx, path: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let rows = RwSignal::new(None::<Result<Vec<api::HistoryRow>, api::ApiError>>);
+    let load = {
+        let path = path.clone();
+        let id = ctx.id.to_string();
+        move |_| {
+            let path = path.clone();
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                rows.set(Some(api::history(&id, &path).await));
+            });
+        }
+    };
+    view! {
+        <details class="history" on:toggle=load>
+            <summary>{move || i18n.pick("Lịch sử thay đổi", "History")}</summary>
+            {move || match rows.get() {
+                None => view! { <p class="hint">"…"</p> }.into_any(),
+                Some(Err(_)) => view! { <p class="hint">{move || i18n.pick("Cần có mạng để xem lịch sử.", "History needs the network.")}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="hint">{move || i18n.pick("Chưa có thay đổi nào trên máy chủ.", "No changes on the server yet.")}</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <ul class="history-rows">
+                        {list.into_iter().rev().map(|row| {
+                            let at = if row.change_time > 0 { row.change_time } else { row.received_at };
+                            let short = row.field.split('.').skip(2).collect::<Vec<_>>().join(".");
+                            view! {
+                                <li>
+                                    <span class="hint">{platform::format_time(at)}" · "{row.user.clone()}</span>
+                                    " "{short}": "{if row.old.is_empty() { "∅".to_owned() } else { row.old.clone() }}" → "{row.new.clone()}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </details>
+    }
+}
+
+/// How often this tab says it has the document open, and how long a silent peer stays shown.
+const PRESENCE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+const PRESENCE_FORGET_MS: i64 = 15_000;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Presence {
+    user: String,
+    name: String,
+    #[serde(default)]
+    leaving: bool,
+}
+
+/// While online: who else has this assessment open (ephemeral messages, never stored).
+#[component]
+fn PresenceLine(id: DocumentId) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let repo = session.repo.clone();
+    let others = RwSignal::new(std::collections::BTreeMap::<String, (String, i64)>::new());
+    repo.on_ephemeral(move |event| {
+        let tramyte_shared::sync::client::ClientEvent::Ephemeral {
+            document,
+            sender,
+            data,
+            ..
+        } = event
+        else {
+            return;
+        };
+        if document != id {
+            return;
+        }
+        let Ok(presence) = serde_json::from_slice::<Presence>(&data) else {
+            return;
+        };
+        others.update(|map| {
+            if presence.leaving {
+                map.remove(&sender);
+            } else {
+                map.insert(sender, (presence.name, platform::now_millis()));
+            }
+        });
+    });
+    let me = session.me.get_untracked();
+    let session_id = format!("{}", platform::now_millis());
+    let count = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let announce = {
+        let repo = repo.clone();
+        let me = me.clone();
+        let session_id = session_id.clone();
+        send_wrapper::SendWrapper::new(move |leaving: bool| {
+            let Some(me) = me.as_ref() else { return };
+            let presence = Presence {
+                user: me.user.id.clone(),
+                name: me.user.display_name.clone(),
+                leaving,
+            };
+            if let Ok(data) = serde_json::to_vec(&presence) {
+                count.set(count.get() + 1);
+                repo.broadcast(id, &session_id, count.get(), data);
+            }
+        })
+    };
+    let announce = std::sync::Arc::new(announce);
+    let tick = {
+        let announce = announce.clone();
+        move || {
+            (**announce)(false);
+            let now = platform::now_millis();
+            others.update(|map| map.retain(|_, (_, seen)| now - *seen < PRESENCE_FORGET_MS));
+        }
+    };
+    tick();
+    let handle = set_interval_with_handle(tick, PRESENCE_EVERY).ok();
+    on_cleanup(move || {
+        if let Some(handle) = handle {
+            handle.clear();
+        }
+        (**announce)(true);
+    });
+    let names = move || {
+        others.with(|map| {
+            let mut names: Vec<String> = map.values().map(|(name, _)| name.clone()).collect();
+            names.sort();
+            names.dedup();
+            names
+        })
+    };
+    view! {
+        <Show when=move || !names().is_empty()>
+            <p class="presence" role="status" data-testid="presence">
+                {move || i18n.pick("Đang mở cùng lúc: ", "Also open by: ")}{move || names().join(", ")}
+            </p>
+        </Show>
+    }
+}

@@ -1,0 +1,640 @@
+//! The documents on this phone and their sync with the server: the browser driver of the
+//! sans-IO [`tramyte_shared::sync::client::Client`].
+//!
+//! Every local edit is saved to IndexedDB before the edit call returns control to the page
+//! (saved asynchronously, in order), then offered to the server. What the server has
+//! acknowledged is tracked per document as its heads (`ack:<id>` in IndexedDB), so the number of
+//! local changes not yet on the server survives a restart. The websocket reconnects with
+//! exponential backoff (1 s doubling to 30 s) and at once when the browser says it is online.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use automerge::{AutoCommit, ChangeHash, ReadDoc};
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use tramyte_shared::sync::client::{Client, ClientEvent};
+use tramyte_shared::sync::document_id::DocumentId;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{BinaryType, MessageEvent, WebSocket};
+
+use crate::local;
+
+const MAX_BACKOFF_MS: i32 = 30_000;
+const FIRST_BACKOFF_MS: i32 = 1_000;
+const LAST_SYNC_KEY: &str = "last_sync";
+const ACTORS_KEY: &str = "actors";
+
+/// The connection to the server, as the status line shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// Not connected (offline, or waiting to retry).
+    Offline,
+    /// Opening the websocket or shaking hands.
+    Connecting,
+    /// Connected and syncing.
+    Online,
+}
+
+/// The reactive face of the repo, for the interface.
+#[derive(Clone, Copy)]
+pub struct RepoStatus {
+    pub link: ReadSignal<Link>,
+    /// Local changes the server has not acknowledged yet.
+    pub pending: ReadSignal<usize>,
+    /// When the server last acknowledged everything (unix ms).
+    pub last_sync: ReadSignal<Option<i64>>,
+    /// Bumped whenever any document changes (locally or from the server).
+    pub revision: ReadSignal<u64>,
+    /// The last storage or sync problem, for the person to see.
+    pub problem: ReadSignal<Option<String>>,
+    /// Documents the server said it does not have or will not show.
+    pub unavailable: ReadSignal<BTreeSet<String>>,
+}
+
+struct Setters {
+    link: WriteSignal<Link>,
+    pending: WriteSignal<usize>,
+    last_sync: WriteSignal<Option<i64>>,
+    revision: WriteSignal<u64>,
+    problem: WriteSignal<Option<String>>,
+    unavailable: WriteSignal<BTreeSet<String>>,
+}
+
+struct Inner {
+    client: Client,
+    socket: Option<WebSocket>,
+    /// Per document: the heads the server is known to have.
+    acked: BTreeMap<DocumentId, Vec<ChangeHash>>,
+    /// This tab's automerge actor (random per tab: two tabs must never share one).
+    actor: automerge::ActorId,
+    /// Every actor this phone has written with (hex), ours included: their changes are local.
+    local_actors: BTreeSet<String>,
+    backoff_ms: i32,
+    retry_timer: Option<i32>,
+    stopped: bool,
+    /// Saves run one after another, newest bytes last.
+    save_chain: Rc<RefCell<Option<js_sys::Promise>>>,
+    set: Setters,
+    revision: u64,
+    url: String,
+    ephemeral_handler: Option<Rc<dyn Fn(ClientEvent)>>,
+}
+
+/// The documents of the signed-in person, kept on the phone and synced.
+#[derive(Clone)]
+pub struct Repo {
+    // Leptos wants `Send` values; the browser has one thread, and `SendWrapper` checks that.
+    inner: SendWrapper<Rc<RefCell<Inner>>>,
+    pub status: RepoStatus,
+}
+
+fn now() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut out = String::with_capacity(bytes * 2);
+    for _ in 0..bytes {
+        let byte = (js_sys::Math::random() * 256.0) as u8;
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+fn sync_url() -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let (protocol, host) = location
+        .map(|l| {
+            (
+                l.protocol().unwrap_or_default(),
+                l.host().unwrap_or_default(),
+            )
+        })
+        .unwrap_or_default();
+    let scheme = if protocol == "https:" { "wss" } else { "ws" };
+    format!("{scheme}://{host}/sync")
+}
+
+impl Repo {
+    /// A repo with no documents and no connection yet.
+    pub fn new() -> Repo {
+        let (link, set_link) = signal(Link::Offline);
+        let (pending, set_pending) = signal(0usize);
+        let (last_sync, set_last_sync) = signal(None::<i64>);
+        let (revision, set_revision) = signal(0u64);
+        let (problem, set_problem) = signal(None::<String>);
+        let (unavailable, set_unavailable) = signal(BTreeSet::new());
+        let actor = automerge::ActorId::random();
+        let local_actors = BTreeSet::from([actor.to_hex_string()]);
+        let client = Client::new(format!("tramyte-web-{}", random_hex(8)));
+        Repo {
+            inner: SendWrapper::new(Rc::new(RefCell::new(Inner {
+                client,
+                socket: None,
+                acked: BTreeMap::new(),
+                actor,
+                local_actors,
+                backoff_ms: FIRST_BACKOFF_MS,
+                retry_timer: None,
+                stopped: false,
+                save_chain: Rc::new(RefCell::new(None)),
+                set: Setters {
+                    link: set_link,
+                    pending: set_pending,
+                    last_sync: set_last_sync,
+                    revision: set_revision,
+                    problem: set_problem,
+                    unavailable: set_unavailable,
+                },
+                revision: 0,
+                url: sync_url(),
+                ephemeral_handler: None,
+            }))),
+            status: RepoStatus {
+                link,
+                pending,
+                last_sync,
+                revision,
+                problem,
+                unavailable,
+            },
+        }
+    }
+
+    /// Loads every document kept on the phone, with what the server had acknowledged of each.
+    pub async fn load_local(&self) {
+        let known = local::load_meta(ACTORS_KEY).await.ok().flatten();
+        let actors = {
+            let mut inner = self.inner.borrow_mut();
+            for actor in known.iter().flat_map(|k| k.split(',')) {
+                if !actor.is_empty() {
+                    inner.local_actors.insert(actor.to_owned());
+                }
+            }
+            inner
+                .local_actors
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if let Err(err) = local::save_meta(ACTORS_KEY, &actors).await {
+            self.report(format!("{err}"));
+        }
+        let ids = match local::doc_ids().await {
+            Ok(ids) => ids,
+            Err(err) => {
+                self.report(format!("{err}"));
+                return;
+            }
+        };
+        for id in ids {
+            let Ok(document) = id.parse::<DocumentId>() else {
+                continue;
+            };
+            let bytes = match local::load_doc(&id).await {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => continue,
+                Err(err) => {
+                    self.report(format!("{err}"));
+                    continue;
+                }
+            };
+            let Ok(mut doc) = AutoCommit::load(&bytes) else {
+                self.report(format!("document {id} on this phone is damaged"));
+                continue;
+            };
+            let acked = local::load_meta(&format!("ack:{id}"))
+                .await
+                .ok()
+                .flatten()
+                .map(|text| {
+                    text.split(',')
+                        .filter_map(|h| h.parse::<ChangeHash>().ok())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            let mut inner = self.inner.borrow_mut();
+            doc.set_actor(inner.actor.clone());
+            inner.acked.insert(document, acked);
+            let frames = inner.client.insert(document, doc);
+            send_all(&inner, frames);
+        }
+        if let Ok(Some(last)) = local::load_meta(LAST_SYNC_KEY).await {
+            self.inner
+                .borrow()
+                .set
+                .last_sync
+                .set(last.parse::<i64>().ok());
+        }
+        // Pages opened before the documents were loaded read them now.
+        self.bump();
+    }
+
+    /// Makes sure these documents are on the phone (asks the server for the missing ones).
+    pub fn want(&self, ids: &[String]) {
+        let mut inner = self.inner.borrow_mut();
+        for id in ids {
+            let Ok(document) = id.parse::<DocumentId>() else {
+                continue;
+            };
+            if inner.client.doc(&document).is_none() {
+                let frames = inner.client.request(document);
+                send_all(&inner, frames);
+            }
+        }
+    }
+
+    /// Whether a document is on the phone with content.
+    pub fn has(&self, id: &DocumentId) -> bool {
+        self.inner
+            .borrow()
+            .client
+            .doc(id)
+            .is_some_and(|doc| doc.keys(automerge::ROOT).next().is_some())
+    }
+
+    /// Reads a document (subscribes the caller to [`RepoStatus::revision`]).
+    pub fn read<T>(&self, id: &DocumentId, read: impl FnOnce(&AutoCommit) -> T) -> Option<T> {
+        self.status.revision.track();
+        let inner = self.inner.borrow();
+        let doc = inner.client.doc(id)?;
+        // A requested document stays empty until the server sends it.
+        doc.keys(automerge::ROOT).next()?;
+        Some(read(doc))
+    }
+
+    /// Edits a document: the edit runs on the phone's copy, which is saved, then synced.
+    pub fn change<T, E: std::fmt::Display>(
+        &self,
+        id: &DocumentId,
+        edit: impl FnOnce(&mut AutoCommit) -> Result<T, E>,
+    ) -> Result<T, String> {
+        let (result, bytes) = {
+            let mut inner = self.inner.borrow_mut();
+            let actor = inner.actor.clone();
+            let doc = inner
+                .client
+                .doc_mut(id)
+                .ok_or_else(|| "document not on this phone".to_owned())?;
+            if doc.get_actor() != &actor {
+                doc.set_actor(actor);
+            }
+            let result = edit(doc).map_err(|e| e.to_string())?;
+            let bytes = doc.save();
+            (result, bytes)
+        };
+        self.save(*id, bytes);
+        let frames = self.inner.borrow_mut().client.sync(*id);
+        send_all(&self.inner.borrow(), frames);
+        self.bump();
+        Ok(result)
+    }
+
+    /// A document's current heads, hex (what an approval records).
+    pub fn heads(&self, id: &DocumentId) -> Vec<String> {
+        self.inner
+            .borrow_mut()
+            .client
+            .doc_mut(id)
+            .map(|doc| doc.get_heads().iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// This tab's automerge actor, hex (to tell one's own concurrent values from others').
+    pub fn actor_hex(&self) -> String {
+        self.inner.borrow().actor.to_hex_string()
+    }
+
+    /// Starts the connection (and keeps it up until [`Repo::stop`]).
+    pub fn start(&self) {
+        self.inner.borrow_mut().stopped = false;
+        self.connect();
+        let repo = self.clone();
+        let online = Closure::<dyn Fn()>::new(move || repo.retry_now());
+        if let Some(window) = web_sys::window() {
+            let _ =
+                window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        }
+        online.forget();
+    }
+
+    /// Closes the connection for good (sign-out).
+    pub fn stop(&self) {
+        let mut inner = self.inner.borrow_mut();
+        inner.stopped = true;
+        if let Some(timer) = inner.retry_timer.take()
+            && let Some(window) = web_sys::window()
+        {
+            window.clear_timeout_with_handle(timer);
+        }
+        if let Some(socket) = inner.socket.take() {
+            let _ = socket.close();
+        }
+        inner.client.disconnected();
+        inner.set.link.set(Link::Offline);
+    }
+
+    /// Sends an ephemeral message (presence) about a document, when connected.
+    pub fn broadcast(&self, id: DocumentId, session: &str, count: u64, data: Vec<u8>) {
+        let inner = self.inner.borrow();
+        if let Some(frame) = inner.client.ephemeral(id, session, count, data) {
+            send_all(&inner, vec![frame]);
+        }
+    }
+
+    /// Who receives ephemeral messages (the presence component).
+    pub fn on_ephemeral(&self, handler: impl Fn(ClientEvent) + 'static) {
+        self.inner.borrow_mut().ephemeral_handler = Some(Rc::new(handler));
+    }
+
+    fn retry_now(&self) {
+        let waiting = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.stopped || inner.socket.is_some() {
+                false
+            } else {
+                if let Some(timer) = inner.retry_timer.take()
+                    && let Some(window) = web_sys::window()
+                {
+                    window.clear_timeout_with_handle(timer);
+                }
+                inner.backoff_ms = FIRST_BACKOFF_MS;
+                true
+            }
+        };
+        if waiting {
+            self.connect();
+        }
+    }
+
+    fn connect(&self) {
+        let url = {
+            let inner = self.inner.borrow();
+            if inner.stopped || inner.socket.is_some() {
+                return;
+            }
+            inner.url.clone()
+        };
+        let socket = match WebSocket::new(&url) {
+            Ok(socket) => socket,
+            Err(_) => {
+                self.schedule_retry();
+                return;
+            }
+        };
+        socket.set_binary_type(BinaryType::Arraybuffer);
+        let repo = self.clone();
+        let on_open = Closure::<dyn Fn()>::new(move || {
+            let mut inner = repo.inner.borrow_mut();
+            let join = inner.client.connect();
+            send_all(&inner, vec![join]);
+        });
+        let repo = self.clone();
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
+                repo.receive(&js_sys::Uint8Array::new(&buffer).to_vec());
+            }
+        });
+        let repo = self.clone();
+        let closed_socket = socket.clone();
+        let on_close = Closure::<dyn Fn()>::new(move || repo.closed(&closed_socket));
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        // The socket owns its handlers for its whole life.
+        on_open.forget();
+        on_message.forget();
+        on_close.forget();
+        let mut inner = self.inner.borrow_mut();
+        inner.socket = Some(socket);
+        inner.set.link.set(Link::Connecting);
+    }
+
+    fn closed(&self, socket: &WebSocket) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            // Only the current socket's end matters.
+            if inner.socket.as_ref() != Some(socket) {
+                return;
+            }
+            inner.socket = None;
+            inner.client.disconnected();
+            inner.set.link.set(Link::Offline);
+        }
+        self.schedule_retry();
+    }
+
+    fn schedule_retry(&self) {
+        let mut inner = self.inner.borrow_mut();
+        if inner.stopped || inner.retry_timer.is_some() {
+            return;
+        }
+        let delay = inner.backoff_ms;
+        inner.backoff_ms = (inner.backoff_ms * 2).min(MAX_BACKOFF_MS);
+        let repo = self.clone();
+        let retry = Closure::once_into_js(move || {
+            repo.inner.borrow_mut().retry_timer = None;
+            repo.connect();
+        });
+        if let Some(window) = web_sys::window() {
+            inner.retry_timer = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), delay)
+                .ok();
+        }
+    }
+
+    fn receive(&self, frame: &[u8]) {
+        let step = {
+            let mut inner = self.inner.borrow_mut();
+            match inner.client.receive(frame) {
+                Ok(step) => step,
+                Err(err) => {
+                    inner.set.problem.set(Some(err.to_string()));
+                    if let Some(socket) = inner.socket.as_ref() {
+                        let _ = socket.close();
+                    }
+                    return;
+                }
+            }
+        };
+        send_all(&self.inner.borrow(), step.frames);
+        let mut changed = false;
+        for event in step.events {
+            match event {
+                ClientEvent::Connected { .. } => {
+                    let mut inner = self.inner.borrow_mut();
+                    inner.backoff_ms = FIRST_BACKOFF_MS;
+                    inner.set.link.set(Link::Online);
+                    inner.set.problem.set(None);
+                }
+                ClientEvent::Changed(id) => {
+                    changed = true;
+                    let bytes = self
+                        .inner
+                        .borrow_mut()
+                        .client
+                        .doc_mut(&id)
+                        .map(|doc| doc.save());
+                    if let Some(bytes) = bytes {
+                        self.save(id, bytes);
+                    }
+                }
+                ClientEvent::Unavailable(id) => {
+                    let set = self.inner.borrow().set.unavailable;
+                    set.update(|u| {
+                        u.insert(id.to_string());
+                    });
+                }
+                event @ ClientEvent::Ephemeral { .. } => {
+                    let handler = self.inner.borrow().ephemeral_handler.clone();
+                    if let Some(handler) = handler {
+                        handler(event);
+                    }
+                }
+            }
+        }
+        if changed {
+            self.bump();
+        } else {
+            self.refresh();
+        }
+    }
+
+    fn save(&self, id: DocumentId, bytes: Vec<u8>) {
+        let chain = self.inner.borrow().save_chain.clone();
+        let repo = self.clone();
+        let previous = chain.borrow_mut().take();
+        let future = async move {
+            if let Some(previous) = previous {
+                let _ = wasm_bindgen_futures::JsFuture::from(previous).await;
+            }
+            if let Err(err) = local::save_doc(&id.to_string(), &bytes).await {
+                repo.report(format!("{err}"));
+            }
+            Ok(JsValue::UNDEFINED)
+        };
+        let promise = wasm_bindgen_futures::future_to_promise(future);
+        *chain.borrow_mut() = Some(promise);
+    }
+
+    /// Waits until every save started so far has finished.
+    pub async fn flushed(&self) {
+        let last = self.inner.borrow().save_chain.borrow().clone();
+        if let Some(last) = last {
+            let _ = wasm_bindgen_futures::JsFuture::from(last).await;
+        }
+    }
+
+    fn report(&self, problem: String) {
+        self.inner.borrow().set.problem.set(Some(problem));
+    }
+
+    fn bump(&self) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.revision += 1;
+            let revision = inner.revision;
+            inner.set.revision.set(revision);
+        }
+        self.refresh();
+    }
+
+    /// Recounts unacknowledged changes and records newly acknowledged heads.
+    fn refresh(&self) {
+        let mut newly_acked = Vec::new();
+        let (pending, all_synced) = {
+            let mut inner = self.inner.borrow_mut();
+            let ids: Vec<DocumentId> = inner.client.documents().copied().collect();
+            let mut pending = 0;
+            let mut all_synced = inner.client.is_ready();
+            for id in ids {
+                if inner.client.in_sync(&id) {
+                    let heads = inner
+                        .client
+                        .doc_mut(&id)
+                        .map(|d| d.get_heads())
+                        .unwrap_or_default();
+                    if inner.acked.get(&id) != Some(&heads) {
+                        inner.acked.insert(id, heads.clone());
+                        newly_acked.push((id, heads));
+                    }
+                    continue;
+                }
+                all_synced = false;
+                let acked = inner.acked.get(&id).cloned().unwrap_or_default();
+                let actors = inner.local_actors.clone();
+                if let Some(doc) = inner.client.doc_mut(&id) {
+                    pending += count_local_since(doc, &acked, &actors);
+                }
+            }
+            (pending, all_synced)
+        };
+        let set = &self.inner.borrow().set;
+        set.pending.set(pending);
+        if all_synced && !newly_acked.is_empty() {
+            set.last_sync.set(Some(now()));
+        }
+        if !newly_acked.is_empty() {
+            let repo = self.clone();
+            let stamp = all_synced.then(now);
+            wasm_bindgen_futures::spawn_local(async move {
+                for (id, heads) in newly_acked {
+                    let text = heads
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    if let Err(err) = local::save_meta(&format!("ack:{id}"), &text).await {
+                        repo.report(format!("{err}"));
+                    }
+                }
+                if let Some(stamp) = stamp {
+                    let _ = local::save_meta(LAST_SYNC_KEY, &stamp.to_string()).await;
+                }
+            });
+        }
+    }
+}
+
+impl Default for Repo {
+    fn default() -> Self {
+        Repo::new()
+    }
+}
+
+/// Changes written on this phone (by one of `actors`) that are not among the acknowledged
+/// heads' ancestors: the phone's changes the server does not have yet.
+fn count_local_since(
+    doc: &mut AutoCommit,
+    acked: &[ChangeHash],
+    actors: &BTreeSet<String>,
+) -> usize {
+    // Only heads the phone knows can anchor the count.
+    let known: Vec<ChangeHash> = acked
+        .iter()
+        .copied()
+        .filter(|h| doc.get_change_by_hash(h).is_some())
+        .collect();
+    doc.get_changes(&known)
+        .iter()
+        .filter(|change| actors.contains(&change.actor_id().to_hex_string()))
+        .count()
+}
+
+fn send_all(inner: &Inner, frames: Vec<Vec<u8>>) {
+    let Some(socket) = inner.socket.as_ref() else {
+        return;
+    };
+    if socket.ready_state() != WebSocket::OPEN {
+        return;
+    }
+    for frame in frames {
+        if socket.send_with_u8_array(&frame).is_err() {
+            break;
+        }
+    }
+}
