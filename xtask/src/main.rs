@@ -372,11 +372,14 @@ impl Project {
             std::fs::remove_dir_all(&dist)?;
         }
         std::fs::rename(&next, &dist)?;
-        let wasm_size = std::fs::metadata(dist.join("pkg/tramyte_web_bg.wasm"))?.len();
+        let wasm = dist.join("pkg/tramyte_web_bg.wasm");
+        let wasm_size = std::fs::metadata(&wasm)?.len();
         eprintln!(
-            "xtask: web/dist version {version}, {} files, wasm {} KB",
+            "xtask: web/dist version {version}, {} files, wasm {} KB raw, {} brotli (target ≤ 450 KB)",
             files.len() + 1,
-            wasm_size / 1024
+            wasm_size / 1024,
+            brotli_size(&wasm)
+                .map_or_else(|| "? KB".to_owned(), |size| format!("{} KB", size / 1024))
         );
         Ok(())
     }
@@ -552,6 +555,19 @@ fn recreate_dir(dir: &Path) -> Result {
     }
     std::fs::create_dir_all(dir)?;
     Ok(())
+}
+
+/// The size of a file compressed with brotli at its highest quality (what a server would send),
+/// measured with Node's built-in zlib so no extra tool is needed.
+fn brotli_size(path: &Path) -> Option<u64> {
+    let script = "const z=require('zlib');const d=require('fs').readFileSync(process.argv[1]);\
+        process.stdout.write(String(z.brotliCompressSync(d,{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}}).length))";
+    let output = Command::new("node")
+        .args(["-e", script])
+        .arg(path)
+        .output()
+        .ok()?;
+    String::from_utf8(output.stdout).ok()?.trim().parse().ok()
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result {

@@ -32,7 +32,7 @@ pub fn AssessmentPage() -> impl IntoView {
             .and_then(|s| s.parse::<DocumentId>().ok())
     };
     move || match id() {
-        Some(id) => view! { <Editor id=id/> }.into_any(),
+        Some(id) => view! { <AssessmentEditor id=id/> }.into_any(),
         None => view! { <crate::page::not_found::NotFoundPage/> }.into_any(),
     }
 }
@@ -79,7 +79,7 @@ impl Ctx {
 }
 
 #[component]
-fn Editor(id: DocumentId) -> impl IntoView {
+pub fn AssessmentEditor(id: DocumentId) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let repo = session.repo.clone();
