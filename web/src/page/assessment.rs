@@ -314,7 +314,16 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
             </Show>
         }
     };
+    let all_kinds = [
+        EventKind::Submit,
+        EventKind::Return,
+        EventKind::Appraise,
+        EventKind::Approve { heads: Vec::new() },
+    ];
+    // Shown only when there is something to read or do.
+    let shown = move || reviewer || last_return().is_some() || all_kinds.iter().any(can);
     view! {
+        <Show when=shown>
         <section class="card workflow" aria-label=move || i18n.pick("Quy trình", "Workflow")>
             {move || last_return().map(|(text, by, at)| view! {
                 <div class="returned" role="note" data-testid="return-comment">
@@ -340,6 +349,48 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
                 <p class="error" role="alert">{move || problem.get()}</p>
             </Show>
         </section>
+        </Show>
+    }
+}
+
+/// The staffing facts of the commune's roster, shown with the staffing criterion (TC2).
+#[component]
+fn StaffingFacts(ctx: Ctx) -> impl IntoView {
+    let i18n = use_i18n();
+    let commune = move || ctx.view.with(|v| v.as_ref().map(|v| v.commune.clone()));
+    let roster = move || {
+        let commune = commune()?;
+        ctx.session.documents.with(|docs| {
+            docs.iter()
+                .find(|d| d.kind == "roster" && d.commune == commune)
+                .and_then(|d| d.id.parse::<DocumentId>().ok())
+        })
+    };
+    let repo = ctx.repo.clone();
+    let facts = move || {
+        let id = roster()?;
+        repo.read(&id, |doc| {
+            tramyte_shared::roster::read_roster(doc)
+                .ok()
+                .map(|r| (id, tramyte_shared::roster::staffing(&r)))
+        })
+        .flatten()
+    };
+    move || {
+        facts().map(|(id, f)| {
+            view! {
+                <div class="facts-box" data-testid="staffing-facts">
+                    <strong>{move || i18n.pick("Theo danh sách nhân lực: ", "From the roster: ")}</strong>
+                    {move || if f.doctor_on_staff { i18n.pick("có bác sĩ", "a doctor on staff") } else { i18n.pick("chưa có bác sĩ", "no doctor on staff") }}
+                    "; "
+                    {match i18n.lang() {
+                        Lang::Vi => format!("{}/{} thôn, bản có nhân viên y tế đào tạo ≥ 6 tháng", f.villages_with_trained_worker, f.villages),
+                        Lang::En => format!("{}/{} villages with a worker trained ≥ 6 months", f.villages_with_trained_worker, f.villages),
+                    }}
+                    " · "<a href=format!("/roster/{id}")>{move || i18n.pick("Xem", "Open")}</a>
+                </div>
+            }
+        })
     }
 }
 
@@ -404,6 +455,7 @@ fn CriterionSection(ctx: Ctx, criterion: Criterion) -> impl IntoView {
                     </p>
                 }
             })}
+            {(criterion_id == "TC2").then(|| view! { <StaffingFacts ctx=ctx.clone()/> })}
             {items.into_iter().map(|(item, vi, en, max, rule, knockout)| view! {
                 <ItemEditor ctx=ctx.clone() item=item name_vi=vi name_en=en max=max rule=rule knockout=knockout/>
             }).collect_view()}
