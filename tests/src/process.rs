@@ -34,11 +34,14 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `tramyte serve --addr 127.0.0.1:0 ARGS…` and waits until it says where it serves.
+    /// Starts `tramyte serve --addr 127.0.0.1:0 --no-demo ARGS…` and waits until it says where it
+    /// serves.
     pub async fn start(args: &[&str]) -> ServerProcess {
         let mut child = Command::new(tramyte_binary())
             .arg("serve")
             .args(["--addr", "127.0.0.1:0"])
+            // An empty database stays empty: tests and benches bring their own data.
+            .arg("--no-demo")
             .args(args)
             .env("TRAMYTE_LOG", "warn")
             .stdout(Stdio::piped())
