@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::summary::routes())
         .merge(crate::round::routes())
         .merge(crate::target::routes())
+        .merge(crate::overview::routes())
         .fallback(crate::assets::serve)
         .with_state(state)
 }

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod document;
 pub mod error;
 pub mod http;
+pub mod overview;
 pub mod round;
 pub mod store;
 pub mod summary;

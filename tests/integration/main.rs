@@ -9,6 +9,7 @@ mod documents;
 mod durability;
 mod field_app;
 mod interop;
+mod overview;
 mod pwa;
 mod round;
 mod summary;

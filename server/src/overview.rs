@@ -1,0 +1,256 @@
+//! The reviewer's overview of a round (`GET /api/overview?round=2024`): every assessment of the
+//! round in the caller's scope, from the summary rows (never the documents), with counts by
+//! status and verdict and progress against the year's targets (e.g. 9 of 13 communes approved).
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use tramyte_shared::policy::Role;
+
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::store::Store;
+use crate::summary::{self, Filter, ListError, Viewer};
+use crate::target::TargetError;
+
+/// Statuses that count as "approved" for a target: approved, and what can only follow it.
+pub const APPROVED: [&str; 3] = ["approved", "recognized", "maintained"];
+
+/// Progress of one reviewing unit against one kind of target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetProgress {
+    pub unit: String,
+    /// `reach` or `maintain`.
+    pub kind: String,
+    /// Communes with this target.
+    pub communes: usize,
+    /// Of them, those whose assessment of the round is approved (or recognized, maintained).
+    pub approved: usize,
+    /// Of them, those without an assessment in this round.
+    pub not_opened: usize,
+    /// Of them, those whose current verdict is `pass` (and the local minimum met, if any).
+    pub passing: usize,
+}
+
+/// The overview of one round.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    pub round: u16,
+    /// Every assessment of the round in scope, as `GET /api/documents` lists them (the
+    /// database's own JSON: 10,000 rows are not decoded and encoded again).
+    pub documents: Box<RawValue>,
+    /// Assessments by status.
+    pub by_status: BTreeMap<String, usize>,
+    /// Assessments by verdict (`none` while the catalog is unknown).
+    pub by_verdict: BTreeMap<String, usize>,
+    /// Assessments with at least one open conflict.
+    pub with_conflicts: usize,
+    /// Progress against the year's targets, per unit and kind.
+    pub targets: Vec<TargetProgress>,
+}
+
+/// Why the overview could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum OverviewError {
+    #[error(transparent)]
+    List(#[from] ListError),
+    #[error(transparent)]
+    Targets(#[from] TargetError),
+}
+
+impl From<OverviewError> for ApiError {
+    fn from(err: OverviewError) -> Self {
+        match err {
+            OverviewError::List(err) => err.into(),
+            OverviewError::Targets(err) => err.into(),
+        }
+    }
+}
+
+/// Progress against targets, counted by the database: per unit and kind, the communes, those
+/// approved, those without an assessment of the round, those passing. The assessment of a
+/// commune is the one holding its place (`commune_documents`).
+macro_rules! progress_sql {
+    ($in_json_2:literal) => {
+        concat!(
+            "SELECT t.unit, t.kind, COUNT(*), \
+             SUM(CASE WHEN s.status IN ('approved', 'recognized', 'maintained') THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN c.document_id IS NULL THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN s.verdict = 'pass' AND (t.local_min_score IS NULL \
+                 OR COALESCE(s.review_total, s.self_total) >= t.local_min_score) THEN 1 ELSE 0 END) \
+             FROM targets t \
+             LEFT JOIN commune_documents c ON c.commune = t.commune AND c.kind = 'assessment' \
+                 AND c.round = t.year \
+             LEFT JOIN document_summaries s ON s.document_id = c.document_id \
+             WHERE t.year = $1 AND ($2 IS NULL OR t.commune IN (",
+            $in_json_2,
+            ")) GROUP BY t.unit, t.kind ORDER BY t.unit, t.kind"
+        )
+    };
+}
+
+type ProgressRow = (String, String, i64, Option<i64>, Option<i64>, Option<i64>);
+
+/// Status, verdict, whether conflicted (1) or not (0), and how many assessments.
+type StatusCount = (String, String, i32, i64);
+
+/// Assessments of the round counted by status, verdict and whether they have open conflicts.
+macro_rules! counts_sql {
+    ($in_json_2:literal) => {
+        concat!(
+            "SELECT COALESCE(s.status, 'none'), COALESCE(s.verdict, 'none'), \
+             CASE WHEN s.open_conflicts > 0 THEN 1 ELSE 0 END, COUNT(*) \
+             FROM document_summaries s \
+             WHERE s.kind = 'assessment' AND s.round = $1 AND ($2 IS NULL OR s.commune IN (",
+            $in_json_2,
+            ")) GROUP BY 1, 2, 3"
+        )
+    };
+}
+
+/// The overview of `round` over `communes` (`None`: every commune).
+pub async fn overview(
+    store: &Store,
+    round: u16,
+    communes: Option<Vec<String>>,
+) -> Result<Overview, OverviewError> {
+    let scope = communes
+        .as_ref()
+        .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "[]".to_owned()));
+    let filter = Filter {
+        communes,
+        kind: Some("assessment".to_owned()),
+        round: Some(i32::from(round)),
+        ..Filter::default()
+    };
+    // Counted by the database next to the JSON it builds (SQLite), or from the rows the
+    // listing decoded anyway (PostgreSQL): see `summary::list_json`.
+    let (documents, counts): (Box<RawValue>, Vec<StatusCount>) = match store {
+        Store::Sqlite(pool, _) => {
+            let documents = summary::list_json(store, &filter).await?;
+            let counts = sqlx::query_as(counts_sql!("SELECT value FROM json_each($2)"))
+                .bind(i32::from(round))
+                .bind(&scope)
+                .fetch_all(pool)
+                .await
+                .map_err(|err| OverviewError::List(ListError::from(err)))?;
+            (documents, counts)
+        }
+        Store::Postgres(_) => {
+            let rows = summary::list(store, &filter).await?;
+            let mut counts: BTreeMap<(String, String, i32), i64> = BTreeMap::new();
+            for row in &rows {
+                let key = (
+                    row.status.clone().unwrap_or_else(|| "none".to_owned()),
+                    row.verdict.clone().unwrap_or_else(|| "none".to_owned()),
+                    i32::from(row.open_conflicts > 0),
+                );
+                *counts.entry(key).or_insert(0) += 1;
+            }
+            let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned());
+            let documents = RawValue::from_string(json).map_err(|err| {
+                OverviewError::List(ListError::Store(crate::store::StoreError::Query(
+                    sqlx::Error::Decode(Box::new(err)),
+                )))
+            })?;
+            let counts = counts
+                .into_iter()
+                .map(|((s, v, c), n)| (s, v, c, n))
+                .collect();
+            (documents, counts)
+        }
+    };
+    let year = i32::from(round);
+    let progress: Vec<ProgressRow> = match store {
+        Store::Sqlite(pool, _) => {
+            sqlx::query_as(progress_sql!("SELECT value FROM json_each($2)"))
+                .bind(year)
+                .bind(&scope)
+                .fetch_all(pool)
+                .await
+        }
+        Store::Postgres(pool) => {
+            sqlx::query_as(progress_sql!(
+                "SELECT jsonb_array_elements_text($2::text::jsonb)"
+            ))
+            .bind(year)
+            .bind(&scope)
+            .fetch_all(pool)
+            .await
+        }
+    }
+    .map_err(|err| OverviewError::List(ListError::from(err)))?;
+    let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
+    let mut by_status = BTreeMap::new();
+    let mut by_verdict = BTreeMap::new();
+    let mut with_conflicts = 0;
+    for (status, verdict, conflicted, n) in counts {
+        let n = count(Some(n));
+        *by_status.entry(status).or_insert(0) += n;
+        *by_verdict.entry(verdict).or_insert(0) += n;
+        if conflicted == 1 {
+            with_conflicts += n;
+        }
+    }
+    let targets = progress
+        .into_iter()
+        .map(
+            |(unit, kind, communes, approved, not_opened, passing)| TargetProgress {
+                unit,
+                kind,
+                communes: count(Some(communes)),
+                approved: count(approved),
+                not_opened: count(not_opened),
+                passing: count(passing),
+            },
+        )
+        .collect();
+    Ok(Overview {
+        round,
+        documents,
+        by_status,
+        by_verdict,
+        with_conflicts,
+        targets,
+    })
+}
+
+/// Routes: `GET /api/overview?round=`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/overview", get(get_overview))
+}
+
+#[derive(Debug, Deserialize)]
+struct OverviewQuery {
+    round: Option<String>,
+}
+
+async fn get_overview(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<OverviewQuery>,
+) -> Result<Json<Overview>, ApiError> {
+    if let Some(principal) = &viewer.0
+        && !matches!(
+            principal.role,
+            Role::Reviewer | Role::ProvincialAdmin | Role::SystemAdmin
+        )
+    {
+        return Err(ApiError::Forbidden(format!(
+            "the overview is for reviewers, not a {}",
+            principal.role.as_str()
+        )));
+    }
+    let round = query
+        .round
+        .as_deref()
+        .and_then(|r| r.trim().parse::<u16>().ok())
+        .ok_or_else(|| ApiError::BadRequest("round must be given as a year".to_owned()))?;
+    Ok(Json(
+        overview(&state.store, round, viewer.communes()).await?,
+    ))
+}

@@ -1,0 +1,71 @@
+//! `GET /api/overview` on the demo: the district reviewer sees the 13 communes of the 2024
+//! round with counts by status and progress against the year's targets; station staff may not.
+
+use serde_json::json;
+use tramyte_server::demo::{self, COMMUNES, STATES};
+use tramyte_server::store::Store;
+use tramyte_tests::api;
+use tramyte_tests::{backends, spawn_server_on};
+
+#[tokio::test]
+async fn the_overview_counts_statuses_and_progress_against_targets() {
+    for backend in backends().await {
+        let server = spawn_server_on(backend, |_| {}).await;
+        let store = Store::connect(&server.config.database_url).await.unwrap();
+        let loaded = demo::load(&store, false, 1_704_067_200_000).await.unwrap();
+        let password = |user: &str| {
+            loaded
+                .accounts
+                .iter()
+                .find(|a| a.user == user)
+                .map(|a| a.password.clone())
+                .unwrap()
+        };
+        let url = server.url();
+        let mut tokens = Vec::new();
+        for user in ["demo.ttyt", "demo.nhanvien"] {
+            let body = json!({"user": user, "password": password(user), "device": "test"});
+            let (status, signed_in) = api::post(&url, "/api/session", None, &body).await;
+            assert_eq!(status, 200, "{signed_in}");
+            tokens.push(signed_in["token"].as_str().unwrap().to_owned());
+        }
+        let (reviewer, staff) = (&tokens[0], &tokens[1]);
+
+        let (status, overview) = api::get(&url, "/api/overview?round=2024", Some(reviewer)).await;
+        assert_eq!(status, 200, "{overview}");
+        assert_eq!(
+            overview["documents"].as_array().unwrap().len(),
+            COMMUNES.len()
+        );
+        let count = |state: &str| STATES.iter().filter(|s| **s == state).count();
+        for state in ["approved", "appraised", "submitted", "returned", "draft"] {
+            assert_eq!(
+                overview["by_status"][state],
+                count(state),
+                "{backend:?} {state}"
+            );
+        }
+        assert_eq!(overview["with_conflicts"], 1);
+        assert_eq!(
+            overview["targets"],
+            json!([{"unit": demo::HEALTH_CENTRE, "kind": "reach", "communes": 13,
+                    "approved": count("approved"), "not_opened": 0,
+                    "passing": overview["targets"][0]["passing"]}]),
+            "{backend:?}"
+        );
+        let passing = overview["targets"][0]["passing"].as_u64().unwrap();
+        let pass_verdicts = overview["by_verdict"]["pass"].as_u64().unwrap_or(0);
+        assert_eq!(
+            passing, pass_verdicts,
+            "no local minimum: passing is the pass verdicts"
+        );
+
+        let (status, _) = api::get(&url, "/api/overview?round=2024", Some(staff)).await;
+        assert_eq!(status, 403, "station staff have no overview");
+        let (status, _) = api::get(&url, "/api/overview", Some(reviewer)).await;
+        assert_eq!(status, 400);
+        let (_, empty) = api::get(&url, "/api/overview?round=2023", Some(reviewer)).await;
+        assert_eq!(empty["documents"], json!([]));
+        assert_eq!(empty["targets"], json!([]));
+    }
+}
