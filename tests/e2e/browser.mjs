@@ -40,3 +40,24 @@ export async function main(body) {
     process.exit(1);
   }
 }
+
+// Signs in through the app's form in a new page of `context`; dialogs (confirmations) are accepted.
+export async function signIn(context, baseUrl, user, password, errors) {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => errors.push(`${user}: ${error}`));
+  page.on('dialog', (dialog) => dialog.accept());
+  await page.goto(baseUrl + '/');
+  await page.getByLabel('Tên đăng nhập').fill(user);
+  await page.getByLabel('Mật khẩu').fill(password);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await page.getByTestId('signed-in-as').waitFor({ timeout: 30000 });
+  return page;
+}
+
+// Connected, and every local change acknowledged by the server.
+export async function synced(page) {
+  await page.waitForFunction(() => {
+    const status = document.querySelector('[data-testid=sync-status]');
+    return status && status.dataset.link === 'online' && status.dataset.pending === '0';
+  }, null, { timeout: 30000 });
+}

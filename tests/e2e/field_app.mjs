@@ -3,33 +3,18 @@
 // and the same one, type in the same note, reload in the middle of typing; reconnect; both
 // show the merged result with the conflict; one resolves it and the other sees it resolved.
 // Then a cold start with the network off opens the app with the data.
-import { launch, waitForTest, check, main } from './browser.mjs';
+import { launch, waitForTest, check, main, signIn, synced } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
 const TIMEOUT = 30000;
 
-async function signIn(context, baseUrl, user, errors) {
-  const page = await context.newPage();
-  page.on('pageerror', (error) => errors.push(`${user}: ${error}`));
-  page.on('dialog', (dialog) => dialog.accept());
-  await page.goto(baseUrl + '/');
-  await page.getByLabel('Tên đăng nhập').fill(user);
-  await page.getByLabel('Mật khẩu').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Đăng nhập' }).click();
-  await page.getByTestId('signed-in-as').waitFor({ timeout: TIMEOUT });
+async function openAssessment(context, baseUrl, user, errors) {
+  const page = await signIn(context, baseUrl, user, PASSWORD, errors);
   await page.getByRole('link', { name: 'Mở phiếu đánh giá' }).click();
   await scoreInput(page, 'TC1').waitFor({ timeout: TIMEOUT });
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: TIMEOUT });
   await synced(page);
   return page;
-}
-
-// Connected, and every local change acknowledged by the server.
-async function synced(page) {
-  await page.waitForFunction(() => {
-    const status = document.querySelector('[data-testid=sync-status]');
-    return status && status.dataset.link === 'online' && status.dataset.pending === '0';
-  }, null, { timeout: TIMEOUT });
 }
 
 async function score(page, item, value) {
@@ -54,8 +39,8 @@ await main(async (baseUrl) => {
   const profileA = await browser.newContext(options);
   const profileB = await browser.newContext(options);
   const errors = [];
-  let a = await signIn(profileA, baseUrl, 'nv1', errors);
-  const b = await signIn(profileB, baseUrl, 'nv2', errors);
+  let a = await openAssessment(profileA, baseUrl, 'nv1', errors);
+  const b = await openAssessment(profileB, baseUrl, 'nv2', errors);
 
   // Offline: the browsers lose the network and the server goes away.
   await profileA.setOffline(true);

@@ -181,3 +181,90 @@ pub async fn history(document: &str, path: &str) -> Result<Vec<HistoryRow>, ApiE
         .await?,
     )
 }
+
+/// Progress of one reviewing unit against one kind of target (`reach` or `maintain`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetProgress {
+    pub unit: String,
+    pub kind: String,
+    pub communes: usize,
+    pub approved: usize,
+    pub not_opened: usize,
+    pub passing: usize,
+}
+
+/// The reviewer's overview of one round (`GET /api/overview?round=`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    pub round: u16,
+    pub documents: Vec<DocumentRow>,
+    #[serde(default)]
+    pub by_status: std::collections::BTreeMap<String, usize>,
+    #[serde(default)]
+    pub by_verdict: std::collections::BTreeMap<String, usize>,
+    #[serde(default)]
+    pub with_conflicts: usize,
+    #[serde(default)]
+    pub targets: Vec<TargetProgress>,
+}
+
+/// The overview of a round, for reviewers.
+pub async fn overview(round: u16) -> Result<Overview, ApiError> {
+    parse(&call("GET", &format!("/api/overview?round={round}"), None).await?)
+}
+
+/// A commune below a criterion's minimum, in a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BelowMinimum {
+    pub commune: String,
+    #[serde(default)]
+    pub commune_name: Option<String>,
+    pub points: f64,
+    pub required: f64,
+}
+
+/// One criterion across the communes of a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionRow {
+    pub id: String,
+    pub name_vi: String,
+    #[serde(default)]
+    pub name_en: String,
+    pub max: f64,
+    #[serde(default)]
+    pub average: Option<f64>,
+    #[serde(default)]
+    pub below_minimum: Vec<BelowMinimum>,
+}
+
+/// The 6-monthly or yearly report (`GET /api/reports?year=&period=h1|year`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub year: u16,
+    pub period: String,
+    pub from: String,
+    pub to: String,
+    pub communes: usize,
+    #[serde(default)]
+    pub submitted: usize,
+    pub approved: usize,
+    pub passing: usize,
+    #[serde(default)]
+    pub criteria: Vec<CriterionRow>,
+    #[serde(default)]
+    pub targets: Vec<TargetProgress>,
+    #[serde(default)]
+    pub rows: Vec<DocumentRow>,
+}
+
+/// A report, for reviewers.
+pub async fn report(year: u16, period: &str) -> Result<Report, ApiError> {
+    parse(
+        &call(
+            "GET",
+            &format!("/api/reports?year={year}&period={period}"),
+            None,
+        )
+        .await?,
+    )
+}

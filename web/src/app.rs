@@ -8,6 +8,8 @@ use crate::i18n::{Key, provide_i18n, use_i18n};
 use crate::page::assessment::AssessmentPage;
 use crate::page::home::HomePage;
 use crate::page::not_found::NotFoundPage;
+use crate::page::overview::OverviewPage;
+use crate::page::report::ReportPage;
 use crate::page::roster::RosterPage;
 use crate::platform;
 use crate::repo::Link;
@@ -28,6 +30,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/assessment/:id") view=AssessmentPage/>
                     <Route path=path!("/roster/:id") view=RosterPage/>
+                    <Route path=path!("/overview") view=OverviewPage/>
+                    <Route path=path!("/reports") view=ReportPage/>
                 </Routes>
             </main>
             <StorageNotice/>

@@ -3,6 +3,8 @@
 pub mod assessment;
 pub mod home;
 pub mod not_found;
+pub mod overview;
+pub mod report;
 pub mod roster;
 
 use std::sync::OnceLock;

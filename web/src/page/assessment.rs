@@ -221,6 +221,11 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                     </div>
                 })
             }}
+            <p class="hint">
+                <a href=format!("/api/documents/{}/audit.csv", ctx.id) download="">
+                    {move || i18n.pick("Tải nhật ký thay đổi (CSV)", "Download the change log (CSV)")}
+                </a>
+            </p>
         </section>
     }
 }

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use tramyte_shared::assessment::{self, Side};
+use tramyte_shared::policy::Role;
 use tramyte_shared::scoring::{self, Verdict};
 use tramyte_shared::sync::document_id::DocumentId;
 
@@ -165,6 +166,10 @@ fn Communes() -> impl IntoView {
                 {move || i18n.pick("Đăng xuất", "Sign out")}
             </button>
         </section>
+        <Show when=move || matches!(me.get().map(|m| m.user.role), Some(Role::Reviewer | Role::ProvincialAdmin | Role::SystemAdmin))>
+            <a class="button wide" href="/overview">{move || i18n.pick("Tổng quan kỳ đánh giá", "Round overview")}</a>
+            <a class="button secondary wide" href="/reports">{move || i18n.pick("Báo cáo", "Reports")}</a>
+        </Show>
         <Show when=move || documents.with(Vec::is_empty)>
             <p class="card hint">{move || i18n.pick(
                 "Chưa có hồ sơ nào trên máy. Khi có mạng, danh sách sẽ được tải về.",

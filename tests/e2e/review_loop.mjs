@@ -1,0 +1,99 @@
+// The review loop in three browser profiles: the station head scores and submits; the district
+// reviewer sees it in the overview, comments on one criterion and returns it; station staff see
+// the comment and add the missing evidence; the head resubmits; the reviewer appraises and
+// approves, and the overview shows it approved.
+import { launch, check, main, signIn, synced } from './browser.mjs';
+
+const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
+const TIMEOUT = 30000;
+const MAXIMA = { TC1: 14, TC2: 10, TC3: 12, TC4: 9, TC5: 19, TC6: 12, TC7: 6, TC8: 11, TC9: 3, TC10: 4 };
+
+function item(page, id) {
+  return page.locator(`[data-item="${id}"]`);
+}
+
+async function openAssessment(page) {
+  await page.getByRole('link', { name: 'Mở phiếu đánh giá' }).click();
+  await page.getByTestId('status').waitFor({ timeout: TIMEOUT });
+}
+
+async function status(page, expected) {
+  await page.waitForFunction((text) => document.querySelector('.summary [data-testid=status]')?.textContent === text,
+    expected, { timeout: TIMEOUT });
+}
+
+async function overviewRow(page, baseUrl, expectedStatus) {
+  await page.goto(baseUrl + '/overview');
+  const row = page.locator(`[data-testid=overview-rows] li[data-commune="16024"][data-status="${expectedStatus}"]`);
+  await row.waitFor({ timeout: TIMEOUT });
+  return row;
+}
+
+await main(async (baseUrl) => {
+  check(PASSWORD, 'TRAMYTE_TEST_PASSWORD is set');
+  const browser = await launch();
+  const options = { viewport: { width: 360, height: 740 }, locale: 'vi-VN' };
+  const errors = [];
+  const head = await signIn(await browser.newContext(options), baseUrl, 'tt1', PASSWORD, errors);
+  const reviewer = await signIn(await browser.newContext(options), baseUrl, 'rv1', PASSWORD, errors);
+  const staff = await signIn(await browser.newContext(options), baseUrl, 'nv1', PASSWORD, errors);
+
+  // The head scores every criterion at its maximum and submits.
+  await openAssessment(head);
+  for (const [id, max] of Object.entries(MAXIMA)) {
+    const input = head.getByLabel(`Điểm tự chấm ${id}`, { exact: true });
+    await input.fill(String(max));
+    await input.press('Enter');
+  }
+  check(await head.getByTestId('verdict').textContent() === 'Đạt', 'a full score passes');
+  await head.getByRole('button', { name: 'Nộp hồ sơ' }).click();
+  await status(head, 'Đã nộp');
+  await synced(head);
+
+  // The reviewer finds it in the overview, comments on TC3 and returns it.
+  await reviewer.getByRole('link', { name: 'Tổng quan kỳ đánh giá' }).click();
+  const submitted = await overviewRow(reviewer, baseUrl, 'submitted');
+  check((await submitted.textContent()).includes('100'), 'the overview shows the self score');
+  await submitted.getByRole('link').click();
+  await status(reviewer, 'Đã nộp');
+  await item(reviewer, 'TC3').getByTestId('review-comment').fill('Thiếu biên bản kiểm tra cơ sở hạ tầng.');
+  await reviewer.getByLabel('Ý kiến kèm theo').fill('Bổ sung minh chứng cho TC3.');
+  await reviewer.getByRole('button', { name: 'Trả lại' }).click();
+  await status(reviewer, 'Bị trả lại');
+  await synced(reviewer);
+
+  // Station staff see the comments and add the evidence.
+  await openAssessment(staff);
+  await status(staff, 'Bị trả lại');
+  check((await staff.getByTestId('return-comment').textContent()).includes('Bổ sung minh chứng cho TC3.'),
+    'staff see why it was returned');
+  check(await item(staff, 'TC3').getByTestId('review-comment').inputValue() === 'Thiếu biên bản kiểm tra cơ sở hạ tầng.',
+    'staff see the comment on the criterion it concerns');
+  await item(staff, 'TC3').locator('details.evidence summary').click();
+  await item(staff, 'TC3').getByLabel('Tên minh chứng').fill('Biên bản kiểm tra cơ sở hạ tầng 2024');
+  await item(staff, 'TC3').getByRole('button', { name: 'Thêm minh chứng' }).click();
+  await synced(staff);
+
+  // The head sees it returned with the evidence now there, and resubmits.
+  await head.reload();
+  await status(head, 'Bị trả lại');
+  await item(head, 'TC3').locator('details.evidence summary').filter({ hasText: '(1)' }).waitFor({ timeout: TIMEOUT });
+  await head.getByRole('button', { name: 'Nộp hồ sơ' }).click();
+  await status(head, 'Đã nộp');
+  await synced(head);
+
+  // The reviewer appraises, then approves; the overview shows it approved.
+  const again = await overviewRow(reviewer, baseUrl, 'submitted');
+  await again.getByRole('link').click();
+  await status(reviewer, 'Đã nộp');
+  check(await reviewer.getByRole('button', { name: 'Thông qua' }).count() === 0, 'no approval before the appraisal');
+  await reviewer.getByRole('button', { name: 'Đã thẩm định' }).click();
+  await status(reviewer, 'Đã thẩm định');
+  await reviewer.getByRole('button', { name: 'Thông qua' }).click();
+  await status(reviewer, 'Đã thông qua');
+  await synced(reviewer);
+  await overviewRow(reviewer, baseUrl, 'approved');
+
+  check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
+  await browser.close();
+});

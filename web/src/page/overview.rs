@@ -1,0 +1,183 @@
+//! The reviewer's overview (tổng quan): every commune in scope for a round with status, self and
+//! review score, verdict, open conflicts and last activity; filter and sort; progress against the
+//! year's targets. Read from the server's summaries; the last answer is kept for offline use.
+
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError, DocumentRow, Overview};
+use crate::i18n::{Lang, use_i18n};
+use crate::page::status_name;
+use crate::platform;
+use crate::session::use_session;
+
+const CACHE_KEY: &str = "tramyte.overview";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SortBy {
+    Commune,
+    SelfScore,
+    Activity,
+}
+
+/// `/overview`.
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let documents = session.documents;
+    let default_round = documents
+        .get_untracked()
+        .iter()
+        .filter(|d| d.kind == "assessment")
+        .filter_map(|d| d.round)
+        .max()
+        .unwrap_or(2024);
+    let round = RwSignal::new(default_round);
+    let cached: Option<Overview> =
+        platform::load_local(CACHE_KEY).and_then(|json| serde_json::from_str(&json).ok());
+    let data = RwSignal::new(cached);
+    let problem = RwSignal::new(None::<String>);
+    let status_filter = RwSignal::new(String::new());
+    let sort = RwSignal::new(SortBy::Commune);
+    Effect::new(move |_| {
+        let round = round.get();
+        leptos::task::spawn_local(async move {
+            match api::overview(round).await {
+                Ok(overview) => {
+                    if let Ok(json) = serde_json::to_string(&overview) {
+                        platform::store_local(CACHE_KEY, &json);
+                    }
+                    data.set(Some(overview));
+                    problem.set(None);
+                }
+                Err(ApiError::Unreachable) => problem.set(Some(
+                    i18n.pick(
+                        "Không có mạng: đang hiển thị số liệu lần tải trước.",
+                        "Offline: showing the figures last downloaded.",
+                    )
+                    .to_owned(),
+                )),
+                Err(err) => problem.set(Some(err.to_string())),
+            }
+        });
+    });
+    let name_of = move |row: &DocumentRow| {
+        row.commune_name
+            .clone()
+            .unwrap_or_else(|| row.commune.clone())
+    };
+    let rows = move || {
+        let mut rows: Vec<DocumentRow> = data.with(|d| {
+            d.as_ref()
+                .filter(|d| d.round == round.get())
+                .map(|d| d.documents.clone())
+                .unwrap_or_default()
+        });
+        let filter = status_filter.get();
+        if !filter.is_empty() {
+            rows.retain(|r| r.status.as_deref() == Some(filter.as_str()));
+        }
+        match sort.get() {
+            SortBy::Commune => rows.sort_by_key(name_of),
+            SortBy::SelfScore => rows.sort_by(|a, b| {
+                b.self_total
+                    .unwrap_or(-1.0)
+                    .total_cmp(&a.self_total.unwrap_or(-1.0))
+            }),
+            SortBy::Activity => rows.sort_by_key(|r| std::cmp::Reverse(r.last_change_at)),
+        }
+        rows
+    };
+    let statuses = [
+        "draft",
+        "submitted",
+        "returned",
+        "appraised",
+        "approved",
+        "recognized",
+        "maintained",
+        "withdrawn",
+    ];
+    view! {
+        <nav class="crumbs"><a href="/">{move || i18n.pick("← Trang chính", "← Home")}</a></nav>
+        <section class="card" aria-labelledby="overview-title">
+            <h1 id="overview-title">{move || i18n.pick("Tổng quan kỳ đánh giá", "Round overview")}</h1>
+            <label class="block">
+                <span>{move || i18n.pick("Kỳ (năm)", "Round (year)")}</span>
+                <input type="number" min="2000" max="2100" prop:value=move || round.get().to_string()
+                    on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse::<u16>() { round.set(r) } }/>
+            </label>
+            <Show when=move || problem.with(Option::is_some)>
+                <p class="notice" role="status">{move || problem.get()}</p>
+            </Show>
+            {move || data.get().filter(|d| d.round == round.get()).map(|d| {
+                let targets = d.targets.clone();
+                let by_status = d.by_status.clone();
+                view! {
+                    <ul class="targets" data-testid="targets">
+                        {targets.into_iter().map(|t| {
+                            let percent = (t.approved * 100).checked_div(t.communes).unwrap_or(0);
+                            let text = match (i18n.lang(), t.kind.as_str()) {
+                                (Lang::Vi, "maintain") => format!("Duy trì: {} / {} xã đã được thông qua", t.approved, t.communes),
+                                (Lang::Vi, _) => format!("Mục tiêu năm: {} / {} xã đã được thông qua", t.approved, t.communes),
+                                (Lang::En, "maintain") => format!("To maintain: {} of {} communes approved", t.approved, t.communes),
+                                (Lang::En, _) => format!("This year's target: {} of {} communes approved", t.approved, t.communes),
+                            };
+                            view! {
+                                <li>
+                                    <span>{text}</span>
+                                    <progress max="100" value=percent.to_string()></progress>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    <p class="hint">
+                        {by_status.into_iter().map(|(s, n)| format!("{}: {n}", status_name(i18n, &s))).collect::<Vec<_>>().join(" · ")}
+                    </p>
+                }
+            })}
+            <div class="filters">
+                <label class="block">
+                    <span>{move || i18n.pick("Trạng thái", "Status")}</span>
+                    <select on:change=move |ev| status_filter.set(event_target_value(&ev))>
+                        <option value="">{move || i18n.pick("Tất cả", "All")}</option>
+                        {statuses.into_iter().map(|s| view! { <option value=s>{move || status_name(i18n, s)}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="block">
+                    <span>{move || i18n.pick("Sắp xếp", "Sort by")}</span>
+                    <select on:change=move |ev| sort.set(match event_target_value(&ev).as_str() {
+                        "score" => SortBy::SelfScore,
+                        "activity" => SortBy::Activity,
+                        _ => SortBy::Commune,
+                    })>
+                        <option value="commune">{move || i18n.pick("Tên xã", "Commune")}</option>
+                        <option value="score">{move || i18n.pick("Điểm tự chấm", "Self score")}</option>
+                        <option value="activity">{move || i18n.pick("Hoạt động gần nhất", "Last activity")}</option>
+                    </select>
+                </label>
+            </div>
+        </section>
+        <section class="card">
+            <ul class="overview-rows" data-testid="overview-rows">
+                <For each=rows key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total.map(f64::to_bits)) let:row>
+                    <li data-commune=row.commune.clone() data-status=row.status.clone().unwrap_or_default()>
+                        <a href=format!("/assessment/{}", row.id)><strong>{name_of(&row)}</strong></a>
+                        <span class="badge">{let s = row.status.clone().unwrap_or_default(); move || status_name(i18n, &s)}</span>
+                        <span>
+                            {move || i18n.pick("Tự chấm ", "Self ")}{row.self_total.map(|t| t.to_string()).unwrap_or_else(|| "–".into())}
+                            " · "{move || i18n.pick("Thẩm định ", "Review ")}{row.review_total.map(|t| t.to_string()).unwrap_or_else(|| "–".into())}
+                        </span>
+                        <span class=format!("verdict {}", row.verdict.clone().unwrap_or_default())>{row.verdict.clone().map(|v| match (v.as_str(), i18n.lang()) {
+                            ("pass", Lang::Vi) => "Đạt", ("pass", Lang::En) => "Pass",
+                            ("fail", Lang::Vi) => "Không đạt", ("fail", Lang::En) => "Fail",
+                            (_, Lang::Vi) => "Chưa đủ", (_, Lang::En) => "Incomplete",
+                        })}</span>
+                        {(row.open_conflicts > 0).then(|| view! { <span class="warn">{format!("⚠ {}", row.open_conflicts)}</span> })}
+                        <span class="hint">{row.last_change_at.map(platform::format_time)}{row.last_change_by.clone().map(|b| format!(" · {b}"))}</span>
+                    </li>
+                </For>
+            </ul>
+        </section>
+    }
+}

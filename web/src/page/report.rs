@@ -1,0 +1,165 @@
+//! Reports (báo cáo) of a reviewing body: 6-monthly (1/1–30/6) and yearly — pass rates, points
+//! per criterion across communes (a bar chart), communes below each criterion's minimum, targets
+//! met — printable, with CSV and XLSX downloads made by the server.
+
+use leptos::prelude::*;
+
+use crate::api::{self, Report};
+use crate::i18n::{Lang, use_i18n};
+
+/// `/reports`.
+#[component]
+pub fn ReportPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let year = RwSignal::new(js_sys::Date::new_0().get_full_year() as u16);
+    let period = RwSignal::new("year".to_owned());
+    let report = RwSignal::new(None::<Result<Report, api::ApiError>>);
+    Effect::new(move |_| {
+        let (y, p) = (year.get(), period.get());
+        leptos::task::spawn_local(async move {
+            report.set(Some(api::report(y, &p).await));
+        });
+    });
+    let download = move |ext: &str| {
+        format!(
+            "/api/reports.{ext}?year={}&period={}",
+            year.get(),
+            period.get()
+        )
+    };
+    let print = |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.print();
+        }
+    };
+    view! {
+        <nav class="crumbs no-print"><a href="/">{move || i18n.pick("← Trang chính", "← Home")}</a></nav>
+        <section class="card no-print">
+            <h1>{move || i18n.pick("Báo cáo", "Reports")}</h1>
+            <div class="filters">
+                <label class="block">
+                    <span>{move || i18n.pick("Năm", "Year")}</span>
+                    <input type="number" min="2000" max="2100" prop:value=move || year.get().to_string()
+                        on:change=move |ev| { if let Ok(y) = event_target_value(&ev).parse::<u16>() { year.set(y) } }/>
+                </label>
+                <label class="block">
+                    <span>{move || i18n.pick("Kỳ báo cáo", "Period")}</span>
+                    <select on:change=move |ev| period.set(event_target_value(&ev))>
+                        <option value="year">{move || i18n.pick("Cả năm", "Whole year")}</option>
+                        <option value="h1">{move || i18n.pick("6 tháng đầu năm (1/1–30/6)", "First half (1 Jan–30 Jun)")}</option>
+                    </select>
+                </label>
+            </div>
+            <div class="actions">
+                <button type="button" on:click=print>{move || i18n.pick("In báo cáo", "Print")}</button>
+                <a class="button secondary" href=move || download("csv") download="">"CSV"</a>
+                <a class="button secondary" href=move || download("xlsx") download="">"XLSX"</a>
+            </div>
+        </section>
+        {move || match report.get() {
+            None => view! { <p class="card hint">"…"</p> }.into_any(),
+            Some(Err(api::ApiError::Unreachable)) => view! {
+                <p class="card hint">{move || i18n.pick("Báo cáo cần có mạng.", "Reports need the network.")}</p>
+            }.into_any(),
+            Some(Err(err)) => view! { <p class="card error" role="alert">{err.to_string()}</p> }.into_any(),
+            Some(Ok(r)) => view! { <ReportBody report=r/> }.into_any(),
+        }}
+    }
+}
+
+fn percent(part: usize, whole: usize) -> String {
+    if whole == 0 {
+        "–".to_owned()
+    } else {
+        format!("{:.0}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+#[component]
+fn ReportBody(report: Report) -> impl IntoView {
+    let i18n = use_i18n();
+    let vi = move || i18n.lang() == Lang::Vi;
+    let r = report.clone();
+    let heading = move || {
+        if vi() {
+            format!(
+                "Báo cáo {} ({} – {})",
+                if r.period == "h1" {
+                    "6 tháng đầu năm"
+                } else {
+                    "năm"
+                },
+                r.from,
+                r.to
+            )
+        } else {
+            format!(
+                "{} report ({} – {})",
+                if r.period == "h1" {
+                    "Half-year"
+                } else {
+                    "Yearly"
+                },
+                r.from,
+                r.to
+            )
+        }
+    };
+    let bars = report.criteria.clone();
+    let below = report.criteria.clone();
+    let targets = report.targets.clone();
+    let (communes, submitted, approved, passing) = (
+        report.communes,
+        report.submitted,
+        report.approved,
+        report.passing,
+    );
+    view! {
+        <section class="card report" aria-labelledby="report-title" data-testid="report">
+            <h2 id="report-title">{heading}</h2>
+            <table class="figures">
+                <tbody>
+                    <tr><th>{move || i18n.pick("Số xã đánh giá", "Communes assessed")}</th><td data-testid="communes">{communes}</td></tr>
+                    <tr><th>{move || i18n.pick("Đã nộp hồ sơ", "Submitted")}</th><td>{submitted}" ("{percent(submitted, communes)}")"</td></tr>
+                    <tr><th>{move || i18n.pick("Đã được thông qua", "Approved")}</th><td data-testid="approved">{approved}" ("{percent(approved, communes)}")"</td></tr>
+                    <tr><th>{move || i18n.pick("Đạt theo điểm tự chấm", "Passing on the self score")}</th><td>{passing}" ("{percent(passing, communes)}")"</td></tr>
+                </tbody>
+            </table>
+            {(!targets.is_empty()).then(|| view! {
+                <h3>{move || i18n.pick("Mục tiêu", "Targets")}</h3>
+                <ul>
+                    {targets.into_iter().map(|t| view! {
+                        <li>{move || if vi() {
+                            format!("{}: {} / {} xã được thông qua", if t.kind == "maintain" { "Duy trì" } else { "Đạt mới" }, t.approved, t.communes)
+                        } else {
+                            format!("{}: {} of {} communes approved", if t.kind == "maintain" { "Maintain" } else { "Reach" }, t.approved, t.communes)
+                        }}</li>
+                    }).collect_view()}
+                </ul>
+            })}
+            <h3>{move || i18n.pick("Điểm trung bình theo tiêu chí (% điểm tối đa)", "Average points per criterion (% of maximum)")}</h3>
+            <svg class="chart" role="img" viewBox=format!("0 0 320 {}", bars.len() * 22 + 4)
+                aria-label=move || i18n.pick("Biểu đồ điểm trung bình theo tiêu chí", "Chart of average points per criterion")>
+                {bars.iter().enumerate().map(|(i, c)| {
+                    let share = c.average.map_or(0.0, |a| if c.max > 0.0 { (a / c.max).clamp(0.0, 1.0) } else { 0.0 });
+                    let y = i * 22 + 2;
+                    view! {
+                        <text x="0" y=(y + 14).to_string() class="label">{c.id.clone()}</text>
+                        <rect x="44" y=y.to_string() height="16" width=format!("{:.1}", share * 230.0) class="bar"></rect>
+                        <text x=format!("{:.1}", 48.0 + share * 230.0) y=(y + 13).to_string() class="value">
+                            {c.average.map(|a| format!("{a:.1}/{}", c.max)).unwrap_or_else(|| "–".into())}
+                        </text>
+                    }
+                }).collect_view()}
+            </svg>
+            <h3>{move || i18n.pick("Xã dưới mức tối thiểu của tiêu chí", "Communes below a criterion's minimum")}</h3>
+            <ul class="below">
+                {below.into_iter().filter(|c| !c.below_minimum.is_empty()).map(|c| {
+                    let name = if i18n.lang() == Lang::En && !c.name_en.is_empty() { c.name_en.clone() } else { c.name_vi.clone() };
+                    let list = c.below_minimum.iter().map(|b| format!("{} ({}/{})", b.commune_name.clone().unwrap_or_else(|| b.commune.clone()), b.points, b.required)).collect::<Vec<_>>().join(", ");
+                    view! { <li><strong>{c.id.clone()}" "{name}": "</strong>{list}</li> }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
