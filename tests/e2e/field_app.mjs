@@ -1,5 +1,5 @@
 // The field app, for real, in two browser profiles (two station staff of one commune):
-// sign in, open the assessment, go offline (the server goes away too), edit different criteria
+// sign in, open the assessment, see each other present, go offline (the server goes away too), edit different criteria
 // and the same one, type in the same note, reload in the middle of typing; reconnect; both
 // show the merged result with the conflict; one resolves it and the other sees it resolved.
 // Then a cold start with the network off opens the app with the data.
@@ -41,6 +41,10 @@ await main(async (baseUrl) => {
   const errors = [];
   let a = await openAssessment(profileA, baseUrl, 'nv1', errors);
   const b = await openAssessment(profileB, baseUrl, 'nv2', errors);
+
+  // Online, each sees who else has the assessment open.
+  await a.getByTestId('presence').filter({ hasText: 'nv2 (thử)' }).waitFor({ timeout: TIMEOUT });
+  await b.getByTestId('presence').filter({ hasText: 'nv1 (thử)' }).waitFor({ timeout: TIMEOUT });
 
   // Offline: the browsers lose the network and the server goes away.
   await profileA.setOffline(true);

@@ -1,7 +1,8 @@
 // The review loop in three browser profiles: the station head scores and submits; the district
 // reviewer sees it in the overview, comments on one criterion and returns it; station staff see
 // the comment and add the missing evidence; the head resubmits; the reviewer appraises and
-// approves, and the overview shows it approved.
+// approves, and the overview shows it approved; a later change shows as changed since the
+// approval; the province recognizes it by decision.
 import { launch, check, main, signIn, synced } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
@@ -56,6 +57,8 @@ await main(async (baseUrl) => {
   check((await submitted.textContent()).includes('100'), 'the overview shows the self score');
   await submitted.getByRole('link').click();
   await status(reviewer, 'Đã nộp');
+  check((await item(reviewer, 'TC3').getByTestId('station-score').textContent()).includes('12 điểm'),
+    'the reviewer sees the station\'s score beside their own');
   await item(reviewer, 'TC3').getByTestId('review-comment').fill('Thiếu biên bản kiểm tra cơ sở hạ tầng.');
   await reviewer.getByLabel('Ý kiến kèm theo').fill('Bổ sung minh chứng cho TC3.');
   await reviewer.getByRole('button', { name: 'Trả lại' }).click();
@@ -92,7 +95,27 @@ await main(async (baseUrl) => {
   await reviewer.getByRole('button', { name: 'Thông qua' }).click();
   await status(reviewer, 'Đã thông qua');
   await synced(reviewer);
-  await overviewRow(reviewer, baseUrl, 'approved');
+  const approved = await overviewRow(reviewer, baseUrl, 'approved');
+
+  // A change after the approval shows as changed since then.
+  await item(staff, 'TC1').getByTestId('note').fill('Cập nhật sau khi thông qua.');
+  await synced(staff);
+  await approved.getByRole('link').click();
+  await reviewer.getByTestId('changed-since-approval').filter({ hasText: 'TC1' }).waitFor({ timeout: TIMEOUT });
+
+  // The province recognizes it by decision; the recognition is valid three years.
+  const province = await signIn(await browser.newContext(options), baseUrl, 'syt1', PASSWORD, errors);
+  const row = await overviewRow(province, baseUrl, 'approved');
+  await row.getByRole('link').click();
+  await status(province, 'Đã thông qua');
+  await province.getByLabel('Số quyết định').fill('1234/QĐ-UBND');
+  await province.getByLabel('Ngày quyết định').fill('2024-12-20');
+  await province.getByRole('button', { name: 'Công nhận' }).click();
+  await status(province, 'Đã công nhận');
+  check((await province.getByTestId('recognition').textContent()).includes('2027-12-20'),
+    'the recognition shows its expiry');
+  await synced(province);
+  await overviewRow(province, baseUrl, 'recognized');
 
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   await browser.close();

@@ -1,5 +1,6 @@
 //! The review loop in headless Chromium: submit → overview → return with a comment on one
-//! criterion → evidence added → resubmit → approve → approved in the overview
+//! criterion → evidence added → resubmit → appraise → approve → approved in the overview →
+//! a later change shown since the approval → recognized by the province
 //! (`tests/e2e/review_loop.mjs`).
 
 use serde_json::json;
@@ -18,6 +19,7 @@ async fn submit_return_fix_resubmit_approve() {
     user(&store, "tt1", Role::StationHead, &["16024"]).await;
     user(&store, "nv1", Role::StationStaff, &["16024"]).await;
     user(&store, "rv1", Role::Reviewer, &["38-405-TTYT"]).await;
+    user(&store, "syt1", Role::ProvincialAdmin, &["38-SYT"]).await;
     let assessment = json!({"commune": "16024", "catalog": "QD1300-2023", "round": 2024, "zone": 1, "unit_type": "xa"});
     tramyte_server::cli::create_document(
         &store,

@@ -294,6 +294,20 @@ impl Repo {
         Ok(result)
     }
 
+    /// Reads a document through calls that need `&mut` without changing it (diffs, heads);
+    /// subscribes the caller to [`RepoStatus::revision`].
+    pub fn inspect<T>(
+        &self,
+        id: &DocumentId,
+        read: impl FnOnce(&mut AutoCommit) -> T,
+    ) -> Option<T> {
+        self.status.revision.track();
+        let mut inner = self.inner.borrow_mut();
+        let doc = inner.client.doc_mut(id)?;
+        doc.keys(automerge::ROOT).next()?;
+        Some(read(doc))
+    }
+
     /// A document's current heads, hex (what an approval records).
     pub fn heads(&self, id: &DocumentId) -> Vec<String> {
         self.inner

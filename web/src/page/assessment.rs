@@ -12,7 +12,7 @@ use tramyte_shared::points::Points;
 use tramyte_shared::policy::{self, Field, Role};
 use tramyte_shared::scoring::{self, Outcome, Reason, ScoreReport};
 use tramyte_shared::sync::document_id::DocumentId;
-use tramyte_shared::workflow::{self, EventKind, Status};
+use tramyte_shared::workflow::{self, DecisionRef, EventKind, Status};
 
 use crate::api;
 use crate::i18n::{I18n, Lang, use_i18n};
@@ -176,6 +176,15 @@ fn Summary(ctx: Ctx) -> impl IntoView {
         })
     };
     let status = move || view.with(|v| v.as_ref().map(|v| v.workflow().status));
+    let changed_since_approval = {
+        let repo = ctx.repo.clone();
+        let id = ctx.id;
+        move || {
+            let heads = view.with(|v| v.as_ref()?.workflow().approval.map(|a| a.heads))?;
+            repo.inspect(&id, |doc| assessment::changed_since(doc, &heads).ok())
+                .flatten()
+        }
+    };
     let side_label = move || match side {
         Side::SelfAssessment => i18n.pick("Điểm tự chấm", "Self score"),
         Side::Review => i18n.pick("Điểm thẩm định", "Review score"),
@@ -221,6 +230,12 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                     </div>
                 })
             }}
+            {move || changed_since_approval().filter(|c| !c.is_empty()).map(|changed| view! {
+                <p class="warn" data-testid="changed-since-approval">
+                    {move || i18n.pick("Đã thay đổi sau khi thông qua: ", "Changed since the approval: ")}
+                    {changed.join(", ")}
+                </p>
+            })}
             <p class="hint">
                 <a href=format!("/api/documents/{}/audit.csv", ctx.id) download="">
                     {move || i18n.pick("Tải nhật ký thay đổi (CSV)", "Download the change log (CSV)")}
@@ -239,6 +254,8 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
     let role = ctx.session.role();
     let problem = RwSignal::new(None::<String>);
     let comment = RwSignal::new(String::new());
+    let decision_number = RwSignal::new(String::new());
+    let decision_date = RwSignal::new(String::new());
     let status = move || view.with(|v| v.as_ref().map(|v| v.workflow().status));
     let last_return = move || {
         view.with(|v| {
@@ -292,20 +309,47 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
                     return;
                 }
             }
+            let decision = {
+                let number = decision_number.get_untracked().trim().to_owned();
+                let date = decision_date.get_untracked().trim().to_owned();
+                (!number.is_empty() && !date.is_empty()).then_some(DecisionRef { number, date })
+            };
             let kind = match kind {
                 EventKind::Approve { .. } => {
                     let heads = ctx.repo.heads(&ctx.id);
                     EventKind::Approve { heads }
                 }
+                EventKind::Recognize { .. } => match decision {
+                    Some(decision) => EventKind::Recognize { decision },
+                    None => {
+                        problem.set(Some(
+                            i18n.pick(
+                                "Công nhận cần số và ngày quyết định.",
+                                "Recognition needs the decision's number and date.",
+                            )
+                            .to_owned(),
+                        ));
+                        return;
+                    }
+                },
+                EventKind::Maintain { .. } => EventKind::Maintain { decision },
+                EventKind::Withdraw { .. } => EventKind::Withdraw { decision },
                 other => other,
             };
             ctx.edit(problem, |doc, user, at| {
                 assessment::append_event(doc, &kind, user, at, &text).map(drop)
             });
             comment.set(String::new());
+            decision_number.set(String::new());
+            decision_date.set(String::new());
         }
     };
-    let reviewer = role == Some(Role::Reviewer) || role == Some(Role::SystemAdmin);
+    let reviewer = matches!(
+        role,
+        Some(Role::Reviewer | Role::ProvincialAdmin | Role::SystemAdmin)
+    );
+    let province = matches!(role, Some(Role::ProvincialAdmin | Role::SystemAdmin));
+    let recognition = move || view.with(|v| v.as_ref().and_then(|v| v.workflow().recognition));
     let button = move |kind: EventKind, label: &'static str, label_en: &'static str| {
         let record = record.clone();
         let shown = kind.clone();
@@ -319,11 +363,20 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
             </Show>
         }
     };
+    let recognize = EventKind::Recognize {
+        decision: DecisionRef {
+            number: String::new(),
+            date: String::new(),
+        },
+    };
     let all_kinds = [
         EventKind::Submit,
         EventKind::Return,
         EventKind::Appraise,
         EventKind::Approve { heads: Vec::new() },
+        recognize.clone(),
+        EventKind::Maintain { decision: None },
+        EventKind::Withdraw { decision: None },
     ];
     // Shown only when there is something to read or do.
     let shown = move || reviewer || last_return().is_some() || all_kinds.iter().any(can);
@@ -349,7 +402,37 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
                 {button(EventKind::Return, "Trả lại", "Return")}
                 {button(EventKind::Appraise, "Đã thẩm định", "Appraised")}
                 {button(EventKind::Approve { heads: Vec::new() }, "Thông qua", "Approve")}
+                {button(recognize.clone(), "Công nhận", "Recognize")}
+                {button(EventKind::Maintain { decision: None }, "Duy trì", "Maintain")}
+                {button(EventKind::Withdraw { decision: None }, "Thu hồi", "Withdraw")}
             </div>
+            <Show when=move || province>
+                <div class="filters">
+                    <label class="block">
+                        <span>{move || i18n.pick("Số quyết định", "Decision number")}</span>
+                        <input type="text" placeholder="1234/QĐ-UBND" prop:value=move || decision_number.get()
+                            on:input=move |ev| decision_number.set(event_target_value(&ev))/>
+                    </label>
+                    <label class="block">
+                        <span>{move || i18n.pick("Ngày quyết định", "Decision date")}</span>
+                        <input type="date" prop:value=move || decision_date.get()
+                            on:input=move |ev| decision_date.set(event_target_value(&ev))/>
+                    </label>
+                </div>
+            </Show>
+            {move || recognition().map(|d| {
+                // Recognition lasts three years (QĐ 1300): valid until the same day three years on.
+                let until = d.date.get(..4).and_then(|y| y.parse::<u32>().ok())
+                    .map(|y| format!("{}{}", y + 3, &d.date[4..]))
+                    .unwrap_or_default();
+                view! {
+                    <p class="recognized" data-testid="recognition">
+                        {move || i18n.pick("Quyết định công nhận ", "Recognized by decision ")}
+                        {d.number.clone()}", "{d.date.clone()}" · "
+                        {move || i18n.pick("hiệu lực đến ", "valid until ")}{until.clone()}
+                    </p>
+                }
+            })}
             <Show when=move || problem.with(Option::is_some)>
                 <p class="error" role="alert">{move || problem.get()}</p>
             </Show>
@@ -714,6 +797,12 @@ fn ItemEditor(
                         aria-label=move || i18n.pick("Xoá điểm", "Clear the score")>"×"</button>
                 </Show>
             </div>
+            {(side == Side::Review).then(|| view! {
+                <p class="hint station-score" data-testid="station-score">
+                    {move || i18n.pick("Trạm tự chấm: ", "Station's score: ")}
+                    {move || item_view.with(|v| v.as_ref().and_then(|v| v.self_score.as_ref()).map(|s| answer_text(i18n, &s.answer))).unwrap_or_else(|| "–".to_owned())}
+                </p>
+            })}
             {move || current().map(|v| view! {
                 <p class="hint who-set" data-testid="set-by">
                     {move || i18n.pick("Người nhập: ", "Set by: ")}{v.by.clone()}", "{platform::format_time(v.at)}

@@ -254,6 +254,7 @@ fn PeopleList(
     let i18n = use_i18n();
     let session = use_session();
     let repo = session.repo.clone();
+    let principal = session.principal();
     view! {
         <section class="card">
             <h2>{move || i18n.pick(title_vi, title_en)}" ("{people.len()}")"</h2>
@@ -266,6 +267,12 @@ fn PeopleList(
                     let course = RwSignal::new(String::new());
                     let months = RwSignal::new(String::new());
                     let pid_for_add = pid.clone();
+                    // A village health worker may update their own record.
+                    let group_key = if group == Group::VillageWorker { "village_workers" } else { "staff" };
+                    let may_edit = edit_allowed
+                        || principal.as_ref().is_some_and(|p| {
+                            policy::may_write(p, &Field::Person { group: group_key.into(), person: pid.clone() })
+                        });
                     let add_training = move |ev: leptos::ev::SubmitEvent| {
                         ev.prevent_default();
                         let name = course.get_untracked().trim().to_owned();
@@ -290,7 +297,7 @@ fn PeopleList(
                             <ul class="training">
                                 {trainings.into_iter().map(|t| view! { <li>{t.course}" — "{t.months}{move || i18n.pick(" tháng", " months")}", "{t.year}</li> }).collect_view()}
                             </ul>
-                            <Show when=move || edit_allowed>
+                            <Show when=move || may_edit>
                                 <form class="form inline" on:submit=add_training.clone()>
                                     <input type="text" aria-label=move || i18n.pick("Khoá đào tạo", "Course")
                                         placeholder=move || i18n.pick("Khoá đào tạo", "Course")
