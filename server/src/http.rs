@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::round::routes())
         .merge(crate::target::routes())
         .merge(crate::overview::routes())
+        .merge(crate::report::routes())
         .fallback(crate::assets::serve)
         .with_state(state)
 }

@@ -17,6 +17,7 @@ pub mod document;
 pub mod error;
 pub mod http;
 pub mod overview;
+pub mod report;
 pub mod round;
 pub mod store;
 pub mod summary;

@@ -164,26 +164,7 @@ pub async fn overview(
             (documents, counts)
         }
     };
-    let year = i32::from(round);
-    let progress: Vec<ProgressRow> = match store {
-        Store::Sqlite(pool, _) => {
-            sqlx::query_as(progress_sql!("SELECT value FROM json_each($2)"))
-                .bind(year)
-                .bind(&scope)
-                .fetch_all(pool)
-                .await
-        }
-        Store::Postgres(pool) => {
-            sqlx::query_as(progress_sql!(
-                "SELECT jsonb_array_elements_text($2::text::jsonb)"
-            ))
-            .bind(year)
-            .bind(&scope)
-            .fetch_all(pool)
-            .await
-        }
-    }
-    .map_err(|err| OverviewError::List(ListError::from(err)))?;
+    let targets = target_progress(store, round, scope.as_deref()).await?;
     let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
     let mut by_status = BTreeMap::new();
     let mut by_verdict = BTreeMap::new();
@@ -196,7 +177,44 @@ pub async fn overview(
             with_conflicts += n;
         }
     }
-    let targets = progress
+    Ok(Overview {
+        round,
+        documents,
+        by_status,
+        by_verdict,
+        with_conflicts,
+        targets,
+    })
+}
+
+/// Progress against the targets of year `round` over `scope` (a JSON array of commune codes;
+/// `None`: every commune), counted by the database: per unit and kind, sorted by both.
+pub async fn target_progress(
+    store: &Store,
+    round: u16,
+    scope: Option<&str>,
+) -> Result<Vec<TargetProgress>, ListError> {
+    let year = i32::from(round);
+    let progress: Vec<ProgressRow> = match store {
+        Store::Sqlite(pool, _) => {
+            sqlx::query_as(progress_sql!("SELECT value FROM json_each($2)"))
+                .bind(year)
+                .bind(scope)
+                .fetch_all(pool)
+                .await
+        }
+        Store::Postgres(pool) => {
+            sqlx::query_as(progress_sql!(
+                "SELECT jsonb_array_elements_text($2::text::jsonb)"
+            ))
+            .bind(year)
+            .bind(scope)
+            .fetch_all(pool)
+            .await
+        }
+    }?;
+    let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
+    Ok(progress
         .into_iter()
         .map(
             |(unit, kind, communes, approved, not_opened, passing)| TargetProgress {
@@ -208,15 +226,7 @@ pub async fn overview(
                 passing: count(passing),
             },
         )
-        .collect();
-    Ok(Overview {
-        round,
-        documents,
-        by_status,
-        by_verdict,
-        with_conflicts,
-        targets,
-    })
+        .collect())
 }
 
 /// Routes: `GET /api/overview?round=`.

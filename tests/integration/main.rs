@@ -11,6 +11,7 @@ mod field_app;
 mod interop;
 mod overview;
 mod pwa;
+mod reports;
 mod review_loop;
 mod round;
 mod summary;

@@ -1,0 +1,910 @@
+//! Reports (báo cáo) of a round for reviewers — 6-monthly (1/1–30/6) and yearly: how many
+//! assessments were submitted, approved and pass, points per criterion across communes, the
+//! communes below each criterion's minimum, progress against targets — as JSON
+//! (`GET /api/reports?year=&period=h1|year`) and as CSV and XLSX downloads
+//! (`/api/reports.csv`, `/api/reports.xlsx`). Computed from the summary rows, never documents.
+//!
+//! Period: a round is a year. A summary holds an assessment's current status and its last
+//! change, not when each workflow event happened, so a report of either period shows the state
+//! of the round's assessments now, labelled with the period asked for (`h1`: 1 January to
+//! 30 June, `year`: the whole year). A half-year report made on 1 July is the 6-monthly report.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::{Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use serde::{Deserialize, Serialize};
+use tramyte_shared::catalog::Catalog;
+use tramyte_shared::points::Points;
+use tramyte_shared::policy::Role;
+
+use crate::catalog::{self, CatalogStoreError};
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::overview::{APPROVED, TargetProgress, target_progress};
+use crate::store::Store;
+use crate::summary::{self, DocumentRow, Filter, ListError, Viewer};
+
+/// Statuses that count as submitted: submitted and everything that can only follow a
+/// submission (a returned assessment was submitted once; a withdrawn one was approved).
+pub const SUBMITTED: [&str; 7] = [
+    "submitted",
+    "returned",
+    "appraised",
+    "approved",
+    "recognized",
+    "maintained",
+    "withdrawn",
+];
+
+/// Which part of the year a report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// The first half: 1 January to 30 June (báo cáo 6 tháng).
+    H1,
+    /// The whole year (báo cáo năm).
+    Year,
+}
+
+impl Period {
+    /// Reads `h1` or `year`; nothing (or blank) is `year`.
+    pub fn parse(text: Option<&str>) -> Result<Period, ReportError> {
+        match text.map(str::trim) {
+            None | Some("") | Some("year") => Ok(Period::Year),
+            Some("h1") => Ok(Period::H1),
+            Some(_) => Err(ReportError::BadPeriod),
+        }
+    }
+
+    /// The name in URLs and file names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::H1 => "h1",
+            Period::Year => "year",
+        }
+    }
+
+    /// First and last day of the period in `year`, `YYYY-MM-DD`.
+    pub fn dates(self, year: u16) -> (String, String) {
+        let last = match self {
+            Period::H1 => "06-30",
+            Period::Year => "12-31",
+        };
+        (format!("{year:04}-01-01"), format!("{year:04}-{last}"))
+    }
+
+    /// How the CSV and XLSX name the period.
+    fn label_vi(self) -> &'static str {
+        match self {
+            Period::H1 => "6 tháng đầu năm",
+            Period::Year => "Cả năm",
+        }
+    }
+}
+
+/// Reads the year of a report: a round between 2000 and 2100, as rounds and targets allow.
+pub fn parse_year(text: Option<&str>) -> Result<u16, ReportError> {
+    text.and_then(|t| t.trim().parse::<u16>().ok())
+        .filter(|year| (2000..=2100).contains(year))
+        .ok_or(ReportError::BadYear)
+}
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("year must be given as a year between 2000 and 2100")]
+    BadYear,
+    #[error("period must be `h1` (1 January to 30 June) or `year`")]
+    BadPeriod,
+    #[error(transparent)]
+    List(#[from] ListError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogStoreError),
+}
+
+impl From<sqlx::Error> for ReportError {
+    fn from(err: sqlx::Error) -> Self {
+        ReportError::List(ListError::from(err))
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(err: ReportError) -> Self {
+        match err {
+            ReportError::BadYear | ReportError::BadPeriod => ApiError::BadRequest(err.to_string()),
+            ReportError::List(err) => err.into(),
+            ReportError::Catalog(err) => err.into(),
+        }
+    }
+}
+
+/// A commune whose points on a criterion are below its minimum.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BelowMinimum {
+    pub commune: String,
+    pub commune_name: Option<String>,
+    pub points: f64,
+    /// The criterion's minimum for this commune: the catalog pass rule's
+    /// `criterion_min_percent` of the commune's applicable maximum, rounded up to 0.5.
+    pub required: f64,
+}
+
+/// One criterion across the communes of a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CriterionReport {
+    pub id: String,
+    pub name_vi: String,
+    pub name_en: String,
+    /// The catalog's maximum.
+    pub max: f64,
+    /// Mean points of the assessments that scored it (to 0.01), `None` if none did.
+    pub average: Option<f64>,
+    /// How many assessments scored it.
+    #[serde(skip)]
+    pub scored: usize,
+    /// Communes below the minimum, in commune order.
+    pub below_minimum: Vec<BelowMinimum>,
+}
+
+/// The report of one round and period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub year: u16,
+    /// `h1` or `year`.
+    pub period: &'static str,
+    /// First day of the period, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day of the period.
+    pub to: String,
+    /// Assessments of the round in the caller's scope.
+    pub communes: usize,
+    /// Of them, those submitted or further along ([`SUBMITTED`]).
+    pub submitted: usize,
+    /// Of them, those approved, recognized or maintained.
+    pub approved: usize,
+    /// Of them, those whose current verdict is `pass`.
+    pub passing: usize,
+    /// The criteria of the round's catalog(s), in catalog order.
+    pub criteria: Vec<CriterionReport>,
+    /// Progress against the year's targets, as in the overview.
+    pub targets: Vec<TargetProgress>,
+    /// The assessments, as `GET /api/documents` lists them.
+    pub rows: Vec<DocumentRow>,
+    /// Points per criterion of each row (same order as `rows` and `criteria`).
+    #[serde(skip)]
+    pub points: Vec<Vec<Option<Points>>>,
+}
+
+/// A criterion as stored in a summary's `criteria` JSON.
+#[derive(Debug, Deserialize)]
+struct StoredCriterion {
+    id: String,
+    max: Points,
+    #[serde(default)]
+    required: Option<Points>,
+    #[serde(rename = "self", default)]
+    self_points: Option<Points>,
+    #[serde(rename = "review", default)]
+    review_points: Option<Points>,
+}
+
+/// Per assessment: id, catalog, revision, verdict side, per-criterion JSON.
+type DetailRow = (String, Option<String>, Option<i32>, Option<String>, String);
+
+macro_rules! details_sql {
+    ($in_json_2:literal) => {
+        concat!(
+            "SELECT document_id, catalog, catalog_revision, verdict_side, criteria \
+             FROM document_summaries WHERE kind = 'assessment' AND round = $1 \
+             AND ($2 IS NULL OR commune IN (",
+            $in_json_2,
+            "))"
+        )
+    };
+}
+
+/// The report of round `year` over `communes` (`None`: every commune).
+///
+/// Points per criterion are the side the summary's verdict is of: the review once the reviewer
+/// scored anything in the assessment, the station's self score before that — the same side as
+/// the verdict counted in `passing`. A commune is below a criterion's minimum once that side
+/// has points for the criterion and they are less than the minimum.
+pub async fn report(
+    store: &Store,
+    year: u16,
+    period: Period,
+    communes: Option<Vec<String>>,
+) -> Result<Report, ReportError> {
+    let scope = communes
+        .as_ref()
+        .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "[]".to_owned()));
+    let filter = Filter {
+        communes,
+        kind: Some("assessment".to_owned()),
+        round: Some(i32::from(year)),
+        ..Filter::default()
+    };
+    let rows = summary::list(store, &filter).await?;
+    let details: Vec<DetailRow> = match store {
+        Store::Sqlite(pool, _) => {
+            sqlx::query_as(details_sql!("SELECT value FROM json_each($2)"))
+                .bind(i32::from(year))
+                .bind(&scope)
+                .fetch_all(pool)
+                .await?
+        }
+        Store::Postgres(pool) => {
+            sqlx::query_as(details_sql!(
+                "SELECT jsonb_array_elements_text($2::text::jsonb)"
+            ))
+            .bind(i32::from(year))
+            .bind(&scope)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    let targets = target_progress(store, year, scope.as_deref()).await?;
+    let catalogs = catalog::all(store).await?;
+    Ok(compute(year, period, rows, details, targets, &catalogs))
+}
+
+/// The report from the rows read: pure, so it is tested without a database.
+fn compute(
+    year: u16,
+    period: Period,
+    rows: Vec<DocumentRow>,
+    details: Vec<DetailRow>,
+    targets: Vec<TargetProgress>,
+    catalogs: &[catalog::StoredCatalog],
+) -> Report {
+    struct Detail {
+        catalog: Option<(String, u32)>,
+        review: bool,
+        criteria: Vec<StoredCriterion>,
+    }
+    let details: HashMap<String, Detail> = details
+        .into_iter()
+        .map(|(id, code, revision, side, criteria)| {
+            let criteria = serde_json::from_str(&criteria).unwrap_or_else(|err| {
+                tracing::warn!(%id, error = %err, "a summary's criteria do not read");
+                Vec::new()
+            });
+            let catalog = code.zip(revision.and_then(|r| u32::try_from(r).ok()));
+            let review = side.as_deref() == Some("review");
+            (
+                id,
+                Detail {
+                    catalog,
+                    review,
+                    criteria,
+                },
+            )
+        })
+        .collect();
+    // The catalogs of the listed assessments, the most used first: their criteria, in order.
+    let mut used: BTreeMap<(String, u32), usize> = BTreeMap::new();
+    for row in &rows {
+        if let Some(key) = details.get(&row.id).and_then(|d| d.catalog.clone()) {
+            *used.entry(key).or_insert(0) += 1;
+        }
+    }
+    let mut used: Vec<((String, u32), usize)> = used.into_iter().collect();
+    used.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let find = |(code, revision): &(String, u32)| -> Option<&Catalog> {
+        catalogs
+            .iter()
+            .map(|stored| &stored.catalog)
+            .find(|c| c.code.as_str() == code && c.revision == *revision)
+    };
+    let mut criteria: Vec<CriterionReport> = Vec::new();
+    let mut position: HashMap<String, usize> = HashMap::new();
+    for (key, _) in &used {
+        for criterion in find(key).iter().flat_map(|c| &c.criteria) {
+            let id = criterion.id.as_str().to_owned();
+            if position.contains_key(&id) {
+                continue;
+            }
+            position.insert(id.clone(), criteria.len());
+            criteria.push(CriterionReport {
+                id,
+                name_vi: criterion.name_vi.clone(),
+                name_en: criterion.name_en.clone(),
+                max: criterion.max_points.to_f64(),
+                average: None,
+                scored: 0,
+                below_minimum: Vec::new(),
+            });
+        }
+    }
+    let mut sums = vec![0_u64; criteria.len()];
+    let mut points = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mut line = vec![None; criteria.len()];
+        if let Some(detail) = details.get(&row.id) {
+            let percent = detail
+                .catalog
+                .as_ref()
+                .and_then(find)
+                .map(|c| c.pass_rule.criterion_min_percent);
+            for stored in &detail.criteria {
+                let Some(&at) = position.get(&stored.id) else {
+                    continue;
+                };
+                let scored = if detail.review {
+                    stored.review_points
+                } else {
+                    stored.self_points
+                };
+                let Some(scored) = scored else { continue };
+                line[at] = Some(scored);
+                sums[at] += u64::from(scored.halves());
+                criteria[at].scored += 1;
+                let required = percent
+                    .map(|p| stored.max.share_ceil(p))
+                    .or(stored.required);
+                if let Some(required) = required
+                    && scored < required
+                {
+                    criteria[at].below_minimum.push(BelowMinimum {
+                        commune: row.commune.clone().unwrap_or_default(),
+                        commune_name: row.commune_name.clone(),
+                        points: scored.to_f64(),
+                        required: required.to_f64(),
+                    });
+                }
+            }
+        }
+        points.push(line);
+    }
+    for (criterion, sum) in criteria.iter_mut().zip(sums) {
+        if criterion.scored > 0 {
+            let mean = sum as f64 / 2.0 / criterion.scored as f64;
+            criterion.average = Some((mean * 100.0).round() / 100.0);
+        }
+    }
+    let status_in = |row: &DocumentRow, set: &[&str]| {
+        row.status
+            .as_deref()
+            .is_some_and(|status| set.contains(&status))
+    };
+    let (from, to) = period.dates(year);
+    Report {
+        year,
+        period: period.as_str(),
+        from,
+        to,
+        communes: rows.len(),
+        submitted: rows.iter().filter(|r| status_in(r, &SUBMITTED)).count(),
+        approved: rows.iter().filter(|r| status_in(r, &APPROVED)).count(),
+        passing: rows
+            .iter()
+            .filter(|r| r.verdict.as_deref() == Some("pass"))
+            .count(),
+        criteria,
+        targets,
+        rows,
+        points,
+    }
+}
+
+/// A status as the downloads show it, in Vietnamese.
+fn status_vi(status: Option<&str>) -> &str {
+    match status {
+        Some("draft") => "Đang tự đánh giá",
+        Some("submitted") => "Đã nộp",
+        Some("returned") => "Trả lại",
+        Some("appraised") => "Đã thẩm định",
+        Some("approved") => "Đã thông qua",
+        Some("recognized") => "Đã công nhận",
+        Some("maintained") => "Duy trì",
+        Some("withdrawn") => "Thu hồi",
+        Some(other) => other,
+        None => "",
+    }
+}
+
+/// A verdict as the downloads show it, in Vietnamese.
+fn verdict_vi(verdict: Option<&str>) -> &str {
+    match verdict {
+        Some("pass") => "Đạt",
+        Some("fail") => "Không đạt",
+        Some("incomplete") => "Chưa đủ điểm",
+        Some(other) => other,
+        None => "",
+    }
+}
+
+/// A target kind as the downloads show it.
+fn target_kind_vi(kind: &str) -> &str {
+    match kind {
+        "reach" => "Đạt mới",
+        "maintain" => "Duy trì",
+        other => other,
+    }
+}
+
+/// Header of the per-commune table (CSV and the "Xã" sheet): fixed columns, then one per
+/// criterion, then open conflicts.
+fn commune_header(report: &Report) -> Vec<String> {
+    let mut header: Vec<String> = [
+        "Mã xã",
+        "Tên xã",
+        "Trạng thái",
+        "Điểm tự chấm",
+        "Điểm thẩm định",
+        "Kết quả",
+    ]
+    .map(str::to_owned)
+    .into();
+    header.extend(report.criteria.iter().map(|c| c.id.clone()));
+    header.push("Xung đột chưa giải quyết".to_owned());
+    header
+}
+
+/// The summary figures (CSV and the "Tổng hợp" sheet): label and value.
+fn figures(report: &Report) -> Vec<(&'static str, String)> {
+    vec![
+        ("Năm", report.year.to_string()),
+        (
+            "Kỳ báo cáo",
+            Period::parse(Some(report.period))
+                .unwrap_or(Period::Year)
+                .label_vi()
+                .to_owned(),
+        ),
+        ("Từ ngày", report.from.clone()),
+        ("Đến ngày", report.to.clone()),
+        ("Số xã đánh giá", report.communes.to_string()),
+        ("Đã nộp", report.submitted.to_string()),
+        ("Đã thông qua", report.approved.to_string()),
+        ("Đạt", report.passing.to_string()),
+    ]
+}
+
+/// Header of the targets table.
+const TARGET_HEADER: [&str; 6] = [
+    "Đơn vị",
+    "Mục tiêu",
+    "Số xã",
+    "Đã thông qua",
+    "Chưa mở đánh giá",
+    "Đạt",
+];
+
+/// A text cell a spreadsheet could take for a formula (`=`, `+`, `-`, `@`) gets a leading
+/// apostrophe in the CSV, so a unit name cannot run anything when the file is opened.
+fn csv_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The report as CSV: a UTF-8 byte order mark (so spreadsheets read Vietnamese), one line per
+/// commune ([`commune_header`]), a blank line, the summary figures, a blank line, the targets.
+pub fn to_csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    let section = |records: Vec<Vec<String>>| -> Result<Vec<u8>, csv::Error> {
+        let mut writer = csv::WriterBuilder::new()
+            .flexible(true)
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        for record in records {
+            writer.write_record(record)?;
+        }
+        writer
+            .into_inner()
+            .map_err(|err| csv::Error::from(err.into_error()))
+    };
+    let mut communes = vec![commune_header(report)];
+    for (row, points) in report.rows.iter().zip(&report.points) {
+        let show = |p: Option<Points>| p.map(|p| p.to_string()).unwrap_or_default();
+        let mut line = vec![
+            csv_text(row.commune.as_deref().unwrap_or("")),
+            csv_text(row.commune_name.as_deref().unwrap_or("")),
+            status_vi(row.status.as_deref()).to_owned(),
+            show(row.self_total),
+            show(row.review_total),
+            verdict_vi(row.verdict.as_deref()).to_owned(),
+        ];
+        line.extend(points.iter().map(|p| show(*p)));
+        line.push(row.open_conflicts.to_string());
+        communes.push(line);
+    }
+    out.extend(section(communes)?);
+    out.extend(b"\r\n");
+    let figures = figures(report)
+        .into_iter()
+        .map(|(label, value)| vec![label.to_owned(), value])
+        .collect();
+    out.extend(section(figures)?);
+    if !report.targets.is_empty() {
+        out.extend(b"\r\n");
+        let mut targets = vec![TARGET_HEADER.map(str::to_owned).to_vec()];
+        for t in &report.targets {
+            targets.push(vec![
+                csv_text(&t.unit),
+                target_kind_vi(&t.kind).to_owned(),
+                t.communes.to_string(),
+                t.approved.to_string(),
+                t.not_opened.to_string(),
+                t.passing.to_string(),
+            ]);
+        }
+        out.extend(section(targets)?);
+    }
+    Ok(out)
+}
+
+/// A column index, or an error when a sheet would need more columns than a spreadsheet has.
+fn column(index: usize) -> Result<u16, XlsxError> {
+    u16::try_from(index).map_err(|_| XlsxError::ParameterError("too many columns".to_owned()))
+}
+
+/// A row index.
+fn row_index(index: usize) -> Result<u32, XlsxError> {
+    u32::try_from(index).map_err(|_| XlsxError::ParameterError("too many rows".to_owned()))
+}
+
+fn write_header(sheet: &mut Worksheet, row: u32, titles: &[String]) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    for (i, title) in titles.iter().enumerate() {
+        sheet.write_string_with_format(row, column(i)?, title, &bold)?;
+    }
+    Ok(())
+}
+
+fn write_points(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    points: Option<Points>,
+) -> Result<(), XlsxError> {
+    if let Some(points) = points {
+        sheet.write_number(row, col, points.to_f64())?;
+    }
+    Ok(())
+}
+
+/// The report as an XLSX workbook: sheet "Tổng hợp" (figures and targets), "Xã" (one row per
+/// commune, as in the CSV) and "Tiêu chí" (max, average and communes below the minimum).
+pub fn to_xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Tổng hợp")?;
+    sheet.set_column_width(0, 24)?;
+    sheet.set_column_width(1, 18)?;
+    for (i, (label, value)) in figures(report).into_iter().enumerate() {
+        let r = row_index(i)?;
+        sheet.write_string_with_format(r, 0, label, &bold)?;
+        match value.parse::<f64>() {
+            Ok(number) if label != "Từ ngày" && label != "Đến ngày" => {
+                sheet.write_number(r, 1, number)?;
+            }
+            _ => {
+                sheet.write_string(r, 1, value)?;
+            }
+        }
+    }
+    if !report.targets.is_empty() {
+        let start = figures(report).len() + 1;
+        write_header(sheet, row_index(start)?, &TARGET_HEADER.map(str::to_owned))?;
+        for (i, t) in report.targets.iter().enumerate() {
+            let r = row_index(start + 1 + i)?;
+            sheet.write_string(r, 0, &t.unit)?;
+            sheet.write_string(r, 1, target_kind_vi(&t.kind))?;
+            for (col, n) in [t.communes, t.approved, t.not_opened, t.passing]
+                .into_iter()
+                .enumerate()
+            {
+                sheet.write_number(r, column(col + 2)?, n as f64)?;
+            }
+        }
+    }
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Xã")?;
+    let header = commune_header(report);
+    write_header(sheet, 0, &header)?;
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.set_column_width(1, 28)?;
+    sheet.set_column_width(2, 18)?;
+    for (i, (row, points)) in report.rows.iter().zip(&report.points).enumerate() {
+        let r = row_index(i + 1)?;
+        sheet.write_string(r, 0, row.commune.as_deref().unwrap_or(""))?;
+        sheet.write_string(r, 1, row.commune_name.as_deref().unwrap_or(""))?;
+        sheet.write_string(r, 2, status_vi(row.status.as_deref()))?;
+        write_points(sheet, r, 3, row.self_total)?;
+        write_points(sheet, r, 4, row.review_total)?;
+        sheet.write_string(r, 5, verdict_vi(row.verdict.as_deref()))?;
+        for (c, p) in points.iter().enumerate() {
+            write_points(sheet, r, column(6 + c)?, *p)?;
+        }
+        sheet.write_number(r, column(6 + points.len())?, row.open_conflicts)?;
+    }
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Tiêu chí")?;
+    let header = [
+        "Mã tiêu chí",
+        "Tên tiêu chí",
+        "Điểm tối đa",
+        "Điểm trung bình",
+        "Số xã đã chấm",
+        "Số xã dưới mức tối thiểu",
+        "Xã dưới mức tối thiểu (điểm/mức tối thiểu)",
+    ]
+    .map(str::to_owned);
+    write_header(sheet, 0, &header)?;
+    sheet.set_column_width(1, 36)?;
+    sheet.set_column_width(6, 60)?;
+    for (i, c) in report.criteria.iter().enumerate() {
+        let r = row_index(i + 1)?;
+        sheet.write_string(r, 0, &c.id)?;
+        sheet.write_string(r, 1, &c.name_vi)?;
+        sheet.write_number(r, 2, c.max)?;
+        if let Some(average) = c.average {
+            sheet.write_number(r, 3, average)?;
+        }
+        sheet.write_number(r, 4, c.scored as f64)?;
+        sheet.write_number(r, 5, c.below_minimum.len() as f64)?;
+        let below = c
+            .below_minimum
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} ({}/{})",
+                    b.commune_name.as_deref().unwrap_or(&b.commune),
+                    b.points,
+                    b.required
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        sheet.write_string(r, 6, below)?;
+    }
+    workbook.save_to_buffer()
+}
+
+/// Routes: `GET /api/reports`, `/api/reports.csv`, `/api/reports.xlsx`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/reports", get(get_report))
+        .route("/api/reports.csv", get(get_csv))
+        .route("/api/reports.xlsx", get(get_xlsx))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportQuery {
+    year: Option<String>,
+    period: Option<String>,
+}
+
+/// Checks the caller may see reports and reads the query; then makes the report.
+async fn answer(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &ReportQuery,
+) -> Result<Report, ApiError> {
+    if let Some(principal) = &viewer.0
+        && !matches!(
+            principal.role,
+            Role::Reviewer | Role::ProvincialAdmin | Role::SystemAdmin
+        )
+    {
+        return Err(ApiError::Forbidden(format!(
+            "reports are for reviewers, not a {}",
+            principal.role.as_str()
+        )));
+    }
+    let year = parse_year(query.year.as_deref())?;
+    let period = Period::parse(query.period.as_deref())?;
+    Ok(report(&state.store, year, period, viewer.communes()).await?)
+}
+
+async fn get_report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<Report>, ApiError> {
+    Ok(Json(answer(&state, &viewer, &query).await?))
+}
+
+/// The download headers: content type and `attachment; filename="bao-cao-2024-h1.EXT"`.
+fn download(
+    report: &Report,
+    content_type: &'static str,
+    ext: &str,
+) -> [(axum::http::HeaderName, String); 2] {
+    [
+        (CONTENT_TYPE, content_type.to_owned()),
+        (
+            CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"bao-cao-{}-{}.{ext}\"",
+                report.year, report.period
+            ),
+        ),
+    ]
+}
+
+async fn get_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<ReportQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let report = answer(&state, &viewer, &query).await?;
+    let body = to_csv(&report).map_err(|err| ApiError::Internal(Box::new(err)))?;
+    Ok((download(&report, "text/csv; charset=utf-8", "csv"), body))
+}
+
+async fn get_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<ReportQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let report = answer(&state, &viewer, &query).await?;
+    let body = to_xlsx(&report).map_err(|err| ApiError::Internal(Box::new(err)))?;
+    Ok((
+        download(
+            &report,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        body,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tramyte_shared::catalog::shipped_catalogs;
+
+    fn row(id: &str, commune: &str, status: &str, verdict: &str) -> DocumentRow {
+        DocumentRow {
+            id: id.to_owned(),
+            url: format!("automerge:{id}"),
+            kind: "assessment".to_owned(),
+            commune: Some(commune.to_owned()),
+            commune_name: Some(format!("Xã {commune}")),
+            round: Some(2024),
+            catalog: Some("QD1300-2023".to_owned()),
+            status: Some(status.to_owned()),
+            self_total: Some(Points::whole(60)),
+            review_total: None,
+            verdict: Some(verdict.to_owned()),
+            open_conflicts: 0,
+            last_change_at: None,
+            last_change_by: None,
+        }
+    }
+
+    fn detail(id: &str, side: &str, criteria: serde_json::Value) -> DetailRow {
+        (
+            id.to_owned(),
+            Some("QD1300-2023".to_owned()),
+            Some(1),
+            Some(side.to_owned()),
+            criteria.to_string(),
+        )
+    }
+
+    fn catalogs() -> Vec<catalog::StoredCatalog> {
+        shipped_catalogs()
+            .into_iter()
+            .map(|catalog| catalog::StoredCatalog {
+                catalog,
+                origin: catalog::Origin::Shipped,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn periods_and_years_are_read_strictly() {
+        assert_eq!(Period::parse(None).unwrap(), Period::Year);
+        assert_eq!(Period::parse(Some("h1")).unwrap(), Period::H1);
+        assert!(matches!(
+            Period::parse(Some("h2")),
+            Err(ReportError::BadPeriod)
+        ));
+        assert_eq!(
+            Period::H1.dates(2024),
+            ("2024-01-01".to_owned(), "2024-06-30".to_owned())
+        );
+        assert_eq!(Period::Year.dates(2024).1, "2024-12-31");
+        assert_eq!(parse_year(Some(" 2024 ")).unwrap(), 2024);
+        for bad in [None, Some(""), Some("24x"), Some("1999"), Some("70000")] {
+            assert!(
+                matches!(parse_year(bad), Err(ReportError::BadYear)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn points_come_from_the_verdict_side_and_minimums_from_the_pass_rule() {
+        let catalogs = catalogs();
+        let tc1 = &catalogs[0].catalog.criteria[0];
+        let max = tc1.max_points;
+        let percent = catalogs[0].catalog.pass_rule.criterion_min_percent;
+        let required = max.share_ceil(percent);
+        let low = Points::from_halves(required.halves() - 1);
+        let rows = vec![
+            row("a", "99101", "approved", "pass"),
+            row("b", "99102", "returned", "fail"),
+            row("c", "99103", "draft", "incomplete"),
+        ];
+        let id = tc1.id.as_str();
+        let details = vec![
+            // The review side decides: its TC1 is the maximum, the self score is ignored.
+            detail(
+                "a",
+                "review",
+                serde_json::json!([{"id": id, "max": max, "required": required, "self": 0, "review": max}]),
+            ),
+            detail(
+                "b",
+                "self",
+                serde_json::json!([{"id": id, "max": max, "required": required, "self": low, "review": null}]),
+            ),
+            detail("c", "self", serde_json::json!([])),
+        ];
+        let report = compute(2024, Period::H1, rows, details, Vec::new(), &catalogs);
+        assert_eq!(
+            (
+                report.communes,
+                report.submitted,
+                report.approved,
+                report.passing
+            ),
+            (3, 2, 1, 1)
+        );
+        assert_eq!(
+            (report.from.as_str(), report.to.as_str()),
+            ("2024-01-01", "2024-06-30")
+        );
+        assert_eq!(report.criteria.len(), catalogs[0].catalog.criteria.len());
+        let first = &report.criteria[0];
+        assert_eq!(first.name_vi, tc1.name_vi);
+        let mean = (max.to_f64() + low.to_f64()) / 2.0;
+        assert_eq!(first.average, Some((mean * 100.0).round() / 100.0));
+        assert_eq!(
+            first.below_minimum,
+            vec![BelowMinimum {
+                commune: "99102".to_owned(),
+                commune_name: Some("Xã 99102".to_owned()),
+                points: low.to_f64(),
+                required: required.to_f64(),
+            }]
+        );
+        assert_eq!(report.criteria[1].average, None);
+        assert_eq!(report.points[0][0], Some(max));
+        assert_eq!(report.points[2][0], None);
+
+        let csv = String::from_utf8(to_csv(&report).unwrap()).unwrap();
+        assert!(csv.starts_with('\u{feff}'));
+        assert!(
+            csv.contains(&format!("99102,Xã 99102,Trả lại,60,,Không đạt,{low}")),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("\r\n\r\nNăm,2024\r\nKỳ báo cáo,6 tháng đầu năm\r\n"),
+            "{csv}"
+        );
+        let xlsx = to_xlsx(&report).unwrap();
+        assert!(xlsx.starts_with(b"PK"), "a zip archive");
+    }
+
+    #[test]
+    fn csv_text_cannot_start_a_formula() {
+        assert_eq!(csv_text("=1+1"), "'=1+1");
+        assert_eq!(csv_text("Xã Thiệu Vận"), "Xã Thiệu Vận");
+    }
+}
