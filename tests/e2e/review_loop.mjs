@@ -2,8 +2,10 @@
 // reviewer sees it in the overview, comments on one criterion and returns it; station staff see
 // the comment and add the missing evidence; the head resubmits; the reviewer appraises and
 // approves, and the overview shows it approved; a later change shows as changed since the
-// approval; the province recognizes it by decision.
-import { launch, check, main, signIn, synced } from './browser.mjs';
+// approval; the province recognizes it by decision; the report counts it and its XLSX holds it;
+// the province adds a user who signs in.
+import { writeFileSync } from 'node:fs';
+import { launch, check, main, signIn, synced, waitForTest } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
 const TIMEOUT = 30000;
@@ -116,6 +118,31 @@ await main(async (baseUrl) => {
     'the recognition shows its expiry');
   await synced(province);
   await overviewRow(province, baseUrl, 'recognized');
+
+  // The report shows it; its XLSX goes to the test, which reads it back.
+  await reviewer.goto(baseUrl + '/reports');
+  await reviewer.getByLabel('Năm', { exact: true }).fill('2024');
+  await reviewer.getByLabel('Năm', { exact: true }).press('Enter');
+  await reviewer.getByTestId('approved').filter({ hasText: /^1 / }).waitFor({ timeout: TIMEOUT });
+  check((await reviewer.getByTestId('communes').textContent()) === '1', 'the report counts the round\'s commune');
+  const xlsx = await reviewer.request.get(baseUrl + '/api/reports.xlsx?year=2024&period=year');
+  check(xlsx.ok(), `the XLSX downloads (${xlsx.status()})`);
+  writeFileSync(process.env.TRAMYTE_XLSX_OUT, await xlsx.body());
+  await waitForTest('xlsx-written');
+
+  // The province adds a user, who signs in with the password shown once.
+  await province.goto(baseUrl + '/admin');
+  await province.getByLabel('Tên đăng nhập mới').fill('nv9');
+  await province.getByLabel('Họ và tên').fill('Nhân viên Chín (thử)');
+  await province.getByLabel('Vai trò').selectOption('station_staff');
+  await province.getByLabel('Mã đơn vị (cách nhau bởi dấu phẩy)').fill('16024');
+  await province.getByRole('button', { name: 'Thêm người dùng' }).click();
+  const notice = await province.getByTestId('admin-notice').textContent({ timeout: TIMEOUT });
+  const password = notice.split(': ').pop().trim();
+  check(password.length === 14, `a generated password is shown once: ${notice}`);
+  await province.locator('[data-user="nv9"]').waitFor({ timeout: TIMEOUT });
+  const newcomer = await signIn(await browser.newContext(options), baseUrl, 'nv9', password, errors);
+  await newcomer.getByRole('link', { name: 'Mở phiếu đánh giá' }).waitFor({ timeout: TIMEOUT });
 
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   await browser.close();

@@ -1,6 +1,7 @@
 //! The review loop in headless Chromium: submit → overview → return with a comment on one
 //! criterion → evidence added → resubmit → appraise → approve → approved in the overview →
-//! a later change shown since the approval → recognized by the province
+//! a later change shown since the approval → recognized by the province → in the report and
+//! its XLSX (read back here) → a user added by the province signs in
 //! (`tests/e2e/review_loop.mjs`).
 
 use serde_json::json;
@@ -29,10 +30,28 @@ async fn submit_return_fix_resubmit_approve() {
     .await
     .unwrap();
     drop(store);
-    let script = Script::start_with(
+    let xlsx = server.data_dir().join("report.xlsx");
+    let mut script = Script::start_with(
         "review_loop",
         &server.url(),
-        &[("TRAMYTE_TEST_PASSWORD", PASSWORD)],
+        &[
+            ("TRAMYTE_TEST_PASSWORD", PASSWORD),
+            ("TRAMYTE_XLSX_OUT", xlsx.to_str().unwrap()),
+        ],
     );
+    script.wait_for("xlsx-written").await;
+    let bytes = std::fs::read(&xlsx).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut strings,
+    )
+    .unwrap();
+    assert!(
+        strings.contains("Xã Thiệu Vận (thử)") && strings.contains("Đã công nhận"),
+        "the XLSX holds the recognized commune by name and status: {strings}"
+    );
+    script.go().await;
     script.finish().await;
 }

@@ -102,6 +102,15 @@ struct ErrorBody {
 }
 
 async fn call(method: &str, path: &str, body: Option<String>) -> Result<String, ApiError> {
+    call_typed(method, path, body, "application/json").await
+}
+
+async fn call_typed(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    content_type: &str,
+) -> Result<String, ApiError> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
@@ -110,7 +119,7 @@ async fn call(method: &str, path: &str, body: Option<String>) -> Result<String, 
     }
     let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Unreachable)?;
     if body.is_some() {
-        let _ = request.headers().set("content-type", "application/json");
+        let _ = request.headers().set("content-type", content_type);
     }
     let window = web_sys::window().ok_or(ApiError::Unreachable)?;
     let response = JsFuture::from(window.fetch_with_request(&request))
@@ -267,4 +276,72 @@ pub async fn report(year: u16, period: &str) -> Result<Report, ApiError> {
         )
         .await?,
     )
+}
+
+/// A user as administrators see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedUser {
+    pub id: String,
+    pub display_name: String,
+    pub role: tramyte_shared::policy::Role,
+    #[serde(default)]
+    pub person: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    #[serde(default)]
+    pub units: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Users {
+    users: Vec<ManagedUser>,
+}
+
+/// Every user (administrators).
+pub async fn users() -> Result<Vec<ManagedUser>, ApiError> {
+    parse::<Users>(&call("GET", "/api/users", None).await?).map(|u| u.users)
+}
+
+/// Adds a user with a password (administrators).
+pub async fn add_user(user: &ManagedUser, password: &str) -> Result<(), ApiError> {
+    let body = serde_json::json!({
+        "id": user.id, "display_name": user.display_name, "role": user.role,
+        "person": user.person, "units": user.units, "password": password,
+    });
+    call("POST", "/api/users", Some(body.to_string()))
+        .await
+        .map(drop)
+}
+
+/// Disables or enables a user (their sessions end at once when disabled).
+pub async fn set_disabled(id: &str, disabled: bool) -> Result<(), ApiError> {
+    let action = if disabled { "disable" } else { "enable" };
+    let id = js_sys::encode_uri_component(id);
+    call("POST", &format!("/api/users/{id}/{action}"), None)
+        .await
+        .map(drop)
+}
+
+/// Sets a new password (the user's sessions end).
+pub async fn reset_password(id: &str, password: &str) -> Result<(), ApiError> {
+    let id = js_sys::encode_uri_component(id);
+    let body = serde_json::json!({ "password": password });
+    call(
+        "POST",
+        &format!("/api/users/{id}/password"),
+        Some(body.to_string()),
+    )
+    .await
+    .map(drop)
+}
+
+#[derive(Deserialize)]
+struct Imported {
+    imported: usize,
+}
+
+/// Imports organisation units from CSV (validated whole by the server).
+pub async fn import_units(csv: &str) -> Result<usize, ApiError> {
+    let text = call_typed("POST", "/api/units", Some(csv.to_owned()), "text/csv").await?;
+    parse::<Imported>(&text).map(|i| i.imported)
 }

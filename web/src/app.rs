@@ -5,6 +5,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::i18n::{Key, provide_i18n, use_i18n};
+use crate::page::admin::AdminPage;
 use crate::page::assessment::AssessmentPage;
 use crate::page::home::HomePage;
 use crate::page::not_found::NotFoundPage;
@@ -32,6 +33,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/roster/:id") view=RosterPage/>
                     <Route path=path!("/overview") view=OverviewPage/>
                     <Route path=path!("/reports") view=ReportPage/>
+                    <Route path=path!("/admin") view=AdminPage/>
                 </Routes>
             </main>
             <StorageNotice/>

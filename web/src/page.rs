@@ -1,5 +1,6 @@
 //! Route components, one per file, each named `…Page`, and the names they share.
 
+pub mod admin;
 pub mod assessment;
 pub mod home;
 pub mod not_found;

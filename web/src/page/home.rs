@@ -170,6 +170,9 @@ fn Communes() -> impl IntoView {
             <a class="button wide" href="/overview">{move || i18n.pick("Tổng quan kỳ đánh giá", "Round overview")}</a>
             <a class="button secondary wide" href="/reports">{move || i18n.pick("Báo cáo", "Reports")}</a>
         </Show>
+        <Show when=move || matches!(me.get().map(|m| m.user.role), Some(Role::ProvincialAdmin | Role::SystemAdmin))>
+            <a class="button secondary wide" href="/admin">{move || i18n.pick("Quản trị người dùng và đơn vị", "Users and units")}</a>
+        </Show>
         <Show when=move || documents.with(Vec::is_empty)>
             <p class="card hint">{move || i18n.pick(
                 "Chưa có hồ sơ nào trên máy. Khi có mạng, danh sách sẽ được tải về.",

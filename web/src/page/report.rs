@@ -122,7 +122,7 @@ fn ReportBody(report: Report) -> impl IntoView {
                     <tr><th>{move || i18n.pick("Số xã đánh giá", "Communes assessed")}</th><td data-testid="communes">{communes}</td></tr>
                     <tr><th>{move || i18n.pick("Đã nộp hồ sơ", "Submitted")}</th><td>{submitted}" ("{percent(submitted, communes)}")"</td></tr>
                     <tr><th>{move || i18n.pick("Đã được thông qua", "Approved")}</th><td data-testid="approved">{approved}" ("{percent(approved, communes)}")"</td></tr>
-                    <tr><th>{move || i18n.pick("Đạt theo điểm tự chấm", "Passing on the self score")}</th><td>{passing}" ("{percent(passing, communes)}")"</td></tr>
+                    <tr><th>{move || i18n.pick("Đạt (kết quả hiện tại: thẩm định nếu đã chấm, nếu không thì tự chấm)", "Passing (current verdict: the review's once scored, else the self score)")}</th><td>{passing}" ("{percent(passing, communes)}")"</td></tr>
                 </tbody>
             </table>
             {(!targets.is_empty()).then(|| view! {

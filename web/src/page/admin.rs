@@ -1,0 +1,206 @@
+//! Administration (quản trị) for provincial and system administrators: users (add with a
+//! generated password shown once, disable, enable, new password) and organisation units (CSV
+//! import validated whole by the server, CSV export). Needs the network.
+
+use leptos::prelude::*;
+use tramyte_shared::policy::Role;
+
+use crate::api::{self, ManagedUser};
+use crate::i18n::use_i18n;
+use crate::page::role_name;
+
+const ROLES: [Role; 6] = Role::ALL;
+
+/// A password of 14 letters and digits (no look-alikes), from the browser's random source.
+fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 14];
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
+    if let Some(crypto) = crypto {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// `/admin`.
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let users = RwSignal::new(Vec::<ManagedUser>::new());
+    let problem = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(None::<String>);
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            match api::users().await {
+                Ok(list) => users.set(list),
+                Err(err) => problem.set(Some(err.to_string())),
+            }
+        });
+    };
+    reload();
+    // The add-user form.
+    let id = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::StationStaff);
+    let units = RwSignal::new(String::new());
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let user = ManagedUser {
+            id: id.get_untracked().trim().to_owned(),
+            display_name: name.get_untracked().trim().to_owned(),
+            role: role.get_untracked(),
+            person: None,
+            disabled: false,
+            units: units
+                .get_untracked()
+                .split([',', ' '])
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
+        let password = generate_password();
+        leptos::task::spawn_local(async move {
+            match api::add_user(&user, &password).await {
+                Ok(()) => {
+                    notice.set(Some(format!(
+                        "{} {} — {}: {password}",
+                        i18n.pick("Đã thêm", "Added"),
+                        user.id,
+                        i18n.pick("mật khẩu (chỉ hiện một lần)", "password (shown once)")
+                    )));
+                    problem.set(None);
+                    id.set(String::new());
+                    name.set(String::new());
+                    units.set(String::new());
+                    reload();
+                }
+                Err(err) => problem.set(Some(err.to_string())),
+            }
+        });
+    };
+    let csv = RwSignal::new(String::new());
+    let import = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = csv.get_untracked();
+        leptos::task::spawn_local(async move {
+            match api::import_units(&text).await {
+                Ok(n) => {
+                    notice.set(Some(format!(
+                        "{} {n}",
+                        i18n.pick("Đã nhập đơn vị:", "Units imported:")
+                    )));
+                    problem.set(None);
+                    csv.set(String::new());
+                }
+                Err(err) => problem.set(Some(err.to_string())),
+            }
+        });
+    };
+    view! {
+        <nav class="crumbs"><a href="/">{move || i18n.pick("← Trang chính", "← Home")}</a></nav>
+        <section class="card">
+            <h1>{move || i18n.pick("Quản trị", "Administration")}</h1>
+            <Show when=move || notice.with(Option::is_some)>
+                <p class="notice" role="status" data-testid="admin-notice">{move || notice.get()}</p>
+            </Show>
+            <Show when=move || problem.with(Option::is_some)>
+                <p class="error" role="alert">{move || problem.get()}</p>
+            </Show>
+            <h2>{move || i18n.pick("Thêm người dùng", "Add a user")}</h2>
+            <form class="form" on:submit=add>
+                <label><span>{move || i18n.pick("Tên đăng nhập mới", "New user name")}</span>
+                    <input type="text" required autocapitalize="none" prop:value=move || id.get()
+                        on:input=move |ev| id.set(event_target_value(&ev))/></label>
+                <label><span>{move || i18n.pick("Họ và tên", "Full name")}</span>
+                    <input type="text" required prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev))/></label>
+                <label><span>{move || i18n.pick("Vai trò", "Role")}</span>
+                    <select on:change=move |ev| { if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) } }>
+                        {ROLES.into_iter().map(|r| view! {
+                            <option value=r.as_str() selected=r == Role::StationStaff>{move || role_name(i18n, r)}</option>
+                        }).collect_view()}
+                    </select></label>
+                <label><span>{move || i18n.pick("Mã đơn vị (cách nhau bởi dấu phẩy)", "Unit codes (comma separated)")}</span>
+                    <input type="text" prop:value=move || units.get()
+                        on:input=move |ev| units.set(event_target_value(&ev))/></label>
+                <button type="submit">{move || i18n.pick("Thêm người dùng", "Add the user")}</button>
+            </form>
+        </section>
+        <section class="card">
+            <h2>{move || i18n.pick("Người dùng", "Users")}</h2>
+            <ul class="overview-rows" data-testid="users">
+                <For each=move || users.get() key=|u| (u.id.clone(), u.disabled) let:user>
+                    <UserRow user=user notice=notice problem=problem on_change=reload/>
+                </For>
+            </ul>
+        </section>
+        <section class="card">
+            <h2>{move || i18n.pick("Đơn vị", "Units")}</h2>
+            <p><a href="/api/units" download="units.csv">{move || i18n.pick("Tải danh sách đơn vị (CSV)", "Download the units (CSV)")}</a></p>
+            <form class="form" on:submit=import>
+                <label><span>{move || i18n.pick("Nhập đơn vị từ CSV (code,kind,name,parent,unit_type,covers)", "Import units from CSV (code,kind,name,parent,unit_type,covers)")}</span>
+                    <textarea rows="6" prop:value=move || csv.get() on:input=move |ev| csv.set(event_target_value(&ev))></textarea></label>
+                <button type="submit">{move || i18n.pick("Nhập", "Import")}</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn UserRow(
+    user: ManagedUser,
+    notice: RwSignal<Option<String>>,
+    problem: RwSignal<Option<String>>,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = user.id.clone();
+    let toggle = {
+        let id = id.clone();
+        let disabled = user.disabled;
+        move |_| {
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                match api::set_disabled(&id, !disabled).await {
+                    Ok(()) => on_change(),
+                    Err(err) => problem.set(Some(err.to_string())),
+                }
+            });
+        }
+    };
+    let reset = {
+        let id = id.clone();
+        move |_| {
+            let id = id.clone();
+            let password = generate_password();
+            leptos::task::spawn_local(async move {
+                match api::reset_password(&id, &password).await {
+                    Ok(()) => notice.set(Some(format!(
+                        "{id} — {}: {password}",
+                        i18n.pick(
+                            "mật khẩu mới (chỉ hiện một lần)",
+                            "new password (shown once)"
+                        )
+                    ))),
+                    Err(err) => problem.set(Some(err.to_string())),
+                }
+            });
+        }
+    };
+    let role = user.role;
+    view! {
+        <li class:left=user.disabled data-user=user.id.clone()>
+            <strong>{user.display_name.clone()}</strong>
+            <span class="hint">{user.id.clone()}" · "{move || role_name(i18n, role)}" · "{user.units.join(", ")}</span>
+            <button type="button" class="secondary small" on:click=toggle>
+                {move || if user.disabled { i18n.pick("Mở khoá", "Enable") } else { i18n.pick("Khoá", "Disable") }}
+            </button>
+            <button type="button" class="secondary small" on:click=reset>
+                {move || i18n.pick("Đặt mật khẩu mới", "New password")}
+            </button>
+        </li>
+    }
+}
