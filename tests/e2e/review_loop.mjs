@@ -55,6 +55,13 @@ await main(async (baseUrl) => {
 
   // The reviewer finds it in the overview, comments on TC3 and returns it.
   await reviewer.getByRole('link', { name: 'Tổng quan kỳ đánh giá' }).click();
+  await overviewRow(reviewer, baseUrl, 'submitted');
+  // It is this year's target of the reviewer's unit.
+  await reviewer.locator('details.targets-editor summary').click();
+  await reviewer.getByLabel('Mục tiêu Xã Thiệu Vận (thử)').selectOption('reach');
+  await reviewer.getByRole('button', { name: 'Lưu mục tiêu' }).click();
+  await reviewer.getByTestId('targets').filter({ hasText: 'Mục tiêu năm: 0 / 1 xã đã được thông qua' })
+    .waitFor({ timeout: TIMEOUT });
   const submitted = await overviewRow(reviewer, baseUrl, 'submitted');
   check((await submitted.textContent()).includes('100'), 'the overview shows the self score');
   await submitted.getByRole('link').click();
@@ -98,6 +105,8 @@ await main(async (baseUrl) => {
   await status(reviewer, 'Đã thông qua');
   await synced(reviewer);
   const approved = await overviewRow(reviewer, baseUrl, 'approved');
+  await reviewer.getByTestId('targets').filter({ hasText: 'Mục tiêu năm: 1 / 1 xã đã được thông qua' })
+    .waitFor({ timeout: TIMEOUT });
 
   // A change after the approval shows as changed since then.
   await item(staff, 'TC1').getByTestId('note').fill('Cập nhật sau khi thông qua.');
@@ -110,6 +119,11 @@ await main(async (baseUrl) => {
   const row = await overviewRow(province, baseUrl, 'approved');
   await row.getByRole('link').click();
   await status(province, 'Đã thông qua');
+  await province.getByLabel('Vùng').selectOption('2');
+  await synced(province);
+  await province.reload();
+  await status(province, 'Đã thông qua');
+  check(await province.getByLabel('Vùng').inputValue() === '2', 'the province set the zone');
   await province.getByLabel('Số quyết định').fill('1234/QĐ-UBND');
   await province.getByLabel('Ngày quyết định').fill('2024-12-20');
   await province.getByRole('button', { name: 'Công nhận' }).click();

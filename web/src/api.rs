@@ -345,3 +345,45 @@ pub async fn import_units(csv: &str) -> Result<usize, ApiError> {
     let text = call_typed("POST", "/api/units", Some(csv.to_owned()), "text/csv").await?;
     parse::<Imported>(&text).map(|i| i.imported)
 }
+
+/// One commune's yearly target (`reach` the criteria or `maintain` them), with a local minimum
+/// total when stricter than the national rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub commune: String,
+    pub kind: String,
+    #[serde(default)]
+    pub local_min_score: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct Targets {
+    targets: Vec<Target>,
+}
+
+/// The targets a unit set for a year.
+pub async fn targets(unit: &str, year: u16) -> Result<Vec<Target>, ApiError> {
+    let unit = js_sys::encode_uri_component(unit);
+    parse::<Targets>(
+        &call(
+            "GET",
+            &format!("/api/targets?unit={unit}&year={year}"),
+            None,
+        )
+        .await?,
+    )
+    .map(|t| t.targets)
+}
+
+/// Replaces the targets a unit set for a year.
+pub async fn set_targets(unit: &str, year: u16, targets: &[Target]) -> Result<(), ApiError> {
+    let unit = js_sys::encode_uri_component(unit);
+    let body = serde_json::json!({ "targets": targets });
+    call(
+        "PUT",
+        &format!("/api/targets?unit={unit}&year={year}"),
+        Some(body.to_string()),
+    )
+    .await
+    .map(drop)
+}

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use tramyte_shared::assessment::{self, Answer, AssessmentView, ConcurrentValue, Evidence, Side};
 use tramyte_shared::catalog::{Criterion, Item, Measure, ScoringRule};
+use tramyte_shared::commune::Zone;
 use tramyte_shared::id::{EvidenceId, ItemId, UserId};
 use tramyte_shared::points::Points;
 use tramyte_shared::policy::{self, Field, Role};
@@ -185,6 +186,25 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                 .flatten()
         }
     };
+    // The province sets the commune's zone for the round (vùng); it changes which indicators apply.
+    let may_zone = ctx.may(Field::Zone);
+    let zone = move || view.with(|v| v.as_ref().map(|v| v.zone));
+    let zone_problem = RwSignal::new(None::<String>);
+    let set_zone = {
+        let ctx = ctx.clone();
+        move |ev: leptos::ev::Event| {
+            let Some(zone) = event_target_value(&ev)
+                .parse::<i64>()
+                .ok()
+                .and_then(|z| Zone::new(z).ok())
+            else {
+                return;
+            };
+            ctx.edit(zone_problem, move |doc, _, at| {
+                assessment::set_zone(doc, zone, at)
+            });
+        }
+    };
     let side_label = move || match side {
         Side::SelfAssessment => i18n.pick("Điểm tự chấm", "Self score"),
         Side::Review => i18n.pick("Điểm thẩm định", "Review score"),
@@ -196,7 +216,19 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                 <span class="badge" data-testid="status">
                     {move || status().map(|s| status_name(i18n, status_key(s))).unwrap_or_default()}
                 </span>
+                " "
+                <label class="zone">
+                    <span>{move || i18n.pick("Vùng", "Zone")}</span>
+                    <select disabled=!may_zone on:change=set_zone>
+                        {Zone::ALL.into_iter().map(|z| view! {
+                            <option value=z.get().to_string() selected=move || zone() == Some(z)>{z.get()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
             </p>
+            <Show when=move || zone_problem.with(Option::is_some)>
+                <p class="error" role="alert">{move || zone_problem.get()}</p>
+            </Show>
             {move || report.get().map(|r| {
                 let verdict_class = format!("verdict {}", format!("{:?}", r.verdict).to_lowercase());
                 let reasons: Vec<Reason> = r.reasons.clone();

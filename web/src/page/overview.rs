@@ -25,6 +25,12 @@ pub fn OverviewPage() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let documents = session.documents;
+    // Reviewers set the targets of their own unit.
+    let my_unit = session.me.with_untracked(|me| {
+        me.as_ref()
+            .filter(|m| m.user.role == tramyte_shared::policy::Role::Reviewer)
+            .and_then(|m| m.user.units.first().cloned())
+    });
     let default_round = documents
         .get_untracked()
         .iter()
@@ -39,8 +45,10 @@ pub fn OverviewPage() -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let status_filter = RwSignal::new(String::new());
     let sort = RwSignal::new(SortBy::Commune);
+    let refetch = RwSignal::new(0u32);
     Effect::new(move |_| {
         let round = round.get();
+        refetch.track();
         leptos::task::spawn_local(async move {
             match api::overview(round).await {
                 Ok(overview) => {
@@ -158,6 +166,19 @@ pub fn OverviewPage() -> impl IntoView {
                 </label>
             </div>
         </section>
+        {move || {
+            let unit = my_unit.clone()?;
+            let round = round.get();
+            let communes: Vec<(String, String)> = data.with(|d| {
+                d.as_ref()
+                    .filter(|d| d.round == round)
+                    .map(|d| d.documents.iter().map(|r| (r.commune.clone(), name_of(r))).collect())
+                    .unwrap_or_default()
+            });
+            (!communes.is_empty()).then(|| view! {
+                <TargetsEditor unit=unit round=round communes=communes on_saved=move || refetch.update(|n| *n += 1)/>
+            })
+        }}
         <section class="card">
             <ul class="overview-rows" data-testid="overview-rows">
                 <For each=rows key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total.map(f64::to_bits)) let:row>
@@ -179,5 +200,109 @@ pub fn OverviewPage() -> impl IntoView {
                 </For>
             </ul>
         </section>
+    }
+}
+
+/// The yearly targets of the signed-in reviewer's unit: per commune, reach or maintain, and a
+/// local minimum total when stricter than the national rule.
+#[component]
+pub fn TargetsEditor(
+    unit: String,
+    round: u16,
+    communes: Vec<(String, String)>,
+    on_saved: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let choices = RwSignal::new(std::collections::BTreeMap::<String, (String, String)>::new());
+    let problem = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(false);
+    {
+        let unit = unit.clone();
+        leptos::task::spawn_local(async move {
+            match api::targets(&unit, round).await {
+                Ok(list) => choices.set(
+                    list.into_iter()
+                        .map(|t| {
+                            let min = t.local_min_score.map(|m| m.to_string()).unwrap_or_default();
+                            (t.commune, (t.kind, min))
+                        })
+                        .collect(),
+                ),
+                Err(err) => problem.set(Some(err.to_string())),
+            }
+        });
+    }
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let targets: Vec<api::Target> = choices
+            .get_untracked()
+            .into_iter()
+            .filter(|(_, (kind, _))| !kind.is_empty())
+            .map(|(commune, (kind, min))| api::Target {
+                commune,
+                kind,
+                local_min_score: min.replace(',', ".").trim().parse::<f64>().ok(),
+            })
+            .collect();
+        let unit = unit.clone();
+        leptos::task::spawn_local(async move {
+            match api::set_targets(&unit, round, &targets).await {
+                Ok(()) => {
+                    problem.set(None);
+                    saved.set(true);
+                    on_saved();
+                }
+                Err(err) => problem.set(Some(err.to_string())),
+            }
+        });
+    };
+    view! {
+        <details class="card targets-editor">
+            <summary>{move || match i18n.lang() {
+                Lang::Vi => format!("Giao mục tiêu năm {round}"),
+                Lang::En => format!("Set the targets of {round}"),
+            }}</summary>
+            <form class="form" on:submit=save>
+                {communes.into_iter().map(|(code, name)| {
+                    let kind_code = code.clone();
+                    let min_code = code.clone();
+                    let set_code = code.clone();
+                    let set_min_code = code.clone();
+                    view! {
+                        <div class="target-row">
+                            <span>{name.clone()}</span>
+                            <select aria-label=format!("{} {name}", i18n.pick("Mục tiêu", "Target"))
+                                on:change=move |ev| {
+                                    let kind = event_target_value(&ev);
+                                    choices.update(|c| { c.entry(set_code.clone()).or_default().0 = kind; });
+                                    saved.set(false);
+                                }>
+                                <option value="" selected=move || choices.with(|c| c.get(&kind_code).is_none_or(|t| t.0.is_empty()))>"—"</option>
+                                <option value="reach" selected={ let code = code.clone(); move || choices.with(|c| c.get(&code).is_some_and(|t| t.0 == "reach")) }>
+                                    {move || i18n.pick("Đạt chuẩn mới", "Reach")}</option>
+                                <option value="maintain" selected={ let code = code.clone(); move || choices.with(|c| c.get(&code).is_some_and(|t| t.0 == "maintain")) }>
+                                    {move || i18n.pick("Duy trì", "Maintain")}</option>
+                            </select>
+                            <input type="number" min="0" max="100" step="0.5" inputmode="decimal"
+                                aria-label=format!("{} {name}", i18n.pick("Điểm tối thiểu địa phương", "Local minimum score"))
+                                placeholder=move || i18n.pick("Tối thiểu địa phương", "Local minimum")
+                                prop:value=move || choices.with(|c| c.get(&min_code).map(|t| t.1.clone()).unwrap_or_default())
+                                on:input=move |ev| {
+                                    let min = event_target_value(&ev);
+                                    choices.update(|c| { c.entry(set_min_code.clone()).or_default().1 = min; });
+                                    saved.set(false);
+                                }/>
+                        </div>
+                    }
+                }).collect_view()}
+                <button type="submit">{move || i18n.pick("Lưu mục tiêu", "Save the targets")}</button>
+                <Show when=move || saved.get()>
+                    <p class="hint" role="status">{move || i18n.pick("Đã lưu.", "Saved.")}</p>
+                </Show>
+                <Show when=move || problem.with(Option::is_some)>
+                    <p class="error" role="alert">{move || problem.get()}</p>
+                </Show>
+            </form>
+        </details>
     }
 }
