@@ -8,7 +8,7 @@ use tramyte_server::config::DocKindArg;
 use tramyte_server::store::Store;
 use tramyte_shared::policy::Role;
 use tramyte_tests::browser::Script;
-use tramyte_tests::people::{PASSWORD, seed_units, user};
+use tramyte_tests::people::{PASSWORD, open_assessment, seed_units, user};
 use tramyte_tests::spawn_server;
 
 #[tokio::test]
@@ -18,14 +18,7 @@ async fn two_station_staff_edit_offline_merge_and_resolve_a_conflict() {
     seed_units(&store).await;
     user(&store, "nv1", Role::StationStaff, &["16024"]).await;
     user(&store, "nv2", Role::StationStaff, &["16024"]).await;
-    let assessment = json!({"commune": "16024", "catalog": "QD1300-2023", "round": 2024, "zone": 1, "unit_type": "xa"});
-    tramyte_server::cli::create_document(
-        &store,
-        DocKindArg::Assessment,
-        assessment.as_object().unwrap(),
-    )
-    .await
-    .unwrap();
+    open_assessment(&store, "16024").await;
     let roster = json!({"commune": "16024"});
     tramyte_server::cli::create_document(&store, DocKindArg::Roster, roster.as_object().unwrap())
         .await

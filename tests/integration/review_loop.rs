@@ -4,12 +4,10 @@
 //! its XLSX (read back here) → a user added by the province signs in
 //! (`tests/e2e/review_loop.mjs`).
 
-use serde_json::json;
-use tramyte_server::config::DocKindArg;
 use tramyte_server::store::Store;
 use tramyte_shared::policy::Role;
 use tramyte_tests::browser::Script;
-use tramyte_tests::people::{PASSWORD, seed_units, user};
+use tramyte_tests::people::{PASSWORD, open_assessment, seed_units, user};
 use tramyte_tests::spawn_server;
 
 #[tokio::test]
@@ -21,14 +19,7 @@ async fn submit_return_fix_resubmit_approve() {
     user(&store, "nv1", Role::StationStaff, &["16024"]).await;
     user(&store, "rv1", Role::Reviewer, &["38-405-TTYT"]).await;
     user(&store, "syt1", Role::ProvincialAdmin, &["38-SYT"]).await;
-    let assessment = json!({"commune": "16024", "catalog": "QD1300-2023", "round": 2024, "zone": 1, "unit_type": "xa"});
-    tramyte_server::cli::create_document(
-        &store,
-        DocKindArg::Assessment,
-        assessment.as_object().unwrap(),
-    )
-    .await
-    .unwrap();
+    open_assessment(&store, "16024").await;
     drop(store);
     let xlsx = server.data_dir().join("report.xlsx");
     let mut script = Script::start_with(

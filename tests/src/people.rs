@@ -45,3 +45,17 @@ pub async fn user(store: &Store, id: &str, role: Role, units: &[&str]) -> String
         .expect("sign in");
     token
 }
+
+/// Opens the 2024 assessment (QĐ 1300, zone 1) of a test commune, as the server's CLI does.
+pub async fn open_assessment(store: &Store, commune: &str) -> tramyte_shared::sync::DocumentId {
+    let assessment = serde_json::json!({
+        "commune": commune, "catalog": "QD1300-2023", "round": 2024, "zone": 1, "unit_type": "xa",
+    });
+    tramyte_server::cli::create_document(
+        store,
+        tramyte_server::config::DocKindArg::Assessment,
+        assessment.as_object().expect("an object"),
+    )
+    .await
+    .expect("open a test assessment")
+}

@@ -17,6 +17,16 @@ use tramyte_shared::workflow::Status;
 
 use crate::i18n::{I18n, Lang};
 
+/// The `:id` of a document route, reactive; `None` when it is not a document id.
+pub fn document_param() -> impl Fn() -> Option<tramyte_shared::sync::document_id::DocumentId> + Copy
+{
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        use leptos::prelude::Read;
+        params.read().get("id").and_then(|s| s.parse().ok())
+    }
+}
+
 /// The criteria set with this code (the catalogs the app ships with).
 pub fn catalog_for(code: &str) -> Option<Catalog> {
     static CATALOGS: OnceLock<Vec<Catalog>> = OnceLock::new();

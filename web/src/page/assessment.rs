@@ -4,7 +4,6 @@
 //! signed-in role may take. The total and the verdict update as one types.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use tramyte_shared::assessment::{self, Answer, AssessmentView, ConcurrentValue, Evidence, Side};
 use tramyte_shared::catalog::{Criterion, Item, Measure, ScoringRule};
 use tramyte_shared::commune::Zone;
@@ -25,13 +24,7 @@ use crate::session::{Session, use_session};
 /// `/assessment/:id`.
 #[component]
 pub fn AssessmentPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<DocumentId>().ok())
-    };
+    let id = crate::page::document_param();
     move || match id() {
         Some(id) => view! { <AssessmentEditor id=id/> }.into_any(),
         None => view! { <crate::page::not_found::NotFoundPage/> }.into_any(),

@@ -3,7 +3,6 @@
 //! at least six months).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use tramyte_shared::id::{PersonId, TrainingId, VillageId};
 use tramyte_shared::policy::{self, Field};
 use tramyte_shared::roster::{
@@ -18,13 +17,7 @@ use crate::session::use_session;
 /// `/roster/:id`.
 #[component]
 pub fn RosterPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<DocumentId>().ok())
-    };
+    let id = crate::page::document_param();
     move || match id() {
         Some(id) => view! { <RosterEditor id=id/> }.into_any(),
         None => view! { <crate::page::not_found::NotFoundPage/> }.into_any(),
