@@ -3,7 +3,7 @@
 // the comment and add the missing evidence; the head resubmits; the reviewer appraises and
 // approves, and the overview shows it approved; a later change shows as changed since the
 // approval; the province recognizes it by decision; the report counts it and its XLSX holds it;
-// the province adds a user who signs in.
+// the province adds a user who signs in, then disables them and their open app asks to sign in.
 import { writeFileSync } from 'node:fs';
 import { launch, check, main, signIn, synced, waitForTest } from './browser.mjs';
 
@@ -157,6 +157,12 @@ await main(async (baseUrl) => {
   await province.locator('[data-user="nv9"]').waitFor({ timeout: TIMEOUT });
   const newcomer = await signIn(await browser.newContext(options), baseUrl, 'nv9', password, errors);
   await newcomer.getByRole('link', { name: 'Mở phiếu đánh giá' }).waitFor({ timeout: TIMEOUT });
+  await synced(newcomer);
+
+  // Disabled by the province, the newcomer's open app asks them to sign in again.
+  await province.locator('[data-user="nv9"]').getByRole('button', { name: 'Khoá' }).click();
+  await newcomer.getByText('Phiên đăng nhập đã hết hạn', { exact: false }).waitFor({ timeout: TIMEOUT });
+  check(await newcomer.getByLabel('Mật khẩu').isVisible(), 'the sign-in form is offered again');
 
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   await browser.close();

@@ -161,6 +161,25 @@ pub fn provide_session() -> Session {
         repo: Repo::new(),
     };
     provide_context(session.clone());
+    // A socket that drops while the browser is online may mean the session ended (signed out
+    // elsewhere, disabled, new password): ask the server, so the person can sign in again.
+    {
+        let session = session.clone();
+        let link = session.repo.status.link;
+        Effect::new(move |previous: Option<crate::repo::Link>| {
+            let now = link.get();
+            let online = web_sys::window().is_some_and(|w| w.navigator().on_line());
+            if previous == Some(crate::repo::Link::Online)
+                && now == crate::repo::Link::Offline
+                && online
+                && session.me.with_untracked(Option::is_some)
+            {
+                let session = session.clone();
+                leptos::task::spawn_local(async move { session.check().await });
+            }
+            now
+        });
+    }
     if signed_in {
         let session = session.clone();
         leptos::task::spawn_local(async move {
