@@ -164,6 +164,19 @@ await main(async (baseUrl) => {
   await newcomer.getByText('Phiên đăng nhập đã hết hạn', { exact: false }).waitFor({ timeout: TIMEOUT });
   check(await newcomer.getByLabel('Mật khẩu').isVisible(), 'the sign-in form is offered again');
 
+  // The reviewer opens the round for every commune covered; twice creates nothing new.
+  await reviewer.goto(baseUrl + '/overview');
+  await overviewRow(reviewer, baseUrl, 'recognized');
+  const open = reviewer.getByRole('button', { name: 'Mở kỳ đánh giá 2024 cho các xã phụ trách' });
+  await open.click();
+  await reviewer.getByTestId('round-opened').filter({ hasText: 'Đã tạo 3 hồ sơ mới, 1 hồ sơ đã có.' })
+    .waitFor({ timeout: TIMEOUT });
+  await reviewer.locator('[data-testid=overview-rows] li[data-commune="16025"][data-status="draft"]')
+    .waitFor({ timeout: TIMEOUT });
+  await open.click();
+  await reviewer.getByTestId('round-opened').filter({ hasText: 'Đã tạo 0 hồ sơ mới, 4 hồ sơ đã có.' })
+    .waitFor({ timeout: TIMEOUT });
+
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   await browser.close();
 });

@@ -387,3 +387,18 @@ pub async fn set_targets(unit: &str, year: u16, targets: &[Target]) -> Result<()
     .await
     .map(drop)
 }
+
+/// What opening a round did.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OpenedRound {
+    /// Documents created (assessments, and rosters for communes without one).
+    pub created: usize,
+    /// Documents that were there already.
+    pub existing: usize,
+}
+
+/// Opens a round for every commune in the caller's scope (idempotent).
+pub async fn open_round(round: u16, catalog: &str) -> Result<OpenedRound, ApiError> {
+    let body = serde_json::json!({ "round": round, "catalog": catalog });
+    parse(&call("POST", "/api/rounds", Some(body.to_string())).await?)
+}

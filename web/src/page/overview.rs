@@ -69,6 +69,33 @@ pub fn OverviewPage() -> impl IntoView {
             }
         });
     });
+    // Opening a round creates one assessment per commune in scope; twice creates nothing new.
+    let opened = RwSignal::new(None::<String>);
+    let open_round = move |_| {
+        let year = round.get_untracked();
+        leptos::task::spawn_local(async move {
+            let catalog = tramyte_shared::catalog::shipped_catalogs()
+                .first()
+                .map(|c| c.code.to_string())
+                .unwrap_or_default();
+            match api::open_round(year, &catalog).await {
+                Ok(done) => {
+                    opened.set(Some(match i18n.lang() {
+                        Lang::Vi => format!(
+                            "Đã tạo {} hồ sơ mới, {} hồ sơ đã có.",
+                            done.created, done.existing
+                        ),
+                        Lang::En => format!(
+                            "{} documents created, {} already there.",
+                            done.created, done.existing
+                        ),
+                    }));
+                    refetch.update(|n| *n += 1);
+                }
+                Err(err) => problem.set(Some(err.to_string())),
+            }
+        });
+    };
     let name_of = move |row: &DocumentRow| {
         row.commune_name
             .clone()
@@ -117,6 +144,18 @@ pub fn OverviewPage() -> impl IntoView {
             </label>
             <Show when=move || problem.with(Option::is_some)>
                 <p class="notice" role="status">{move || problem.get()}</p>
+            </Show>
+            <Show when=move || data.with(|d| d.as_ref().is_some_and(|d| d.round == round.get() && d.documents.is_empty()))>
+                <p class="hint">{move || i18n.pick("Kỳ này chưa được mở cho xã nào.", "This round is not open for any commune yet.")}</p>
+            </Show>
+            <button type="button" class="secondary" on:click=open_round>
+                {move || match i18n.lang() {
+                    Lang::Vi => format!("Mở kỳ đánh giá {} cho các xã phụ trách", round.get()),
+                    Lang::En => format!("Open round {} for the communes covered", round.get()),
+                }}
+            </button>
+            <Show when=move || opened.with(Option::is_some)>
+                <p class="hint" role="status" data-testid="round-opened">{move || opened.get()}</p>
             </Show>
             {move || data.get().filter(|d| d.round == round.get()).map(|d| {
                 let targets = d.targets.clone();
