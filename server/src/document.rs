@@ -1,9 +1,9 @@
 //! Documents in the database: a row per document and its content-addressed chunks.
 //!
-//! Every write is one transaction, committed before the caller hears of success, and every
-//! write of content also writes the document's summary row (see [`crate::summary`]); on
-//! PostgreSQL the same transaction notifies the other server nodes (`NOTIFY tramyte_chunks`),
-//! which is delivered only if it commits.
+//! Every write is one transaction (chunks ready together share one: [`persist`]), committed
+//! before the caller hears of success, and every write of content also writes the document's
+//! summary row (see [`crate::summary`]); on PostgreSQL the same transaction notifies the other
+//! server nodes (`NOTIFY tramyte_chunks`), which is delivered only if it commits.
 
 use tramyte_shared::sync::{Chunk, ChunkKey, ChunkKind, DocumentId};
 
@@ -202,79 +202,182 @@ pub async fn actor_bindings(store: &Store) -> Result<Vec<(String, String)>, Stor
     }))
 }
 
-/// Stores one chunk of a document with the provenance of its changes and the document's
-/// summary after them (`None` only if the caller could not read the document); with `created`,
-/// also the document row (open mode). Storing the same chunk twice is harmless.
-pub async fn persist(
-    store: &Store,
-    id: DocumentId,
-    chunk: &Chunk,
-    created: Option<(DocumentKind, &str)>,
-    provenance: &Provenance,
-    summary: Option<&SummaryRecord>,
-    node: &str,
-) -> Result<(), PersistError> {
-    let id_text = id.to_string();
+/// Rows one multi-row statement writes at most (SQLite allows 32,766 bound values).
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// One chunk to store (see [`persist`]).
+#[derive(Debug, Clone)]
+pub struct PersistJob {
+    pub id: DocumentId,
+    pub chunk: Chunk,
+    /// With the document row (open mode): its kind and who created it.
+    pub created: Option<(DocumentKind, String)>,
+    pub provenance: Provenance,
+    /// The document's summary after this chunk (`None` only if the caller could not read the
+    /// document).
+    pub summary: Option<SummaryRecord>,
+}
+
+/// Stores chunks, each with the provenance of its changes and its document's summary after
+/// them, and the document rows of those created in open mode, all in **one** transaction (one
+/// commit, one fsync: group commit): every chunk is committed, or none is. Storing the same chunk
+/// twice is harmless. Jobs are applied in order, so a later summary of the same document wins
+/// (a summary row never goes back to fewer changes anyway).
+pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(), PersistError> {
     let now = now_millis();
     let _turn = store.write_turn().await;
     with_pool!(store, pool => {
         let mut tx = pool.begin().await?;
-        for actor in &provenance.new_actors {
-            sqlx::query(
-                "INSERT INTO actors (actor, user_id, device, first_seen) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (actor) DO NOTHING",
-            )
-            .bind(actor)
-            .bind(&provenance.user)
-            .bind(&provenance.device)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            let owner: Option<(String,)> = sqlx::query_as("SELECT user_id FROM actors WHERE actor = $1")
+        // Actor bindings and created documents first, in order: a foreign actor fails it all.
+        for job in jobs {
+            let PersistJob { id, created, provenance, .. } = job;
+            let id_text = id.to_string();
+            for actor in &provenance.new_actors {
+                sqlx::query(
+                    "INSERT INTO actors (actor, user_id, device, first_seen) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (actor) DO NOTHING",
+                )
                 .bind(actor)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if owner.is_some_and(|(owner,)| owner != provenance.user) {
-                return Err(PersistError::ForeignActor { actor: actor.clone() });
-            }
-        }
-        if let Some((kind, created_by)) = created {
-            sqlx::query(
-                "INSERT INTO documents (id, kind, created_at, created_by) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&id_text)
-            .bind(kind.as_str())
-            .bind(now)
-            .bind(created_by)
-            .execute(&mut *tx)
-            .await?;
-        }
-        insert_chunk!(tx, &id_text, chunk, now);
-        for (hash, actor) in &provenance.changes {
-            sqlx::query(
-                "INSERT INTO changes (document_id, hash, actor, user_id, device, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (document_id, hash) DO NOTHING",
-            )
-            .bind(&id_text)
-            .bind(hash)
-            .bind(actor)
-            .bind(&provenance.user)
-            .bind(&provenance.device)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if let Some(summary) = summary {
-            crate::upsert_summary!(tx, &id_text, summary, now, Some((now, Some(provenance.user.as_str()))));
-        }
-        // Delivered to the other nodes only if this commits.
-        if store.is_postgres() {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHUNKS_CHANNEL)
-                .bind(format!("{node} {id}"))
+                .bind(&provenance.user)
+                .bind(&provenance.device)
+                .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                let owner: Option<(String,)> = sqlx::query_as("SELECT user_id FROM actors WHERE actor = $1")
+                    .bind(actor)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if owner.is_some_and(|(owner,)| owner != provenance.user) {
+                    return Err(PersistError::ForeignActor { actor: actor.clone() });
+                }
+            }
+            if let Some((kind, created_by)) = created {
+                sqlx::query(
+                    "INSERT INTO documents (id, kind, created_at, created_by) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&id_text)
+                .bind(kind.as_str())
+                .bind(now)
+                .bind(created_by.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        // Then every chunk, every change's provenance and every document's summary, many rows
+        // per statement (each statement is a round trip to the database or its thread). Not
+        // prepared and cached: their text varies with the number of rows, and a cache of each
+        // variant costs memory on every pooled connection.
+        for part in jobs.chunks(ROWS_PER_STATEMENT) {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO chunks (document_id, key, kind, data, created_at) ",
+            );
+            query.push_values(part, |mut row, job| {
+                row.push_bind(job.id.to_string())
+                    .push_bind(job.chunk.key.as_str().to_owned())
+                    .push_bind(job.chunk.kind.as_str())
+                    .push_bind(job.chunk.bytes.clone())
+                    .push_bind(now);
+            });
+            query.push(" ON CONFLICT (document_id, key) DO NOTHING");
+            query.build().persistent(false).execute(&mut *tx).await?;
+        }
+        let changes: Vec<(&PersistJob, &(String, String))> = jobs
+            .iter()
+            .flat_map(|job| job.provenance.changes.iter().map(move |change| (job, change)))
+            .collect();
+        for part in changes.chunks(ROWS_PER_STATEMENT) {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO changes (document_id, hash, actor, user_id, device, received_at) ",
+            );
+            query.push_values(part, |mut row, (job, (hash, actor))| {
+                row.push_bind(job.id.to_string())
+                    .push_bind(hash.clone())
+                    .push_bind(actor.clone())
+                    .push_bind(job.provenance.user.clone())
+                    .push_bind(job.provenance.device.clone())
+                    .push_bind(now);
+            });
+            query.push(" ON CONFLICT (document_id, hash) DO NOTHING");
+            query.build().persistent(false).execute(&mut *tx).await?;
+        }
+        // One summary per document: the one after the most changes (what applying them in
+        // order leaves, since a row never goes back to fewer changes), last changed by the
+        // sender of its last chunk here.
+        let mut latest: Vec<(DocumentId, &SummaryRecord, &str)> = Vec::new();
+        for job in jobs {
+            let Some(summary) = &job.summary else { continue };
+            let user = job.provenance.user.as_str();
+            match latest.iter_mut().find(|(id, ..)| *id == job.id) {
+                Some(entry) => {
+                    if summary.changes >= entry.1.changes {
+                        entry.1 = summary;
+                    }
+                    entry.2 = user;
+                }
+                None => latest.push((job.id, summary, user)),
+            }
+        }
+        for part in latest.chunks(ROWS_PER_STATEMENT) {
+            let mut query = sqlx::QueryBuilder::new(crate::upsert_summary!(@into));
+            query.push_values(part, |mut row, (id, record, user)| {
+                row.push_bind(id.to_string())
+                    .push_bind(record.kind)
+                    .push_bind(record.commune.clone())
+                    .push_bind(record.round)
+                    .push_bind(record.catalog.clone())
+                    .push_bind(record.catalog_revision)
+                    .push_bind(record.status.clone())
+                    .push_bind(record.self_total)
+                    .push_bind(record.review_total)
+                    .push_bind(record.verdict.clone())
+                    .push_bind(record.verdict_side.clone())
+                    .push_bind(record.reasons.clone())
+                    .push_bind(record.criteria.clone())
+                    .push_bind(record.open_conflicts)
+                    .push_bind(record.problem.clone())
+                    .push_bind(record.changes)
+                    .push_bind(Some(now))
+                    .push_bind(Some((*user).to_owned()))
+                    .push_bind(now);
+            });
+            query.push(crate::upsert_summary!(@on_conflict));
+            query.build().persistent(false).execute(&mut *tx).await?;
+            // The upsert leaves the last change alone when the row was already there.
+            let mut query = sqlx::QueryBuilder::new(
+                "UPDATE document_summaries SET last_change_at = ",
+            );
+            query.push_bind(now).push(", last_change_by = CASE document_id");
+            for (id, _, user) in part {
+                query
+                    .push(" WHEN ")
+                    .push_bind(id.to_string())
+                    .push(" THEN ")
+                    .push_bind((*user).to_owned());
+            }
+            query
+                .push(" END WHERE (last_change_at IS NULL OR last_change_at <= ")
+                .push_bind(now)
+                .push(") AND document_id IN (");
+            let mut ids = query.separated(", ");
+            for (id, ..) in part {
+                ids.push_bind(id.to_string());
+            }
+            query.push(")");
+            query.build().persistent(false).execute(&mut *tx).await?;
+        }
+        if store.is_postgres() {
+            // Delivered to the other nodes only if this commits; once per document.
+            let mut notified = std::collections::HashSet::new();
+            for job in jobs {
+                if notified.insert(job.id) {
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(CHUNKS_CHANNEL)
+                        .bind(format!("{node} {}", job.id))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
         }
         tx.commit().await?;
     });
@@ -331,4 +434,73 @@ pub async fn list(store: &Store) -> Result<Vec<(String, String)>, StoreError> {
     Ok(with_pool!(store, pool => {
         sqlx::query_as("SELECT id, kind FROM documents ORDER BY created_at, id").fetch_all(pool).await?
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: DocumentId, bytes: &[u8], user: &str, changes: i64, created: bool) -> PersistJob {
+        PersistJob {
+            id,
+            chunk: Chunk::new(ChunkKind::Incremental, bytes.to_vec()),
+            created: created.then(|| (DocumentKind::Json, format!("{user} (test)"))),
+            provenance: Provenance {
+                user: user.to_owned(),
+                device: "test".to_owned(),
+                changes: vec![(format!("hash-{id}-{changes}"), format!("actor-{user}"))],
+                new_actors: Vec::new(),
+            },
+            summary: Some(SummaryRecord {
+                kind: "json",
+                commune: None,
+                round: None,
+                catalog: None,
+                catalog_revision: None,
+                status: None,
+                self_total: None,
+                review_total: None,
+                verdict: None,
+                verdict_side: None,
+                reasons: "[]".to_owned(),
+                criteria: "[]".to_owned(),
+                open_conflicts: 0,
+                problem: None,
+                changes,
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_group_stores_every_chunk_and_the_latest_summary_of_each_document() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        let (a, b) = (
+            crate::cli::new_document_id().unwrap(),
+            crate::cli::new_document_id().unwrap(),
+        );
+        let group = [
+            job(a, b"a1", "lan", 1, true),
+            job(b, b"b1", "hoa", 1, true),
+            job(a, b"a2", "minh", 2, false),
+            // The same chunk again (a peer resending): harmless.
+            job(a, b"a2", "minh", 2, false),
+        ];
+        persist(&store, &group, "node").await.unwrap();
+        assert_eq!(load(&store, a).await.unwrap().unwrap().len(), 2);
+        assert_eq!(load(&store, b).await.unwrap().unwrap().len(), 1);
+        assert_eq!(provenance(&store, a).await.unwrap().len(), 2);
+        let stored = crate::summary::stored(&store, a).await.unwrap().unwrap();
+        assert_eq!(stored.record.changes, 2);
+        assert_eq!(stored.last_change_by.as_deref(), Some("minh"));
+        // A later group never takes a summary back to fewer changes.
+        persist(&store, &[job(a, b"a0", "lan", 1, false)], "node")
+            .await
+            .unwrap();
+        let stored = crate::summary::stored(&store, a).await.unwrap().unwrap();
+        assert_eq!(stored.record.changes, 2);
+        assert_eq!(stored.last_change_by.as_deref(), Some("lan"));
+        let stored = crate::summary::stored(&store, b).await.unwrap().unwrap();
+        assert_eq!(stored.last_change_by.as_deref(), Some("hoa"));
+    }
 }

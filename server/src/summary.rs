@@ -143,24 +143,32 @@ impl SummaryRecord {
 /// already recorded.
 #[macro_export]
 macro_rules! upsert_summary {
+    // The statement's head (columns) and tail (the update that never goes back to fewer
+    // changes), shared with the many-row upsert of [`crate::document::persist`].
+    (@into) => {
+        "INSERT INTO document_summaries (document_id, kind, commune, round, catalog, \
+         catalog_revision, status, self_total, review_total, verdict, verdict_side, reasons, \
+         criteria, open_conflicts, problem, changes, last_change_at, last_change_by, updated_at) "
+    };
+    (@on_conflict) => {
+        " ON CONFLICT (document_id) DO UPDATE SET kind = excluded.kind, commune = excluded.commune, \
+         round = excluded.round, catalog = excluded.catalog, \
+         catalog_revision = excluded.catalog_revision, status = excluded.status, \
+         self_total = excluded.self_total, review_total = excluded.review_total, \
+         verdict = excluded.verdict, verdict_side = excluded.verdict_side, \
+         reasons = excluded.reasons, criteria = excluded.criteria, \
+         open_conflicts = excluded.open_conflicts, problem = excluded.problem, \
+         changes = excluded.changes, updated_at = excluded.updated_at \
+         WHERE document_summaries.changes <= excluded.changes"
+    };
     ($tx:expr, $id:expr, $record:expr, $now:expr, $last:expr) => {{
         let record: &$crate::summary::SummaryRecord = $record;
         let last: Option<(i64, Option<&str>)> = $last;
-        $crate::sqlx::query(
-            "INSERT INTO document_summaries (document_id, kind, commune, round, catalog, \
-             catalog_revision, status, self_total, review_total, verdict, verdict_side, reasons, \
-             criteria, open_conflicts, problem, changes, last_change_at, last_change_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-             ON CONFLICT (document_id) DO UPDATE SET kind = excluded.kind, commune = excluded.commune, \
-             round = excluded.round, catalog = excluded.catalog, \
-             catalog_revision = excluded.catalog_revision, status = excluded.status, \
-             self_total = excluded.self_total, review_total = excluded.review_total, \
-             verdict = excluded.verdict, verdict_side = excluded.verdict_side, \
-             reasons = excluded.reasons, criteria = excluded.criteria, \
-             open_conflicts = excluded.open_conflicts, problem = excluded.problem, \
-             changes = excluded.changes, updated_at = excluded.updated_at \
-             WHERE document_summaries.changes <= excluded.changes",
-        )
+        $crate::sqlx::query(::std::concat!(
+            $crate::upsert_summary!(@into),
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+            $crate::upsert_summary!(@on_conflict),
+        ))
         .bind($id)
         .bind(record.kind)
         .bind(&record.commune)

@@ -2,9 +2,11 @@
 //! [`Hub`](tramyte_shared::sync::hub::Hub).
 //!
 //! One task (the hub task) owns the hub and carries out its outputs: frames go to the
-//! connection tasks through bounded queues, loads and persists run as tracked tasks that report
-//! back. Each websocket has one connection task that reads frames, writes what the hub sends,
-//! pings to drop dead peers and closes on shutdown.
+//! connection tasks through bounded queues, loads run as tracked tasks that report back, and
+//! persists go to the persister task, which stores every chunk that is ready together in one
+//! transaction (group commit: one commit and fsync for many changes) and then reports each.
+//! Each websocket has one connection task that reads frames, writes what the hub sends, pings
+//! to drop dead peers and closes on shutdown.
 //!
 //! Why one hub task: automerge documents are not shared between threads, and one task keeps
 //! the order of events per document trivially right. The CPU per change is small (measured by
@@ -25,11 +27,13 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tramyte_shared::sync::DocumentId;
-use tramyte_shared::sync::hub::{ConnId, Hub, HubConfig, Input, Limits, LoadOutcome, Output};
+use tramyte_shared::sync::hub::{
+    ConnId, Hub, HubConfig, Input, Limits, LoadOutcome, Output, Ticket,
+};
 use tramyte_shared::sync::message::Message;
 
 use crate::account::Session;
-use crate::document::{self, DocumentKind, Provenance};
+use crate::document::{self, DocumentKind, PersistJob, Provenance};
 use crate::http::AppState;
 use crate::store::Store;
 use crate::summary::{CatalogCache, SummaryRecord};
@@ -143,15 +147,25 @@ impl SyncService {
             next_conn: Arc::new(AtomicU64::new(0)),
             started,
         };
+        let catalogs = CatalogCache::default();
+        let (persists, persist_queue) = mpsc::unbounded_channel();
+        let persister = Persister {
+            store: store.clone(),
+            node: node.clone(),
+            catalogs: catalogs.clone(),
+            commands: commands.clone(),
+            tracker: tracker.clone(),
+        };
+        tracker.spawn(persister.run(persist_queue));
         let driver = HubDriver {
             hub: Hub::new(hub_config),
+            persists,
             commands: commands.clone(),
             connections: HashMap::new(),
             who: HashMap::new(),
             in_memory: HashSet::new(),
-            catalogs: CatalogCache::default(),
+            catalogs,
             store: store.clone(),
-            node: node.clone(),
             tracker: tracker.clone(),
             started,
         };
@@ -359,13 +373,14 @@ async fn serve_socket(
 /// The hub task's state.
 struct HubDriver {
     hub: Hub,
+    /// To the persister task (unbounded like the tasks it replaces: the hub never waits).
+    persists: mpsc::UnboundedSender<QueuedPersist>,
     commands: mpsc::Sender<Command>,
     connections: HashMap<ConnId, mpsc::Sender<Outbound>>,
     who: HashMap<ConnId, Who>,
     in_memory: HashSet<DocumentId>,
     catalogs: CatalogCache,
     store: Store,
-    node: String,
     tracker: TaskTracker,
     started: Instant,
 }
@@ -511,55 +526,40 @@ impl HubDriver {
                 changes,
                 new_actors,
             } => {
-                let (store, commands, node) =
-                    (self.store.clone(), self.commands.clone(), self.node.clone());
                 // Read here, on the hub task, from the document as it is after this change;
                 // scored and stored in the persist's own transaction.
                 let facts = self
                     .hub
                     .document(&document)
                     .map(tramyte_shared::summary::read_facts);
-                let catalogs = self.catalogs.clone();
                 let who = self.who.get(&sender).cloned().unwrap_or(Who {
                     user: OPEN_MODE_USER.to_owned(),
                     device: "unknown".to_owned(),
                     token_hash: None,
                 });
-                let created_by = format!("{} ({})", who.user, who.device);
-                let created = created.then_some(DocumentKind::Json);
-                let provenance = Provenance {
-                    user: who.user,
-                    device: who.device,
-                    changes,
-                    new_actors,
+                let created =
+                    created.then(|| (DocumentKind::Json, format!("{} ({})", who.user, who.device)));
+                let job = PersistJob {
+                    id: document,
+                    chunk,
+                    created,
+                    provenance: Provenance {
+                        user: who.user,
+                        device: who.device,
+                        changes,
+                        new_actors,
+                    },
+                    summary: None,
                 };
-                self.tracker.spawn(async move {
-                    let summary = match &facts {
-                        Some(facts) => {
-                            Some(SummaryRecord::of(&catalogs.summarize(&store, facts).await))
-                        }
-                        None => None,
-                    };
-                    let result = document::persist(
-                        &store,
+                let queued = QueuedPersist { ticket, facts, job };
+                if let Err(mpsc::error::SendError(queued)) = self.persists.send(queued) {
+                    // The persister is gone (stopping): this change is not stored.
+                    return Some(Input::PersistFailed {
                         document,
-                        &chunk,
-                        created.map(|kind| (kind, created_by.as_str())),
-                        &provenance,
-                        summary.as_ref(),
-                        &node,
-                    )
-                    .await;
-                    let input = match result {
-                        Ok(()) => Input::Persisted { document, ticket },
-                        Err(err) => Input::PersistFailed {
-                            document,
-                            ticket,
-                            error: err.to_string(),
-                        },
-                    };
-                    let _ = commands.send(Command::Input(input)).await;
-                });
+                        ticket: queued.ticket,
+                        error: "the server is stopping".to_owned(),
+                    });
+                }
             }
             Output::Compact {
                 document,
@@ -611,6 +611,110 @@ impl HubDriver {
                 }
             }
         });
+    }
+}
+
+/// A persist the hub asked for, waiting for its turn in a group commit.
+struct QueuedPersist {
+    ticket: Ticket,
+    /// The document as it is after this chunk, read on the hub task; scored by the persister.
+    facts: Option<tramyte_shared::summary::Facts>,
+    job: PersistJob,
+}
+
+/// Chunks stored in one transaction at most.
+const MAX_GROUP: usize = 256;
+
+/// Group commits under way at once: SQLite has one writer (more would only queue on
+/// [`Store::write_turn`]); PostgreSQL overlaps a few on its pool.
+fn group_commits(store: &Store) -> usize {
+    if store.is_postgres() { 4 } else { 1 }
+}
+
+/// Stores the chunks the hub emits. While a group commit is under way, newly emitted chunks
+/// queue; the next group takes all of them (up to [`MAX_GROUP`]) in one transaction, and only
+/// after it commits is each one reported [`Input::Persisted`] to the hub. If a group fails, each
+/// of its chunks is stored again alone, so one refused chunk (a foreign actor) fails only
+/// itself, exactly as if it had been stored alone in the first place.
+struct Persister {
+    store: Store,
+    node: String,
+    catalogs: CatalogCache,
+    commands: mpsc::Sender<Command>,
+    tracker: TaskTracker,
+}
+
+impl Persister {
+    async fn run(self, mut queue: mpsc::UnboundedReceiver<QueuedPersist>) {
+        let this = Arc::new(self);
+        let slots = Arc::new(tokio::sync::Semaphore::new(group_commits(&this.store)));
+        loop {
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let Some(first) = queue.recv().await else {
+                return;
+            };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match queue.try_recv() {
+                    Ok(more) => group.push(more),
+                    Err(_) => break,
+                }
+            }
+            let persister = this.clone();
+            this.tracker.spawn(async move {
+                persister.store_group(group).await;
+                drop(slot);
+            });
+        }
+    }
+
+    async fn store_group(&self, group: Vec<QueuedPersist>) {
+        let mut tickets = Vec::with_capacity(group.len());
+        let mut jobs = Vec::with_capacity(group.len());
+        for QueuedPersist {
+            ticket,
+            facts,
+            mut job,
+        } in group
+        {
+            if let Some(facts) = &facts {
+                let summary = self.catalogs.summarize(&self.store, facts).await;
+                job.summary = Some(SummaryRecord::of(&summary));
+            }
+            tickets.push((job.id, ticket));
+            jobs.push(job);
+        }
+        let results: Vec<Result<(), String>> =
+            match document::persist(&self.store, &jobs, &self.node).await {
+                Ok(()) => vec![Ok(()); jobs.len()],
+                Err(err) if jobs.len() == 1 => vec![Err(err.to_string())],
+                Err(_) => {
+                    let mut results = Vec::with_capacity(jobs.len());
+                    for job in &jobs {
+                        let result =
+                            document::persist(&self.store, std::slice::from_ref(job), &self.node)
+                                .await
+                                .map_err(|err| err.to_string());
+                        results.push(result);
+                    }
+                    results
+                }
+            };
+        for ((document, ticket), result) in tickets.into_iter().zip(results) {
+            let input = match result {
+                Ok(()) => Input::Persisted { document, ticket },
+                Err(error) => Input::PersistFailed {
+                    document,
+                    ticket,
+                    error,
+                },
+            };
+            if self.commands.send(Command::Input(input)).await.is_err() {
+                return;
+            }
+        }
     }
 }
 
