@@ -1,5 +1,5 @@
 // The field app, for real, in two browser profiles (two station staff of one commune):
-// sign in, open the assessment, see each other present, go offline (the server goes away too), edit different criteria
+// sign in, keep the roster, open the assessment, see each other present, go offline (the server goes away too), edit different criteria
 // and the same one, type in the same note, reload in the middle of typing; reconnect; both
 // show the merged result with the conflict; one resolves it and the other sees it resolved.
 // Then a cold start with the network off opens the app with the data.
@@ -41,6 +41,31 @@ await main(async (baseUrl) => {
   const errors = [];
   let a = await openAssessment(profileA, baseUrl, 'nv1', errors);
   const b = await openAssessment(profileB, baseUrl, 'nv2', errors);
+
+  // The roster: a village, its health worker with six months of training, then marked as left.
+  await a.goto(baseUrl + '/');
+  await a.getByRole('link', { name: 'Nhân lực và y tế thôn bản' }).click();
+  await a.getByLabel('Tên thôn, bản').fill('Thôn Một (thử)');
+  await a.getByRole('button', { name: 'Thêm thôn' }).click();
+  await a.getByLabel('Họ và tên').fill('Nguyễn Văn Thôn (thử)');
+  await a.getByLabel('Thuộc').selectOption('village');
+  await a.getByLabel('Thôn, bản phụ trách').selectOption({ label: 'Thôn Một (thử)' });
+  await a.getByRole('button', { name: 'Thêm', exact: true }).click();
+  const worker = a.locator('ul.people li').filter({ hasText: 'Nguyễn Văn Thôn (thử)' });
+  await worker.getByLabel('Khoá đào tạo').fill('Y tế thôn bản');
+  await worker.getByLabel('Số tháng').fill('6');
+  await worker.getByRole('button', { name: 'Thêm đào tạo' }).click();
+  const facts = a.getByTestId('staffing-facts');
+  await facts.filter({ hasText: 'đào tạo ≥ 6 tháng: 1 / 1' }).waitFor({ timeout: TIMEOUT });
+  await worker.getByRole('button', { name: 'Đánh dấu đã nghỉ việc' }).click();
+  await facts.filter({ hasText: 'đào tạo ≥ 6 tháng: 0 / 1' }).waitFor({ timeout: TIMEOUT });
+  await synced(a);
+  await a.goto(baseUrl + '/');
+  await a.getByRole('link', { name: 'Mở phiếu đánh giá' }).click();
+  await scoreInput(a, 'TC1').waitFor({ timeout: TIMEOUT });
+  // The editor shows the staffing facts beside the staffing criterion.
+  check((await a.locator('[data-criterion=TC2] [data-testid=staffing-facts]').textContent()).includes('0/1'),
+    'the staffing criterion shows the roster\'s facts');
 
   // Online, each sees who else has the assessment open.
   await a.getByTestId('presence').filter({ hasText: 'nv2 (thử)' }).waitFor({ timeout: TIMEOUT });

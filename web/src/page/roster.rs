@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use tramyte_shared::id::{PersonId, TrainingId, VillageId};
 use tramyte_shared::policy::{self, Field};
 use tramyte_shared::roster::{
-    self, CourseKind, Group, Person, PersonEntry, RosterView, Title, Training, Village,
+    self, CourseKind, Employment, Group, Person, PersonEntry, RosterView, Title, Training, Village,
 };
 use tramyte_shared::sync::document_id::DocumentId;
 
@@ -260,6 +260,9 @@ fn PeopleList(
                     let course = RwSignal::new(String::new());
                     let months = RwSignal::new(String::new());
                     let pid_for_add = pid.clone();
+                    let pid_for_status = pid.clone();
+                    let repo_for_status = repo.clone();
+                    let active = entry.active();
                     // A village health worker may update their own record.
                     let group_key = if group == Group::VillageWorker { "village_workers" } else { "staff" };
                     let may_edit = edit_allowed
@@ -291,6 +294,18 @@ fn PeopleList(
                                 {trainings.into_iter().map(|t| view! { <li>{t.course}" — "{t.months}{move || i18n.pick(" tháng", " months")}", "{t.year}</li> }).collect_view()}
                             </ul>
                             <Show when=move || may_edit>
+                                <button type="button" class="secondary small"
+                                    on:click={
+                                        let repo = repo_for_status.clone();
+                                        let pid = pid_for_status.clone();
+                                        move |_| {
+                                            let Ok(person) = PersonId::parse(&pid) else { return };
+                                            let status = if active { Employment::Left } else { Employment::Active };
+                                            let _ = repo.change(&id, |doc| roster::set_employment(doc, group, &person, status, platform::now_millis()));
+                                        }
+                                    }>
+                                    {move || if active { i18n.pick("Đánh dấu đã nghỉ việc", "Mark as left") } else { i18n.pick("Đánh dấu đang làm việc", "Mark as active") }}
+                                </button>
                                 <form class="form inline" on:submit=add_training.clone()>
                                     <input type="text" aria-label=move || i18n.pick("Khoá đào tạo", "Course")
                                         placeholder=move || i18n.pick("Khoá đào tạo", "Course")
