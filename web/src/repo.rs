@@ -248,15 +248,6 @@ impl Repo {
         }
     }
 
-    /// Whether a document is on the phone with content.
-    pub fn has(&self, id: &DocumentId) -> bool {
-        self.inner
-            .borrow()
-            .client
-            .doc(id)
-            .is_some_and(|doc| doc.keys(automerge::ROOT).next().is_some())
-    }
-
     /// Reads a document (subscribes the caller to [`RepoStatus::revision`]).
     pub fn read<T>(&self, id: &DocumentId, read: impl FnOnce(&AutoCommit) -> T) -> Option<T> {
         self.status.revision.track();
@@ -316,11 +307,6 @@ impl Repo {
             .doc_mut(id)
             .map(|doc| doc.get_heads().iter().map(ToString::to_string).collect())
             .unwrap_or_default()
-    }
-
-    /// This tab's automerge actor, hex (to tell one's own concurrent values from others').
-    pub fn actor_hex(&self) -> String {
-        self.inner.borrow().actor.to_hex_string()
     }
 
     /// Starts the connection (and keeps it up until [`Repo::stop`]).
@@ -533,14 +519,6 @@ impl Repo {
         };
         let promise = wasm_bindgen_futures::future_to_promise(future);
         *chain.borrow_mut() = Some(promise);
-    }
-
-    /// Waits until every save started so far has finished.
-    pub async fn flushed(&self) {
-        let last = self.inner.borrow().save_chain.borrow().clone();
-        if let Some(last) = last {
-            let _ = wasm_bindgen_futures::JsFuture::from(last).await;
-        }
     }
 
     fn report(&self, problem: String) {
