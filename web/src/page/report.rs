@@ -153,6 +153,9 @@ fn ReportBody(report: Report) -> impl IntoView {
                 }).collect_view()}
             </svg>
             <h3>{move || i18n.pick("Xã dưới mức tối thiểu của tiêu chí", "Communes below a criterion's minimum")}</h3>
+            {below.iter().all(|c| c.below_minimum.is_empty()).then(|| view! {
+                <p class="hint">{move || i18n.pick("Không có xã nào.", "None.")}</p>
+            })}
             <ul class="below">
                 {below.into_iter().filter(|c| !c.below_minimum.is_empty()).map(|c| {
                     let name = if i18n.lang() == Lang::En && !c.name_en.is_empty() { c.name_en.clone() } else { c.name_vi.clone() };
