@@ -684,18 +684,6 @@ struct ListQuery {
     status: Option<String>,
 }
 
-/// Status names a filter may use: those of `tramyte_shared::workflow::Status`.
-const STATUSES: [&str; 8] = [
-    "draft",
-    "submitted",
-    "returned",
-    "appraised",
-    "approved",
-    "recognized",
-    "maintained",
-    "withdrawn",
-];
-
 impl ListQuery {
     fn filter(self, viewer: &Viewer) -> Result<Filter, ApiError> {
         let blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
@@ -720,11 +708,13 @@ impl ListQuery {
         };
         let status = blank(self.status);
         if let Some(status) = &status
-            && !STATUSES.contains(&status.as_str())
+            && tramyte_shared::workflow::Status::parse(status).is_none()
         {
             return Err(ApiError::BadRequest(format!(
                 "status must be one of {}",
-                STATUSES.join(", ")
+                tramyte_shared::workflow::Status::ALL
+                    .map(|s| s.name())
+                    .join(", ")
             )));
         }
         Ok(Filter {

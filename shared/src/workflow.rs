@@ -47,6 +47,39 @@ pub enum Status {
     Withdrawn,
 }
 
+impl Status {
+    /// Every status, in the order a dossier usually meets them.
+    pub const ALL: [Status; 8] = [
+        Status::Draft,
+        Status::Submitted,
+        Status::Returned,
+        Status::Appraised,
+        Status::Approved,
+        Status::Recognized,
+        Status::Maintained,
+        Status::Withdrawn,
+    ];
+
+    /// The stored name (as serialized: `draft`, `submitted`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::Returned => "returned",
+            Status::Appraised => "appraised",
+            Status::Approved => "approved",
+            Status::Recognized => "recognized",
+            Status::Maintained => "maintained",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|status| status.name() == name)
+    }
+}
+
 /// A decision reference (số quyết định, ngày).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DecisionRef {
@@ -214,6 +247,18 @@ pub fn status(events: &[Event]) -> WorkflowState {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn status_names_are_the_serialized_ones_and_read_back() {
+        for status in super::Status::ALL {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::Value::from(status.name())
+            );
+            assert_eq!(super::Status::parse(status.name()), Some(status));
+        }
+        assert_eq!(super::Status::parse("unknown"), None);
+    }
+
     use super::*;
 
     fn event(id: &str, kind: EventKind) -> Event {

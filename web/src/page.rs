@@ -49,33 +49,31 @@ pub fn role_name(i18n: I18n, role: Role) -> &'static str {
     }
 }
 
-/// The stored name of a status (as the server lists it).
-pub fn status_key(status: Status) -> &'static str {
+/// A status, as the interface names it.
+pub fn status_label(i18n: I18n, status: Status) -> &'static str {
     match status {
-        Status::Draft => "draft",
-        Status::Submitted => "submitted",
-        Status::Returned => "returned",
-        Status::Appraised => "appraised",
-        Status::Approved => "approved",
-        Status::Recognized => "recognized",
-        Status::Maintained => "maintained",
-        Status::Withdrawn => "withdrawn",
+        Status::Draft => i18n.pick("Đang tự đánh giá", "Draft"),
+        Status::Submitted => i18n.pick("Đã nộp", "Submitted"),
+        Status::Returned => i18n.pick("Bị trả lại", "Returned"),
+        Status::Appraised => i18n.pick("Đã thẩm định", "Appraised"),
+        Status::Approved => i18n.pick("Đã thông qua", "Approved"),
+        Status::Recognized => i18n.pick("Đã công nhận", "Recognized"),
+        Status::Maintained => i18n.pick("Duy trì", "Maintained"),
+        Status::Withdrawn => i18n.pick("Bị thu hồi", "Withdrawn"),
     }
 }
 
-/// A status's name, from its stored name.
+/// A status, from its stored name (as the server lists it).
 pub fn status_name(i18n: I18n, status: &str) -> &'static str {
-    match status {
-        "draft" => i18n.pick("Đang tự đánh giá", "Draft"),
-        "submitted" => i18n.pick("Đã nộp", "Submitted"),
-        "returned" => i18n.pick("Bị trả lại", "Returned"),
-        "appraised" => i18n.pick("Đã thẩm định", "Appraised"),
-        "approved" => i18n.pick("Đã thông qua", "Approved"),
-        "recognized" => i18n.pick("Đã công nhận", "Recognized"),
-        "maintained" => i18n.pick("Duy trì", "Maintained"),
-        "withdrawn" => i18n.pick("Bị thu hồi", "Withdrawn"),
-        _ => i18n.pick("Không rõ", "Unknown"),
-    }
+    Status::parse(status).map_or_else(
+        || i18n.pick("Không rõ", "Unknown"),
+        |status| status_label(i18n, status),
+    )
+}
+
+/// The CSS class of a verdict (`verdict pass`, ...).
+pub fn verdict_class(verdict: Option<Verdict>) -> String {
+    format!("verdict {}", verdict.map_or("", Verdict::name))
 }
 
 /// A verdict's name.

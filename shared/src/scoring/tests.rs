@@ -360,3 +360,15 @@ fn reports_serialise_for_the_api() {
     assert_eq!(json["reasons"][0]["reason"], "knockout_failed");
     assert_eq!(json["criteria"][0]["items"][1]["outcome"], "scored");
 }
+
+#[test]
+fn verdict_names_are_the_serialized_ones_and_read_back() {
+    for verdict in Verdict::ALL {
+        assert_eq!(
+            serde_json::to_value(verdict).unwrap(),
+            serde_json::Value::from(verdict.name())
+        );
+        assert_eq!(Verdict::parse(verdict.name()), Some(verdict));
+    }
+    assert_eq!(Verdict::parse("maybe"), None);
+}

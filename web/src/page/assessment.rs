@@ -16,7 +16,7 @@ use tramyte_shared::workflow::{self, DecisionRef, EventKind, Status};
 
 use crate::api;
 use crate::i18n::{I18n, Lang, use_i18n};
-use crate::page::{catalog_for, reason_text, status_key, status_name, verdict_name};
+use crate::page::{catalog_for, reason_text, status_label, verdict_class, verdict_name};
 use crate::platform;
 use crate::repo::Repo;
 use crate::session::{Session, use_session};
@@ -207,7 +207,7 @@ fn Summary(ctx: Ctx) -> impl IntoView {
             <h1 id="assessment-title">{title}</h1>
             <p>
                 <span class="badge" data-testid="status">
-                    {move || status().map(|s| status_name(i18n, status_key(s))).unwrap_or_default()}
+                    {move || status().map(|s| status_label(i18n, s)).unwrap_or_default()}
                 </span>
                 " "
                 <label class="zone">
@@ -223,7 +223,7 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                 <p class="error" role="alert">{move || zone_problem.get()}</p>
             </Show>
             {move || report.get().map(|r| {
-                let verdict_class = format!("verdict {}", format!("{:?}", r.verdict).to_lowercase());
+                let verdict_class = verdict_class(Some(r.verdict));
                 let reasons: Vec<Reason> = r.reasons.clone();
                 view! {
                     <p class="score">

@@ -8,7 +8,7 @@ use tramyte_shared::sync::document_id::DocumentId;
 
 use crate::api::{ApiError, DocumentRow};
 use crate::i18n::{I18n, Key, use_i18n};
-use crate::page::{catalog_for, role_name, status_name, verdict_name};
+use crate::page::{catalog_for, role_name, status_name, verdict_class, verdict_name};
 use crate::session::use_session;
 
 /// The start page.
@@ -233,7 +233,7 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
                         })
                         .unwrap_or(0);
                     (
-                        Some(crate::page::status_key(status).to_owned()),
+                        Some(status.name().to_owned()),
                         report.total.to_string(),
                         report.max.to_string(),
                         Some(report.verdict),
@@ -247,11 +247,7 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
                         .map(|t| t.to_string())
                         .unwrap_or_else(|| "–".into()),
                     "100".into(),
-                    row.verdict.as_deref().map(|v| match v {
-                        "pass" => Verdict::Pass,
-                        "fail" => Verdict::Fail,
-                        _ => Verdict::Incomplete,
-                    }),
+                    row.verdict.as_deref().and_then(Verdict::parse),
                     0,
                     row.open_conflicts as usize,
                 ),
@@ -268,7 +264,7 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
                 <p class="score">
                     <span data-testid="self-total">{total}</span>" / "{max}
                     " "
-                    <span class=move || format!("verdict {}", verdict.map(|v| format!("{v:?}").to_lowercase()).unwrap_or_default())>
+                    <span class=verdict_class(verdict)>
                         {verdict.map(|v| verdict_name(i18n, v)).unwrap_or_default()}
                     </span>
                 </p>

@@ -6,9 +6,11 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError, DocumentRow, Overview};
 use crate::i18n::{Lang, use_i18n};
-use crate::page::status_name;
+use crate::page::{status_name, verdict_class, verdict_name};
 use crate::platform;
 use crate::session::use_session;
+use tramyte_shared::scoring::Verdict;
+use tramyte_shared::workflow::Status;
 
 const CACHE_KEY: &str = "tramyte.overview";
 
@@ -123,16 +125,7 @@ pub fn OverviewPage() -> impl IntoView {
         }
         rows
     };
-    let statuses = [
-        "draft",
-        "submitted",
-        "returned",
-        "appraised",
-        "approved",
-        "recognized",
-        "maintained",
-        "withdrawn",
-    ];
+    let statuses = Status::ALL.map(Status::name);
     view! {
         <nav class="crumbs"><a href="/">{move || i18n.pick("← Trang chính", "← Home")}</a></nav>
         <section class="card" aria-labelledby="overview-title">
@@ -228,11 +221,8 @@ pub fn OverviewPage() -> impl IntoView {
                             {move || i18n.pick("Tự chấm ", "Self ")}{row.self_total.map(|t| t.to_string()).unwrap_or_else(|| "–".into())}
                             " · "{move || i18n.pick("Thẩm định ", "Review ")}{row.review_total.map(|t| t.to_string()).unwrap_or_else(|| "–".into())}
                         </span>
-                        <span class=format!("verdict {}", row.verdict.clone().unwrap_or_default())>{row.verdict.clone().map(|v| match (v.as_str(), i18n.lang()) {
-                            ("pass", Lang::Vi) => "Đạt", ("pass", Lang::En) => "Pass",
-                            ("fail", Lang::Vi) => "Không đạt", ("fail", Lang::En) => "Fail",
-                            (_, Lang::Vi) => "Chưa đủ", (_, Lang::En) => "Incomplete",
-                        })}</span>
+                        {let verdict = row.verdict.as_deref().and_then(Verdict::parse);
+                         view! { <span class=verdict_class(verdict)>{move || verdict.map(|v| verdict_name(i18n, v))}</span> }}
                         {(row.open_conflicts > 0).then(|| view! { <span class="warn">{format!("⚠ {}", row.open_conflicts)}</span> })}
                         <span class="hint">{row.last_change_at.map(platform::format_time)}{row.last_change_by.clone().map(|b| format!(" · {b}"))}</span>
                     </li>
