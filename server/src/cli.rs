@@ -423,7 +423,7 @@ pub async fn demo(database: &DatabaseArgs, out: &mut impl Write) -> Result<(), S
 pub fn print_demo(loaded: &crate::demo::Loaded, out: &mut impl Write) -> Result<(), String> {
     writeln!(
         out,
-        "Demo data (Thanh Hóa, Thiệu Hóa, 13 communes, round {}; fictional people, illustrative commune codes): {} documents created",
+        "Demo data (Thanh Hóa: Thiệu Hóa, 13 communes; Hà Nội: Long Biên, 14 wards; round {}; fictional people, illustrative codes): {} documents created",
         crate::demo::ROUND,
         loaded.documents
     )

@@ -1,12 +1,18 @@
-//! Demo data (dữ liệu minh họa), drawn from the seeds: the province of Thanh Hóa, the district of
-//! Thiệu Hóa with its health centre, and the 13 communes its 2024 plan targets to reach the
-//! national criteria (seed 002, annex 01), with villages, rosters of fictional people,
-//! assessments of the 2024 round in various states, the 2024 targets, and one demo account per
-//! role with a generated password.
+//! Demo data (dữ liệu minh họa), drawn from the seeds:
+//! - the province of Thanh Hóa, the district of Thiệu Hóa with its health centre, and the 13
+//!   communes its 2024 plan targets to reach the national criteria (seed 002, annex 01), with
+//!   villages, rosters of fictional people and assessments of the 2024 round in various states;
+//! - Hà Nội's district of Long Biên, whose 14 wards must maintain the criteria with at least
+//!   95/100 points each (seed 004; its plan is for 2023, the demo uses it as the 2024 target);
+//! - the 2024 targets of both health centres, and one demo account per role (plus Long Biên's
+//!   reviewer) with a generated password.
 //!
-//! The commune codes here (99101 to 99113) and the district code are ILLUSTRATIVE, not the
-//! official codes of these communes (which we do not have): do not import them next to real
-//! data. Every person is fictional and says so in their name ("(hư cấu)").
+//! Every workflow event is dated in 2024 (see [`DATES`] and [`WARD_DATES`]), some before and some
+//! after 30 June, so the 6-monthly and the yearly report of 2024 differ as they would.
+//!
+//! The commune and ward codes here (99101 to 99113, 99201 to 99214) and the district codes are
+//! ILLUSTRATIVE, not the official codes of these units (which we do not have): do not import
+//! them next to real data. Every person is fictional and says so in their name ("(hư cấu)").
 //!
 //! Loading is idempotent: units are upserted, accounts and documents are created only when
 //! missing (each assessment and roster claims its commune's place, as a round opening does), so
@@ -30,6 +36,7 @@ use tramyte_shared::sync::{Chunk, ChunkKind};
 use tramyte_shared::workflow::EventKind;
 
 use crate::account::{self, AccountError, NewUser};
+use crate::date::vietnam_millis;
 use crate::document::{self, DocumentKind, NewDocument, Slot};
 use crate::store::{Store, StoreError};
 use crate::summary::SummaryRecord;
@@ -76,11 +83,93 @@ pub const STATES: [&str; 13] = [
     "draft",
 ];
 
+/// When each commune's dossier moved in 2024 (Vietnam dates; empty: not yet), by position in
+/// [`COMMUNES`]: submitted; returned or appraised; approved. Self-assessment starts in March.
+pub const DATES: [(&str, &str, &str); 13] = [
+    ("2024-04-22", "2024-05-28", "2024-06-14"),
+    ("2024-06-10", "2024-08-20", "2024-09-12"),
+    ("2024-07-15", "2024-09-05", "2024-10-08"),
+    ("2024-08-12", "2024-10-22", ""),
+    ("2024-06-24", "", ""),
+    ("2024-09-30", "", ""),
+    ("2024-05-30", "2024-06-18", ""),
+    ("2024-11-05", "", ""),
+    ("", "", ""),
+    ("", "", ""),
+    ("", "", ""),
+    ("", "", ""),
+    ("", "", ""),
+];
+
 /// The commune whose assessment has an open conflict (two staff scored one item offline).
 pub const CONFLICT_COMMUNE: &str = "99112";
 
-/// One demo account per role: id, role, display name, unit.
-pub const ACCOUNTS: [(&str, Role, &str, &str); 6] = [
+/// The Long Biên district health centre (reviews the 14 wards).
+pub const LONG_BIEN_CENTRE: &str = "01-004-TTYT";
+
+/// Long Biên's local minimum total for maintaining the criteria (seed 004: ≥ 95/100).
+pub const LONG_BIEN_MIN_SCORE: Points = Points::whole(95);
+
+/// The 14 wards of Long Biên (seed 004), with ILLUSTRATIVE codes.
+pub const WARDS: [(&str, &str); 14] = [
+    ("99201", "Phường Bồ Đề"),
+    ("99202", "Phường Cự Khối"),
+    ("99203", "Phường Đức Giang"),
+    ("99204", "Phường Gia Thụy"),
+    ("99205", "Phường Giang Biên"),
+    ("99206", "Phường Long Biên"),
+    ("99207", "Phường Ngọc Lâm"),
+    ("99208", "Phường Ngọc Thụy"),
+    ("99209", "Phường Phúc Đồng"),
+    ("99210", "Phường Phúc Lợi"),
+    ("99211", "Phường Sài Đồng"),
+    ("99212", "Phường Thạch Bàn"),
+    ("99213", "Phường Thượng Thanh"),
+    ("99214", "Phường Việt Hưng"),
+];
+
+/// Where each ward's 2024 assessment stands, by position in [`WARDS`].
+pub const WARD_STATES: [&str; 14] = [
+    "maintained",
+    "maintained",
+    "maintained",
+    "maintained",
+    "maintained",
+    "maintained",
+    "maintained",
+    "approved",
+    "maintained",
+    "maintained",
+    "maintained",
+    "approved",
+    "appraised",
+    "submitted",
+];
+
+/// When each ward's dossier moved in 2024: submitted, appraised, approved, maintenance recorded.
+pub const WARD_DATES: [(&str, &str, &str, &str); 14] = [
+    ("2024-04-15", "2024-05-20", "2024-06-05", "2024-11-20"),
+    ("2024-04-18", "2024-05-22", "2024-06-12", "2024-11-20"),
+    ("2024-04-25", "2024-06-03", "2024-06-19", "2024-11-20"),
+    ("2024-05-06", "2024-06-10", "2024-06-26", "2024-11-20"),
+    ("2024-05-13", "2024-06-17", "2024-07-03", "2024-11-20"),
+    ("2024-05-20", "2024-06-24", "2024-07-10", "2024-11-20"),
+    ("2024-05-27", "2024-07-01", "2024-07-17", "2024-11-20"),
+    ("2024-06-03", "2024-07-08", "2024-07-24", ""),
+    ("2024-06-10", "2024-07-15", "2024-07-31", "2024-11-20"),
+    ("2024-06-17", "2024-07-22", "2024-08-07", "2024-11-20"),
+    ("2024-06-24", "2024-07-29", "2024-08-14", "2024-11-20"),
+    ("2024-07-01", "2024-08-05", "2024-08-21", ""),
+    ("2024-07-08", "2024-09-09", "", ""),
+    ("2024-10-14", "", "", ""),
+];
+
+/// Half-points each ward's reviewer took off the maximum: every ward keeps at least 95 points
+/// but Ngọc Thụy (seed 004 plans its liquid-waste system), at 93.5.
+pub const WARD_DEDUCTIONS: [u32; 14] = [4, 2, 6, 3, 8, 5, 4, 13, 2, 6, 3, 5, 7, 9];
+
+/// One demo account per role, and Long Biên's reviewer: id, role, display name, unit.
+pub const ACCOUNTS: [(&str, Role, &str, &str); 7] = [
     (
         "demo.ytthon",
         Role::VillageHealthWorker,
@@ -104,6 +193,12 @@ pub const ACCOUNTS: [(&str, Role, &str, &str); 6] = [
         Role::Reviewer,
         "Phạm Thị Thẩm Định (hư cấu)",
         HEALTH_CENTRE,
+    ),
+    (
+        "demo.ttyt.lb",
+        Role::Reviewer,
+        "Đỗ Thị Duy Trì (hư cấu)",
+        LONG_BIEN_CENTRE,
     ),
     (
         "demo.syt",
@@ -187,6 +282,15 @@ pub fn units_csv() -> String {
             ));
         }
     }
+    csv.push_str(
+        "01,province,Thành phố Hà Nội,,,\n\
+         01-SYT,health_department,Sở Y tế Hà Nội,01,,\n\
+         01-004,district,Quận Long Biên,01,,\n\
+         01-004-TTYT,health_centre,Trung tâm Y tế quận Long Biên,01-004,,\n",
+    );
+    for (code, name) in WARDS {
+        csv.push_str(&format!("{code},commune,{name},01-004,phuong,\n"));
+    }
     csv
 }
 
@@ -228,13 +332,25 @@ pub async fn load(store: &Store, reset_passwords: bool, now: i64) -> Result<Load
         .into_iter()
         .next()
         .ok_or_else(|| DemoError::Document("no shipped catalog".to_owned()))?;
-    for (index, (code, _)) in COMMUNES.iter().enumerate() {
-        let roster = build_roster(code, index, now).map_err(DemoError::Document)?;
+    let plans = COMMUNES
+        .iter()
+        .enumerate()
+        .map(|(index, (code, _))| (*code, index, commune_plan(index)))
+        .chain(
+            WARDS
+                .iter()
+                .enumerate()
+                .map(|(index, (code, _))| (*code, index, ward_plan(index))),
+        );
+    for (code, index, plan) in plans {
+        let plan = plan.map_err(DemoError::Document)?;
+        let villages = if plan.unit_type == UnitType::Xa { 3 } else { 0 };
+        let roster = build_roster(code, index, villages, now).map_err(DemoError::Document)?;
         if store_document(store, code, DocumentKind::Roster, 0, roster, &catalog).await? {
             loaded.documents += 1;
         }
         let assessment =
-            build_assessment(&catalog, code, index, now).map_err(DemoError::Document)?;
+            build_assessment(&catalog, code, index, &plan).map_err(DemoError::Document)?;
         let round = i32::from(ROUND);
         if store_document(
             store,
@@ -257,11 +373,21 @@ pub async fn load(store: &Store, reset_passwords: bool, now: i64) -> Result<Load
             local_min_score: None,
         })
         .collect();
-    if target::list(store, Some(HEALTH_CENTRE), i64::from(ROUND), None)
-        .await?
-        .is_empty()
-    {
-        target::replace(store, HEALTH_CENTRE, i64::from(ROUND), &targets).await?;
+    let maintain: Vec<Target> = WARDS
+        .iter()
+        .map(|(code, _)| Target {
+            commune: (*code).to_owned(),
+            kind: TargetKind::Maintain,
+            local_min_score: Some(LONG_BIEN_MIN_SCORE),
+        })
+        .collect();
+    for (unit, targets) in [(HEALTH_CENTRE, targets), (LONG_BIEN_CENTRE, maintain)] {
+        if target::list(store, Some(unit), i64::from(ROUND), None)
+            .await?
+            .is_empty()
+        {
+            target::replace(store, unit, i64::from(ROUND), &targets).await?;
+        }
     }
     Ok(loaded)
 }
@@ -321,7 +447,7 @@ fn spread(seed: usize, i: usize, span: u32) -> u32 {
     (mixed as u32) % span.max(1)
 }
 
-fn build_roster(code: &str, index: usize, now: i64) -> Result<AutoCommit, String> {
+fn build_roster(code: &str, index: usize, villages: usize, now: i64) -> Result<AutoCommit, String> {
     let commune = CommuneCode::parse(code).map_err(|err| err.to_string())?;
     let mut doc = tramyte_shared::roster::new_roster(&commune, now).map_err(|e| e.to_string())?;
     const FAMILY: [&str; 6] = ["Nguyễn", "Lê", "Trịnh", "Đỗ", "Vũ", "Mai"];
@@ -348,7 +474,7 @@ fn build_roster(code: &str, index: usize, now: i64) -> Result<AutoCommit, String
         let id = person_id(&format!("staff-{code}-{}", i + 1))?;
         put_person(&mut doc, Group::Staff, &id, &person, now).map_err(|e| e.to_string())?;
     }
-    for village in 1..=3 {
+    for village in 1..=villages {
         let village_id = format!("{code}-T{village}");
         let id = VillageId::parse(&village_id).map_err(|err| err.to_string())?;
         let name = format!("Thôn {village}");
@@ -371,41 +497,137 @@ fn build_roster(code: &str, index: usize, now: i64) -> Result<AutoCommit, String
     Ok(doc)
 }
 
-/// The assessment of commune `index`, brought to its state in [`STATES`] by the demo accounts.
+/// How a demo assessment is made: the unit, its scores, and when each step happened.
+#[derive(Debug, Clone)]
+struct Plan {
+    unit_type: UnitType,
+    state: &'static str,
+    /// When self-assessment starts (unix milliseconds).
+    start: i64,
+    /// Each step's time (unix milliseconds), `None` when the dossier has not got there.
+    submitted: Option<i64>,
+    /// Returned (for a returned dossier) or appraised.
+    reviewed: Option<i64>,
+    approved: Option<i64>,
+    maintained: Option<i64>,
+    /// Half-points below the maximum on the review side, taken one per item, or `None` for
+    /// review scores spread between 80% and 100% of each item.
+    review_deduction: Option<u32>,
+}
+
+/// A demo date at `hour`:00 in Vietnam; empty is `None`.
+fn at(date: &str, hour: i64) -> Result<Option<i64>, String> {
+    if date.is_empty() {
+        return Ok(None);
+    }
+    vietnam_millis(date, hour)
+        .map(Some)
+        .ok_or_else(|| format!("`{date}` is not a date"))
+}
+
+fn commune_plan(index: usize) -> Result<Plan, String> {
+    let (submitted, reviewed, approved) = DATES[index];
+    let start = vietnam_millis("2024-03-04", 8).ok_or("bad start")? + index as i64 * 86_400_000;
+    Ok(Plan {
+        unit_type: UnitType::Xa,
+        state: STATES[index],
+        start,
+        submitted: at(submitted, 9)?,
+        reviewed: at(reviewed, 8)?,
+        approved: at(approved, 10)?,
+        maintained: None,
+        review_deduction: None,
+    })
+}
+
+fn ward_plan(index: usize) -> Result<Plan, String> {
+    let (submitted, appraised, approved, maintained) = WARD_DATES[index];
+    let start = vietnam_millis("2024-03-11", 8).ok_or("bad start")? + index as i64 * 86_400_000;
+    Ok(Plan {
+        unit_type: UnitType::Phuong,
+        state: WARD_STATES[index],
+        start,
+        submitted: at(submitted, 9)?,
+        reviewed: at(appraised, 8)?,
+        approved: at(approved, 10)?,
+        maintained: at(maintained, 14)?,
+        review_deduction: Some(WARD_DEDUCTIONS[index]),
+    })
+}
+
+/// Item points at the maximum but for `deduction` half-points, taken one from each item (in
+/// catalog order, items worth at least a point first) until none is left.
+fn deducted(items: &[(ItemId, Points)], deduction: u32) -> Vec<Points> {
+    let mut points: Vec<u32> = items.iter().map(|(_, max)| max.halves()).collect();
+    let mut left = deduction;
+    while left > 0 {
+        let before = left;
+        for halves in points.iter_mut().filter(|h| **h >= 2) {
+            if left == 0 {
+                break;
+            }
+            *halves -= 1;
+            left -= 1;
+        }
+        if left == before {
+            break;
+        }
+    }
+    points.into_iter().map(Points::from_halves).collect()
+}
+
+/// The assessment of commune or ward `index`, brought to its plan's state by the demo accounts
+/// at the plan's dates.
 fn build_assessment(
     catalog: &Catalog,
     code: &str,
     index: usize,
-    now: i64,
+    plan: &Plan,
 ) -> Result<AutoCommit, String> {
     let err = |e: tramyte_shared::document::DocumentError| e.to_string();
+    let zone = Zone::new(1 + (index % 3) as i64).map_err(|e| e.to_string())?;
     let new = NewAssessment {
         commune: CommuneCode::parse(code).map_err(|e| e.to_string())?,
         round: ROUND,
-        zone: Zone::new(1 + (index % 3) as i64).map_err(|e| e.to_string())?,
-        unit_type: UnitType::Xa,
+        zone,
+        unit_type: plan.unit_type,
     };
-    let mut doc = new_assessment(catalog, &new, now).map_err(err)?;
+    let mut doc = new_assessment(catalog, &new, plan.start).map_err(err)?;
     let staff = user("demo.nhanvien")?;
     let head = user("demo.truongtram")?;
-    let reviewer = user("demo.ttyt")?;
-    let state = STATES[index];
+    let reviewer = user(if plan.unit_type == UnitType::Xa {
+        "demo.ttyt"
+    } else {
+        "demo.ttyt.lb"
+    })?;
+    let state = plan.state;
     let items: Vec<(ItemId, Points)> = catalog
         .items()
+        .filter(|item| item.applies(zone, plan.unit_type))
         .map(|item| (item.id().clone(), item.max_points()))
         .collect();
-    // Drafts are partly scored; everything else fully. Scores sit between 75% and 100%.
+    // Self scores: drafts partly scored, everything else fully; between 75% and 100% of each
+    // item, or (wards) half a point above the review's deduction.
     let scored = if state == "draft" {
         index % items.len()
     } else {
         items.len()
     };
-    let mut at = now;
-    for (i, (item, max)) in items.iter().enumerate().take(scored) {
+    let own: Vec<Points> = match plan.review_deduction {
+        Some(deduction) => deducted(&items, deduction.saturating_sub(1)),
+        None => items
+            .iter()
+            .enumerate()
+            .map(|(i, (_, max))| {
+                let floor = max.halves() * 3 / 4;
+                Points::from_halves(floor + spread(index, i, max.halves() - floor + 1))
+            })
+            .collect(),
+    };
+    let mut at = plan.start;
+    for ((item, _), points) in items.iter().zip(&own).take(scored) {
         at += 60_000;
-        let floor = max.halves() * 3 / 4;
-        let halves = floor + spread(index, i, max.halves() - floor + 1);
-        let answer = Answer::Points(Points::from_halves(halves));
+        let answer = Answer::Points(*points);
         set_score(&mut doc, Side::SelfAssessment, item, answer, &staff, at).map_err(err)?;
     }
     if let Some((item, _)) = items.first() {
@@ -423,71 +645,93 @@ fn build_assessment(
         doc.merge(&mut phone_a).map_err(|e| e.to_string())?;
         doc.merge(&mut phone_b).map_err(|e| e.to_string())?;
     }
+    let missing = |step: &str| format!("{code}: the plan has no date for `{step}`");
     if state == "draft" {
         return Ok(doc);
     }
-    at += 3_600_000;
+    let submitted = plan.submitted.ok_or_else(|| missing("submitted"))?;
     append_event(
         &mut doc,
         &EventKind::Submit,
         &head,
-        at,
+        submitted,
         "Trạm nộp hồ sơ (minh họa).",
     )
     .map_err(err)?;
     if state == "submitted" {
         return Ok(doc);
     }
+    let reviewed = plan.reviewed.ok_or_else(|| missing("reviewed"))?;
     if state == "returned" {
         let item = items
             .get(4)
             .map(|(item, _)| item.clone())
             .ok_or("the catalog has fewer than 5 items")?;
-        at += 86_400_000;
         set_review_comment(
             &mut doc,
             &item,
             "Thiếu biên bản kiểm tra; bổ sung minh chứng (minh họa).",
-            at,
+            reviewed,
         )
         .map_err(err)?;
         append_event(
             &mut doc,
             &EventKind::Return,
             &reviewer,
-            at,
+            reviewed + 60_000,
             "Trả lại để bổ sung minh chứng tiêu chí 5 (minh họa).",
         )
         .map_err(err)?;
         return Ok(doc);
     }
-    for (i, (item, max)) in items.iter().enumerate() {
+    let review: Vec<Points> = match plan.review_deduction {
+        Some(deduction) => deducted(&items, deduction),
+        None => items
+            .iter()
+            .enumerate()
+            .map(|(i, (_, max))| {
+                let floor = max.halves() * 4 / 5;
+                Points::from_halves(floor + spread(index + 17, i, max.halves() - floor + 1))
+            })
+            .collect(),
+    };
+    let mut at = reviewed;
+    for ((item, _), points) in items.iter().zip(&review) {
         at += 60_000;
-        let floor = max.halves() * 4 / 5;
-        let halves = floor + spread(index + 17, i, max.halves() - floor + 1);
-        let answer = Answer::Points(Points::from_halves(halves));
+        let answer = Answer::Points(*points);
         set_score(&mut doc, Side::Review, item, answer, &reviewer, at).map_err(err)?;
     }
-    at += 86_400_000;
     append_event(
         &mut doc,
         &EventKind::Appraise,
         &reviewer,
-        at,
+        reviewed + 8 * 3_600_000,
         "Thẩm định tại trạm.",
     )
     .map_err(err)?;
     if state == "appraised" {
         return Ok(doc);
     }
+    let approved = plan.approved.ok_or_else(|| missing("approved"))?;
     let heads = tramyte_shared::document::heads(&mut doc);
-    at += 86_400_000;
     append_event(
         &mut doc,
         &EventKind::Approve { heads },
         &reviewer,
-        at,
+        approved,
         "Đạt.",
+    )
+    .map_err(err)?;
+    if state == "approved" {
+        return Ok(doc);
+    }
+    let maintained = plan.maintained.ok_or_else(|| missing("maintained"))?;
+    append_event(
+        &mut doc,
+        &EventKind::Maintain { decision: None },
+        &reviewer,
+        maintained,
+        "Duy trì đạt tiêu chí năm 2024 (minh họa).",
     )
     .map_err(err)?;
     Ok(doc)
@@ -497,15 +741,22 @@ fn build_assessment(
 mod tests {
     use super::*;
     use tramyte_shared::assessment::read_assessment;
+    use tramyte_shared::scoring::Verdict;
+    use tramyte_shared::workflow::{Status, status_at};
 
     #[test]
     fn every_assessment_reaches_its_state_and_one_has_a_conflict() {
         let catalog = shipped_catalogs().remove(0);
+        let h1_end = crate::report::Period::H1.end_millis(ROUND);
         for (index, (code, _)) in COMMUNES.iter().enumerate() {
-            let doc = build_assessment(&catalog, code, index, 1_704_067_200_000).unwrap();
+            let plan = commune_plan(index).unwrap();
+            let doc = build_assessment(&catalog, code, index, &plan).unwrap();
             let summary = summarize(&doc, Some(&catalog));
-            let status = serde_json::to_value(summary.status).unwrap();
-            assert_eq!(status, STATES[index], "{code}");
+            assert_eq!(
+                summary.status.map(Status::name),
+                Some(STATES[index]),
+                "{code}"
+            );
             assert_eq!(
                 summary.open_conflicts,
                 u32::from(*code == CONFLICT_COMMUNE),
@@ -515,21 +766,71 @@ mod tests {
             if STATES[index] == "approved" {
                 assert!(summary.review_total.is_some(), "{code}");
             }
+            // Every step is dated as planned, in order.
+            let dated: Vec<i64> = summary.status_history.iter().map(|c| c.at).collect();
+            assert!(dated.is_sorted(), "{code}: {dated:?}");
+            if let Some(first) = dated.first() {
+                assert_eq!(Some(*first), plan.submitted, "{code}");
+            }
             let view = read_assessment(&doc).unwrap();
             assert_eq!(view.commune, *code);
+        }
+        // On 30 June 2024 one commune was approved and four had submitted.
+        let at_h1: Vec<Status> = COMMUNES
+            .iter()
+            .enumerate()
+            .map(|(index, (code, _))| {
+                let doc = build_assessment(&catalog, code, index, &commune_plan(index).unwrap());
+                status_at(
+                    &summarize(&doc.unwrap(), Some(&catalog)).status_history,
+                    h1_end,
+                )
+            })
+            .collect();
+        let count = |s: Status| at_h1.iter().filter(|x| **x == s).count();
+        assert_eq!(count(Status::Approved), 1);
+        assert_eq!(count(Status::Submitted) + count(Status::Returned), 3);
+    }
+
+    #[test]
+    fn the_wards_keep_95_points_but_ngoc_thuy() {
+        let catalog = shipped_catalogs().remove(0);
+        for (index, (code, name)) in WARDS.iter().enumerate() {
+            let plan = ward_plan(index).unwrap();
+            let doc = build_assessment(&catalog, code, index, &plan).unwrap();
+            let summary = summarize(&doc, Some(&catalog));
+            assert_eq!(summary.problem, None, "{name}");
+            assert_eq!(
+                summary.status.map(Status::name),
+                Some(WARD_STATES[index]),
+                "{name}"
+            );
+            let Some(review) = summary.review_total else {
+                assert!(matches!(WARD_STATES[index], "submitted"), "{name}");
+                continue;
+            };
+            let expected = 100.0 - f64::from(WARD_DEDUCTIONS[index]) / 2.0;
+            assert_eq!(review.to_f64(), expected, "{name}");
+            assert_eq!(
+                review >= LONG_BIEN_MIN_SCORE,
+                *name != "Phường Ngọc Thụy",
+                "{name}: {review}"
+            );
+            assert_eq!(summary.verdict, Some(Verdict::Pass), "{name}");
         }
     }
 
     #[test]
-    fn the_units_file_is_valid_and_names_the_thirteen_communes() {
+    fn the_units_file_is_valid_and_names_the_communes_and_wards() {
         let units = unit::parse_units(&units_csv(), &[]).unwrap();
         assert_eq!(
             units
                 .iter()
                 .filter(|u| u.kind == unit::UnitKind::Commune)
                 .count(),
-            13
+            13 + 14
         );
         assert!(units.iter().any(|u| u.name == "Xã Thiệu Nguyên"));
+        assert!(units.iter().any(|u| u.name == "Phường Ngọc Thụy"));
     }
 }

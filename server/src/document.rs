@@ -339,7 +339,8 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
                     .push_bind(record.changes)
                     .push_bind(Some(now))
                     .push_bind(Some((*user).to_owned()))
-                    .push_bind(now);
+                    .push_bind(now)
+                    .push_bind(record.status_history.clone());
             });
             query.push(crate::upsert_summary!(@on_conflict));
             query.build().persistent(false).execute(&mut *tx).await?;
@@ -458,6 +459,7 @@ mod tests {
                 catalog: None,
                 catalog_revision: None,
                 status: None,
+                status_history: "[]".to_owned(),
                 self_total: None,
                 review_total: None,
                 verdict: None,

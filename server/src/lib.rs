@@ -12,6 +12,7 @@ pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod date;
 pub mod demo;
 pub mod document;
 pub mod error;

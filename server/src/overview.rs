@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tramyte_shared::policy::Role;
+use tramyte_shared::workflow::{Status, StatusChange, status_at};
 
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -227,6 +228,138 @@ pub async fn target_progress(
             },
         )
         .collect())
+}
+
+/// One target with its commune's assessment, for counting progress at a date in Rust.
+macro_rules! target_rows_sql {
+    ($in_json_2:literal) => {
+        concat!(
+            "SELECT t.unit, t.kind, t.local_min_score, c.document_id, s.status, s.status_history, \
+             s.verdict, COALESCE(s.review_total, s.self_total) \
+             FROM targets t \
+             LEFT JOIN commune_documents c ON c.commune = t.commune AND c.kind = 'assessment' \
+                 AND c.round = t.year \
+             LEFT JOIN document_summaries s ON s.document_id = c.document_id \
+             WHERE t.year = $1 AND ($2 IS NULL OR t.commune IN (",
+            $in_json_2,
+            ")) ORDER BY t.unit, t.kind"
+        )
+    };
+}
+
+/// A target and its commune's assessment: unit, kind, local minimum, the assessment's id,
+/// status, status history (JSON), verdict and decisive total.
+pub type TargetRow = (
+    String,
+    String,
+    Option<f64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+);
+
+/// Progress against the targets of year `round` as the statuses stood at `cutoff` (unix
+/// milliseconds; see [`tramyte_shared::workflow::status_at`]): what a report of a past period
+/// shows. Verdicts and totals are the current ones. With a cutoff after every change it counts
+/// what [`target_progress`] counts.
+pub async fn target_progress_at(
+    store: &Store,
+    round: u16,
+    scope: Option<&str>,
+    cutoff: i64,
+) -> Result<Vec<TargetProgress>, ListError> {
+    let year = i32::from(round);
+    let rows: Vec<TargetRow> = match store {
+        Store::Sqlite(pool, _) => {
+            sqlx::query_as(target_rows_sql!("SELECT value FROM json_each($2)"))
+                .bind(year)
+                .bind(scope)
+                .fetch_all(pool)
+                .await
+        }
+        Store::Postgres(pool) => {
+            sqlx::query_as(target_rows_sql!(
+                "SELECT jsonb_array_elements_text($2::text::jsonb)"
+            ))
+            .bind(year)
+            .bind(scope)
+            .fetch_all(pool)
+            .await
+        }
+    }?;
+    Ok(tally_targets(rows, cutoff))
+}
+
+/// The status of a summary row at `cutoff`, from its stored history (JSON); the current status
+/// when the row has no history yet (written before the column, not yet backfilled).
+pub fn status_at_cutoff(
+    status: Option<&str>,
+    history: Option<&str>,
+    cutoff: i64,
+) -> Option<String> {
+    let history = history.and_then(|h| serde_json::from_str::<Vec<HistoryEntry>>(h).ok());
+    match (status, history) {
+        (Some(_), Some(history)) => {
+            let changes: Vec<StatusChange> = history
+                .into_iter()
+                .filter_map(|entry| {
+                    Some(StatusChange {
+                        at: entry.at,
+                        status: Status::parse(&entry.status)?,
+                    })
+                })
+                .collect();
+            Some(status_at(&changes, cutoff).name().to_owned())
+        }
+        (status, _) => status.map(str::to_owned),
+    }
+}
+
+/// A stored [`StatusChange`].
+#[derive(Debug, Deserialize)]
+struct HistoryEntry {
+    at: i64,
+    status: String,
+}
+
+/// Counts progress per unit and kind (rows sorted by both), statuses taken at `cutoff`.
+pub fn tally_targets(rows: Vec<TargetRow>, cutoff: i64) -> Vec<TargetProgress> {
+    let mut progress: Vec<TargetProgress> = Vec::new();
+    for (unit, kind, local_min, document, status, history, verdict, total) in rows {
+        let at = match progress.last_mut() {
+            Some(last) if last.unit == unit && last.kind == kind => last,
+            _ => {
+                progress.push(TargetProgress {
+                    unit,
+                    kind,
+                    communes: 0,
+                    approved: 0,
+                    not_opened: 0,
+                    passing: 0,
+                });
+                progress.last_mut().expect("just pushed")
+            }
+        };
+        at.communes += 1;
+        let status = status_at_cutoff(status.as_deref(), history.as_deref(), cutoff);
+        if status.as_deref().is_some_and(|s| APPROVED.contains(&s)) {
+            at.approved += 1;
+        }
+        if document.is_none() {
+            at.not_opened += 1;
+        }
+        let meets_minimum = match (local_min, total) {
+            (None, _) => true,
+            (Some(min), Some(total)) => total >= min,
+            (Some(_), None) => false,
+        };
+        if verdict.as_deref() == Some("pass") && meets_minimum {
+            at.passing += 1;
+        }
+    }
+    progress
 }
 
 /// Routes: `GET /api/overview?round=`.

@@ -4,10 +4,13 @@
 //! (`GET /api/reports?year=&period=h1|year`) and as CSV and XLSX downloads
 //! (`/api/reports.csv`, `/api/reports.xlsx`). Computed from the summary rows, never documents.
 //!
-//! Period: a round is a year. A summary holds an assessment's current status and its last
-//! change, not when each workflow event happened, so a report of either period shows the state
-//! of the round's assessments now, labelled with the period asked for (`h1`: 1 January to
-//! 30 June, `year`: the whole year). A half-year report made on 1 July is the 6-monthly report.
+//! Period: a round is a year; `h1` is 1 January to 30 June, `year` the whole year, each ending at
+//! midnight in Vietnam (UTC+7). A summary keeps every workflow status change with the date its
+//! author's device gave it, so once a period has ended its report counts each assessment in the
+//! status it had at the end (submitted, approved, targets' approvals): the 6-monthly report of
+//! 2024 made in 2026 still says what stood on 30 June 2024. Points, verdicts and conflicts are the
+//! assessment's current ones (a summary does not keep old scores); the report says so. Before the
+//! period ends, the report is of the statuses so far.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,9 +26,10 @@ use tramyte_shared::points::Points;
 use tramyte_shared::policy::Role;
 
 use crate::catalog::{self, CatalogStoreError};
+use crate::date::{vietnam_date, vietnam_midnight};
 use crate::error::ApiError;
 use crate::http::AppState;
-use crate::overview::{APPROVED, TargetProgress, target_progress};
+use crate::overview::{APPROVED, TargetProgress, status_at_cutoff, target_progress_at};
 use crate::store::Store;
 use crate::summary::{self, DocumentRow, Filter, ListError, Viewer};
 
@@ -75,6 +79,15 @@ impl Period {
             Period::Year => "12-31",
         };
         (format!("{year:04}-01-01"), format!("{year:04}-{last}"))
+    }
+
+    /// The last millisecond of the period in `year`, Vietnam time (UTC+7), as unix milliseconds.
+    pub fn end_millis(self, year: u16) -> i64 {
+        let (next_year, next_month) = match self {
+            Period::H1 => (i64::from(year), 7),
+            Period::Year => (i64::from(year) + 1, 1),
+        };
+        vietnam_midnight(next_year, next_month, 1) - 1
     }
 
     /// How the CSV and XLSX name the period.
@@ -160,6 +173,11 @@ pub struct Report {
     pub from: String,
     /// Last day of the period.
     pub to: String,
+    /// The statuses are those at the end of this day (`to` once the period has ended, today
+    /// before that).
+    pub as_of: String,
+    /// Whether the period has ended (the statuses are those at its end).
+    pub period_ended: bool,
     /// Assessments of the round in the caller's scope.
     pub communes: usize,
     /// Of them, those submitted or further along ([`SUBMITTED`]).
@@ -192,13 +210,20 @@ struct StoredCriterion {
     review_points: Option<Points>,
 }
 
-/// Per assessment: id, catalog, revision, verdict side, per-criterion JSON.
-type DetailRow = (String, Option<String>, Option<i32>, Option<String>, String);
+/// Per assessment: id, catalog, revision, verdict side, per-criterion JSON, status history JSON.
+type DetailRow = (
+    String,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    String,
+    Option<String>,
+);
 
 macro_rules! details_sql {
     ($in_json_2:literal) => {
         concat!(
-            "SELECT document_id, catalog, catalog_revision, verdict_side, criteria \
+            "SELECT document_id, catalog, catalog_revision, verdict_side, criteria, status_history \
              FROM document_summaries WHERE kind = 'assessment' AND round = $1 \
              AND ($2 IS NULL OR commune IN (",
             $in_json_2,
@@ -247,16 +272,35 @@ pub async fn report(
             .await?
         }
     };
-    let targets = target_progress(store, year, scope.as_deref()).await?;
+    let now = crate::store::now_millis();
+    let end = period.end_millis(year);
+    let cutoff = end.min(now);
+    let targets = target_progress_at(store, year, scope.as_deref(), cutoff).await?;
     let catalogs = catalog::all(store).await?;
-    Ok(compute(year, period, rows, details, targets, &catalogs))
+    let when = When {
+        cutoff,
+        ended: now > end,
+    };
+    Ok(compute(
+        year, period, when, rows, details, targets, &catalogs,
+    ))
+}
+
+/// The moment a report's statuses are taken at.
+#[derive(Debug, Clone, Copy)]
+struct When {
+    /// Unix milliseconds: the period's end, or now if it has not ended.
+    cutoff: i64,
+    /// Whether the period has ended.
+    ended: bool,
 }
 
 /// The report from the rows read: pure, so it is tested without a database.
 fn compute(
     year: u16,
     period: Period,
-    rows: Vec<DocumentRow>,
+    when: When,
+    mut rows: Vec<DocumentRow>,
     details: Vec<DetailRow>,
     targets: Vec<TargetProgress>,
     catalogs: &[catalog::StoredCatalog],
@@ -265,10 +309,11 @@ fn compute(
         catalog: Option<(String, u32)>,
         review: bool,
         criteria: Vec<StoredCriterion>,
+        history: Option<String>,
     }
     let details: HashMap<String, Detail> = details
         .into_iter()
-        .map(|(id, code, revision, side, criteria)| {
+        .map(|(id, code, revision, side, criteria, history)| {
             let criteria = serde_json::from_str(&criteria).unwrap_or_else(|err| {
                 tracing::warn!(%id, error = %err, "a summary's criteria do not read");
                 Vec::new()
@@ -281,10 +326,16 @@ fn compute(
                     catalog,
                     review,
                     criteria,
+                    history,
                 },
             )
         })
         .collect();
+    // Each assessment in the status it had at the cutoff.
+    for row in &mut rows {
+        let history = details.get(&row.id).and_then(|d| d.history.as_deref());
+        row.status = status_at_cutoff(row.status.as_deref(), history, when.cutoff);
+    }
     // The catalogs of the listed assessments, the most used first: their criteria, in order.
     let mut used: BTreeMap<(String, u32), usize> = BTreeMap::new();
     for row in &rows {
@@ -377,6 +428,8 @@ fn compute(
         period: period.as_str(),
         from,
         to,
+        as_of: vietnam_date(when.cutoff),
+        period_ended: when.ended,
         communes: rows.len(),
         submitted: rows.iter().filter(|r| status_in(r, &SUBMITTED)).count(),
         approved: rows.iter().filter(|r| status_in(r, &APPROVED)).count(),
@@ -458,6 +511,8 @@ fn figures(report: &Report) -> Vec<(&'static str, String)> {
         ),
         ("Từ ngày", report.from.clone()),
         ("Đến ngày", report.to.clone()),
+        ("Trạng thái tính đến ngày", report.as_of.clone()),
+        ("Điểm", "theo hồ sơ hiện tại".to_owned()),
         ("Số xã đánh giá", report.communes.to_string()),
         ("Đã nộp", report.submitted.to_string()),
         ("Đã thông qua", report.approved.to_string()),
@@ -793,8 +848,14 @@ mod tests {
             Some(1),
             Some(side.to_owned()),
             criteria.to_string(),
+            None,
         )
     }
+
+    const NOW: When = When {
+        cutoff: i64::MAX,
+        ended: true,
+    };
 
     fn catalogs() -> Vec<catalog::StoredCatalog> {
         shipped_catalogs()
@@ -829,6 +890,68 @@ mod tests {
     }
 
     #[test]
+    fn periods_end_at_midnight_in_vietnam() {
+        let h1 = Period::H1.end_millis(2024);
+        // 2024-07-01T00:00:00+07:00 is 2024-06-30T17:00:00Z = 1,719,766,800,000 ms.
+        assert_eq!(h1, 1_719_766_800_000 - 1);
+        assert_eq!(vietnam_date(h1), "2024-06-30");
+        assert_eq!(vietnam_date(h1 + 1), "2024-07-01");
+        let year = Period::Year.end_millis(2024);
+        assert_eq!(vietnam_date(year), "2024-12-31");
+        assert_eq!(vietnam_date(year + 1), "2025-01-01");
+    }
+
+    #[test]
+    fn a_past_period_counts_the_status_each_assessment_had_at_its_end() {
+        let catalogs = catalogs();
+        let end = Period::H1.end_millis(2024);
+        let history = |changes: &[(i64, &str)]| {
+            let list: Vec<serde_json::Value> = changes
+                .iter()
+                .map(|(at, status)| serde_json::json!({"at": at, "status": status}))
+                .collect();
+            Some(serde_json::Value::from(list).to_string())
+        };
+        let rows = vec![
+            row("a", "99101", "approved", "pass"),
+            row("b", "99102", "approved", "pass"),
+            row("c", "99103", "submitted", "pass"),
+        ];
+        let mut details = vec![
+            detail("a", "review", serde_json::json!([])),
+            detail("b", "review", serde_json::json!([])),
+            detail("c", "self", serde_json::json!([])),
+        ];
+        details[0].5 = history(&[
+            (end - 3, "submitted"),
+            (end - 2, "appraised"),
+            (end, "approved"),
+        ]);
+        details[1].5 = history(&[
+            (end - 3, "submitted"),
+            (end + 1, "appraised"),
+            (end + 2, "approved"),
+        ]);
+        details[2].5 = history(&[(end + 5, "submitted")]);
+        let when = When {
+            cutoff: end,
+            ended: true,
+        };
+        let report = compute(2024, Period::H1, when, rows, details, Vec::new(), &catalogs);
+        let statuses: Vec<&str> = report
+            .rows
+            .iter()
+            .map(|r| r.status.as_deref().unwrap())
+            .collect();
+        assert_eq!(statuses, ["approved", "submitted", "draft"]);
+        assert_eq!((report.submitted, report.approved), (2, 1));
+        assert_eq!(report.as_of, "2024-06-30");
+        assert!(report.period_ended);
+        // Verdicts are the current ones.
+        assert_eq!(report.passing, 3);
+    }
+
+    #[test]
     fn points_come_from_the_verdict_side_and_minimums_from_the_pass_rule() {
         let catalogs = catalogs();
         let tc1 = &catalogs[0].catalog.criteria[0];
@@ -856,7 +979,7 @@ mod tests {
             ),
             detail("c", "self", serde_json::json!([])),
         ];
-        let report = compute(2024, Period::H1, rows, details, Vec::new(), &catalogs);
+        let report = compute(2024, Period::H1, NOW, rows, details, Vec::new(), &catalogs);
         assert_eq!(
             (
                 report.communes,

@@ -91,6 +91,8 @@ pub struct SummaryRecord {
     pub catalog: Option<String>,
     pub catalog_revision: Option<i32>,
     pub status: Option<String>,
+    /// JSON array of [`tramyte_shared::workflow::StatusChange`].
+    pub status_history: String,
     pub self_total: Option<f64>,
     pub review_total: Option<f64>,
     pub verdict: Option<String>,
@@ -124,6 +126,8 @@ impl SummaryRecord {
                 .catalog_revision
                 .map(|r| i32::try_from(r).unwrap_or(i32::MAX)),
             status: summary.status.as_ref().and_then(name_of),
+            status_history: serde_json::to_string(&summary.status_history)
+                .unwrap_or_else(|_| "[]".to_owned()),
             self_total: summary.self_total.map(Points::to_f64),
             review_total: summary.review_total.map(Points::to_f64),
             verdict: summary.verdict.as_ref().and_then(name_of),
@@ -148,7 +152,8 @@ macro_rules! upsert_summary {
     (@into) => {
         "INSERT INTO document_summaries (document_id, kind, commune, round, catalog, \
          catalog_revision, status, self_total, review_total, verdict, verdict_side, reasons, \
-         criteria, open_conflicts, problem, changes, last_change_at, last_change_by, updated_at) "
+         criteria, open_conflicts, problem, changes, last_change_at, last_change_by, updated_at, \
+         status_history) "
     };
     (@on_conflict) => {
         " ON CONFLICT (document_id) DO UPDATE SET kind = excluded.kind, commune = excluded.commune, \
@@ -158,7 +163,8 @@ macro_rules! upsert_summary {
          verdict = excluded.verdict, verdict_side = excluded.verdict_side, \
          reasons = excluded.reasons, criteria = excluded.criteria, \
          open_conflicts = excluded.open_conflicts, problem = excluded.problem, \
-         changes = excluded.changes, updated_at = excluded.updated_at \
+         changes = excluded.changes, updated_at = excluded.updated_at, \
+         status_history = excluded.status_history \
          WHERE document_summaries.changes <= excluded.changes"
     };
     ($tx:expr, $id:expr, $record:expr, $now:expr, $last:expr) => {{
@@ -166,7 +172,7 @@ macro_rules! upsert_summary {
         let last: Option<(i64, Option<&str>)> = $last;
         $crate::sqlx::query(::std::concat!(
             $crate::upsert_summary!(@into),
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
             $crate::upsert_summary!(@on_conflict),
         ))
         .bind($id)
@@ -188,6 +194,7 @@ macro_rules! upsert_summary {
         .bind(last.map(|(at, _)| at))
         .bind(last.and_then(|(_, by)| by))
         .bind($now)
+        .bind(&record.status_history)
         .execute(&mut *$tx)
         .await?;
         if let Some((at, by)) = last {
@@ -246,6 +253,7 @@ type SummaryColumns = (
     i32,
     Option<String>,
     i64,
+    Option<String>,
 );
 
 /// The stored summary of one document, if it has one.
@@ -263,7 +271,7 @@ pub async fn stored(store: &Store, id: DocumentId) -> Result<Option<StoredSummar
         sqlx::query_as(
             "SELECT kind, commune, round, catalog, catalog_revision, status, self_total, \
              review_total, verdict, verdict_side, reasons, criteria, open_conflicts, problem, \
-             changes FROM document_summaries WHERE document_id = $1",
+             changes, status_history FROM document_summaries WHERE document_id = $1",
         )
         .bind(id.to_string())
         .fetch_one(pool)
@@ -285,6 +293,7 @@ pub async fn stored(store: &Store, id: DocumentId) -> Result<Option<StoredSummar
         open_conflicts,
         problem,
         changes,
+        status_history,
     ) = columns;
     let kind = tramyte_shared::summary::Kind::parse(&kind)
         .unwrap_or(tramyte_shared::summary::Kind::Json)
@@ -297,6 +306,7 @@ pub async fn stored(store: &Store, id: DocumentId) -> Result<Option<StoredSummar
             catalog,
             catalog_revision,
             status,
+            status_history: status_history.unwrap_or_else(|| "[]".to_owned()),
             self_total,
             review_total,
             verdict,
@@ -315,25 +325,30 @@ pub async fn stored(store: &Store, id: DocumentId) -> Result<Option<StoredSummar
 /// How many documents the start-up backfill reads at once before writing their summaries.
 const BACKFILL_BATCH: i64 = 200;
 
-/// Gives every document without a summary row one, computed by loading it; the last change is
-/// taken from the recorded provenance. Runs at start, so databases from before summaries work.
-/// Returns how many rows it wrote.
+/// Gives every document without a summary row one, and recomputes rows written before a column
+/// existed (`status_history` NULL), by loading the document; the last change is taken from the
+/// recorded provenance. Runs at start, so databases from before summaries work. Each document is
+/// visited once per run. Returns how many rows it wrote.
 pub async fn backfill(store: &Store, catalogs: &CatalogCache) -> Result<usize, StoreError> {
     let mut written = 0;
+    let mut after = String::new();
     loop {
         let missing: Vec<(String, i64, String)> = with_pool!(store, pool => {
             sqlx::query_as(
                 "SELECT d.id, d.created_at, d.created_by FROM documents d \
                  LEFT JOIN document_summaries s ON s.document_id = d.id \
-                 WHERE s.document_id IS NULL ORDER BY d.id LIMIT $1",
+                 WHERE (s.document_id IS NULL OR s.status_history IS NULL) AND d.id > $2 \
+                 ORDER BY d.id LIMIT $1",
             )
             .bind(BACKFILL_BATCH)
+            .bind(&after)
             .fetch_all(pool)
             .await?
         });
-        if missing.is_empty() {
+        let Some((last_id, ..)) = missing.last() else {
             return Ok(written);
-        }
+        };
+        after = last_id.clone();
         for (id_text, created_at, _created_by) in missing {
             let record = match DocumentId::parse(&id_text) {
                 Ok(id) => match document::load(store, id).await? {

@@ -27,7 +27,7 @@ use crate::document::{get_i64, get_str};
 use crate::points::Points;
 use crate::roster;
 use crate::scoring::{self, Outcome, Reason, ScoreReport, Verdict};
-use crate::workflow::Status;
+use crate::workflow::{Status, StatusChange};
 
 /// What a document is, as its summary names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -117,6 +117,9 @@ pub struct Summary {
     pub catalog_revision: Option<u32>,
     /// Workflow status, for assessments.
     pub status: Option<Status>,
+    /// Every status change with its date, for assessments: a report of a past period reads the
+    /// status as it stood then ([`crate::workflow::status_at`]).
+    pub status_history: Vec<StatusChange>,
     /// The station's total, once anything is self-scored.
     pub self_total: Option<Points>,
     /// The reviewer's total, once anything is review-scored.
@@ -171,6 +174,7 @@ pub fn summarize_facts(facts: &Facts, catalog: Option<&Catalog>) -> Summary {
         catalog: None,
         catalog_revision: None,
         status: None,
+        status_history: Vec::new(),
         self_total: None,
         review_total: None,
         verdict: None,
@@ -192,7 +196,9 @@ pub fn summarize_facts(facts: &Facts, catalog: Option<&Catalog>) -> Summary {
     summary.round = Some(view.round);
     summary.catalog = Some(view.catalog.clone());
     summary.catalog_revision = Some(view.catalog_revision);
-    summary.status = Some(view.workflow().status);
+    let workflow = view.workflow();
+    summary.status = Some(workflow.status);
+    summary.status_history = workflow.history;
     let conflicts = view
         .items
         .values()
@@ -352,6 +358,13 @@ mod tests {
         let summary = summarize(&a, Some(&qd1300()));
         assert_eq!(summary.open_conflicts, 1);
         assert_eq!(summary.status, Some(Status::Submitted));
+        assert_eq!(
+            summary.status_history,
+            [StatusChange {
+                at: 2,
+                status: Status::Submitted
+            }]
+        );
         assert!(summary.changes > read_facts(&b).changes);
     }
 

@@ -181,6 +181,28 @@ pub struct Approval {
     pub heads: Vec<String>,
 }
 
+/// A status reached by an event that applied (một lần chuyển trạng thái).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct StatusChange {
+    /// The event's time as its author's device saw it (unix milliseconds).
+    pub at: i64,
+    /// The status it led to.
+    pub status: Status,
+}
+
+/// The status as of `cutoff` (unix milliseconds) from the changes in document order: the status
+/// reached by the longest run of changes, from the first, all dated at or before the cutoff
+/// (draft if there is none). Stopping at the first later-dated change keeps the answer a status
+/// the dossier really went through, even when a phone's clock was wrong: a change dated after the
+/// cutoff is not counted, nor is anything that followed it.
+pub fn status_at(history: &[StatusChange], cutoff: i64) -> Status {
+    history
+        .iter()
+        .take_while(|change| change.at <= cutoff)
+        .last()
+        .map_or(Status::Draft, |change| change.status)
+}
+
 /// Everything derived from the events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct WorkflowState {
@@ -193,6 +215,8 @@ pub struct WorkflowState {
     pub recognition: Option<DecisionRef>,
     /// Events that did not fit the status they met, in order.
     pub ignored: Vec<Ignored>,
+    /// Every status change, in order: what reports of a past period read (see [`status_at`]).
+    pub history: Vec<StatusChange>,
 }
 
 /// The status after `from` meets `kind`, or `None` if the event does not apply.
@@ -217,6 +241,7 @@ pub fn status(events: &[Event]) -> WorkflowState {
         approval: None,
         recognition: None,
         ignored: Vec::new(),
+        history: Vec::new(),
     };
     for event in events {
         let Some(next) = transition(state.status, &event.kind) else {
@@ -241,6 +266,10 @@ pub fn status(events: &[Event]) -> WorkflowState {
             _ => {}
         }
         state.status = next;
+        state.history.push(StatusChange {
+            at: event.at,
+            status: next,
+        });
     }
     state
 }
@@ -338,6 +367,50 @@ mod tests {
                 ("4", "escalate", Status::Submitted)
             ]
         );
+    }
+
+    #[test]
+    fn the_status_at_a_date_follows_the_dated_changes_in_order() {
+        let at = |id: &str, kind: EventKind, at: i64| Event {
+            at,
+            ..event(id, kind)
+        };
+        let events = [
+            at("1", EventKind::Submit, 100),
+            at("2", EventKind::Submit, 150), // ignored: no change, no history
+            at("3", EventKind::Appraise, 200),
+            at("4", EventKind::Approve { heads: vec![] }, 300),
+        ];
+        let history = status(&events).history;
+        assert_eq!(
+            history,
+            [
+                StatusChange {
+                    at: 100,
+                    status: Status::Submitted
+                },
+                StatusChange {
+                    at: 200,
+                    status: Status::Appraised
+                },
+                StatusChange {
+                    at: 300,
+                    status: Status::Approved
+                },
+            ]
+        );
+        assert_eq!(status_at(&history, 99), Status::Draft);
+        assert_eq!(status_at(&history, 100), Status::Submitted);
+        assert_eq!(status_at(&history, 299), Status::Appraised);
+        assert_eq!(status_at(&history, i64::MAX), Status::Approved);
+        // A change dated later than one after it (a wrong clock) stops the count there.
+        let skewed = [
+            at("1", EventKind::Submit, 500),
+            at("2", EventKind::Appraise, 200),
+        ];
+        let history = status(&skewed).history;
+        assert_eq!(status_at(&history, 300), Status::Draft);
+        assert_eq!(status_at(&history, 500), Status::Appraised);
     }
 
     #[test]

@@ -49,6 +49,28 @@ fn record(i: usize) -> SummaryRecord {
         catalog: Some("QD1300-2023".to_owned()),
         catalog_revision: Some(1),
         status: Some(STATUSES[i % STATUSES.len()].to_owned()),
+        status_history: {
+            // Submitted in March, returned or further along a month later.
+            let step = |k: usize, status: &str| {
+                format!(
+                    r#"{{"at":{},"status":"{status}"}}"#,
+                    1_709_251_200_000 + k as i64 * 2_592_000_000
+                )
+            };
+            let mut history = Vec::new();
+            match STATUSES[i % STATUSES.len()] {
+                "draft" => {}
+                "submitted" => history.push(step(0, "submitted")),
+                other => {
+                    history.push(step(0, "submitted"));
+                    if other == "approved" {
+                        history.push(step(1, "appraised"));
+                    }
+                    history.push(step(2, other));
+                }
+            }
+            format!("[{}]", history.join(","))
+        },
         self_total: Some(self_total),
         review_total: i.is_multiple_of(3).then_some(self_total - 2.0),
         verdict: Some(VERDICTS[i % VERDICTS.len()].to_owned()),

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { launch, check, main, signIn, synced, waitForTest } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
+const ROUND = process.env.TRAMYTE_ROUND;
 const TIMEOUT = 30000;
 const MAXIMA = { TC1: 14, TC2: 10, TC3: 12, TC4: 9, TC5: 19, TC6: 12, TC7: 6, TC8: 11, TC9: 3, TC10: 4 };
 
@@ -34,6 +35,7 @@ async function overviewRow(page, baseUrl, expectedStatus) {
 
 await main(async (baseUrl) => {
   check(PASSWORD, 'TRAMYTE_TEST_PASSWORD is set');
+  check(ROUND, 'TRAMYTE_ROUND is set');
   const browser = await launch();
   const options = { viewport: { width: 360, height: 740 }, locale: 'vi-VN' };
   const errors = [];
@@ -135,11 +137,11 @@ await main(async (baseUrl) => {
 
   // The report shows it; its XLSX goes to the test, which reads it back.
   await reviewer.goto(baseUrl + '/reports');
-  await reviewer.getByLabel('Năm', { exact: true }).fill('2024');
+  await reviewer.getByLabel('Năm', { exact: true }).fill(ROUND);
   await reviewer.getByLabel('Năm', { exact: true }).press('Enter');
   await reviewer.getByTestId('approved').filter({ hasText: /^1 / }).waitFor({ timeout: TIMEOUT });
   check((await reviewer.getByTestId('communes').textContent()) === '1', 'the report counts the round\'s commune');
-  const xlsx = await reviewer.request.get(baseUrl + '/api/reports.xlsx?year=2024&period=year');
+  const xlsx = await reviewer.request.get(baseUrl + `/api/reports.xlsx?year=${ROUND}&period=year`);
   check(xlsx.ok(), `the XLSX downloads (${xlsx.status()})`);
   writeFileSync(process.env.TRAMYTE_XLSX_OUT, await xlsx.body());
   await waitForTest('xlsx-written');
@@ -167,7 +169,7 @@ await main(async (baseUrl) => {
   // The reviewer opens the round for every commune covered; twice creates nothing new.
   await reviewer.goto(baseUrl + '/overview');
   await overviewRow(reviewer, baseUrl, 'recognized');
-  const open = reviewer.getByRole('button', { name: 'Mở kỳ đánh giá 2024 cho các xã phụ trách' });
+  const open = reviewer.getByRole('button', { name: `Mở kỳ đánh giá ${ROUND} cho các xã phụ trách` });
   await open.click();
   await reviewer.getByTestId('round-opened').filter({ hasText: 'Đã tạo 3 hồ sơ mới, 1 hồ sơ đã có.' })
     .waitFor({ timeout: TIMEOUT });

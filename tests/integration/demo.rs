@@ -95,6 +95,7 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
                 "demo.syt",
                 "demo.truongtram",
                 "demo.ttyt",
+                "demo.ttyt.lb",
                 "demo.ytthon"
             ],
             "{backend:?}: one account per role, printed: {printed:#?}"
@@ -161,7 +162,8 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
                 .map(|row| row["id"].as_str().unwrap().to_owned())
                 .collect()
         };
-        assert_eq!(ids(&everything).len(), 26, "{backend:?}");
+        // 13 communes and 14 wards, an assessment and a roster each.
+        assert_eq!(ids(&everything).len(), 2 * (13 + 14), "{backend:?}");
 
         // `tramyte demo` on the same database creates nothing and sets new passwords.
         let output = Command::new(tramyte_binary())
@@ -177,7 +179,7 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
         assert!(text.contains(": 0 documents created"), "{text}");
         let lines: Vec<String> = text.lines().map(str::to_owned).collect();
         let renewed = accounts(&lines);
-        assert_eq!(renewed.len(), 6, "{text}");
+        assert_eq!(renewed.len(), 7, "{text}");
         let admin = sign_in(&url, "demo.quantri", &renewed["demo.quantri"]).await;
         let (_, again) = api::get(&url, "/api/documents", Some(&admin)).await;
         assert_eq!(

@@ -226,6 +226,7 @@ async fn reports_count_the_round_from_summaries_and_download_as_csv_and_xlsx() {
         assert_eq!(documents["documents"].as_array().unwrap().len(), 3);
         let want = json!({
             "year": 2024, "period": "h1", "from": "2024-01-01", "to": "2024-06-30",
+            "as_of": "2024-06-30", "period_ended": true,
             "communes": 3, "submitted": 2, "approved": 1, "passing": 1,
             // Thiệu Vận counts with its review (the side of its verdict), Thiệu Giao with its
             // self score; Thiệu Hợp scored nothing.
@@ -290,12 +291,14 @@ async fn reports_count_the_round_from_summaries_and_download_as_csv_and_xlsx() {
         );
         assert_eq!(lines[4], "");
         assert_eq!(
-            &lines[5..10],
+            &lines[5..12],
             [
                 "Năm,2024",
                 "Kỳ báo cáo,6 tháng đầu năm",
                 "Từ ngày,2024-01-01",
                 "Đến ngày,2024-06-30",
+                "Trạng thái tính đến ngày,2024-06-30",
+                "Điểm,theo hồ sơ hiện tại",
                 "Số xã đánh giá,3"
             ]
         );
@@ -397,5 +400,102 @@ async fn reports_count_the_round_from_summaries_and_download_as_csv_and_xlsx() {
             (&empty["communes"], &empty["criteria"], &empty["rows"]),
             (&json!(0), &json!([]), &json!([]))
         );
+    }
+}
+
+/// Signs in a demo account, answering its token.
+async fn sign_in(url: &str, user: &str, password: &str) -> String {
+    let body = json!({"user": user, "password": password, "device": "test"});
+    let (status, signed_in) = api::post(url, "/api/session", None, &body).await;
+    assert_eq!(status, 200, "{signed_in}");
+    signed_in["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_half_year_report_counts_each_dossier_as_it_stood_on_30_june() {
+    use tramyte_server::demo;
+    for backend in backends().await {
+        let server = spawn_server_on(backend, |_| {}).await;
+        let url = server.url();
+        let store = Store::connect(&server.config.database_url).await.unwrap();
+        let loaded = demo::load(&store, false, 1_704_067_200_000).await.unwrap();
+        let password = |user: &str| {
+            let account = loaded.accounts.iter().find(|a| a.user == user).unwrap();
+            account.password.clone()
+        };
+        let thieu_hoa = sign_in(&url, "demo.ttyt", &password("demo.ttyt")).await;
+        let long_bien = sign_in(&url, "demo.ttyt.lb", &password("demo.ttyt.lb")).await;
+
+        // What the demo's plan says, counted here from its dates (ISO dates compare as text).
+        let by_30_june = |date: &str| !date.is_empty() && date <= "2024-06-30";
+        let dated = |date: &str| !date.is_empty();
+        let communes_h1 = (
+            demo::DATES.iter().filter(|d| by_30_june(d.0)).count(),
+            demo::DATES.iter().filter(|d| by_30_june(d.2)).count(),
+        );
+        let communes_year = (
+            demo::DATES.iter().filter(|d| dated(d.0)).count(),
+            demo::DATES.iter().filter(|d| dated(d.2)).count(),
+        );
+        let wards_h1 = (
+            demo::WARD_DATES.iter().filter(|d| by_30_june(d.0)).count(),
+            demo::WARD_DATES.iter().filter(|d| by_30_june(d.2)).count(),
+        );
+        let wards_year = (
+            demo::WARD_DATES.iter().filter(|d| dated(d.0)).count(),
+            demo::WARD_DATES.iter().filter(|d| dated(d.2)).count(),
+        );
+        assert_eq!((communes_h1, communes_year), ((4, 1), (8, 3)));
+        assert_eq!((wards_h1, wards_year), ((11, 4), (14, 12)));
+
+        for (token, h1, year, communes) in [
+            (&thieu_hoa, communes_h1, communes_year, 13),
+            (&long_bien, wards_h1, wards_year, 14),
+        ] {
+            for (period, (submitted, approved)) in [("h1", h1), ("year", year)] {
+                let path = format!("/api/reports?year=2024&period={period}");
+                let (status, report) = api::get(&url, &path, Some(token)).await;
+                assert_eq!(status, 200, "{backend:?}: {report}");
+                let counts = (
+                    report["communes"].as_u64().unwrap() as usize,
+                    report["submitted"].as_u64().unwrap() as usize,
+                    report["approved"].as_u64().unwrap() as usize,
+                );
+                assert_eq!(
+                    counts,
+                    (communes, submitted, approved),
+                    "{backend:?} {path}"
+                );
+                assert_eq!(report["period_ended"], true);
+                assert_eq!(report["as_of"], report["to"]);
+                assert_eq!(
+                    report["targets"][0]["approved"], approved,
+                    "{backend:?} {path}"
+                );
+                let drafts = report["rows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|row| row["status"] == "draft")
+                    .count();
+                assert_eq!(drafts, communes - submitted, "{backend:?} {path}");
+            }
+        }
+
+        // Long Biên's wards must maintain with 95 points: Ngọc Thụy (93.5) does not count.
+        let (_, report) = api::get(&url, "/api/reports?year=2024", Some(&long_bien)).await;
+        assert_eq!(
+            report["targets"],
+            json!([{"unit": demo::LONG_BIEN_CENTRE, "kind": "maintain", "communes": 14,
+                    "approved": 12, "not_opened": 0, "passing": 13}]),
+            "{backend:?}"
+        );
+        // Counted now, the report's targets are the overview's (counted by the database).
+        let (_, overview) = api::get(&url, "/api/overview?round=2024", Some(&long_bien)).await;
+        assert_eq!(overview["targets"], report["targets"], "{backend:?}");
+        let (_, overview) = api::get(&url, "/api/overview?round=2024", Some(&thieu_hoa)).await;
+        let (_, report) = api::get(&url, "/api/reports?year=2024", Some(&thieu_hoa)).await;
+        assert_eq!(overview["targets"], report["targets"], "{backend:?}");
+        assert_eq!(overview["by_status"]["approved"], 3);
     }
 }

@@ -7,7 +7,7 @@
 use tramyte_server::store::Store;
 use tramyte_shared::policy::Role;
 use tramyte_tests::browser::Script;
-use tramyte_tests::people::{PASSWORD, open_assessment, seed_units, user};
+use tramyte_tests::people::{PASSWORD, current_round, open_assessment_of, seed_units, user};
 use tramyte_tests::spawn_server;
 
 #[tokio::test]
@@ -19,8 +19,12 @@ async fn submit_return_fix_resubmit_approve() {
     user(&store, "nv1", Role::StationStaff, &["16024"]).await;
     user(&store, "rv1", Role::Reviewer, &["38-405-TTYT"]).await;
     user(&store, "syt1", Role::ProvincialAdmin, &["38-SYT"]).await;
-    open_assessment(&store, "16024").await;
+    // This year's round: the report of a year counts statuses as of its end, and the browser
+    // records every step today.
+    let round = current_round();
+    open_assessment_of(&store, "16024", round).await;
     drop(store);
+    let round = round.to_string();
     let xlsx = server.data_dir().join("report.xlsx");
     let mut script = Script::start_with(
         "review_loop",
@@ -28,6 +32,7 @@ async fn submit_return_fix_resubmit_approve() {
         &[
             ("TRAMYTE_TEST_PASSWORD", PASSWORD),
             ("TRAMYTE_XLSX_OUT", xlsx.to_str().unwrap()),
+            ("TRAMYTE_ROUND", &round),
         ],
     );
     script.wait_for("xlsx-written").await;

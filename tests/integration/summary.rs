@@ -282,6 +282,25 @@ async fn documents_stored_before_summaries_get_one_at_start() {
             .expect("a summary at start");
         assert_eq!(row.record, expected(&store, id).await);
         assert!(row.last_change_at.is_some());
+        // As in a database from before status histories: the column is empty until the start.
+        let history = |store: Store| async move {
+            let (history,): (Option<String>,) = tramyte_server::with_pool!(&store, pool => {
+                tramyte_server::sqlx::query_as("SELECT status_history FROM document_summaries")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+            });
+            history
+        };
+        tramyte_server::with_pool!(&store, pool => {
+            tramyte_server::sqlx::query("UPDATE document_summaries SET status_history = NULL")
+                .execute(pool)
+                .await
+                .unwrap();
+        });
+        assert_eq!(history(store.clone()).await, None);
+        server.restart().await;
+        assert_eq!(history(store.clone()).await.as_deref(), Some("[]"));
         server.stop().await;
     }
 }

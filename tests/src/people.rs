@@ -48,8 +48,24 @@ pub async fn user(store: &Store, id: &str, role: Role, units: &[&str]) -> String
 
 /// Opens the 2024 assessment (QĐ 1300, zone 1) of a test commune, as the server's CLI does.
 pub async fn open_assessment(store: &Store, commune: &str) -> tramyte_shared::sync::DocumentId {
+    open_assessment_of(store, commune, 2024).await
+}
+
+/// The current year in Vietnam: the round whose reports count what a browser test does today
+/// (a report of a past year counts the statuses at that year's end).
+pub fn current_round() -> u16 {
+    let today = tramyte_server::date::vietnam_date(tramyte_server::store::now_millis());
+    today[..4].parse().expect("a year")
+}
+
+/// Opens the assessment of `round` (QĐ 1300, zone 1) of a test commune.
+pub async fn open_assessment_of(
+    store: &Store,
+    commune: &str,
+    round: u16,
+) -> tramyte_shared::sync::DocumentId {
     let assessment = serde_json::json!({
-        "commune": commune, "catalog": "QD1300-2023", "round": 2024, "zone": 1, "unit_type": "xa",
+        "commune": commune, "catalog": "QD1300-2023", "round": round, "zone": 1, "unit_type": "xa",
     });
     tramyte_server::cli::create_document(
         store,

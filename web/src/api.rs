@@ -253,6 +253,12 @@ pub struct Report {
     pub period: String,
     pub from: String,
     pub to: String,
+    /// The statuses are those at the end of this day.
+    #[serde(default)]
+    pub as_of: String,
+    /// Whether the period has ended.
+    #[serde(default)]
+    pub period_ended: bool,
     pub communes: usize,
     #[serde(default)]
     pub submitted: usize,

@@ -105,6 +105,24 @@ fn ReportBody(report: Report) -> impl IntoView {
             )
         }
     };
+    let (as_of, ended) = (report.as_of.clone(), report.period_ended);
+    let as_of_line = move || {
+        let date = as_of.clone();
+        match (vi(), ended) {
+            (true, true) => format!(
+                "Trạng thái hồ sơ tính đến hết ngày {date} (theo ngày ghi trên từng bước); điểm và kết quả theo hồ sơ hiện tại."
+            ),
+            (true, false) => format!(
+                "Kỳ báo cáo chưa kết thúc: trạng thái hồ sơ tính đến ngày {date}; điểm và kết quả theo hồ sơ hiện tại."
+            ),
+            (false, true) => format!(
+                "Statuses as they stood at the end of {date} (by the date recorded with each step); points and verdicts as they are now."
+            ),
+            (false, false) => format!(
+                "The period has not ended: statuses as of {date}; points and verdicts as they are now."
+            ),
+        }
+    };
     let bars = report.criteria.clone();
     let below = report.criteria.clone();
     let targets = report.targets.clone();
@@ -117,6 +135,7 @@ fn ReportBody(report: Report) -> impl IntoView {
     view! {
         <section class="card report" aria-labelledby="report-title" data-testid="report">
             <h2 id="report-title">{heading}</h2>
+            <p class="hint" data-testid="as-of">{as_of_line}</p>
             <table class="figures">
                 <tbody>
                     <tr><th>{move || i18n.pick("Số xã đánh giá", "Communes assessed")}</th><td data-testid="communes">{communes}</td></tr>
