@@ -49,9 +49,9 @@ fn Header() -> impl IntoView {
     let switch = move |_| i18n.set(i18n.lang().other());
     view! {
         <header class="topbar">
-            <a class="brand" href="/" aria-label=move || i18n.t(Key::AppTagline)>
+            <a class="brand" href="/" aria-label=i18n.t_fn(Key::AppTagline)>
                 <img src="/icons/icon-192.png" alt="" width="32" height="32"/>
-                <span>{move || i18n.t(Key::AppName)}</span>
+                <span>{i18n.t_fn(Key::AppName)}</span>
             </a>
             <span
                 class="net"
@@ -64,10 +64,10 @@ fn Header() -> impl IntoView {
             <button
                 type="button"
                 class="lang"
-                aria-label=move || i18n.t(Key::SwitchLanguageLabel)
+                aria-label=i18n.t_fn(Key::SwitchLanguageLabel)
                 on:click=switch
             >
-                {move || i18n.t(Key::SwitchLanguage)}
+                {i18n.t_fn(Key::SwitchLanguage)}
             </button>
         </header>
     }
@@ -117,12 +117,10 @@ fn SyncStatus() -> impl IntoView {
                 <span class="pending" data-testid="pending">{pending}</span>
                 <span class="last">{last}</span>
             </div>
-            <Show when=move || status.problem.with(Option::is_some)>
-                <p class="notice" role="alert">{move || status.problem.get()}</p>
-            </Show>
+            {crate::page::problem_line(status.problem, "notice", "alert")}
             <Show when=move || expired.get()>
                 <p class="notice" role="alert">
-                    {move || i18n.pick(
+                    {i18n.pick_fn(
                         "Phiên đăng nhập đã hết hạn. Dữ liệu trên máy vẫn còn; hãy đăng nhập lại để đồng bộ.",
                         "Your session has ended. Data on this phone is kept; sign in again to sync.",
                     )}
@@ -140,9 +138,9 @@ fn UpdateBanner() -> impl IntoView {
     view! {
         <Show when=move || available.get()>
             <div class="banner" role="alert">
-                <span>{move || i18n.t(Key::UpdateAvailable)}</span>
+                <span>{i18n.t_fn(Key::UpdateAvailable)}</span>
                 <button type="button" on:click=|_| platform::apply_update()>
-                    {move || i18n.t(Key::Reload)}
+                    {i18n.t_fn(Key::Reload)}
                 </button>
             </div>
         </Show>
@@ -157,7 +155,7 @@ fn StorageNotice() -> impl IntoView {
     let refused = move || matches!(granted.get(), Some(Some(false)));
     view! {
         <Show when=refused>
-            <p class="notice" role="note">{move || i18n.t(Key::StorageNotPersistent)}</p>
+            <p class="notice" role="note">{i18n.t_fn(Key::StorageNotPersistent)}</p>
         </Show>
     }
 }

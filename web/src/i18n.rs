@@ -116,6 +116,13 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
     }
 }
 
+/// A text of the interface: a key of the catalog or a pair given inline.
+#[derive(Debug, Clone, Copy)]
+enum Words {
+    Key(Key),
+    Pair(&'static str, &'static str),
+}
+
 /// The current language, shared through Leptos context.
 #[derive(Debug, Clone, Copy)]
 pub struct I18n {
@@ -139,6 +146,29 @@ impl I18n {
         match self.lang.get() {
             Lang::Vi => vi,
             Lang::En => en,
+        }
+    }
+
+    /// [`t`](Self::t) as a reactive text for a view. Every reactive text of the app (this and
+    /// [`pick_fn`](Self::pick_fn)) is a closure of one type, so the view code that renders it is
+    /// compiled once rather than once per text, which keeps the wasm small.
+    pub fn t_fn(self, key: Key) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+        self.reactive(Words::Key(key))
+    }
+
+    /// [`pick`](Self::pick) as a reactive text for a view (see [`t_fn`](Self::t_fn)).
+    pub fn pick_fn(
+        self,
+        vi: &'static str,
+        en: &'static str,
+    ) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+        self.reactive(Words::Pair(vi, en))
+    }
+
+    fn reactive(self, words: Words) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+        move || match words {
+            Words::Key(key) => self.t(key),
+            Words::Pair(vi, en) => self.pick(vi, en),
         }
     }
 

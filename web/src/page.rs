@@ -127,3 +127,19 @@ pub fn reason_text(i18n: I18n, reason: &Reason) -> String {
         }
     }
 }
+
+/// A problem's message in a paragraph of `class` and ARIA `role`, shown while there is one.
+/// One function for every such line, so its view code is compiled once.
+pub fn problem_line(
+    problem: leptos::prelude::ReadSignal<Option<String>>,
+    class: &'static str,
+    role: &'static str,
+) -> leptos::prelude::AnyView {
+    use leptos::prelude::*;
+    view! {
+        <Show when=move || problem.with(Option::is_some)>
+            <p class=class role=role>{move || problem.get()}</p>
+        </Show>
+    }
+    .into_any()
+}

@@ -100,37 +100,35 @@ pub fn AdminPage() -> impl IntoView {
         });
     };
     view! {
-        <nav class="crumbs"><a href="/">{move || i18n.pick("← Trang chính", "← Home")}</a></nav>
+        <nav class="crumbs"><a href="/">{i18n.pick_fn("← Trang chính", "← Home")}</a></nav>
         <section class="card">
-            <h1>{move || i18n.pick("Quản trị", "Administration")}</h1>
+            <h1>{i18n.pick_fn("Quản trị", "Administration")}</h1>
             <Show when=move || notice.with(Option::is_some)>
                 <p class="notice" role="status" data-testid="admin-notice">{move || notice.get()}</p>
             </Show>
-            <Show when=move || problem.with(Option::is_some)>
-                <p class="error" role="alert">{move || problem.get()}</p>
-            </Show>
-            <h2>{move || i18n.pick("Thêm người dùng", "Add a user")}</h2>
+            {crate::page::problem_line(problem.read_only(), "error", "alert")}
+            <h2>{i18n.pick_fn("Thêm người dùng", "Add a user")}</h2>
             <form class="form" on:submit=add>
-                <label><span>{move || i18n.pick("Tên đăng nhập mới", "New user name")}</span>
+                <label><span>{i18n.pick_fn("Tên đăng nhập mới", "New user name")}</span>
                     <input type="text" required autocapitalize="none" prop:value=move || id.get()
                         on:input=move |ev| id.set(event_target_value(&ev))/></label>
-                <label><span>{move || i18n.pick("Họ và tên", "Full name")}</span>
+                <label><span>{i18n.pick_fn("Họ và tên", "Full name")}</span>
                     <input type="text" required prop:value=move || name.get()
                         on:input=move |ev| name.set(event_target_value(&ev))/></label>
-                <label><span>{move || i18n.pick("Vai trò", "Role")}</span>
+                <label><span>{i18n.pick_fn("Vai trò", "Role")}</span>
                     <select on:change=move |ev| { if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) } }>
                         {ROLES.into_iter().map(|r| view! {
                             <option value=r.as_str() selected=r == Role::StationStaff>{move || role_name(i18n, r)}</option>
                         }).collect_view()}
                     </select></label>
-                <label><span>{move || i18n.pick("Mã đơn vị (cách nhau bởi dấu phẩy)", "Unit codes (comma separated)")}</span>
+                <label><span>{i18n.pick_fn("Mã đơn vị (cách nhau bởi dấu phẩy)", "Unit codes (comma separated)")}</span>
                     <input type="text" prop:value=move || units.get()
                         on:input=move |ev| units.set(event_target_value(&ev))/></label>
-                <button type="submit">{move || i18n.pick("Thêm người dùng", "Add the user")}</button>
+                <button type="submit">{i18n.pick_fn("Thêm người dùng", "Add the user")}</button>
             </form>
         </section>
         <section class="card">
-            <h2>{move || i18n.pick("Người dùng", "Users")}</h2>
+            <h2>{i18n.pick_fn("Người dùng", "Users")}</h2>
             <ul class="overview-rows" data-testid="users">
                 <For each=move || users.get() key=|u| (u.id.clone(), u.disabled) let:user>
                     <UserRow user=user notice=notice problem=problem on_change=reload/>
@@ -138,12 +136,12 @@ pub fn AdminPage() -> impl IntoView {
             </ul>
         </section>
         <section class="card">
-            <h2>{move || i18n.pick("Đơn vị", "Units")}</h2>
-            <p><a href="/api/units" download="units.csv">{move || i18n.pick("Tải danh sách đơn vị (CSV)", "Download the units (CSV)")}</a></p>
+            <h2>{i18n.pick_fn("Đơn vị", "Units")}</h2>
+            <p><a href="/api/units" download="units.csv">{i18n.pick_fn("Tải danh sách đơn vị (CSV)", "Download the units (CSV)")}</a></p>
             <form class="form" on:submit=import>
-                <label><span>{move || i18n.pick("Nhập đơn vị từ CSV (code,kind,name,parent,unit_type,covers)", "Import units from CSV (code,kind,name,parent,unit_type,covers)")}</span>
+                <label><span>{i18n.pick_fn("Nhập đơn vị từ CSV (code,kind,name,parent,unit_type,covers)", "Import units from CSV (code,kind,name,parent,unit_type,covers)")}</span>
                     <textarea rows="6" prop:value=move || csv.get() on:input=move |ev| csv.set(event_target_value(&ev))></textarea></label>
-                <button type="submit">{move || i18n.pick("Nhập", "Import")}</button>
+                <button type="submit">{i18n.pick_fn("Nhập", "Import")}</button>
             </form>
         </section>
     }
@@ -199,7 +197,7 @@ fn UserRow(
                 {move || if user.disabled { i18n.pick("Mở khoá", "Enable") } else { i18n.pick("Khoá", "Disable") }}
             </button>
             <button type="button" class="secondary small" on:click=reset>
-                {move || i18n.pick("Đặt mật khẩu mới", "New password")}
+                {i18n.pick_fn("Đặt mật khẩu mới", "New password")}
             </button>
         </li>
     }

@@ -139,7 +139,7 @@ pub fn AssessmentEditor(id: DocumentId) -> impl IntoView {
         })
     };
     view! {
-        <nav class="crumbs"><a href="/">{move || i18n.pick("← Trang chính", "← Home")}</a></nav>
+        <nav class="crumbs"><a href="/">{i18n.pick_fn("← Trang chính", "← Home")}</a></nav>
         {move || body().map(IntoAny::into_any).unwrap_or_else(|| view! {
             <p class="card hint" role="status">{loading}</p>
         }.into_any())}
@@ -211,7 +211,7 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                 </span>
                 " "
                 <label class="zone">
-                    <span>{move || i18n.pick("Vùng", "Zone")}</span>
+                    <span>{i18n.pick_fn("Vùng", "Zone")}</span>
                     <select disabled=!may_zone on:change=set_zone>
                         {Zone::ALL.into_iter().map(|z| view! {
                             <option value=z.get().to_string() selected=move || zone() == Some(z)>{z.get()}</option>
@@ -219,9 +219,7 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                     </select>
                 </label>
             </p>
-            <Show when=move || zone_problem.with(Option::is_some)>
-                <p class="error" role="alert">{move || zone_problem.get()}</p>
-            </Show>
+            {crate::page::problem_line(zone_problem.read_only(), "error", "alert")}
             {move || report.get().map(|r| {
                 let verdict_class = verdict_class(Some(r.verdict));
                 let reasons: Vec<Reason> = r.reasons.clone();
@@ -230,7 +228,7 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                         {side_label}": "
                         <strong data-testid="total">{r.total.to_string()}</strong>
                         " / "{r.max.to_string()}
-                        " · "{move || i18n.pick("cần", "needs")}" "{r.required.to_string()}
+                        " · "{i18n.pick_fn("cần", "needs")}" "{r.required.to_string()}
                         " · "
                         <span class=verdict_class data-testid="verdict">{verdict_name(i18n, r.verdict)}</span>
                     </p>
@@ -244,8 +242,8 @@ fn Summary(ctx: Ctx) -> impl IntoView {
             {move || {
                 let conflicts = report.with(|r| r.as_ref().map(|r| r.conflicts.clone()).unwrap_or_default());
                 (!conflicts.is_empty()).then(|| view! {
-                    <div class="conflicts" role="region" aria-label=move || i18n.pick("Xung đột", "Conflicts") data-testid="conflicts">
-                        <strong>{move || i18n.pick("Giá trị xung đột cần chọn:", "Conflicting values to resolve:")}</strong>
+                    <div class="conflicts" role="region" aria-label=i18n.pick_fn("Xung đột", "Conflicts") data-testid="conflicts">
+                        <strong>{i18n.pick_fn("Giá trị xung đột cần chọn:", "Conflicting values to resolve:")}</strong>
                         <ul>
                             {conflicts.into_iter().map(|item| {
                                 let href = format!("#item-{item}");
@@ -257,13 +255,13 @@ fn Summary(ctx: Ctx) -> impl IntoView {
             }}
             {move || changed_since_approval().filter(|c| !c.is_empty()).map(|changed| view! {
                 <p class="warn" data-testid="changed-since-approval">
-                    {move || i18n.pick("Đã thay đổi sau khi thông qua: ", "Changed since the approval: ")}
+                    {i18n.pick_fn("Đã thay đổi sau khi thông qua: ", "Changed since the approval: ")}
                     {changed.join(", ")}
                 </p>
             })}
             <p class="hint">
                 <a href=format!("/api/documents/{}/audit.csv", ctx.id) download="">
-                    {move || i18n.pick("Tải nhật ký thay đổi (CSV)", "Download the change log (CSV)")}
+                    {i18n.pick_fn("Tải nhật ký thay đổi (CSV)", "Download the change log (CSV)")}
                 </a>
             </p>
         </section>
@@ -384,7 +382,7 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
                     let record = record.clone();
                     let kind = kind.clone();
                     move |_| record(kind.clone())
-                }>{move || i18n.pick(label, label_en)}</button>
+                }>{i18n.pick_fn(label, label_en)}</button>
             </Show>
         }
     };
@@ -407,17 +405,17 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
     let shown = move || reviewer || last_return().is_some() || all_kinds.iter().any(can);
     view! {
         <Show when=shown>
-        <section class="card workflow" aria-label=move || i18n.pick("Quy trình", "Workflow")>
+        <section class="card workflow" aria-label=i18n.pick_fn("Quy trình", "Workflow")>
             {move || last_return().map(|(text, by, at)| view! {
                 <div class="returned" role="note" data-testid="return-comment">
-                    <strong>{move || i18n.pick("Hồ sơ bị trả lại: ", "Returned: ")}</strong>
+                    <strong>{i18n.pick_fn("Hồ sơ bị trả lại: ", "Returned: ")}</strong>
                     {text.clone()}
                     <span class="hint">" — "{by.clone()}", "{platform::format_time(at)}</span>
                 </div>
             })}
             <Show when=move || reviewer>
                 <label class="block">
-                    <span>{move || i18n.pick("Ý kiến kèm theo", "Comment")}</span>
+                    <span>{i18n.pick_fn("Ý kiến kèm theo", "Comment")}</span>
                     <textarea prop:value=move || comment.get()
                         on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
                 </label>
@@ -434,12 +432,12 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
             <Show when=move || province>
                 <div class="filters">
                     <label class="block">
-                        <span>{move || i18n.pick("Số quyết định", "Decision number")}</span>
+                        <span>{i18n.pick_fn("Số quyết định", "Decision number")}</span>
                         <input type="text" placeholder="1234/QĐ-UBND" prop:value=move || decision_number.get()
                             on:input=move |ev| decision_number.set(event_target_value(&ev))/>
                     </label>
                     <label class="block">
-                        <span>{move || i18n.pick("Ngày quyết định", "Decision date")}</span>
+                        <span>{i18n.pick_fn("Ngày quyết định", "Decision date")}</span>
                         <input type="date" prop:value=move || decision_date.get()
                             on:input=move |ev| decision_date.set(event_target_value(&ev))/>
                     </label>
@@ -452,15 +450,13 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
                     .unwrap_or_default();
                 view! {
                     <p class="recognized" data-testid="recognition">
-                        {move || i18n.pick("Quyết định công nhận ", "Recognized by decision ")}
+                        {i18n.pick_fn("Quyết định công nhận ", "Recognized by decision ")}
                         {d.number.clone()}", "{d.date.clone()}" · "
-                        {move || i18n.pick("hiệu lực đến ", "valid until ")}{until.clone()}
+                        {i18n.pick_fn("hiệu lực đến ", "valid until ")}{until.clone()}
                     </p>
                 }
             })}
-            <Show when=move || problem.with(Option::is_some)>
-                <p class="error" role="alert">{move || problem.get()}</p>
-            </Show>
+            {crate::page::problem_line(problem.read_only(), "error", "alert")}
         </section>
         </Show>
     }
@@ -493,14 +489,14 @@ fn StaffingFacts(ctx: Ctx) -> impl IntoView {
         facts().map(|(id, f)| {
             view! {
                 <div class="facts-box" data-testid="staffing-facts">
-                    <strong>{move || i18n.pick("Theo danh sách nhân lực: ", "From the roster: ")}</strong>
+                    <strong>{i18n.pick_fn("Theo danh sách nhân lực: ", "From the roster: ")}</strong>
                     {move || if f.doctor_on_staff { i18n.pick("có bác sĩ", "a doctor on staff") } else { i18n.pick("chưa có bác sĩ", "no doctor on staff") }}
                     "; "
                     {match i18n.lang() {
                         Lang::Vi => format!("{}/{} thôn, bản có nhân viên y tế đào tạo ≥ 6 tháng", f.villages_with_trained_worker, f.villages),
                         Lang::En => format!("{}/{} villages with a worker trained ≥ 6 months", f.villages_with_trained_worker, f.villages),
                     }}
-                    " · "<a href=format!("/roster/{id}")>{move || i18n.pick("Xem", "Open")}</a>
+                    " · "<a href=format!("/roster/{id}")>{i18n.pick_fn("Xem", "Open")}</a>
                 </div>
             }
         })
@@ -562,7 +558,7 @@ fn CriterionSection(ctx: Ctx, criterion: Criterion) -> impl IntoView {
                 view! {
                     <p class="criterion-score" class:met=met>
                         <strong>{points.to_string()}</strong>" / "{max.to_string()}" "
-                        {move || i18n.pick("điểm", "points")}" · "
+                        {i18n.pick_fn("điểm", "points")}" · "
                         {move || if met { i18n.pick("đạt mức tối thiểu ", "meets its minimum ") } else { i18n.pick("chưa đạt mức tối thiểu ", "below its minimum ") }}
                         {required.to_string()}
                     </p>
@@ -702,10 +698,10 @@ fn ItemEditor(
                     <div class="toggle" role="group" aria-label=label.clone()>
                         <button type="button" class="choice" disabled=!may_score
                             aria-pressed=move || (met() == Some(true)).to_string()
-                            on:click=move |_| yes(Answer::Met(true))>{move || i18n.pick("Đạt", "Met")}</button>
+                            on:click=move |_| yes(Answer::Met(true))>{i18n.pick_fn("Đạt", "Met")}</button>
                         <button type="button" class="choice" disabled=!may_score
                             aria-pressed=move || (met() == Some(false)).to_string()
-                            on:click=move |_| no(Answer::Met(false))>{move || i18n.pick("Không đạt", "Not met")}</button>
+                            on:click=move |_| no(Answer::Met(false))>{i18n.pick_fn("Không đạt", "Not met")}</button>
                     </div>
                 }
                 .into_any()
@@ -811,7 +807,7 @@ fn ItemEditor(
         <article class="item" id=item_dom_id data-item=item.clone() class:conflict=conflicted>
             {has_title.then(|| view! {
                 <h3>{title.clone()}
-                    {knockout.then(|| view! { <span class="badge bad">{move || i18n.pick("điểm liệt", "knockout")}</span> })}
+                    {knockout.then(|| view! { <span class="badge bad">{i18n.pick_fn("điểm liệt", "knockout")}</span> })}
                 </h3>
             })}
             <div class="score-row">
@@ -819,18 +815,18 @@ fn ItemEditor(
                 <span class="outcome" data-testid="outcome">{outcome_text}</span>
                 <Show when=move || may_score && current().is_some()>
                     <button type="button" class="secondary small" on:click=clear.clone()
-                        aria-label=move || i18n.pick("Xoá điểm", "Clear the score")>"×"</button>
+                        aria-label=i18n.pick_fn("Xoá điểm", "Clear the score")>"×"</button>
                 </Show>
             </div>
             {(side == Side::Review).then(|| view! {
                 <p class="hint station-score" data-testid="station-score">
-                    {move || i18n.pick("Trạm tự chấm: ", "Station's score: ")}
+                    {i18n.pick_fn("Trạm tự chấm: ", "Station's score: ")}
                     {move || item_view.with(|v| v.as_ref().and_then(|v| v.self_score.as_ref()).map(|s| answer_text(i18n, &s.answer))).unwrap_or_else(|| "–".to_owned())}
                 </p>
             })}
             {move || current().map(|v| view! {
                 <p class="hint who-set" data-testid="set-by">
-                    {move || i18n.pick("Người nhập: ", "Set by: ")}{v.by.clone()}", "{platform::format_time(v.at)}
+                    {i18n.pick_fn("Người nhập: ", "Set by: ")}{v.by.clone()}", "{platform::format_time(v.at)}
                 </p>
             })}
             {move || {
@@ -839,8 +835,8 @@ fn ItemEditor(
                     let keep = keep.clone();
                     view! {
                         <div class="conflict-box" role="group" data-testid="conflict"
-                            aria-label=move || i18n.pick("Các giá trị xung đột", "Conflicting values")>
-                            <p><strong>{move || i18n.pick("Hai người đã nhập khác nhau. Giữ giá trị nào?", "Two people entered different values. Keep which?")}</strong></p>
+                            aria-label=i18n.pick_fn("Các giá trị xung đột", "Conflicting values")>
+                            <p><strong>{i18n.pick_fn("Hai người đã nhập khác nhau. Giữ giá trị nào?", "Two people entered different values. Keep which?")}</strong></p>
                             <ul>
                                 {values.into_iter().map(|value| {
                                     let keep = keep.clone();
@@ -855,7 +851,7 @@ fn ItemEditor(
                                             <Show when=move || may_score>
                                                 <button type="button" class="small" aria-label=aria.clone()
                                                     on:click={ let keep = keep.clone(); move |_| keep(answer) }>
-                                                    {move || i18n.pick("Giữ giá trị này", "Keep this one")}
+                                                    {i18n.pick_fn("Giữ giá trị này", "Keep this one")}
                                                 </button>
                                             </Show>
                                         </li>
@@ -867,23 +863,21 @@ fn ItemEditor(
                 })
             }}
             <label class="block">
-                <span>{move || i18n.pick("Ghi chú chung", "Shared note")}</span>
+                <span>{i18n.pick_fn("Ghi chú chung", "Shared note")}</span>
                 <textarea rows="2" data-testid="note" disabled=!may_note
                     aria-label={ let item = item.clone(); move || format!("{} {item}", i18n.pick("Ghi chú", "Note")) }
                     prop:value=note on:input=on_note></textarea>
             </label>
             <Show when=move || !review_comment().is_empty() || may_comment>
                 <label class="block review-comment">
-                    <span>{move || i18n.pick("Nhận xét của đơn vị thẩm định", "Reviewer's comment")}</span>
+                    <span>{i18n.pick_fn("Nhận xét của đơn vị thẩm định", "Reviewer's comment")}</span>
                     <textarea rows="2" data-testid="review-comment" disabled=!may_comment
                         prop:value=review_comment on:input=on_comment.clone()></textarea>
                 </label>
             </Show>
             <EvidenceList ctx=ctx.clone() item=item_id.clone() item_view=item_view may=may_evidence/>
             <History ctx=ctx.clone() path=format!("items.{item}")/>
-            <Show when=move || problem.with(Option::is_some)>
-                <p class="error" role="alert">{move || problem.get()}</p>
-            </Show>
+            {crate::page::problem_line(problem.read_only(), "error", "alert")}
         </article>
     }
     .into_any()
@@ -954,7 +948,7 @@ fn EvidenceList(
     };
     view! {
         <details class="evidence">
-            <summary>{move || i18n.pick("Minh chứng", "Evidence")}" ("{move || list().len()}")"</summary>
+            <summary>{i18n.pick_fn("Minh chứng", "Evidence")}" ("{move || list().len()}")"</summary>
             <ul>
                 {move || list().into_iter().map(|(key, e)| {
                     let remove = remove.clone();
@@ -965,7 +959,7 @@ fn EvidenceList(
                             <span class="hint">" ("{e.added_by.clone()}")"</span>
                             <Show when=move || may>
                                 <button type="button" class="secondary small"
-                                    aria-label=move || i18n.pick("Xoá minh chứng", "Remove evidence")
+                                    aria-label=i18n.pick_fn("Xoá minh chứng", "Remove evidence")
                                     on:click={ let remove = remove.clone(); let key = key.clone(); move |_| remove(key.clone()) }>"×"</button>
                             </Show>
                         </li>
@@ -974,18 +968,16 @@ fn EvidenceList(
             </ul>
             <Show when=move || may>
                 <form class="form inline" on:submit=add.clone()>
-                    <input type="text" placeholder=move || i18n.pick("Tên minh chứng", "What it is")
-                        aria-label=move || i18n.pick("Tên minh chứng", "What it is")
+                    <input type="text" placeholder=i18n.pick_fn("Tên minh chứng", "What it is")
+                        aria-label=i18n.pick_fn("Tên minh chứng", "What it is")
                         prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev))/>
-                    <input type="text" placeholder=move || i18n.pick("Nơi lưu / đường dẫn", "Where it is / link")
-                        aria-label=move || i18n.pick("Nơi lưu / đường dẫn", "Where it is / link")
+                    <input type="text" placeholder=i18n.pick_fn("Nơi lưu / đường dẫn", "Where it is / link")
+                        aria-label=i18n.pick_fn("Nơi lưu / đường dẫn", "Where it is / link")
                         prop:value=move || reference.get() on:input=move |ev| reference.set(event_target_value(&ev))/>
-                    <button type="submit">{move || i18n.pick("Thêm minh chứng", "Add evidence")}</button>
+                    <button type="submit">{i18n.pick_fn("Thêm minh chứng", "Add evidence")}</button>
                 </form>
             </Show>
-            <Show when=move || problem.with(Option::is_some)>
-                <p class="error" role="alert">{move || problem.get()}</p>
-            </Show>
+            {crate::page::problem_line(problem.read_only(), "error", "alert")}
         </details>
     }
 }
@@ -1008,11 +1000,11 @@ fn History(ctx: Ctx, path: String) -> impl IntoView {
     };
     view! {
         <details class="history" on:toggle=load>
-            <summary>{move || i18n.pick("Lịch sử thay đổi", "History")}</summary>
+            <summary>{i18n.pick_fn("Lịch sử thay đổi", "History")}</summary>
             {move || match rows.get() {
                 None => view! { <p class="hint">"…"</p> }.into_any(),
-                Some(Err(_)) => view! { <p class="hint">{move || i18n.pick("Cần có mạng để xem lịch sử.", "History needs the network.")}</p> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => view! { <p class="hint">{move || i18n.pick("Chưa có thay đổi nào trên máy chủ.", "No changes on the server yet.")}</p> }.into_any(),
+                Some(Err(_)) => view! { <p class="hint">{i18n.pick_fn("Cần có mạng để xem lịch sử.", "History needs the network.")}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="hint">{i18n.pick_fn("Chưa có thay đổi nào trên máy chủ.", "No changes on the server yet.")}</p> }.into_any(),
                 Some(Ok(list)) => view! {
                     <ul class="history-rows">
                         {list.into_iter().rev().map(|row| {
@@ -1123,7 +1115,7 @@ fn PresenceLine(id: DocumentId) -> impl IntoView {
     view! {
         <Show when=move || !names().is_empty()>
             <p class="presence" role="status" data-testid="presence">
-                {move || i18n.pick("Đang mở cùng lúc: ", "Also open by: ")}{move || names().join(", ")}
+                {i18n.pick_fn("Đang mở cùng lúc: ", "Also open by: ")}{move || names().join(", ")}
             </p>
         </Show>
     }

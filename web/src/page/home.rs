@@ -32,14 +32,14 @@ fn Intro() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <section class="card" aria-labelledby="home-title">
-            <h1 id="home-title">{move || i18n.t(Key::HomeTitle)}</h1>
-            <p>{move || i18n.t(Key::HomeIntro)}</p>
+            <h1 id="home-title">{i18n.t_fn(Key::HomeTitle)}</h1>
+            <p>{i18n.t_fn(Key::HomeIntro)}</p>
             <ol class="steps">
-                <li>{move || i18n.t(Key::StepSelfAssess)}</li>
-                <li>{move || i18n.t(Key::StepAppraise)}</li>
-                <li>{move || i18n.t(Key::StepRecognize)}</li>
+                <li>{i18n.t_fn(Key::StepSelfAssess)}</li>
+                <li>{i18n.t_fn(Key::StepAppraise)}</li>
+                <li>{i18n.t_fn(Key::StepRecognize)}</li>
             </ol>
-            <p class="hint">{move || i18n.t(Key::OfflineReady)}</p>
+            <p class="hint">{i18n.t_fn(Key::OfflineReady)}</p>
         </section>
     }
 }
@@ -79,28 +79,26 @@ fn SignInForm() -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="signin-title">
-            <h2 id="signin-title">{move || i18n.pick("Đăng nhập", "Sign in")}</h2>
+            <h2 id="signin-title">{i18n.pick_fn("Đăng nhập", "Sign in")}</h2>
             <form class="form" on:submit=submit>
                 <label>
-                    <span>{move || i18n.pick("Tên đăng nhập", "User name")}</span>
+                    <span>{i18n.pick_fn("Tên đăng nhập", "User name")}</span>
                     <input type="text" name="user" autocomplete="username" required
                         autocapitalize="none"
                         prop:value=move || user.get()
                         on:input=move |ev| user.set(event_target_value(&ev))/>
                 </label>
                 <label>
-                    <span>{move || i18n.pick("Mật khẩu", "Password")}</span>
+                    <span>{i18n.pick_fn("Mật khẩu", "Password")}</span>
                     <input type="password" name="password" autocomplete="current-password" required
                         prop:value=move || password.get()
                         on:input=move |ev| password.set(event_target_value(&ev))/>
                 </label>
-                <Show when=move || problem.with(Option::is_some)>
-                    <p class="error" role="alert">{move || problem.get()}</p>
-                </Show>
+                {crate::page::problem_line(problem.read_only(), "error", "alert")}
                 <button type="submit" disabled=move || busy.get()>
                     {move || if busy.get() { i18n.pick("Đang đăng nhập…", "Signing in…") } else { i18n.pick("Đăng nhập", "Sign in") }}
                 </button>
-                <p class="hint">{move || i18n.pick(
+                <p class="hint">{i18n.pick_fn(
                     "Cần có mạng để đăng nhập lần đầu; sau đó ứng dụng làm việc cả khi không có mạng.",
                     "Signing in needs the network once; afterwards the app works offline.",
                 )}</p>
@@ -163,18 +161,18 @@ fn Communes() -> impl IntoView {
                 <span class="hint">" · "{move || me.get().map(|m| role_name(i18n, m.user.role))}</span>
             </div>
             <button type="button" class="secondary" on:click=sign_out>
-                {move || i18n.pick("Đăng xuất", "Sign out")}
+                {i18n.pick_fn("Đăng xuất", "Sign out")}
             </button>
         </section>
         <Show when=move || matches!(me.get().map(|m| m.user.role), Some(Role::Reviewer | Role::ProvincialAdmin | Role::SystemAdmin))>
-            <a class="button wide" href="/overview">{move || i18n.pick("Tổng quan kỳ đánh giá", "Round overview")}</a>
-            <a class="button secondary wide" href="/reports">{move || i18n.pick("Báo cáo", "Reports")}</a>
+            <a class="button wide" href="/overview">{i18n.pick_fn("Tổng quan kỳ đánh giá", "Round overview")}</a>
+            <a class="button secondary wide" href="/reports">{i18n.pick_fn("Báo cáo", "Reports")}</a>
         </Show>
         <Show when=move || matches!(me.get().map(|m| m.user.role), Some(Role::ProvincialAdmin | Role::SystemAdmin))>
-            <a class="button secondary wide" href="/admin">{move || i18n.pick("Quản trị người dùng và đơn vị", "Users and units")}</a>
+            <a class="button secondary wide" href="/admin">{i18n.pick_fn("Quản trị người dùng và đơn vị", "Users and units")}</a>
         </Show>
         <Show when=move || documents.with(Vec::is_empty)>
-            <p class="card hint">{move || i18n.pick(
+            <p class="card hint">{i18n.pick_fn(
                 "Chưa có hồ sơ nào trên máy. Khi có mạng, danh sách sẽ được tải về.",
                 "No documents on this phone yet. They download when the phone is online.",
             )}</p>
@@ -257,7 +255,7 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
         Some(view! {
             <div class="current">
                 <p>
-                    {move || i18n.pick("Kỳ đánh giá ", "Round ")}{round.clone()}
+                    {i18n.pick_fn("Kỳ đánh giá ", "Round ")}{round.clone()}
                     " · "
                     <span class="badge" data-testid="status">{status.as_deref().map(|s| status_name(i18n, s)).unwrap_or_default()}</span>
                 </p>
@@ -280,7 +278,7 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
                         crate::i18n::Lang::En => format!("{conflicts} items with conflicting values"),
                     }}</p>
                 </Show>
-                <a class="button" href=href.clone()>{move || i18n.pick("Mở phiếu đánh giá", "Open the assessment")}</a>
+                <a class="button" href=href.clone()>{i18n.pick_fn("Mở phiếu đánh giá", "Open the assessment")}</a>
             </div>
         })
     };
@@ -291,7 +289,7 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
             <div class="links">
                 {roster.map(|r| view! {
                     <a class="button secondary" href=format!("/roster/{}", r.id)>
-                        {move || i18n.pick("Nhân lực và y tế thôn bản", "Staff and village health workers")}
+                        {i18n.pick_fn("Nhân lực và y tế thôn bản", "Staff and village health workers")}
                     </a>
                 })}
                 {older.into_iter().map(|r| {

@@ -10,8 +10,8 @@ pub fn NotFoundPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <section class="card">
-            <h1>{move || i18n.t(Key::NotFoundTitle)}</h1>
-            <a class="button" href="/">{move || i18n.t(Key::BackHome)}</a>
+            <h1>{i18n.t_fn(Key::NotFoundTitle)}</h1>
+            <a class="button" href="/">{i18n.t_fn(Key::BackHome)}</a>
         </section>
     }
 }

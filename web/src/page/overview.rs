@@ -127,19 +127,17 @@ pub fn OverviewPage() -> impl IntoView {
     };
     let statuses = Status::ALL.map(Status::name);
     view! {
-        <nav class="crumbs"><a href="/">{move || i18n.pick("← Trang chính", "← Home")}</a></nav>
+        <nav class="crumbs"><a href="/">{i18n.pick_fn("← Trang chính", "← Home")}</a></nav>
         <section class="card" aria-labelledby="overview-title">
-            <h1 id="overview-title">{move || i18n.pick("Tổng quan kỳ đánh giá", "Round overview")}</h1>
+            <h1 id="overview-title">{i18n.pick_fn("Tổng quan kỳ đánh giá", "Round overview")}</h1>
             <label class="block">
-                <span>{move || i18n.pick("Kỳ (năm)", "Round (year)")}</span>
+                <span>{i18n.pick_fn("Kỳ (năm)", "Round (year)")}</span>
                 <input type="number" min="2000" max="2100" prop:value=move || round.get().to_string()
                     on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse::<u16>() { round.set(r) } }/>
             </label>
-            <Show when=move || problem.with(Option::is_some)>
-                <p class="notice" role="status">{move || problem.get()}</p>
-            </Show>
+            {crate::page::problem_line(problem.read_only(), "notice", "status")}
             <Show when=move || data.with(|d| d.as_ref().is_some_and(|d| d.round == round.get() && d.documents.is_empty()))>
-                <p class="hint">{move || i18n.pick("Kỳ này chưa được mở cho xã nào.", "This round is not open for any commune yet.")}</p>
+                <p class="hint">{i18n.pick_fn("Kỳ này chưa được mở cho xã nào.", "This round is not open for any commune yet.")}</p>
             </Show>
             <button type="button" class="secondary" on:click=open_round>
                 {move || match i18n.lang() {
@@ -178,22 +176,22 @@ pub fn OverviewPage() -> impl IntoView {
             })}
             <div class="filters">
                 <label class="block">
-                    <span>{move || i18n.pick("Trạng thái", "Status")}</span>
+                    <span>{i18n.pick_fn("Trạng thái", "Status")}</span>
                     <select on:change=move |ev| status_filter.set(event_target_value(&ev))>
-                        <option value="">{move || i18n.pick("Tất cả", "All")}</option>
+                        <option value="">{i18n.pick_fn("Tất cả", "All")}</option>
                         {statuses.into_iter().map(|s| view! { <option value=s>{move || status_name(i18n, s)}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="block">
-                    <span>{move || i18n.pick("Sắp xếp", "Sort by")}</span>
+                    <span>{i18n.pick_fn("Sắp xếp", "Sort by")}</span>
                     <select on:change=move |ev| sort.set(match event_target_value(&ev).as_str() {
                         "score" => SortBy::SelfScore,
                         "activity" => SortBy::Activity,
                         _ => SortBy::Commune,
                     })>
-                        <option value="commune">{move || i18n.pick("Tên xã", "Commune")}</option>
-                        <option value="score">{move || i18n.pick("Điểm tự chấm", "Self score")}</option>
-                        <option value="activity">{move || i18n.pick("Hoạt động gần nhất", "Last activity")}</option>
+                        <option value="commune">{i18n.pick_fn("Tên xã", "Commune")}</option>
+                        <option value="score">{i18n.pick_fn("Điểm tự chấm", "Self score")}</option>
+                        <option value="activity">{i18n.pick_fn("Hoạt động gần nhất", "Last activity")}</option>
                     </select>
                 </label>
             </div>
@@ -218,8 +216,8 @@ pub fn OverviewPage() -> impl IntoView {
                         <a href=format!("/assessment/{}", row.id)><strong>{name_of(&row)}</strong></a>
                         <span class="badge">{let s = row.status.clone().unwrap_or_default(); move || status_name(i18n, &s)}</span>
                         <span>
-                            {move || i18n.pick("Tự chấm ", "Self ")}{row.self_total.map(|t| t.to_string()).unwrap_or_else(|| "–".into())}
-                            " · "{move || i18n.pick("Thẩm định ", "Review ")}{row.review_total.map(|t| t.to_string()).unwrap_or_else(|| "–".into())}
+                            {i18n.pick_fn("Tự chấm ", "Self ")}{row.self_total.map(|t| t.to_string()).unwrap_or_else(|| "–".into())}
+                            " · "{i18n.pick_fn("Thẩm định ", "Review ")}{row.review_total.map(|t| t.to_string()).unwrap_or_else(|| "–".into())}
                         </span>
                         {let verdict = row.verdict.as_deref().and_then(Verdict::parse);
                          view! { <span class=verdict_class(verdict)>{move || verdict.map(|v| verdict_name(i18n, v))}</span> }}
@@ -308,13 +306,13 @@ pub fn TargetsEditor(
                                 }>
                                 <option value="" selected=move || choices.with(|c| c.get(&kind_code).is_none_or(|t| t.0.is_empty()))>"—"</option>
                                 <option value="reach" selected={ let code = code.clone(); move || choices.with(|c| c.get(&code).is_some_and(|t| t.0 == "reach")) }>
-                                    {move || i18n.pick("Đạt chuẩn mới", "Reach")}</option>
+                                    {i18n.pick_fn("Đạt chuẩn mới", "Reach")}</option>
                                 <option value="maintain" selected={ let code = code.clone(); move || choices.with(|c| c.get(&code).is_some_and(|t| t.0 == "maintain")) }>
-                                    {move || i18n.pick("Duy trì", "Maintain")}</option>
+                                    {i18n.pick_fn("Duy trì", "Maintain")}</option>
                             </select>
                             <input type="number" min="0" max="100" step="0.5" inputmode="decimal"
                                 aria-label=format!("{} {name}", i18n.pick("Điểm tối thiểu địa phương", "Local minimum score"))
-                                placeholder=move || i18n.pick("Tối thiểu địa phương", "Local minimum")
+                                placeholder=i18n.pick_fn("Tối thiểu địa phương", "Local minimum")
                                 prop:value=move || choices.with(|c| c.get(&min_code).map(|t| t.1.clone()).unwrap_or_default())
                                 on:input=move |ev| {
                                     let min = event_target_value(&ev);
@@ -324,13 +322,11 @@ pub fn TargetsEditor(
                         </div>
                     }
                 }).collect_view()}
-                <button type="submit">{move || i18n.pick("Lưu mục tiêu", "Save the targets")}</button>
+                <button type="submit">{i18n.pick_fn("Lưu mục tiêu", "Save the targets")}</button>
                 <Show when=move || saved.get()>
-                    <p class="hint" role="status">{move || i18n.pick("Đã lưu.", "Saved.")}</p>
+                    <p class="hint" role="status">{i18n.pick_fn("Đã lưu.", "Saved.")}</p>
                 </Show>
-                <Show when=move || problem.with(Option::is_some)>
-                    <p class="error" role="alert">{move || problem.get()}</p>
-                </Show>
+                {crate::page::problem_line(problem.read_only(), "error", "alert")}
             </form>
         </details>
     }

@@ -33,25 +33,25 @@ pub fn ReportPage() -> impl IntoView {
         }
     };
     view! {
-        <nav class="crumbs no-print"><a href="/">{move || i18n.pick("← Trang chính", "← Home")}</a></nav>
+        <nav class="crumbs no-print"><a href="/">{i18n.pick_fn("← Trang chính", "← Home")}</a></nav>
         <section class="card no-print">
-            <h1>{move || i18n.pick("Báo cáo", "Reports")}</h1>
+            <h1>{i18n.pick_fn("Báo cáo", "Reports")}</h1>
             <div class="filters">
                 <label class="block">
-                    <span>{move || i18n.pick("Năm", "Year")}</span>
+                    <span>{i18n.pick_fn("Năm", "Year")}</span>
                     <input type="number" min="2000" max="2100" prop:value=move || year.get().to_string()
                         on:change=move |ev| { if let Ok(y) = event_target_value(&ev).parse::<u16>() { year.set(y) } }/>
                 </label>
                 <label class="block">
-                    <span>{move || i18n.pick("Kỳ báo cáo", "Period")}</span>
+                    <span>{i18n.pick_fn("Kỳ báo cáo", "Period")}</span>
                     <select on:change=move |ev| period.set(event_target_value(&ev))>
-                        <option value="year">{move || i18n.pick("Cả năm", "Whole year")}</option>
-                        <option value="h1">{move || i18n.pick("6 tháng đầu năm (1/1–30/6)", "First half (1 Jan–30 Jun)")}</option>
+                        <option value="year">{i18n.pick_fn("Cả năm", "Whole year")}</option>
+                        <option value="h1">{i18n.pick_fn("6 tháng đầu năm (1/1–30/6)", "First half (1 Jan–30 Jun)")}</option>
                     </select>
                 </label>
             </div>
             <div class="actions">
-                <button type="button" on:click=print>{move || i18n.pick("In báo cáo", "Print")}</button>
+                <button type="button" on:click=print>{i18n.pick_fn("In báo cáo", "Print")}</button>
                 <a class="button secondary" href=move || download("csv") download="">"CSV"</a>
                 <a class="button secondary" href=move || download("xlsx") download="">"XLSX"</a>
             </div>
@@ -59,7 +59,7 @@ pub fn ReportPage() -> impl IntoView {
         {move || match report.get() {
             None => view! { <p class="card hint">"…"</p> }.into_any(),
             Some(Err(api::ApiError::Unreachable)) => view! {
-                <p class="card hint">{move || i18n.pick("Báo cáo cần có mạng.", "Reports need the network.")}</p>
+                <p class="card hint">{i18n.pick_fn("Báo cáo cần có mạng.", "Reports need the network.")}</p>
             }.into_any(),
             Some(Err(err)) => view! { <p class="card error" role="alert">{err.to_string()}</p> }.into_any(),
             Some(Ok(r)) => view! { <ReportBody report=r/> }.into_any(),
@@ -138,14 +138,14 @@ fn ReportBody(report: Report) -> impl IntoView {
             <p class="hint" data-testid="as-of">{as_of_line}</p>
             <table class="figures">
                 <tbody>
-                    <tr><th>{move || i18n.pick("Số xã đánh giá", "Communes assessed")}</th><td data-testid="communes">{communes}</td></tr>
-                    <tr><th>{move || i18n.pick("Đã nộp hồ sơ", "Submitted")}</th><td>{submitted}" ("{percent(submitted, communes)}")"</td></tr>
-                    <tr><th>{move || i18n.pick("Đã được thông qua", "Approved")}</th><td data-testid="approved">{approved}" ("{percent(approved, communes)}")"</td></tr>
-                    <tr><th>{move || i18n.pick("Đạt (kết quả hiện tại: thẩm định nếu đã chấm, nếu không thì tự chấm)", "Passing (current verdict: the review's once scored, else the self score)")}</th><td>{passing}" ("{percent(passing, communes)}")"</td></tr>
+                    <tr><th>{i18n.pick_fn("Số xã đánh giá", "Communes assessed")}</th><td data-testid="communes">{communes}</td></tr>
+                    <tr><th>{i18n.pick_fn("Đã nộp hồ sơ", "Submitted")}</th><td>{submitted}" ("{percent(submitted, communes)}")"</td></tr>
+                    <tr><th>{i18n.pick_fn("Đã được thông qua", "Approved")}</th><td data-testid="approved">{approved}" ("{percent(approved, communes)}")"</td></tr>
+                    <tr><th>{i18n.pick_fn("Đạt (kết quả hiện tại: thẩm định nếu đã chấm, nếu không thì tự chấm)", "Passing (current verdict: the review's once scored, else the self score)")}</th><td>{passing}" ("{percent(passing, communes)}")"</td></tr>
                 </tbody>
             </table>
             {(!targets.is_empty()).then(|| view! {
-                <h3>{move || i18n.pick("Mục tiêu", "Targets")}</h3>
+                <h3>{i18n.pick_fn("Mục tiêu", "Targets")}</h3>
                 <ul>
                     {targets.into_iter().map(|t| view! {
                         <li>{move || if vi() {
@@ -156,9 +156,9 @@ fn ReportBody(report: Report) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             })}
-            <h3>{move || i18n.pick("Điểm trung bình theo tiêu chí (% điểm tối đa)", "Average points per criterion (% of maximum)")}</h3>
+            <h3>{i18n.pick_fn("Điểm trung bình theo tiêu chí (% điểm tối đa)", "Average points per criterion (% of maximum)")}</h3>
             <svg class="chart" role="img" viewBox=format!("0 0 320 {}", bars.len() * 22 + 4)
-                aria-label=move || i18n.pick("Biểu đồ điểm trung bình theo tiêu chí", "Chart of average points per criterion")>
+                aria-label=i18n.pick_fn("Biểu đồ điểm trung bình theo tiêu chí", "Chart of average points per criterion")>
                 {bars.iter().enumerate().map(|(i, c)| {
                     let share = c.average.map_or(0.0, |a| if c.max > 0.0 { (a / c.max).clamp(0.0, 1.0) } else { 0.0 });
                     let y = i * 22 + 2;
@@ -171,9 +171,9 @@ fn ReportBody(report: Report) -> impl IntoView {
                     }
                 }).collect_view()}
             </svg>
-            <h3>{move || i18n.pick("Xã dưới mức tối thiểu của tiêu chí", "Communes below a criterion's minimum")}</h3>
+            <h3>{i18n.pick_fn("Xã dưới mức tối thiểu của tiêu chí", "Communes below a criterion's minimum")}</h3>
             {below.iter().all(|c| c.below_minimum.is_empty()).then(|| view! {
-                <p class="hint">{move || i18n.pick("Không có xã nào.", "None.")}</p>
+                <p class="hint">{i18n.pick_fn("Không có xã nào.", "None.")}</p>
             })}
             <ul class="below">
                 {below.into_iter().filter(|c| !c.below_minimum.is_empty()).map(|c| {

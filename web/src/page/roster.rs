@@ -153,13 +153,13 @@ fn RosterEditor(id: DocumentId) -> impl IntoView {
         let add_village = add_village.clone();
         Some(view! {
             <section class="card">
-                <h1>{move || i18n.pick("Nhân lực trạm y tế", "Station staffing")}</h1>
+                <h1>{i18n.pick_fn("Nhân lực trạm y tế", "Station staffing")}</h1>
                 {move || facts().map(|f| view! {
                     <ul class="facts" data-testid="staffing-facts">
-                        <li class:met=f.doctor_on_staff>{move || i18n.pick("Có bác sĩ làm việc: ", "Doctor on staff: ")}
+                        <li class:met=f.doctor_on_staff>{i18n.pick_fn("Có bác sĩ làm việc: ", "Doctor on staff: ")}
                             {if f.doctor_on_staff { i18n.pick("có", "yes") } else { i18n.pick("không", "no") }}</li>
-                        <li>{move || i18n.pick("Nhân viên đang làm việc: ", "Active staff: ")}{f.active_staff}</li>
-                        <li>{move || i18n.pick("Thôn, bản có nhân viên y tế đào tạo ≥ 6 tháng: ", "Villages with a worker trained ≥ 6 months: ")}
+                        <li>{i18n.pick_fn("Nhân viên đang làm việc: ", "Active staff: ")}{f.active_staff}</li>
+                        <li>{i18n.pick_fn("Thôn, bản có nhân viên y tế đào tạo ≥ 6 tháng: ", "Villages with a worker trained ≥ 6 months: ")}
                             {f.villages_with_trained_worker}" / "{f.villages}
                             {f.trained_village_percent().map(|p| format!(" ({p:.0}%)"))}</li>
                     </ul>
@@ -170,7 +170,7 @@ fn RosterEditor(id: DocumentId) -> impl IntoView {
             <PeopleList title_vi="Nhân viên y tế thôn, bản" title_en="Village health workers" group=Group::VillageWorker
                 people=roster.village_workers.clone() roster=roster.clone() id=id edit_allowed=may_staff/>
             <section class="card">
-                <h2>{move || i18n.pick("Thôn, bản", "Villages")}</h2>
+                <h2>{i18n.pick_fn("Thôn, bản", "Villages")}</h2>
                 <ul class="villages">
                     {roster.villages.iter().map(|(vid, village)| {
                         let workers: Vec<String> = roster.health_workers_of(vid).map(|(_, p)| p.person.name.clone()).collect();
@@ -184,52 +184,50 @@ fn RosterEditor(id: DocumentId) -> impl IntoView {
                 </ul>
                 <Show when=move || may_villages>
                     <form class="form inline" on:submit=add_village.clone()>
-                        <input type="text" aria-label=move || i18n.pick("Tên thôn, bản", "Village name")
-                            placeholder=move || i18n.pick("Tên thôn, bản", "Village name")
+                        <input type="text" aria-label=i18n.pick_fn("Tên thôn, bản", "Village name")
+                            placeholder=i18n.pick_fn("Tên thôn, bản", "Village name")
                             prop:value=move || village_name.get() on:input=move |ev| village_name.set(event_target_value(&ev))/>
-                        <button type="submit">{move || i18n.pick("Thêm thôn", "Add village")}</button>
+                        <button type="submit">{i18n.pick_fn("Thêm thôn", "Add village")}</button>
                     </form>
                 </Show>
             </section>
             <Show when=move || may_staff>
                 <section class="card">
-                    <h2>{move || i18n.pick("Thêm người", "Add a person")}</h2>
+                    <h2>{i18n.pick_fn("Thêm người", "Add a person")}</h2>
                     <form class="form" on:submit=add_person.clone()>
-                        <label><span>{move || i18n.pick("Họ và tên", "Full name")}</span>
+                        <label><span>{i18n.pick_fn("Họ và tên", "Full name")}</span>
                             <input type="text" prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/></label>
-                        <label><span>{move || i18n.pick("Thuộc", "Group")}</span>
+                        <label><span>{i18n.pick_fn("Thuộc", "Group")}</span>
                             <select on:change=move |ev| new_group.set(if event_target_value(&ev) == "village" { Group::VillageWorker } else { Group::Staff })>
-                                <option value="staff">{move || i18n.pick("Nhân viên trạm", "Station staff")}</option>
-                                <option value="village">{move || i18n.pick("Nhân viên y tế thôn, bản", "Village health worker")}</option>
+                                <option value="staff">{i18n.pick_fn("Nhân viên trạm", "Station staff")}</option>
+                                <option value="village">{i18n.pick_fn("Nhân viên y tế thôn, bản", "Village health worker")}</option>
                             </select></label>
-                        <label><span>{move || i18n.pick("Chức danh", "Title")}</span>
+                        <label><span>{i18n.pick_fn("Chức danh", "Title")}</span>
                             <select on:change=move |ev| new_title.set(Title::parse_lenient(&event_target_value(&ev)))>
                                 {TITLES.iter().map(|t| view! { <option value=t.as_str() selected=*t == Title::Other>{move || title_name(i18n, *t)}</option> }).collect_view()}
                             </select></label>
                         <Show when=move || new_group.get() == Group::VillageWorker>
-                            <label><span>{move || i18n.pick("Thôn, bản phụ trách", "Village served")}</span>
+                            <label><span>{i18n.pick_fn("Thôn, bản phụ trách", "Village served")}</span>
                                 <select on:change=move |ev| new_village.set(event_target_value(&ev))>
                                     <option value="">"—"</option>
                                     {view.get().map(|r| r.villages.into_iter().map(|(vid, v)| view! { <option value=vid>{v.name}</option> }).collect_view())}
                                 </select></label>
                         </Show>
-                        <button type="submit">{move || i18n.pick("Thêm", "Add")}</button>
+                        <button type="submit">{i18n.pick_fn("Thêm", "Add")}</button>
                     </form>
                 </section>
             </Show>
         })
     };
     view! {
-        <nav class="crumbs"><a href="/">{move || i18n.pick("← Trang chính", "← Home")}</a></nav>
+        <nav class="crumbs"><a href="/">{i18n.pick_fn("← Trang chính", "← Home")}</a></nav>
         {move || body().map(IntoAny::into_any).unwrap_or_else(|| view! {
-            <p class="card hint" role="status">{move || i18n.pick(
+            <p class="card hint" role="status">{i18n.pick_fn(
                 "Danh sách nhân lực chưa có trên máy. Nó sẽ được tải về khi có mạng.",
                 "The roster is not on the phone yet. It downloads when online.",
             )}</p>
         }.into_any())}
-        <Show when=move || problem.with(Option::is_some)>
-            <p class="error" role="alert">{move || problem.get()}</p>
-        </Show>
+        {crate::page::problem_line(problem.read_only(), "error", "alert")}
     }
 }
 
@@ -250,7 +248,7 @@ fn PeopleList(
     let principal = session.principal();
     view! {
         <section class="card">
-            <h2>{move || i18n.pick(title_vi, title_en)}" ("{people.len()}")"</h2>
+            <h2>{i18n.pick_fn(title_vi, title_en)}" ("{people.len()}")"</h2>
             <ul class="people">
                 {people.into_iter().map(|(pid, entry)| {
                     let village = entry.person.village.as_ref().and_then(|v| roster.villages.get(v)).map(|v| v.name.clone());
@@ -291,7 +289,7 @@ fn PeopleList(
                                 <span class="hint">" · "{move || match i18n.lang() { Lang::Vi => format!("{vhw_months} tháng đào tạo"), Lang::En => format!("{vhw_months} months of training") }}</span>
                             })}
                             <ul class="training">
-                                {trainings.into_iter().map(|t| view! { <li>{t.course}" — "{t.months}{move || i18n.pick(" tháng", " months")}", "{t.year}</li> }).collect_view()}
+                                {trainings.into_iter().map(|t| view! { <li>{t.course}" — "{t.months}{i18n.pick_fn(" tháng", " months")}", "{t.year}</li> }).collect_view()}
                             </ul>
                             <Show when=move || may_edit>
                                 <button type="button" class="secondary small"
@@ -307,13 +305,13 @@ fn PeopleList(
                                     {move || if active { i18n.pick("Đánh dấu đã nghỉ việc", "Mark as left") } else { i18n.pick("Đánh dấu đang làm việc", "Mark as active") }}
                                 </button>
                                 <form class="form inline" on:submit=add_training.clone()>
-                                    <input type="text" aria-label=move || i18n.pick("Khoá đào tạo", "Course")
-                                        placeholder=move || i18n.pick("Khoá đào tạo", "Course")
+                                    <input type="text" aria-label=i18n.pick_fn("Khoá đào tạo", "Course")
+                                        placeholder=i18n.pick_fn("Khoá đào tạo", "Course")
                                         prop:value=move || course.get() on:input=move |ev| course.set(event_target_value(&ev))/>
-                                    <input type="number" min="0" inputmode="numeric" aria-label=move || i18n.pick("Số tháng", "Months")
-                                        placeholder=move || i18n.pick("Số tháng", "Months")
+                                    <input type="number" min="0" inputmode="numeric" aria-label=i18n.pick_fn("Số tháng", "Months")
+                                        placeholder=i18n.pick_fn("Số tháng", "Months")
                                         prop:value=move || months.get() on:input=move |ev| months.set(event_target_value(&ev))/>
-                                    <button type="submit">{move || i18n.pick("Thêm đào tạo", "Add training")}</button>
+                                    <button type="submit">{i18n.pick_fn("Thêm đào tạo", "Add training")}</button>
                                 </form>
                             </Show>
                         </li>
