@@ -114,6 +114,15 @@ pub fn merge_all(doc: &mut AutoCommit, others: &mut [AutoCommit]) -> Result<(), 
     Ok(())
 }
 
+/// Drops what automerge recorded for patches nobody asked for. automerge 0.12 records a patch
+/// event for every character of text that a *remote* change inserts (sync, incremental load,
+/// merge) even while the document's patch log is inactive, and keeps them until the document is
+/// dropped: a server holding documents open for hours would grow with every note typed. Call it
+/// after applying remote changes; it costs nothing when there is nothing recorded.
+pub fn forget_patches(doc: &mut AutoCommit) {
+    doc.reset_diff_cursor();
+}
+
 /// The document's current heads as hex strings (what an approval records).
 pub fn heads(doc: &mut AutoCommit) -> Vec<String> {
     let mut heads: Vec<String> = doc.get_heads().iter().map(ChangeHash::to_string).collect();

@@ -172,6 +172,7 @@ impl Client {
                         document: document_id,
                         error: err.to_string(),
                     })?;
+                crate::document::forget_patches(&mut entry.doc);
                 if entry.doc.get_heads() != before {
                     step.events.push(ClientEvent::Changed(document_id));
                 }

@@ -582,6 +582,7 @@ impl Hub {
                     })?;
             }
         }
+        crate::document::forget_patches(&mut loaded.doc);
         let after = loaded.doc.get_heads();
         if before != after {
             let changes = loaded
@@ -997,6 +998,7 @@ impl Loaded {
         self.doc
             .load_incremental(&chunk.bytes)
             .map_err(|err| format!("a stored chunk does not load: {err}"))?;
+        crate::document::forget_patches(&mut self.doc);
         self.chunks
             .insert(chunk.key, (chunk.kind, chunk.bytes.len()));
         Ok(())
@@ -1014,6 +1016,7 @@ pub fn load_chunks(chunks: &[Chunk]) -> Result<AutoCommit, automerge::AutomergeE
     for chunk in chunks {
         doc.load_incremental(&chunk.bytes)?;
     }
+    crate::document::forget_patches(&mut doc);
     Ok(doc)
 }
 
