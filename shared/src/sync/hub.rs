@@ -585,13 +585,18 @@ impl Hub {
         crate::document::forget_patches(&mut loaded.doc);
         let after = loaded.doc.get_heads();
         if before != after {
-            let changes = loaded
-                .doc
-                .get_changes(&before)
+            // The new changes once: their hashes and actors for provenance, their raw bytes
+            // (what `save_after` would concatenate) for the chunk.
+            let new_changes = loaded.doc.get_changes(&before);
+            let mut bytes = Vec::new();
+            let changes = new_changes
                 .iter()
-                .map(|change| (change.hash().to_string(), change.actor_id().to_hex_string()))
+                .map(|change| {
+                    bytes.extend_from_slice(change.raw_bytes());
+                    (change.hash().to_string(), change.actor_id().to_hex_string())
+                })
                 .collect();
-            let chunk = Chunk::new(ChunkKind::Incremental, loaded.doc.save_after(&before));
+            let chunk = Chunk::new(ChunkKind::Incremental, bytes);
             let ticket = Ticket(self.next_ticket);
             self.next_ticket += 1;
             loaded.in_flight.insert(ticket);
