@@ -33,14 +33,22 @@ pub fn OverviewPage() -> impl IntoView {
             .filter(|m| m.user.role == tramyte_shared::policy::Role::Reviewer)
             .and_then(|m| m.user.units.first().cloned())
     });
-    let default_round = documents
-        .get_untracked()
-        .iter()
-        .filter(|d| d.kind == "assessment")
-        .filter_map(|d| d.round)
-        .max()
-        .unwrap_or(2024);
-    let round = RwSignal::new(default_round);
+    // The round shown: the one the reviewer typed, else the latest round among their documents
+    // (followed as the list arrives after sign-in), else this year.
+    let chosen = RwSignal::new(None::<u16>);
+    let round = Memo::new(move |_| {
+        chosen.get().unwrap_or_else(|| {
+            documents
+                .with(|documents| {
+                    documents
+                        .iter()
+                        .filter(|d| d.kind == "assessment")
+                        .filter_map(|d| d.round)
+                        .max()
+                })
+                .unwrap_or_else(|| js_sys::Date::new_0().get_full_year() as u16)
+        })
+    });
     let cached: Option<Overview> =
         platform::load_local(CACHE_KEY).and_then(|json| serde_json::from_str(&json).ok());
     let data = RwSignal::new(cached);
@@ -133,7 +141,7 @@ pub fn OverviewPage() -> impl IntoView {
             <label class="block">
                 <span>{i18n.pick_fn("Kỳ (năm)", "Round (year)")}</span>
                 <input type="number" min="2000" max="2100" prop:value=move || round.get().to_string()
-                    on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse::<u16>() { round.set(r) } }/>
+                    on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse::<u16>() { chosen.set(Some(r)) } }/>
             </label>
             {crate::page::problem_line(problem.read_only(), "notice", "status")}
             <Show when=move || data.with(|d| d.as_ref().is_some_and(|d| d.round == round.get() && d.documents.is_empty()))>
