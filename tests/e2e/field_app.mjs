@@ -96,6 +96,28 @@ await main(async (baseUrl) => {
   await scoreInput(a, 'TC1').waitFor({ timeout: TIMEOUT });
   check(await item(a, 'TC2').getByTestId('note').inputValue() === 'Đang gõ dở', 'the note typed before the reload is still there');
   check(await scoreInput(a, 'TC1').inputValue() === '12', 'the score set before the reload is still there');
+  // Typed and reloaded while IndexedDB is still busy (another transaction holds the store, as
+  // a slow phone's earlier save would): the save cannot happen before the page goes, but the
+  // edit was journaled synchronously, so it is still there.
+  await a.evaluate(() => new Promise((resolve) => {
+    const open = indexedDB.open('tramyte');
+    open.onsuccess = () => {
+      const store = open.result.transaction('docs', 'readwrite').objectStore('docs');
+      const started = Date.now();
+      const spin = () => {
+        if (Date.now() - started < 3000) store.count().onsuccess = spin;
+      };
+      spin();
+      const note = document.querySelector('[data-item="TC4"] [data-testid=note]');
+      note.value = 'Gõ rồi tải lại ngay';
+      note.dispatchEvent(new Event('input', { bubbles: true }));
+      setTimeout(() => { location.reload(); resolve(); }, 100);
+    };
+  })).catch(() => {});
+  await a.waitForLoadState();
+  await scoreInput(a, 'TC1').waitFor({ timeout: TIMEOUT });
+  const sameMoment = await item(a, 'TC4').getByTestId('note').inputValue();
+  check(sameMoment === 'Gõ rồi tải lại ngay', `a note typed in the same moment as the reload is still there (${JSON.stringify(sameMoment)})`);
 
   // Back online.
   await waitForTest('server-up');

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod app;
 pub mod i18n;
+pub mod journal;
 pub mod local;
 pub mod page;
 pub mod platform;

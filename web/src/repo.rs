@@ -1,8 +1,9 @@
 //! The documents on this phone and their sync with the server: the browser driver of the
 //! sans-IO [`tramyte_shared::sync::client::Client`].
 //!
-//! Every local edit is saved to IndexedDB before the edit call returns control to the page
-//! (saved asynchronously, in order), then offered to the server. What the server has
+//! Every local edit is journaled synchronously in `localStorage` ([`crate::journal`]) and saved
+//! to IndexedDB (asynchronously, in order; the journal entries go once the save is committed),
+//! then offered to the server. What the server has
 //! acknowledged is tracked per document as its heads (`ack:<id>` in IndexedDB), so the number of
 //! local changes not yet on the server survives a restart. The websocket reconnects with
 //! exponential backoff (1 s doubling to 30 s) and at once when the browser says it is online.
@@ -207,6 +208,15 @@ impl Repo {
                 self.report(format!("document {id} on this phone is damaged"));
                 continue;
             };
+            // Edits journaled but not yet in IndexedDB when the page went away.
+            let journal = crate::journal::entries(&id);
+            for (_, changes) in &journal {
+                if let Err(err) = doc.load_incremental(changes) {
+                    self.report(format!("an unsaved edit of {id} does not load: {err}"));
+                }
+            }
+            tramyte_shared::document::forget_patches(&mut doc);
+            let resave = (!journal.is_empty()).then(|| doc.save());
             let acked = local::load_meta(&format!("ack:{id}"))
                 .await
                 .ok()
@@ -222,6 +232,10 @@ impl Repo {
             inner.acked.insert(document, acked);
             let frames = inner.client.insert(document, doc);
             send_all(&inner, frames);
+            drop(inner);
+            if let Some(bytes) = resave {
+                self.save(document, bytes);
+            }
         }
         if let Ok(Some(last)) = local::load_meta(LAST_SYNC_KEY).await {
             self.inner
@@ -274,7 +288,13 @@ impl Repo {
             if doc.get_actor() != &actor {
                 doc.set_actor(actor);
             }
+            let before = doc.get_heads();
             let result = edit(doc).map_err(|e| e.to_string())?;
+            // Journaled synchronously before anything else, so a reload cannot lose it.
+            let changes = doc.save_after(&before);
+            if !changes.is_empty() {
+                crate::journal::append(&id.to_string(), &changes);
+            }
             let bytes = doc.save();
             (result, bytes)
         };
@@ -504,16 +524,25 @@ impl Repo {
         }
     }
 
+    /// Saves a document's bytes to IndexedDB after every save before it; once committed, drops
+    /// the journal entries the bytes include.
     fn save(&self, id: DocumentId, bytes: Vec<u8>) {
         let chain = self.inner.borrow().save_chain.clone();
         let repo = self.clone();
         let previous = chain.borrow_mut().take();
+        let key = id.to_string();
+        let covered = crate::journal::newest(&key);
         let future = async move {
             if let Some(previous) = previous {
                 let _ = wasm_bindgen_futures::JsFuture::from(previous).await;
             }
-            if let Err(err) = local::save_doc(&id.to_string(), &bytes).await {
-                repo.report(format!("{err}"));
+            match local::save_doc(&key, &bytes).await {
+                Ok(()) => {
+                    if let Some(covered) = covered {
+                        crate::journal::drop_through(&key, covered);
+                    }
+                }
+                Err(err) => repo.report(format!("{err}")),
             }
             Ok(JsValue::UNDEFINED)
         };

@@ -58,6 +58,7 @@ impl Session {
         if previous.as_deref().is_some_and(|p| p != me.user.id) {
             self.repo.stop();
             let _ = crate::local::clear().await;
+            crate::journal::clear_all();
             platform::remove_local(DOCUMENTS_KEY);
             // A clean repo for the new person: reload the app.
             platform::store_local(LAST_USER_KEY, &me.user.id);
