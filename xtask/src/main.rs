@@ -75,7 +75,13 @@ struct Project {
 
 impl Project {
     fn locate() -> Result<Project> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        // `cargo run` sets CARGO_MANIFEST_DIR for the run too: prefer it to the path compiled in,
+        // so a binary reused from a build cache shared by clones at other paths (CI) works on
+        // the checkout it was started from.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let root = manifest_dir
             .parent()
             .ok_or("xtask is not inside the workspace")?
             .to_path_buf();
