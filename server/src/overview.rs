@@ -129,43 +129,54 @@ pub async fn overview(
         ..Filter::default()
     };
     // Counted by the database next to the JSON it builds (SQLite), or from the rows the
-    // listing decoded anyway (PostgreSQL): see `summary::list_json`.
-    let (documents, counts): (Box<RawValue>, Vec<StatusCount>) = match store {
-        Store::Sqlite(pool, _) => {
-            let documents = summary::list_json(store, &filter).await?;
-            let counts = sqlx::query_as(counts_sql!("SELECT value FROM json_each($2)"))
-                .bind(i32::from(round))
-                .bind(&scope)
-                .fetch_all(pool)
-                .await
-                .map_err(|err| OverviewError::List(ListError::from(err)))?;
-            (documents, counts)
-        }
-        Store::Postgres(_) => {
-            let rows = summary::list(store, &filter).await?;
-            let mut counts: BTreeMap<(String, String, i32), i64> = BTreeMap::new();
-            for row in &rows {
-                let key = (
-                    row.status.clone().unwrap_or_else(|| "none".to_owned()),
-                    row.verdict.clone().unwrap_or_else(|| "none".to_owned()),
-                    i32::from(row.open_conflicts > 0),
-                );
-                *counts.entry(key).or_insert(0) += 1;
+    // listing decoded anyway (PostgreSQL): see `summary::list_json`. The listing, the counts
+    // and the targets' progress are independent reads, made at once on separate connections.
+    let listing = async {
+        let listed: Result<(Box<RawValue>, Vec<StatusCount>), OverviewError> = match store {
+            Store::Sqlite(pool, _) => {
+                let counts_query = async {
+                    sqlx::query_as(counts_sql!("SELECT value FROM json_each($2)"))
+                        .bind(i32::from(round))
+                        .bind(&scope)
+                        .fetch_all(pool)
+                        .await
+                        .map_err(|err| OverviewError::List(ListError::from(err)))
+                };
+                let (documents, counts) =
+                    futures_util::future::join(summary::list_json(store, &filter), counts_query)
+                        .await;
+                Ok((documents?, counts?))
             }
-            let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned());
-            let documents = RawValue::from_string(json).map_err(|err| {
-                OverviewError::List(ListError::Store(crate::store::StoreError::Query(
-                    sqlx::Error::Decode(Box::new(err)),
-                )))
-            })?;
-            let counts = counts
-                .into_iter()
-                .map(|((s, v, c), n)| (s, v, c, n))
-                .collect();
-            (documents, counts)
-        }
+            Store::Postgres(_) => {
+                let rows = summary::list(store, &filter).await?;
+                let mut counts: BTreeMap<(String, String, i32), i64> = BTreeMap::new();
+                for row in &rows {
+                    let key = (
+                        row.status.clone().unwrap_or_else(|| "none".to_owned()),
+                        row.verdict.clone().unwrap_or_else(|| "none".to_owned()),
+                        i32::from(row.open_conflicts > 0),
+                    );
+                    *counts.entry(key).or_insert(0) += 1;
+                }
+                let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned());
+                let documents = RawValue::from_string(json).map_err(|err| {
+                    OverviewError::List(ListError::Store(crate::store::StoreError::Query(
+                        sqlx::Error::Decode(Box::new(err)),
+                    )))
+                })?;
+                let counts = counts
+                    .into_iter()
+                    .map(|((s, v, c), n)| (s, v, c, n))
+                    .collect();
+                Ok((documents, counts))
+            }
+        };
+        listed
     };
-    let targets = target_progress(store, round, scope.as_deref()).await?;
+    let (listed, targets) =
+        futures_util::future::join(listing, target_progress(store, round, scope.as_deref())).await;
+    let (documents, counts) = listed?;
+    let targets = targets?;
     let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
     let mut by_status = BTreeMap::new();
     let mut by_verdict = BTreeMap::new();
