@@ -141,6 +141,9 @@ await main(async (baseUrl) => {
   await reviewer.getByLabel('Năm', { exact: true }).press('Enter');
   await reviewer.getByTestId('approved').filter({ hasText: /^1 / }).waitFor({ timeout: TIMEOUT });
   check((await reviewer.getByTestId('communes').textContent()) === '1', 'the report counts the round\'s commune');
+  const asOf = await reviewer.getByTestId('as-of').textContent();
+  check(asOf.includes('Kỳ báo cáo chưa kết thúc') && asOf.includes('điểm và kết quả theo hồ sơ hiện tại'),
+    `this year's report says its statuses are so far and its points current (${asOf})`);
   const xlsx = await reviewer.request.get(baseUrl + `/api/reports.xlsx?year=${ROUND}&period=year`);
   check(xlsx.ok(), `the XLSX downloads (${xlsx.status()})`);
   writeFileSync(process.env.TRAMYTE_XLSX_OUT, await xlsx.body());
