@@ -133,7 +133,8 @@ pub async fn overview(
     // and the targets' progress are independent reads, made at once on separate connections.
     let listing = async {
         let listed: Result<(Box<RawValue>, Vec<StatusCount>), OverviewError> = match store {
-            Store::Sqlite(pool, _) => {
+            Store::Sqlite(_, side) => {
+                let pool = &side.listing;
                 let counts_query = async {
                     sqlx::query_as(counts_sql!("SELECT value FROM json_each($2)"))
                         .bind(i32::from(round))
@@ -208,7 +209,8 @@ pub async fn target_progress(
 ) -> Result<Vec<TargetProgress>, ListError> {
     let year = i32::from(round);
     let progress: Vec<ProgressRow> = match store {
-        Store::Sqlite(pool, _) => {
+        Store::Sqlite(_, side) => {
+            let pool = &side.listing;
             sqlx::query_as(progress_sql!("SELECT value FROM json_each($2)"))
                 .bind(year)
                 .bind(scope)
@@ -283,7 +285,8 @@ pub async fn target_progress_at(
 ) -> Result<Vec<TargetProgress>, ListError> {
     let year = i32::from(round);
     let rows: Vec<TargetRow> = match store {
-        Store::Sqlite(pool, _) => {
+        Store::Sqlite(_, side) => {
+            let pool = &side.listing;
             sqlx::query_as(target_rows_sql!("SELECT value FROM json_each($2)"))
                 .bind(year)
                 .bind(scope)

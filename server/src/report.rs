@@ -255,7 +255,8 @@ pub async fn report(
     };
     let rows = summary::list(store, &filter).await?;
     let details: Vec<DetailRow> = match store {
-        Store::Sqlite(pool, _) => {
+        Store::Sqlite(_, side) => {
+            let pool = &side.listing;
             sqlx::query_as(details_sql!("SELECT value FROM json_each($2)"))
                 .bind(i32::from(year))
                 .bind(&scope)

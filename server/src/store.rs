@@ -50,10 +50,21 @@ macro_rules! with_pool {
 /// Serialises this process's SQLite write transactions (see [`Store::write_turn`]).
 pub type WriteLock = std::sync::Arc<tokio::sync::Mutex<()>>;
 
+/// What an SQLite store has besides its main pool.
+#[derive(Debug, Clone)]
+pub struct SqliteSide {
+    /// Writers take turns (see [`Store::write_turn`]).
+    pub write: WriteLock,
+    /// Connections for listings of thousands of rows (the overview, reports), opened when first
+    /// used, that read through a memory map instead of a system call per page. Kept apart so
+    /// the mapped pages count against the server's memory only where they pay off.
+    pub listing: SqlitePool,
+}
+
 /// A pool on one of the supported databases.
 #[derive(Debug, Clone)]
 pub enum Store {
-    Sqlite(SqlitePool, WriteLock),
+    Sqlite(SqlitePool, SqliteSide),
     Postgres(PgPool),
 }
 
@@ -82,13 +93,21 @@ impl Store {
                     source,
                 })?;
             }
+            let listing = SqlitePoolOptions::new()
+                .max_connections(3)
+                .acquire_timeout(CONNECT_TIMEOUT)
+                .connect_lazy_with(options.clone().pragma("mmap_size", "268435456"));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(CONNECT_TIMEOUT)
                 .connect_with(options)
                 .await
                 .map_err(|source| StoreError::Unreachable { url: shown, source })?;
-            Ok(Store::Sqlite(pool, WriteLock::default()))
+            let side = SqliteSide {
+                write: WriteLock::default(),
+                listing,
+            };
+            Ok(Store::Sqlite(pool, side))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options =
                 PgConnectOptions::from_str(url).map_err(|source| StoreError::InvalidUrl {
@@ -125,7 +144,7 @@ impl Store {
     /// Queueing the hot writes (chunks) here instead keeps them in order and without sleeps.
     pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match self {
-            Store::Sqlite(_, lock) => Some(lock.clone().lock_owned().await),
+            Store::Sqlite(_, side) => Some(side.write.clone().lock_owned().await),
             Store::Postgres(_) => None,
         }
     }

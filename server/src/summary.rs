@@ -624,7 +624,8 @@ pub async fn list_json(
     filter: &Filter,
 ) -> Result<Box<serde_json::value::RawValue>, ListError> {
     let array = match store {
-        Store::Sqlite(pool, _) => {
+        Store::Sqlite(_, side) => {
+            let pool = &side.listing;
             let json = |list: &Option<Vec<String>>| {
                 list.as_ref()
                     .map(|items| serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned()))
