@@ -96,6 +96,9 @@ enum Command {
     Input(Input),
     /// Another node stored chunks of this document.
     RemoteChange(DocumentId),
+    /// Notifications from other nodes may have been missed (the listener was not yet, or no
+    /// longer, listening): read every document in memory again from the database.
+    RemoteChangeAll,
 }
 
 enum Outbound {
@@ -418,6 +421,12 @@ impl HubDriver {
                     }
                     Some(Command::Input(input)) => self.handle(input),
                     Some(Command::RemoteChange(document)) => self.fetch_remote(document),
+                    Some(Command::RemoteChangeAll) => {
+                        let documents: Vec<DocumentId> = self.in_memory.iter().copied().collect();
+                        for document in documents {
+                            self.fetch_remote(document);
+                        }
+                    }
                     None => break,
                 },
                 _ = tick.tick() => {
@@ -760,7 +769,14 @@ async fn listen_for_other_nodes(
     let mut listener = loop {
         match sqlx::postgres::PgListener::connect_with(&pool).await {
             Ok(mut listener) => match listener.listen(document::CHUNKS_CHANNEL).await {
-                Ok(()) => break listener,
+                Ok(()) => {
+                    // Clients may have opened documents before this node was listening: what
+                    // other nodes stored meanwhile is read now.
+                    if commands.send(Command::RemoteChangeAll).await.is_err() {
+                        return;
+                    }
+                    break listener;
+                }
                 Err(err) => tracing::warn!(error = %err, "cannot LISTEN for other nodes; retrying"),
             },
             Err(err) => {
@@ -787,9 +803,17 @@ async fn listen_for_other_nodes(
                         return;
                     }
                 }
-                // PgListener reconnects by itself; a notification lost meanwhile is caught up by
-                // the next one for the same document.
-                Err(err) => tracing::warn!(error = %err, "listening for other nodes failed"),
+                // PgListener reconnects by itself on the next `recv`; notifications sent while it
+                // was away are lost, so once it has had a moment to reconnect, every document in
+                // memory is read again.
+                Err(err) => {
+                    tracing::warn!(error = %err, "listening for other nodes failed");
+                    let commands = commands.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        let _ = commands.send(Command::RemoteChangeAll).await;
+                    });
+                }
             },
             () = shutdown.cancelled() => return,
         }
