@@ -111,6 +111,20 @@ pub fn OverviewPage() -> impl IntoView {
             .clone()
             .unwrap_or_else(|| row.commune.clone())
     };
+    let editor_communes = Memo::new(move |_| {
+        let round = round.get();
+        data.with(|d| {
+            d.as_ref()
+                .filter(|d| d.round == round)
+                .map(|d| {
+                    d.documents
+                        .iter()
+                        .map(|r| (r.commune.clone(), name_of(r)))
+                        .collect::<Vec<(String, String)>>()
+                })
+                .unwrap_or_default()
+        })
+    });
     let rows = move || {
         let mut rows: Vec<DocumentRow> = data.with(|d| {
             d.as_ref()
@@ -207,12 +221,9 @@ pub fn OverviewPage() -> impl IntoView {
         {move || {
             let unit = my_unit.clone()?;
             let round = round.get();
-            let communes: Vec<(String, String)> = data.with(|d| {
-                d.as_ref()
-                    .filter(|d| d.round == round)
-                    .map(|d| d.documents.iter().map(|r| (r.commune.clone(), name_of(r))).collect())
-                    .unwrap_or_default()
-            });
+            // Rebuilt only when the communes change, not on every refresh of the overview
+            // (the cached answer, then the server's): a choice being made stays.
+            let communes = editor_communes.get();
             (!communes.is_empty()).then(|| view! {
                 <TargetsEditor unit=unit round=round communes=communes on_saved=move || refetch.update(|n| *n += 1)/>
             })
