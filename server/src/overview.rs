@@ -208,25 +208,7 @@ pub async fn target_progress(
     scope: Option<&str>,
 ) -> Result<Vec<TargetProgress>, ListError> {
     let year = i32::from(round);
-    let progress: Vec<ProgressRow> = match store {
-        Store::Sqlite(_, side) => {
-            let pool = &side.listing;
-            sqlx::query_as(progress_sql!("SELECT value FROM json_each($2)"))
-                .bind(year)
-                .bind(scope)
-                .fetch_all(pool)
-                .await
-        }
-        Store::Postgres(pool) => {
-            sqlx::query_as(progress_sql!(
-                "SELECT jsonb_array_elements_text($2::text::jsonb)"
-            ))
-            .bind(year)
-            .bind(scope)
-            .fetch_all(pool)
-            .await
-        }
-    }?;
+    let progress: Vec<ProgressRow> = crate::fetch_in_scope!(store, progress_sql, year, scope)?;
     let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
     Ok(progress
         .into_iter()
@@ -284,25 +266,7 @@ pub async fn target_progress_at(
     cutoff: i64,
 ) -> Result<Vec<TargetProgress>, ListError> {
     let year = i32::from(round);
-    let rows: Vec<TargetRow> = match store {
-        Store::Sqlite(_, side) => {
-            let pool = &side.listing;
-            sqlx::query_as(target_rows_sql!("SELECT value FROM json_each($2)"))
-                .bind(year)
-                .bind(scope)
-                .fetch_all(pool)
-                .await
-        }
-        Store::Postgres(pool) => {
-            sqlx::query_as(target_rows_sql!(
-                "SELECT jsonb_array_elements_text($2::text::jsonb)"
-            ))
-            .bind(year)
-            .bind(scope)
-            .fetch_all(pool)
-            .await
-        }
-    }?;
+    let rows: Vec<TargetRow> = crate::fetch_in_scope!(store, target_rows_sql, year, scope)?;
     Ok(tally_targets(rows, cutoff))
 }
 

@@ -254,25 +254,8 @@ pub async fn report(
         ..Filter::default()
     };
     let rows = summary::list(store, &filter).await?;
-    let details: Vec<DetailRow> = match store {
-        Store::Sqlite(_, side) => {
-            let pool = &side.listing;
-            sqlx::query_as(details_sql!("SELECT value FROM json_each($2)"))
-                .bind(i32::from(year))
-                .bind(&scope)
-                .fetch_all(pool)
-                .await?
-        }
-        Store::Postgres(pool) => {
-            sqlx::query_as(details_sql!(
-                "SELECT jsonb_array_elements_text($2::text::jsonb)"
-            ))
-            .bind(i32::from(year))
-            .bind(&scope)
-            .fetch_all(pool)
-            .await?
-        }
-    };
+    let details: Vec<DetailRow> =
+        crate::fetch_in_scope!(store, details_sql, i32::from(year), &scope)?;
     let now = crate::store::now_millis();
     let end = period.end_millis(year);
     let cutoff = end.min(now);

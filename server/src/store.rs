@@ -47,6 +47,32 @@ macro_rules! with_pool {
     };
 }
 
+/// Fetches the rows of a listing query written once for both databases: `$sql` is a macro that
+/// takes the SQL expression listing the communes of the JSON array bound as `$2` (`$1` is
+/// `$year`), so each database gets its own way of reading the array. On SQLite it runs on the
+/// listing connections ([`SqliteSide::listing`]).
+#[macro_export]
+macro_rules! fetch_in_scope {
+    ($store:expr, $sql:ident, $year:expr, $scope:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(_, side) => {
+                $crate::sqlx::query_as($sql!("SELECT value FROM json_each($2)"))
+                    .bind($year)
+                    .bind($scope)
+                    .fetch_all(&side.listing)
+                    .await
+            }
+            $crate::store::Store::Postgres(pool) => {
+                $crate::sqlx::query_as($sql!("SELECT jsonb_array_elements_text($2::text::jsonb)"))
+                    .bind($year)
+                    .bind($scope)
+                    .fetch_all(pool)
+                    .await
+            }
+        }
+    };
+}
+
 /// Serialises this process's SQLite write transactions (see [`Store::write_turn`]).
 pub type WriteLock = std::sync::Arc<tokio::sync::Mutex<()>>;
 
