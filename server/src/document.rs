@@ -321,7 +321,9 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
         for part in latest.chunks(ROWS_PER_STATEMENT) {
             let mut query = sqlx::QueryBuilder::new(crate::upsert_summary!(@into));
             query.push_values(part, |mut row, (id, record, user)| {
-                row.push_bind(id.to_string())
+                let id = id.to_string();
+                let listing = record.listing(&id);
+                row.push_bind(id)
                     .push_bind(record.kind)
                     .push_bind(record.commune.clone())
                     .push_bind(record.round)
@@ -340,7 +342,8 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
                     .push_bind(Some(now))
                     .push_bind(Some((*user).to_owned()))
                     .push_bind(now)
-                    .push_bind(record.status_history.clone());
+                    .push_bind(record.status_history.clone())
+                    .push_bind(listing);
             });
             query.push(crate::upsert_summary!(@on_conflict));
             query.build().persistent(false).execute(&mut *tx).await?;

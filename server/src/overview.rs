@@ -41,8 +41,8 @@ pub struct TargetProgress {
 #[derive(Debug, Clone, Serialize)]
 pub struct Overview {
     pub round: u16,
-    /// Every assessment of the round in scope, as `GET /api/documents` lists them (the
-    /// database's own JSON: 10,000 rows are not decoded and encoded again).
+    /// Every assessment of the round in scope, as `GET /api/documents` lists them (joined from
+    /// each row's stored JSON fields: 10,000 rows are not decoded and encoded again).
     pub documents: Box<RawValue>,
     /// Assessments by status.
     pub by_status: BTreeMap<String, usize>,
@@ -128,51 +128,17 @@ pub async fn overview(
         round: Some(i32::from(round)),
         ..Filter::default()
     };
-    // Counted by the database next to the JSON it builds (SQLite), or from the rows the
-    // listing decoded anyway (PostgreSQL): see `summary::list_json`. The listing, the counts
-    // and the targets' progress are independent reads, made at once on separate connections.
+    // The listing, the counts and the targets' progress are independent reads, made at once
+    // on separate connections.
     let listing = async {
-        let listed: Result<(Box<RawValue>, Vec<StatusCount>), OverviewError> = match store {
-            Store::Sqlite(_, side) => {
-                let pool = &side.listing;
-                let counts_query = async {
-                    sqlx::query_as(counts_sql!("SELECT value FROM json_each($2)"))
-                        .bind(i32::from(round))
-                        .bind(&scope)
-                        .fetch_all(pool)
-                        .await
-                        .map_err(|err| OverviewError::List(ListError::from(err)))
-                };
-                let (documents, counts) =
-                    futures_util::future::join(summary::list_json(store, &filter), counts_query)
-                        .await;
-                Ok((documents?, counts?))
-            }
-            Store::Postgres(_) => {
-                let rows = summary::list(store, &filter).await?;
-                let mut counts: BTreeMap<(String, String, i32), i64> = BTreeMap::new();
-                for row in &rows {
-                    let key = (
-                        row.status.clone().unwrap_or_else(|| "none".to_owned()),
-                        row.verdict.clone().unwrap_or_else(|| "none".to_owned()),
-                        i32::from(row.open_conflicts > 0),
-                    );
-                    *counts.entry(key).or_insert(0) += 1;
-                }
-                let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned());
-                let documents = RawValue::from_string(json).map_err(|err| {
-                    OverviewError::List(ListError::Store(crate::store::StoreError::Query(
-                        sqlx::Error::Decode(Box::new(err)),
-                    )))
-                })?;
-                let counts = counts
-                    .into_iter()
-                    .map(|((s, v, c), n)| (s, v, c, n))
-                    .collect();
-                Ok((documents, counts))
-            }
+        let counts_query = async {
+            let counts: Result<Vec<StatusCount>, sqlx::Error> =
+                crate::fetch_in_scope!(store, counts_sql, i32::from(round), &scope);
+            counts.map_err(|err| OverviewError::List(ListError::from(err)))
         };
-        listed
+        let (documents, counts) =
+            futures_util::future::join(summary::list_json(store, &filter), counts_query).await;
+        Ok::<_, OverviewError>((documents?, counts?))
     };
     let (listed, targets) =
         futures_util::future::join(listing, target_progress(store, round, scope.as_deref())).await;

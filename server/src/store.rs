@@ -162,6 +162,30 @@ impl Store {
         .map_err(|err| StoreError::Migrate(err.to_string()))
     }
 
+    /// Applies the embedded migrations up to `version` only: a database as an older release
+    /// left it, for tests of what a later migration does to existing rows.
+    pub async fn migrate_up_to(&self, version: i64) -> Result<(), StoreError> {
+        let older = |migrator: sqlx::migrate::Migrator| {
+            let migrations: Vec<_> = migrator
+                .iter()
+                .filter(|migration| migration.version <= version)
+                .cloned()
+                .collect();
+            let mut migrator = migrator;
+            migrator.migrations = std::borrow::Cow::Owned(migrations);
+            migrator
+        };
+        match self {
+            Store::Sqlite(pool, _) => older(sqlx::migrate!("./migrations/sqlite")).run(pool).await,
+            Store::Postgres(pool) => {
+                older(sqlx::migrate!("./migrations/postgres"))
+                    .run(pool)
+                    .await
+            }
+        }
+        .map_err(|err| StoreError::Migrate(err.to_string()))
+    }
+
     /// Waits for this process's turn to write, on SQLite (`None` on PostgreSQL, which takes
     /// concurrent writers itself).
     ///

@@ -139,6 +139,44 @@ impl SummaryRecord {
             changes: i64::try_from(summary.changes).unwrap_or(i64::MAX),
         }
     }
+
+    /// The `listing` column of document `id`: the members of its [`DocumentRow`] JSON object
+    /// that this record decides, without braces (the listing query adds the commune's name and
+    /// the last change, which change on their own).
+    pub fn listing(&self, id: &str) -> String {
+        let points = |value: Option<f64>| value.and_then(|v| Points::from_f64(v).ok());
+        let fields = ListedFields {
+            id,
+            url: format!("automerge:{id}"),
+            kind: self.kind,
+            commune: self.commune.as_deref(),
+            round: self.round,
+            catalog: self.catalog.as_deref(),
+            status: self.status.as_deref(),
+            self_total: points(self.self_total),
+            review_total: points(self.review_total),
+            verdict: self.verdict.as_deref(),
+            open_conflicts: self.open_conflicts,
+        };
+        let object = serde_json::to_string(&fields).unwrap_or_else(|_| "{}".to_owned());
+        object[1..object.len() - 1].to_owned()
+    }
+}
+
+/// The fields of a [`DocumentRow`] that its summary decides, named as there.
+#[derive(Serialize)]
+struct ListedFields<'a> {
+    id: &'a str,
+    url: String,
+    kind: &'a str,
+    commune: Option<&'a str>,
+    round: Option<i32>,
+    catalog: Option<&'a str>,
+    status: Option<&'a str>,
+    self_total: Option<Points>,
+    review_total: Option<Points>,
+    verdict: Option<&'a str>,
+    open_conflicts: i32,
 }
 
 /// Writes a summary inside an open transaction (of either database): inserts the row, or
@@ -153,7 +191,7 @@ macro_rules! upsert_summary {
         "INSERT INTO document_summaries (document_id, kind, commune, round, catalog, \
          catalog_revision, status, self_total, review_total, verdict, verdict_side, reasons, \
          criteria, open_conflicts, problem, changes, last_change_at, last_change_by, updated_at, \
-         status_history) "
+         status_history, listing) "
     };
     (@on_conflict) => {
         " ON CONFLICT (document_id) DO UPDATE SET kind = excluded.kind, commune = excluded.commune, \
@@ -164,18 +202,19 @@ macro_rules! upsert_summary {
          reasons = excluded.reasons, criteria = excluded.criteria, \
          open_conflicts = excluded.open_conflicts, problem = excluded.problem, \
          changes = excluded.changes, updated_at = excluded.updated_at, \
-         status_history = excluded.status_history \
+         status_history = excluded.status_history, listing = excluded.listing \
          WHERE document_summaries.changes <= excluded.changes"
     };
     ($tx:expr, $id:expr, $record:expr, $now:expr, $last:expr) => {{
         let record: &$crate::summary::SummaryRecord = $record;
+        let id: &str = $id;
         let last: Option<(i64, Option<&str>)> = $last;
         $crate::sqlx::query(::std::concat!(
             $crate::upsert_summary!(@into),
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
             $crate::upsert_summary!(@on_conflict),
         ))
-        .bind($id)
+        .bind(id)
         .bind(record.kind)
         .bind(&record.commune)
         .bind(record.round)
@@ -195,6 +234,7 @@ macro_rules! upsert_summary {
         .bind(last.and_then(|(_, by)| by))
         .bind($now)
         .bind(&record.status_history)
+        .bind(record.listing(id))
         .execute(&mut *$tx)
         .await?;
         if let Some((at, by)) = last {
@@ -202,7 +242,7 @@ macro_rules! upsert_summary {
                 "UPDATE document_summaries SET last_change_at = $2, last_change_by = $3 \
                  WHERE document_id = $1 AND (last_change_at IS NULL OR last_change_at <= $2)",
             )
-            .bind($id)
+            .bind(id)
             .bind(at)
             .bind(by)
             .execute(&mut *$tx)
@@ -476,14 +516,23 @@ impl From<ListError> for ApiError {
     }
 }
 
-/// The listing query; `$in_json` is how each database reads a JSON array of texts.
+/// The listing query (of `$columns`, by default those of a [`DocumentRow`]); `$in_json` is how
+/// each database reads a JSON array of texts.
 macro_rules! list_sql {
     ($in_json_1:literal, $in_json_6:literal) => {
-        concat!(
-            "SELECT s.document_id, s.kind, s.commune, u.name, s.round, s.catalog, s.status, \
+        list_sql!(
+            "s.document_id, s.kind, s.commune, u.name, s.round, s.catalog, s.status, \
              s.self_total, s.review_total, s.verdict, s.open_conflicts, s.last_change_at, \
-             s.last_change_by \
-             FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
+             s.last_change_by",
+            $in_json_1,
+            $in_json_6
+        )
+    };
+    ($columns:literal, $in_json_1:literal, $in_json_6:literal) => {
+        concat!(
+            "SELECT ",
+            $columns,
+            " FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
              WHERE s.kind IN ('assessment', 'roster') \
              AND ($1 IS NULL OR s.commune IN (",
             $in_json_1,
@@ -595,20 +644,15 @@ fn to_row(row: ListedRow) -> DocumentRow {
     }
 }
 
-/// The listing built as one JSON array by SQLite itself: the same rows, fields and order as
-/// [`list`], without handing every row through the driver (an overview of 10,000 communes is
-/// one row to read).
-const SQLITE_LIST_JSON: &str = "SELECT COUNT(*), json_group_array(json_object(\
-     'id', s.document_id, 'url', 'automerge:' || s.document_id, 'kind', s.kind, \
-     'commune', s.commune, 'commune_name', u.name, 'round', s.round, \
-     'catalog', s.catalog, 'status', s.status, \
-     'self_total', CASE WHEN s.self_total = CAST(s.self_total AS INTEGER) \
-         THEN CAST(s.self_total AS INTEGER) ELSE s.self_total END, \
-     'review_total', CASE WHEN s.review_total = CAST(s.review_total AS INTEGER) \
-         THEN CAST(s.review_total AS INTEGER) ELSE s.review_total END, \
-     'verdict', s.verdict, 'open_conflicts', s.open_conflicts, \
-     'last_change_at', s.last_change_at, 'last_change_by', s.last_change_by) \
-     ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, s.document_id) \
+/// The listing as one JSON array built by SQLite from each row's stored `listing` fields and
+/// the three it adds (the commune's name, the last change and who made it): the same rows,
+/// fields and order as [`list`], without handing every row through the driver (an overview of
+/// 10,000 communes is one row to read).
+const SQLITE_LIST_JSON: &str = "SELECT COUNT(*), '[' || COALESCE(group_concat('{' || s.listing || ',\"commune_name\":' \
+     || json_quote(u.name) || ',\"last_change_at\":' || COALESCE(s.last_change_at, 'null') \
+     || ',\"last_change_by\":' || json_quote(s.last_change_by) || '}', ',' \
+     ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, \
+     s.document_id), '') || ']' \
      FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
      WHERE s.kind IN ('assessment', 'roster') \
      AND ($1 IS NULL OR s.commune IN (SELECT value FROM json_each($1))) \
@@ -616,43 +660,89 @@ const SQLITE_LIST_JSON: &str = "SELECT COUNT(*), json_group_array(json_object(\
      AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
      AND ($6 IS NULL OR s.document_id IN (SELECT value FROM json_each($6)))";
 
-/// [`list`] as the JSON array the API answers. On SQLite the database builds it (whole points
-/// written as integers, as serde writes them); on PostgreSQL, whose `json_agg` measured slower
-/// than sending the rows, the rows are encoded here.
+/// [`list`] as the JSON array the API answers, from each row's stored `listing` fields (written
+/// by serde, so points are written as serde writes them) and the three fields the listing adds.
+/// SQLite joins them itself (`SQLITE_LIST_JSON`); PostgreSQL sends those four columns, joined
+/// here: measured over 10,000 rows, 20 ms against 33 ms for its own `string_agg`, which spends
+/// the difference concatenating.
 pub async fn list_json(
     store: &Store,
     filter: &Filter,
 ) -> Result<Box<serde_json::value::RawValue>, ListError> {
+    let json = |list: &Option<Vec<String>>| {
+        list.as_ref()
+            .map(|items| serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned()))
+    };
+    let (communes, ids) = (json(&filter.communes), json(&filter.ids));
     let array = match store {
         Store::Sqlite(_, side) => {
-            let pool = &side.listing;
-            let json = |list: &Option<Vec<String>>| {
-                list.as_ref()
-                    .map(|items| serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned()))
-            };
             let (count, array): (i64, String) = sqlx::query_as(SQLITE_LIST_JSON)
-                .bind(json(&filter.communes))
+                .bind(&communes)
                 .bind(&filter.commune)
                 .bind(&filter.kind)
                 .bind(filter.round)
                 .bind(&filter.status)
-                .bind(json(&filter.ids))
-                .fetch_one(pool)
+                .bind(&ids)
+                .fetch_one(&side.listing)
                 .await?;
             if usize::try_from(count).unwrap_or(usize::MAX) > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
             array
         }
-        Store::Postgres(_) => {
-            let rows = list(store, filter).await?;
-            serde_json::to_string(&rows).map_err(|err| {
-                ListError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(err))))
-            })?
+        Store::Postgres(pool) => {
+            let limit = i64::try_from(MAX_LISTED + 1).unwrap_or(i64::MAX);
+            let rows: Vec<ListingParts> = sqlx::query_as(list_sql!(
+                "s.listing, u.name, s.last_change_at, s.last_change_by",
+                "SELECT jsonb_array_elements_text($1::text::jsonb)",
+                "SELECT jsonb_array_elements_text($6::text::jsonb)"
+            ))
+            .bind(&communes)
+            .bind(&filter.commune)
+            .bind(&filter.kind)
+            .bind(filter.round)
+            .bind(&filter.status)
+            .bind(&ids)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            if rows.len() > MAX_LISTED {
+                return Err(ListError::TooMany);
+            }
+            let mut array =
+                String::with_capacity(2 + rows.iter().map(|r| r.0.len() + 96).sum::<usize>());
+            array.push('[');
+            for (index, (listing, name, at, by)) in rows.iter().enumerate() {
+                if index > 0 {
+                    array.push(',');
+                }
+                array.push('{');
+                array.push_str(listing);
+                array.push_str(",\"commune_name\":");
+                push_json(&mut array, name);
+                array.push_str(",\"last_change_at\":");
+                push_json(&mut array, at);
+                array.push_str(",\"last_change_by\":");
+                push_json(&mut array, by);
+                array.push('}');
+            }
+            array.push(']');
+            array
         }
     };
     serde_json::value::RawValue::from_string(array)
         .map_err(|err| ListError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(err)))))
+}
+
+/// A row's stored `listing` fields, its commune's name, its last change and who made it.
+type ListingParts = (String, Option<String>, Option<i64>, Option<String>);
+
+/// Appends `value` as JSON.
+fn push_json(out: &mut String, value: &impl Serialize) {
+    match serde_json::to_string(value) {
+        Ok(text) => out.push_str(&text),
+        Err(_) => out.push_str("null"),
+    }
 }
 
 /// Who is asking: a signed-in principal, or anyone in open mode (who sees everything).
@@ -759,4 +849,59 @@ async fn list_documents(
     Ok(Json(DocumentList {
         documents: list_json(&state.store, &filter).await?,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listing_fields_are_the_rows_fields_as_serde_writes_them() {
+        let record = SummaryRecord {
+            kind: "assessment",
+            commune: Some("16024".to_owned()),
+            round: Some(2024),
+            catalog: Some("QD1300-2023".to_owned()),
+            catalog_revision: Some(1),
+            status: Some("approved".to_owned()),
+            status_history: "[]".to_owned(),
+            self_total: Some(85.5),
+            review_total: Some(90.0),
+            verdict: Some("pass".to_owned()),
+            verdict_side: Some("review".to_owned()),
+            reasons: "[]".to_owned(),
+            criteria: "[]".to_owned(),
+            open_conflicts: 2,
+            problem: None,
+            changes: 7,
+        };
+        let fields = record.listing("abc\"d");
+        assert!(
+            fields.contains(r#""self_total":85.5,"review_total":90,"#),
+            "{fields}"
+        );
+        let row: DocumentRow = serde_json::from_str(&format!(
+            r#"{{{fields},"commune_name":null,"last_change_at":null,"last_change_by":null}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            row,
+            DocumentRow {
+                id: "abc\"d".to_owned(),
+                url: "automerge:abc\"d".to_owned(),
+                kind: "assessment".to_owned(),
+                commune: Some("16024".to_owned()),
+                commune_name: None,
+                round: Some(2024),
+                catalog: Some("QD1300-2023".to_owned()),
+                status: Some("approved".to_owned()),
+                self_total: Some(Points::from_halves(171)),
+                review_total: Some(Points::whole(90)),
+                verdict: Some("pass".to_owned()),
+                open_conflicts: 2,
+                last_change_at: None,
+                last_change_by: None,
+            }
+        );
+    }
 }

@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use tramyte_server::store::Store;
-use tramyte_server::summary::SummaryRecord;
+use tramyte_server::summary::{self, Filter, SummaryRecord};
 use tramyte_server::target::{Target, TargetKind};
 use tramyte_server::{overview, with_pool};
 use tramyte_tests::Backend;
@@ -231,6 +231,45 @@ async fn main() {
                 format!("{backend:?}"),
                 name,
                 rows,
+                ms(percentile(&times, 0.5)),
+                ms(percentile(&times, 0.95)),
+                ms(*times.last().unwrap_or(&Duration::ZERO)),
+            ));
+        }
+        // Where the time of the largest case goes: its parts alone (the overview runs the
+        // listing, the counts and the targets' progress at once, on separate connections).
+        let everyone: Vec<String> = (0..n).map(code).collect();
+        let scope = serde_json::to_string(&everyone).expect("scope");
+        let filter = Filter {
+            communes: Some(everyone),
+            kind: Some("assessment".to_owned()),
+            round: Some(i32::from(ROUND)),
+            ..Filter::default()
+        };
+        let mut parts: Vec<(&str, Vec<Duration>)> = vec![
+            ("  part: listing (JSON)", Vec::new()),
+            ("  part: targets' progress", Vec::new()),
+        ];
+        for run in 0..runs + WARMUP {
+            let start = Instant::now();
+            summary::list_json(&store, &filter).await.expect("listing");
+            let listed = start.elapsed();
+            let start = Instant::now();
+            overview::target_progress(&store, ROUND, Some(&scope))
+                .await
+                .expect("targets");
+            if run >= WARMUP {
+                parts[0].1.push(listed);
+                parts[1].1.push(start.elapsed());
+            }
+        }
+        for (name, mut times) in parts {
+            times.sort();
+            table.push(format!(
+                "{:<10} {:<24} {:>6} {:>8} {:>8} {:>8}",
+                format!("{backend:?}"),
+                name,
+                n,
                 ms(percentile(&times, 0.5)),
                 ms(percentile(&times, 0.95)),
                 ms(*times.last().unwrap_or(&Duration::ZERO)),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use automerge::AutoCommit;
 use tramyte_server::config::DocKindArg;
 use tramyte_server::store::Store;
-use tramyte_server::summary::{SummaryRecord, stored};
+use tramyte_server::summary::{DocumentRow, Filter, SummaryRecord, list, list_json, stored};
 use tramyte_shared::assessment::{Answer, Side, append_event, clear_score, set_note, set_score};
 use tramyte_shared::catalog::{Catalog, shipped_catalogs};
 use tramyte_shared::id::{ItemId, UserId};
@@ -70,6 +70,7 @@ async fn assert_summary_matches(store: &Store, id: DocumentId, context: &str) ->
         let want = expected(store, id).await;
         let have = stored(store, id).await.unwrap().map(|s| s.record);
         if have.as_ref() == Some(&want) {
+            assert_listings_agree(store, &[id.to_string()], context).await;
             return want;
         }
         assert!(
@@ -78,6 +79,25 @@ async fn assert_summary_matches(store: &Store, id: DocumentId, context: &str) ->
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The listing the database builds as JSON from the stored `listing` fields (what the API
+/// answers) equals the rows read column by column, for these documents.
+async fn assert_listings_agree(store: &Store, ids: &[String], context: &str) -> Vec<DocumentRow> {
+    let filter = Filter {
+        ids: Some(ids.to_vec()),
+        ..Filter::default()
+    };
+    let rows = list(store, &filter).await.unwrap();
+    let json = list_json(store, &filter).await.unwrap();
+    let built: Vec<DocumentRow> = serde_json::from_str(json.get())
+        .unwrap_or_else(|err| panic!("{context}: the listing is not rows ({err}): {json}"));
+    assert_eq!(
+        built, rows,
+        "{context}: the JSON listing differs from the rows"
+    );
+    assert_eq!(rows.len(), ids.len(), "{context}: {rows:?}");
+    rows
 }
 
 /// One random edit, as `role` may make it.
@@ -302,5 +322,122 @@ async fn documents_stored_before_summaries_get_one_at_start() {
         server.restart().await;
         assert_eq!(history(store.clone()).await.as_deref(), Some("[]"));
         server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn rows_written_before_the_listing_column_are_listed_after_the_upgrade() {
+    for backend in backends().await {
+        let database = tramyte_tests::server::TestDatabase::new(backend).await;
+        let store = Store::connect(&database.url).await.unwrap();
+        // The schema as the release before the listing column left it, with rows in it.
+        store.migrate_up_to(6).await.unwrap();
+        seed_units(&store).await;
+        let rows = [
+            // id, commune, round, status, self, review, verdict, conflicts, last change
+            (
+                "old-a",
+                Some("16024"),
+                Some(2024),
+                Some("approved"),
+                Some(85.5),
+                Some(90.0),
+                Some("pass"),
+                0,
+                Some((1_700_000_000_000_i64, "lan.tyt")),
+            ),
+            (
+                "old-b",
+                Some("16025"),
+                Some(2024),
+                Some("draft"),
+                None,
+                None,
+                Some("incomplete"),
+                2,
+                None,
+            ),
+            (
+                "old-c",
+                Some("99999"),
+                None,
+                None,
+                Some(0.0),
+                None,
+                None,
+                0,
+                Some((1_700_000_000_001, "quản \"trị\"")),
+            ),
+        ];
+        tramyte_server::with_pool!(&store, pool => {
+            for (id, commune, round, status, self_total, review_total, verdict, conflicts, last) in rows {
+                let kind = if round.is_some() { "assessment" } else { "roster" };
+                tramyte_server::sqlx::query("INSERT INTO documents (id, kind, created_at, created_by) VALUES ($1, $2, 1, 'test')")
+                    .bind(id).bind(kind).execute(pool).await.unwrap();
+                tramyte_server::sqlx::query(
+                    "INSERT INTO document_summaries (document_id, kind, commune, round, catalog, status, \
+                     self_total, review_total, verdict, reasons, criteria, open_conflicts, changes, \
+                     last_change_at, last_change_by, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '[]', '[]', $10, 3, $11, $12, 1)",
+                )
+                .bind(id)
+                .bind(kind)
+                .bind(commune)
+                .bind(round)
+                .bind(round.map(|_| "QD1300-2023"))
+                .bind(status)
+                .bind(self_total)
+                .bind(review_total)
+                .bind(verdict)
+                .bind(conflicts)
+                .bind(last.map(|(at, _)| at))
+                .bind(last.map(|(_, by)| by))
+                .execute(pool)
+                .await
+                .unwrap();
+            }
+        });
+        store.migrate().await.unwrap();
+        let ids: Vec<String> = rows.iter().map(|row| row.0.to_owned()).collect();
+        let listed = assert_listings_agree(&store, &ids, &format!("{backend:?}")).await;
+        let a = listed.iter().find(|row| row.id == "old-a").unwrap();
+        assert_eq!(
+            (
+                a.self_total,
+                a.review_total,
+                a.commune_name.as_deref(),
+                a.last_change_by.as_deref()
+            ),
+            (
+                Some(Points::from_f64(85.5).unwrap()),
+                Some(Points::whole(90)),
+                Some("Xã Thiệu Vận (thử)"),
+                Some("lan.tyt")
+            ),
+            "{backend:?}"
+        );
+        let c = listed.iter().find(|row| row.id == "old-c").unwrap();
+        assert_eq!(
+            (
+                c.kind.as_str(),
+                c.commune_name.as_deref(),
+                c.last_change_by.as_deref(),
+                c.self_total
+            ),
+            ("roster", None, Some("quản \"trị\""), Some(Points::whole(0))),
+            "{backend:?}"
+        );
+        // Whole points are written as integers, as serde writes them.
+        let json = list_json(
+            &store,
+            &Filter {
+                ids: Some(vec!["old-a".to_owned()]),
+                ..Filter::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(!json.get().contains("90.0"), "{backend:?}: {json}");
+        store.close().await;
     }
 }
