@@ -225,13 +225,14 @@ pub struct PersistJob {
 /// (a summary row never goes back to fewer changes anyway).
 pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(), PersistError> {
     let now = now_millis();
+    // Each id written out once (base58check hashes it twice): used by every statement below.
+    let texts: Vec<String> = jobs.iter().map(|job| job.id.to_string()).collect();
     let _turn = store.write_turn().await;
     with_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         // Actor bindings and created documents first, in order: a foreign actor fails it all.
-        for job in jobs {
-            let PersistJob { id, created, provenance, .. } = job;
-            let id_text = id.to_string();
+        for (job, id_text) in jobs.iter().zip(&texts) {
+            let PersistJob { created, provenance, .. } = job;
             for actor in &provenance.new_actors {
                 sqlx::query(
                     "INSERT INTO actors (actor, user_id, device, first_seen) VALUES ($1, $2, $3, $4) \
@@ -256,7 +257,7 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
                     "INSERT INTO documents (id, kind, created_at, created_by) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (id) DO NOTHING",
                 )
-                .bind(&id_text)
+                .bind(id_text)
                 .bind(kind.as_str())
                 .bind(now)
                 .bind(created_by.as_str())
@@ -268,12 +269,13 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
         // per statement (each statement is a round trip to the database or its thread). Not
         // prepared and cached: their text varies with the number of rows, and a cache of each
         // variant costs memory on every pooled connection.
-        for part in jobs.chunks(ROWS_PER_STATEMENT) {
+        let with_text: Vec<(&PersistJob, &String)> = jobs.iter().zip(&texts).collect();
+        for part in with_text.chunks(ROWS_PER_STATEMENT) {
             let mut query = sqlx::QueryBuilder::new(
                 "INSERT INTO chunks (document_id, key, kind, data, created_at) ",
             );
-            query.push_values(part, |mut row, job| {
-                row.push_bind(job.id.to_string())
+            query.push_values(part, |mut row, (job, id_text)| {
+                row.push_bind((*id_text).clone())
                     .push_bind(job.chunk.key.as_str().to_owned())
                     .push_bind(job.chunk.kind.as_str())
                     .push_bind(job.chunk.bytes.clone())
@@ -282,16 +284,18 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
             query.push(" ON CONFLICT (document_id, key) DO NOTHING");
             query.build().persistent(false).execute(&mut *tx).await?;
         }
-        let changes: Vec<(&PersistJob, &(String, String))> = jobs
+        let changes: Vec<(&PersistJob, &String, &(String, String))> = with_text
             .iter()
-            .flat_map(|job| job.provenance.changes.iter().map(move |change| (job, change)))
+            .flat_map(|&(job, id_text)| {
+                job.provenance.changes.iter().map(move |change| (job, id_text, change))
+            })
             .collect();
         for part in changes.chunks(ROWS_PER_STATEMENT) {
             let mut query = sqlx::QueryBuilder::new(
                 "INSERT INTO changes (document_id, hash, actor, user_id, device, received_at) ",
             );
-            query.push_values(part, |mut row, (job, (hash, actor))| {
-                row.push_bind(job.id.to_string())
+            query.push_values(part, |mut row, (job, id_text, (hash, actor))| {
+                row.push_bind((*id_text).clone())
                     .push_bind(hash.clone())
                     .push_bind(actor.clone())
                     .push_bind(job.provenance.user.clone())
@@ -304,26 +308,24 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
         // One summary per document: the one after the most changes (what applying them in
         // order leaves, since a row never goes back to fewer changes), last changed by the
         // sender of its last chunk here.
-        let mut latest: Vec<(DocumentId, &SummaryRecord, &str)> = Vec::new();
-        for job in jobs {
+        let mut latest: Vec<(DocumentId, &str, &SummaryRecord, &str)> = Vec::new();
+        for (job, id_text) in jobs.iter().zip(&texts) {
             let Some(summary) = &job.summary else { continue };
             let user = job.provenance.user.as_str();
             match latest.iter_mut().find(|(id, ..)| *id == job.id) {
                 Some(entry) => {
-                    if summary.changes >= entry.1.changes {
-                        entry.1 = summary;
+                    if summary.changes >= entry.2.changes {
+                        entry.2 = summary;
                     }
-                    entry.2 = user;
+                    entry.3 = user;
                 }
-                None => latest.push((job.id, summary, user)),
+                None => latest.push((job.id, id_text, summary, user)),
             }
         }
         for part in latest.chunks(ROWS_PER_STATEMENT) {
             let mut query = sqlx::QueryBuilder::new(crate::upsert_summary!(@into));
-            query.push_values(part, |mut row, (id, record, user)| {
-                let id = id.to_string();
-                let listing = record.listing(&id);
-                row.push_bind(id)
+            query.push_values(part, |mut row, (_, id_text, record, user)| {
+                row.push_bind((*id_text).to_owned())
                     .push_bind(record.kind)
                     .push_bind(record.commune.clone())
                     .push_bind(record.round)
@@ -343,7 +345,7 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
                     .push_bind(Some((*user).to_owned()))
                     .push_bind(now)
                     .push_bind(record.status_history.clone())
-                    .push_bind(listing);
+                    .push_bind(record.listing(id_text));
             });
             query.push(crate::upsert_summary!(@on_conflict));
             query.build().persistent(false).execute(&mut *tx).await?;
@@ -352,10 +354,10 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
                 "UPDATE document_summaries SET last_change_at = ",
             );
             query.push_bind(now).push(", last_change_by = CASE document_id");
-            for (id, _, user) in part {
+            for (_, id_text, _, user) in part {
                 query
                     .push(" WHEN ")
-                    .push_bind(id.to_string())
+                    .push_bind((*id_text).to_owned())
                     .push(" THEN ")
                     .push_bind((*user).to_owned());
             }
@@ -364,24 +366,31 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
                 .push_bind(now)
                 .push(") AND document_id IN (");
             let mut ids = query.separated(", ");
-            for (id, ..) in part {
-                ids.push_bind(id.to_string());
+            for (_, id_text, ..) in part {
+                ids.push_bind((*id_text).to_owned());
             }
             query.push(")");
             query.build().persistent(false).execute(&mut *tx).await?;
         }
         if store.is_postgres() {
-            // Delivered to the other nodes only if this commits; once per document.
+            // Delivered to the other nodes only if this commits; once per document, all in
+            // one statement (one round trip, not one per document).
             let mut notified = std::collections::HashSet::new();
-            for job in jobs {
-                if notified.insert(job.id) {
-                    sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(CHUNKS_CHANNEL)
-                        .bind(format!("{node} {}", job.id))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
+            let payloads: Vec<String> = jobs
+                .iter()
+                .zip(&texts)
+                .filter(|(job, _)| notified.insert(job.id))
+                .map(|(_, id_text)| format!("{node} {id_text}"))
+                .collect();
+            let payloads = serde_json::to_string(&payloads).unwrap_or_else(|_| "[]".to_owned());
+            sqlx::query(
+                "SELECT pg_notify($1, payload) \
+                 FROM jsonb_array_elements_text($2::text::jsonb) AS payload",
+            )
+            .bind(CHUNKS_CHANNEL)
+            .bind(&payloads)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
     });
