@@ -389,8 +389,8 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
             )
             .bind(CHUNKS_CHANNEL)
             .bind(&payloads)
-                .execute(&mut *tx)
-                .await?;
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
     });

@@ -72,24 +72,38 @@ impl From<OverviewError> for ApiError {
     }
 }
 
-/// Progress against targets, counted by the database: per unit and kind, the communes, those
-/// approved, those without an assessment of the round, those passing. The assessment of a
-/// commune is the one holding its place (`commune_documents`).
-macro_rules! progress_sql {
-    ($in_json_2:literal) => {
+/// `$columns` of the targets of year `$1` over the communes of `$2` (a JSON array; NULL: every
+/// commune), each with its commune's assessment of that round (`c`, the one holding its place in
+/// `commune_documents`) and that assessment's summary (`s`); then `$tail`.
+macro_rules! targets_sql {
+    ($columns:literal, $in_json_2:literal, $tail:literal) => {
         concat!(
-            "SELECT t.unit, t.kind, COUNT(*), \
-             SUM(CASE WHEN s.status IN ('approved', 'recognized', 'maintained') THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN c.document_id IS NULL THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN s.verdict = 'pass' AND (t.local_min_score IS NULL \
-                 OR COALESCE(s.review_total, s.self_total) >= t.local_min_score) THEN 1 ELSE 0 END) \
-             FROM targets t \
+            "SELECT ",
+            $columns,
+            " FROM targets t \
              LEFT JOIN commune_documents c ON c.commune = t.commune AND c.kind = 'assessment' \
                  AND c.round = t.year \
              LEFT JOIN document_summaries s ON s.document_id = c.document_id \
              WHERE t.year = $1 AND ($2 IS NULL OR t.commune IN (",
             $in_json_2,
-            ")) GROUP BY t.unit, t.kind ORDER BY t.unit, t.kind"
+            ")) ",
+            $tail
+        )
+    };
+}
+
+/// Progress against targets, counted by the database: per unit and kind, the communes, those
+/// approved, those without an assessment of the round, those passing.
+macro_rules! progress_sql {
+    ($in_json_2:literal) => {
+        targets_sql!(
+            "t.unit, t.kind, COUNT(*), \
+             SUM(CASE WHEN s.status IN ('approved', 'recognized', 'maintained') THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN c.document_id IS NULL THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN s.verdict = 'pass' AND (t.local_min_score IS NULL \
+                 OR COALESCE(s.review_total, s.self_total) >= t.local_min_score) THEN 1 ELSE 0 END)",
+            $in_json_2,
+            "GROUP BY t.unit, t.kind ORDER BY t.unit, t.kind"
         )
     };
 }
@@ -194,16 +208,11 @@ pub async fn target_progress(
 /// One target with its commune's assessment, for counting progress at a date in Rust.
 macro_rules! target_rows_sql {
     ($in_json_2:literal) => {
-        concat!(
-            "SELECT t.unit, t.kind, t.local_min_score, c.document_id, s.status, s.status_history, \
-             s.verdict, COALESCE(s.review_total, s.self_total) \
-             FROM targets t \
-             LEFT JOIN commune_documents c ON c.commune = t.commune AND c.kind = 'assessment' \
-                 AND c.round = t.year \
-             LEFT JOIN document_summaries s ON s.document_id = c.document_id \
-             WHERE t.year = $1 AND ($2 IS NULL OR t.commune IN (",
+        targets_sql!(
+            "t.unit, t.kind, t.local_min_score, c.document_id, s.status, s.status_history, \
+             s.verdict, COALESCE(s.review_total, s.self_total)",
             $in_json_2,
-            ")) ORDER BY t.unit, t.kind"
+            "ORDER BY t.unit, t.kind"
         )
     };
 }

@@ -564,26 +564,46 @@ type ListedRow = (
     Option<String>,
 );
 
-/// The rows matching `filter`, sorted by commune, then kind, then round (newest first).
-pub async fn list(store: &Store, filter: &Filter) -> Result<Vec<DocumentRow>, ListError> {
+/// The two lists of a filter (communes, documents) as the JSON arrays the listing queries read.
+fn filter_lists(filter: &Filter) -> (Option<String>, Option<String>) {
     let json = |list: &Option<Vec<String>>| {
         list.as_ref()
             .map(|items| serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned()))
     };
-    let (communes, ids) = (json(&filter.communes), json(&filter.ids));
-    let limit = i64::try_from(MAX_LISTED + 1).unwrap_or(i64::MAX);
+    (json(&filter.communes), json(&filter.ids))
+}
+
+/// Binds `$1`–`$6` of a listing query: the communes (JSON), commune, kind, round, status and the
+/// documents (JSON) of `$filter`, the lists as [`filter_lists`] wrote them.
+macro_rules! bind_filter {
+    ($query:expr, $filter:expr, $communes:expr, $ids:expr) => {
+        $query
+            .bind($communes)
+            .bind(&$filter.commune)
+            .bind(&$filter.kind)
+            .bind($filter.round)
+            .bind(&$filter.status)
+            .bind($ids)
+    };
+}
+
+/// Rows one listing query reads at most: one more than it answers, to tell when there are more.
+const LISTED_LIMIT: i64 = MAX_LISTED as i64 + 1;
+
+/// The rows matching `filter`, sorted by commune, then kind, then round (newest first).
+pub async fn list(store: &Store, filter: &Filter) -> Result<Vec<DocumentRow>, ListError> {
+    let (communes, ids) = filter_lists(filter);
     macro_rules! run {
         ($pool:expr, $sql:expr) => {
-            sqlx::query_as::<_, ListedRow>($sql)
-                .bind(&communes)
-                .bind(&filter.commune)
-                .bind(&filter.kind)
-                .bind(filter.round)
-                .bind(&filter.status)
-                .bind(&ids)
-                .bind(limit)
-                .fetch_all($pool)
-                .await?
+            bind_filter!(
+                sqlx::query_as::<_, ListedRow>($sql),
+                filter,
+                &communes,
+                &ids
+            )
+            .bind(LISTED_LIMIT)
+            .fetch_all($pool)
+            .await?
         };
     }
     let rows: Vec<ListedRow> = match store {
@@ -648,8 +668,8 @@ fn to_row(row: ListedRow) -> DocumentRow {
 /// the three it adds (the commune's name, the last change and who made it): the same rows,
 /// fields and order as [`list`], without handing every row through the driver (an overview of
 /// 10,000 communes is one row to read).
-const SQLITE_LIST_JSON: &str = "SELECT COUNT(*), '[' || COALESCE(group_concat('{' || s.listing || ',\"commune_name\":' \
-     || json_quote(u.name) || ',\"last_change_at\":' || COALESCE(s.last_change_at, 'null') \
+const SQLITE_LIST_JSON: &str = "SELECT COUNT(*), '[' || COALESCE(group_concat('{' || s.listing \
+     || ',\"commune_name\":' || json_quote(u.name) || ',\"last_change_at\":' || COALESCE(s.last_change_at, 'null') \
      || ',\"last_change_by\":' || json_quote(s.last_change_by) || '}', ',' \
      ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, \
      s.document_id), '') || ']' \
@@ -669,43 +689,28 @@ pub async fn list_json(
     store: &Store,
     filter: &Filter,
 ) -> Result<Box<serde_json::value::RawValue>, ListError> {
-    let json = |list: &Option<Vec<String>>| {
-        list.as_ref()
-            .map(|items| serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned()))
-    };
-    let (communes, ids) = (json(&filter.communes), json(&filter.ids));
+    let (communes, ids) = filter_lists(filter);
     let array = match store {
         Store::Sqlite(_, side) => {
-            let (count, array): (i64, String) = sqlx::query_as(SQLITE_LIST_JSON)
-                .bind(&communes)
-                .bind(&filter.commune)
-                .bind(&filter.kind)
-                .bind(filter.round)
-                .bind(&filter.status)
-                .bind(&ids)
-                .fetch_one(&side.listing)
-                .await?;
+            let (count, array): (i64, String) =
+                bind_filter!(sqlx::query_as(SQLITE_LIST_JSON), filter, &communes, &ids)
+                    .fetch_one(&side.listing)
+                    .await?;
             if usize::try_from(count).unwrap_or(usize::MAX) > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
             array
         }
         Store::Postgres(pool) => {
-            let limit = i64::try_from(MAX_LISTED + 1).unwrap_or(i64::MAX);
-            let rows: Vec<ListingParts> = sqlx::query_as(list_sql!(
+            let query = sqlx::query_as(list_sql!(
                 "s.listing, u.name, s.last_change_at, s.last_change_by",
                 "SELECT jsonb_array_elements_text($1::text::jsonb)",
                 "SELECT jsonb_array_elements_text($6::text::jsonb)"
-            ))
-            .bind(&communes)
-            .bind(&filter.commune)
-            .bind(&filter.kind)
-            .bind(filter.round)
-            .bind(&filter.status)
-            .bind(&ids)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
+            ));
+            let rows: Vec<ListingParts> = bind_filter!(query, filter, &communes, &ids)
+                .bind(LISTED_LIMIT)
+                .fetch_all(pool)
+                .await?;
             if rows.len() > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
