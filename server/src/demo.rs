@@ -527,31 +527,51 @@ fn at(date: &str, hour: i64) -> Result<Option<i64>, String> {
 
 fn commune_plan(index: usize) -> Result<Plan, String> {
     let (submitted, reviewed, approved) = DATES[index];
-    let start = vietnam_millis("2024-03-04", 8).ok_or("bad start")? + index as i64 * 86_400_000;
-    Ok(Plan {
-        unit_type: UnitType::Xa,
-        state: STATES[index],
-        start,
-        submitted: at(submitted, 9)?,
-        reviewed: at(reviewed, 8)?,
-        approved: at(approved, 10)?,
-        maintained: None,
-        review_deduction: None,
-    })
+    let dates = [submitted, reviewed, approved, ""];
+    dated_plan(
+        UnitType::Xa,
+        STATES[index],
+        "2024-03-04",
+        index,
+        dates,
+        None,
+    )
 }
 
 fn ward_plan(index: usize) -> Result<Plan, String> {
     let (submitted, appraised, approved, maintained) = WARD_DATES[index];
-    let start = vietnam_millis("2024-03-11", 8).ok_or("bad start")? + index as i64 * 86_400_000;
+    let dates = [submitted, appraised, approved, maintained];
+    let deduction = Some(WARD_DEDUCTIONS[index]);
+    dated_plan(
+        UnitType::Phuong,
+        WARD_STATES[index],
+        "2024-03-11",
+        index,
+        dates,
+        deduction,
+    )
+}
+
+/// The plan of the `index`th commune or ward of a list: started on `first_day` plus `index`
+/// days, then submitted, reviewed, approved and maintained on `dates` (empty: not yet).
+fn dated_plan(
+    unit_type: UnitType,
+    state: &'static str,
+    first_day: &str,
+    index: usize,
+    [submitted, reviewed, approved, maintained]: [&str; 4],
+    review_deduction: Option<u32>,
+) -> Result<Plan, String> {
+    let start = vietnam_millis(first_day, 8).ok_or("bad start")? + index as i64 * 86_400_000;
     Ok(Plan {
-        unit_type: UnitType::Phuong,
-        state: WARD_STATES[index],
+        unit_type,
+        state,
         start,
         submitted: at(submitted, 9)?,
-        reviewed: at(appraised, 8)?,
+        reviewed: at(reviewed, 8)?,
         approved: at(approved, 10)?,
         maintained: at(maintained, 14)?,
-        review_deduction: Some(WARD_DEDUCTIONS[index]),
+        review_deduction,
     })
 }
 
