@@ -758,3 +758,123 @@ fn too_many_documents_on_one_connection_is_refused() {
         net.peers[a].errors
     );
 }
+
+/// A sync frame from peer `index` carrying exactly these change bytes (what a peer whose sync
+/// state thinks the hub lacks them sends), heads set to `heads`.
+fn frame_with_changes(
+    net: &Net,
+    index: usize,
+    document: DocumentId,
+    heads: Vec<automerge::ChangeHash>,
+    changes: Vec<Vec<u8>>,
+) -> Vec<u8> {
+    let mut heads = heads;
+    heads.sort();
+    let message = automerge::sync::Message {
+        heads,
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: changes.into(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    Message::Sync {
+        sender_id: net.peers[index].client.peer_id().to_owned(),
+        target_id: "server".to_owned(),
+        document_id: document,
+        data: message.encode(),
+    }
+    .encode()
+}
+
+/// One change made on a copy of `base`: its hash and raw bytes.
+fn change_on(base: &mut AutoCommit, key: &str, value: i64) -> (automerge::ChangeHash, Vec<u8>) {
+    base.put(automerge::ROOT, key, value).unwrap();
+    base.commit();
+    let change = base.get_last_local_change().unwrap();
+    (change.hash(), change.raw_bytes().to_vec())
+}
+
+/// The provenance of every persist since `from`: each change's hash, in order.
+fn persisted_hashes(net: &Net, from: usize) -> Vec<String> {
+    net.outputs[from..]
+        .iter()
+        .filter_map(|output| match output {
+            Output::Persist { changes, .. } => Some(changes.iter().map(|(hash, _)| hash.clone())),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn stored_chunks_hold_exactly_what_was_applied_with_queued_and_repeated_changes() {
+    let mut net = Net::new(true);
+    let a = net.add_client("phone-a");
+    net.run();
+    let id = doc_id(11);
+    let frames = net.peers[a].client.insert(id, new_document());
+    net.send_frames(a, frames);
+    net.run();
+    let mut line = net.peers[a].client.doc_mut(&id).unwrap().fork();
+    let (first, first_bytes) = change_on(&mut line, "x", 1);
+    let (second, second_bytes) = change_on(&mut line, "y", 2);
+    let mut branch = net.peers[a].client.doc_mut(&id).unwrap().fork();
+    let (third, third_bytes) = change_on(&mut branch, "z", 3);
+
+    // The second change alone: its dependency is missing, automerge holds it back and nothing
+    // is stored or acknowledged.
+    let from = net.outputs.len();
+    let frame = frame_with_changes(&net, a, id, vec![second], vec![second_bytes.clone()]);
+    net.send_frames(a, vec![frame]);
+    net.run();
+    assert!(
+        persisted_hashes(&net, from).is_empty(),
+        "nothing applied yet"
+    );
+
+    // The first change releases the held one: both are stored, with the third.
+    let from = net.outputs.len();
+    let frame = frame_with_changes(
+        &net,
+        a,
+        id,
+        vec![second, third],
+        vec![first_bytes.clone(), third_bytes],
+    );
+    net.send_frames(a, vec![frame]);
+    net.run();
+    let mut stored = persisted_hashes(&net, from);
+    stored.sort();
+    let mut expected = vec![first.to_string(), second.to_string(), third.to_string()];
+    expected.sort();
+    assert_eq!(stored, expected, "each applied change's provenance once");
+
+    // A change sent again with a new one: only the new one is recorded.
+    let (fourth, fourth_bytes) = change_on(&mut line, "w", 4);
+    let from = net.outputs.len();
+    let frame = frame_with_changes(
+        &net,
+        a,
+        id,
+        vec![fourth, third],
+        vec![first_bytes, fourth_bytes],
+    );
+    net.send_frames(a, vec![frame]);
+    net.run();
+    assert_eq!(persisted_hashes(&net, from), vec![fourth.to_string()]);
+
+    let mut reloaded = tramyte_shared::sync::hub::load_chunks(&net.storage[&id]).unwrap();
+    let mut heads = reloaded.get_heads();
+    heads.sort();
+    let mut expected = vec![third, fourth];
+    expected.sort();
+    assert_eq!(
+        heads, expected,
+        "the stored chunks load every applied change"
+    );
+    for (key, value) in [("x", 1), ("y", 2), ("z", 3), ("w", 4)] {
+        let (value_read, _) = reloaded.get(automerge::ROOT, key).unwrap().unwrap();
+        assert_eq!(value_read, Value::from(value), "{key}");
+    }
+}

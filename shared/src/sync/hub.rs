@@ -541,6 +541,17 @@ impl Hub {
         let state = conn.docs.entry(document).or_default();
         loaded.peers.insert(conn_id);
         let before = loaded.doc.get_heads();
+        // The bytes of the message's changes, kept to be stored as they came when they are
+        // exactly what the apply adds (see `added_changes`).
+        let incoming =
+            (!message.changes.is_empty() && nothing_queued(&mut loaded.doc)).then(|| {
+                message
+                    .changes
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .collect::<Vec<u8>>()
+            });
         let mut new_actors = Vec::new();
         match &conn.principal {
             // Judged on a scratch copy: a refused change touches nothing that stays.
@@ -554,8 +565,8 @@ impl Hub {
                     .map_err(|err| {
                         format!("automerge refused the sync message for {document}: {err}")
                     })?;
-                for change in scratch.get_changes(&before) {
-                    let actor = change.actor_id().to_hex_string();
+                for change in scratch.get_changes_meta(&before) {
+                    let actor = change.actor.to_hex_string();
                     match self.actors.get(&actor) {
                         Some(owner) if *owner != principal.user => {
                             return Err(format!("refused: actor {actor} belongs to another user"));
@@ -585,17 +596,7 @@ impl Hub {
         crate::document::forget_patches(&mut loaded.doc);
         let after = loaded.doc.get_heads();
         if before != after {
-            // The new changes once: their hashes and actors for provenance, their raw bytes
-            // (what `save_after` would concatenate) for the chunk.
-            let new_changes = loaded.doc.get_changes(&before);
-            let mut bytes = Vec::new();
-            let changes = new_changes
-                .iter()
-                .map(|change| {
-                    bytes.extend_from_slice(change.raw_bytes());
-                    (change.hash().to_string(), change.actor_id().to_hex_string())
-                })
-                .collect();
+            let (changes, bytes) = added_changes(&mut loaded.doc, &before, incoming);
             let chunk = Chunk::new(ChunkKind::Incremental, bytes);
             let ticket = Ticket(self.next_ticket);
             self.next_ticket += 1;
@@ -1013,6 +1014,39 @@ impl Loaded {
 /// Whether a connection may see a document: anyone in open mode, otherwise the policy.
 fn readable(principal: Option<&Principal>, loaded: &Loaded) -> bool {
     principal.is_none_or(|principal| policy::may_read_commune(principal, loaded.commune.as_deref()))
+}
+
+/// Whether no change waits in the document for a dependency it lacks.
+fn nothing_queued(doc: &mut AutoCommit) -> bool {
+    doc.get_missing_deps(&[]).is_empty()
+}
+
+/// The changes an apply added since `before`: each one's hash and actor (for provenance), and
+/// bytes that load them all (the chunk to store).
+///
+/// The bytes are the message's own (`incoming`) when nothing waited for a dependency before the
+/// apply and nothing waits after it: then the apply added exactly the message's changes that
+/// the document lacked, and loading the message's bytes again adds the same (a change the
+/// document had is skipped on load). Otherwise automerge writes the added changes out again,
+/// which costs a walk over the document.
+fn added_changes(
+    doc: &mut AutoCommit,
+    before: &[automerge::ChangeHash],
+    incoming: Option<Vec<u8>>,
+) -> (Vec<(String, String)>, Vec<u8>) {
+    let incoming = incoming.filter(|_| nothing_queued(doc));
+    let changes = doc
+        .get_changes_meta(before)
+        .iter()
+        .map(|change| (change.hash.to_string(), change.actor.to_hex_string()))
+        .collect();
+    let bytes = incoming.unwrap_or_else(|| {
+        doc.get_changes(before)
+            .iter()
+            .flat_map(|change| change.raw_bytes().iter().copied())
+            .collect()
+    });
+    (changes, bytes)
 }
 
 /// Loads a document from its stored chunks (a snapshot and incremental changes, any order).
