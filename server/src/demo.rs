@@ -437,6 +437,20 @@ fn user(id: &str) -> Result<UserId, String> {
     UserId::parse(id).map_err(|err| err.to_string())
 }
 
+/// Who self-assesses and submits for a commune or ward (nhân viên trạm, trưởng trạm): the demo
+/// accounts at Thiệu Toán (the first commune), elsewhere that station's own fictional staff,
+/// `demo.nhanvien.<code>` and `demo.truongtram.<code>`, who have no account.
+fn station_people(code: &str) -> Result<(UserId, UserId), String> {
+    if code == COMMUNES[0].0 {
+        Ok((user("demo.nhanvien")?, user("demo.truongtram")?))
+    } else {
+        Ok((
+            user(&format!("demo.nhanvien.{code}"))?,
+            user(&format!("demo.truongtram.{code}"))?,
+        ))
+    }
+}
+
 fn person_id(id: &str) -> Result<PersonId, String> {
     PersonId::parse(id).map_err(|err| err.to_string())
 }
@@ -613,8 +627,7 @@ fn build_assessment(
         unit_type: plan.unit_type,
     };
     let mut doc = new_assessment(catalog, &new, plan.start).map_err(err)?;
-    let staff = user("demo.nhanvien")?;
-    let head = user("demo.truongtram")?;
+    let (staff, head) = station_people(code)?;
     let reviewer = user(if plan.unit_type == UnitType::Xa {
         "demo.ttyt"
     } else {
@@ -810,6 +823,52 @@ mod tests {
         let count = |s: Status| at_h1.iter().filter(|x| **x == s).count();
         assert_eq!(count(Status::Approved), 1);
         assert_eq!(count(Status::Submitted) + count(Status::Returned), 3);
+    }
+
+    #[test]
+    fn each_station_self_assesses_and_submits_under_its_own_staff() {
+        let catalog = shipped_catalogs().remove(0);
+        let stations = COMMUNES
+            .iter()
+            .enumerate()
+            .map(|(index, (code, _))| (*code, index, commune_plan(index).unwrap()))
+            .chain(
+                WARDS
+                    .iter()
+                    .enumerate()
+                    .map(|(index, (code, _))| (*code, index, ward_plan(index).unwrap())),
+            );
+        for (code, index, plan) in stations {
+            let doc = build_assessment(&catalog, code, index, &plan).unwrap();
+            let view = read_assessment(&doc).unwrap();
+            let (staff, head) = if code == "99101" {
+                ("demo.nhanvien".to_owned(), "demo.truongtram".to_owned())
+            } else {
+                (
+                    format!("demo.nhanvien.{code}"),
+                    format!("demo.truongtram.{code}"),
+                )
+            };
+            let self_scorers: std::collections::BTreeSet<&str> = view
+                .items
+                .values()
+                .filter_map(|item| item.self_score.as_ref())
+                .map(|score| score.by.as_str())
+                .collect();
+            let expected: std::collections::BTreeSet<&str> = if code == CONFLICT_COMMUNE {
+                [staff.as_str(), head.as_str()].into()
+            } else if self_scorers.is_empty() {
+                std::collections::BTreeSet::new()
+            } else {
+                [staff.as_str()].into()
+            };
+            assert_eq!(self_scorers, expected, "{code}");
+            for event in &view.events {
+                if event.kind == EventKind::Submit {
+                    assert_eq!(event.by, head, "{code}");
+                }
+            }
+        }
     }
 
     #[test]
