@@ -1,7 +1,9 @@
 //! In headless Chromium: the app loads, the service worker controls the page, the server goes
-//! away, and a reload still renders the app.
+//! away, and a reload still renders the app; a new version deployed while the app is open is
+//! offered, and taken when the person reloads.
 
 use tramyte_tests::browser::Script;
+use tramyte_tests::deploy::NextVersionFront;
 use tramyte_tests::spawn_server;
 
 #[tokio::test]
@@ -10,6 +12,17 @@ async fn the_app_reloads_and_renders_with_the_server_gone() {
     let mut script = Script::start("offline_reload", &server.url());
     script.wait_for("server-down").await;
     server.stop().await;
+    script.go().await;
+    script.finish().await;
+}
+
+#[tokio::test]
+async fn a_new_version_is_offered_and_taken_when_the_person_reloads() {
+    let server = spawn_server().await;
+    let front = NextVersionFront::start(&server.url()).await;
+    let mut script = Script::start("update_banner", front.url());
+    script.wait_for("deploy").await;
+    front.deploy_next_version();
     script.go().await;
     script.finish().await;
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod browser;
+pub mod deploy;
 pub mod people;
 pub mod process;
 pub mod server;
