@@ -180,6 +180,36 @@ pub struct Provenance {
     pub new_actors: Vec<String>,
 }
 
+/// A chunk's provenance as its row keeps it (column `chunks.provenance`, JSON) until
+/// compaction moves it into `changes`; its changes were received at the chunk's `created_at`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct StoredProvenance {
+    user: String,
+    device: String,
+    /// Each change: its hash and its actor.
+    changes: Vec<(String, String)>,
+}
+
+impl StoredProvenance {
+    fn of(provenance: &Provenance) -> StoredProvenance {
+        StoredProvenance {
+            user: provenance.user.clone(),
+            device: provenance.device.clone(),
+            changes: provenance.changes.clone(),
+        }
+    }
+
+    fn to_json(&self) -> Result<String, StoreError> {
+        serde_json::to_string(self).map_err(|err| StoreError::Corrupt(err.to_string()))
+    }
+
+    fn from_json(text: &str) -> Result<StoredProvenance, StoreError> {
+        serde_json::from_str(text).map_err(|err| {
+            StoreError::Corrupt(format!("a chunk's stored provenance does not read: {err}"))
+        })
+    }
+}
+
 /// Why a chunk was not stored.
 #[derive(Debug, thiserror::Error)]
 pub enum PersistError {
@@ -265,44 +295,28 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
                 .await?;
             }
         }
-        // Then every chunk, every change's provenance and every document's summary, many rows
-        // per statement (each statement is a round trip to the database or its thread). Not
-        // prepared and cached: their text varies with the number of rows, and a cache of each
-        // variant costs memory on every pooled connection.
+        // Then every chunk with its changes' provenance, and every document's summary, many
+        // rows per statement (each statement is a round trip to the database or its thread).
+        // Not prepared and cached: their text varies with the number of rows, and a cache of
+        // each variant costs memory on every pooled connection.
         let with_text: Vec<(&PersistJob, &String)> = jobs.iter().zip(&texts).collect();
         for part in with_text.chunks(ROWS_PER_STATEMENT) {
             let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO chunks (document_id, key, kind, data, created_at) ",
+                "INSERT INTO chunks (document_id, key, kind, data, created_at, provenance) ",
             );
-            query.push_values(part, |mut row, (job, id_text)| {
+            let mut provenance = Vec::with_capacity(part.len());
+            for (job, _) in part {
+                provenance.push(StoredProvenance::of(&job.provenance).to_json()?);
+            }
+            query.push_values(part.iter().zip(provenance), |mut row, ((job, id_text), provenance)| {
                 row.push_bind((*id_text).clone())
                     .push_bind(job.chunk.key.as_str().to_owned())
                     .push_bind(job.chunk.kind.as_str())
                     .push_bind(job.chunk.bytes.clone())
-                    .push_bind(now);
+                    .push_bind(now)
+                    .push_bind(provenance);
             });
             query.push(" ON CONFLICT (document_id, key) DO NOTHING");
-            query.build().persistent(false).execute(&mut *tx).await?;
-        }
-        let changes: Vec<(&PersistJob, &String, &(String, String))> = with_text
-            .iter()
-            .flat_map(|&(job, id_text)| {
-                job.provenance.changes.iter().map(move |change| (job, id_text, change))
-            })
-            .collect();
-        for part in changes.chunks(ROWS_PER_STATEMENT) {
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO changes (document_id, hash, actor, user_id, device, received_at) ",
-            );
-            query.push_values(part, |mut row, (job, id_text, (hash, actor))| {
-                row.push_bind((*id_text).clone())
-                    .push_bind(hash.clone())
-                    .push_bind(actor.clone())
-                    .push_bind(job.provenance.user.clone())
-                    .push_bind(job.provenance.device.clone())
-                    .push_bind(now);
-            });
-            query.push(" ON CONFLICT (document_id, hash) DO NOTHING");
             query.build().persistent(false).execute(&mut *tx).await?;
         }
         // One summary per document: the one after the most changes (what applying them in
@@ -397,21 +411,78 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
     Ok(())
 }
 
-/// Who sent each change of a document, when: `hash → (user, device, received_at)`.
+/// Who sent each change of a document, when: `hash → (user, device, received_at)`. From the
+/// `changes` rows (compacted chunks, and chunks stored before chunks kept their provenance) and
+/// from the provenance of the chunks still stored.
 pub async fn provenance(
     store: &Store,
     id: DocumentId,
 ) -> Result<std::collections::HashMap<String, (String, String, i64)>, StoreError> {
-    let rows: Vec<(String, String, String, i64)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT hash, user_id, device, received_at FROM changes WHERE document_id = $1")
-            .bind(id.to_string())
-            .fetch_all(pool)
-            .await?
+    let id_text = id.to_string();
+    // The chunks first: compaction only ever moves provenance from them into `changes`, so a
+    // compaction between the two reads leaves nothing out.
+    let kept: Vec<(String, i64)> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT provenance, created_at FROM chunks \
+             WHERE document_id = $1 AND provenance IS NOT NULL",
+        )
+        .bind(&id_text)
+        .fetch_all(pool)
+        .await?
     });
-    Ok(rows
+    let rows: Vec<(String, String, String, i64)> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT hash, user_id, device, received_at FROM changes WHERE document_id = $1",
+        )
+        .bind(&id_text)
+        .fetch_all(pool)
+        .await?
+    });
+    let mut by_hash: std::collections::HashMap<String, (String, String, i64)> = rows
         .into_iter()
         .map(|(hash, user, device, at)| (hash, (user, device, at)))
-        .collect())
+        .collect();
+    for (text, at) in kept {
+        let provenance = StoredProvenance::from_json(&text)?;
+        for (hash, _) in provenance.changes {
+            by_hash
+                .entry(hash)
+                .or_insert_with(|| (provenance.user.clone(), provenance.device.clone(), at));
+        }
+    }
+    Ok(by_hash)
+}
+
+/// When the last stored change of a document came and who sent it, if any was recorded.
+pub async fn last_change(store: &Store, id: &str) -> Result<Option<(i64, String)>, StoreError> {
+    // The chunks first, as in [`provenance`].
+    let kept: Option<(i64, String)> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT created_at, provenance FROM chunks \
+             WHERE document_id = $1 AND provenance IS NOT NULL \
+             ORDER BY created_at DESC, seq DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    });
+    let row: Option<(i64, String)> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT received_at, user_id FROM changes WHERE document_id = $1 \
+             ORDER BY received_at DESC, hash LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    });
+    let kept = match kept {
+        Some((at, text)) => Some((at, StoredProvenance::from_json(&text)?.user)),
+        None => None,
+    };
+    Ok(match (row, kept) {
+        (Some(row), Some(kept)) => Some(if kept.0 >= row.0 { kept } else { row }),
+        (row, kept) => row.or(kept),
+    })
 }
 
 /// Stores a snapshot and deletes the chunks it replaces, in one transaction.
@@ -430,6 +501,32 @@ pub async fn compact(
         for key in replaces {
             if *key == snapshot.key {
                 continue;
+            }
+            // The chunk's provenance outlives it, in `changes`.
+            let kept: Option<(Option<String>, i64)> = sqlx::query_as(
+                "SELECT provenance, created_at FROM chunks WHERE document_id = $1 AND key = $2",
+            )
+            .bind(&id_text)
+            .bind(key.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((Some(text), received_at)) = kept {
+                let provenance = StoredProvenance::from_json(&text)?;
+                for part in provenance.changes.chunks(ROWS_PER_STATEMENT) {
+                    let mut query = sqlx::QueryBuilder::new(
+                        "INSERT INTO changes (document_id, hash, actor, user_id, device, received_at) ",
+                    );
+                    query.push_values(part, |mut row, (hash, actor)| {
+                        row.push_bind(id_text.clone())
+                            .push_bind(hash.clone())
+                            .push_bind(actor.clone())
+                            .push_bind(provenance.user.clone())
+                            .push_bind(provenance.device.clone())
+                            .push_bind(received_at);
+                    });
+                    query.push(" ON CONFLICT (document_id, hash) DO NOTHING");
+                    query.build().persistent(false).execute(&mut *tx).await?;
+                }
             }
             sqlx::query("DELETE FROM chunks WHERE document_id = $1 AND key = $2")
                 .bind(&id_text)

@@ -33,6 +33,8 @@ pub enum StoreError {
     Migrate(String),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("stored data does not read: {0}")]
+    Corrupt(String),
 }
 
 /// Runs `$body` with `$pool` bound to the SQLite or the PostgreSQL pool of `$store`: the body is

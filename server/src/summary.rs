@@ -403,15 +403,7 @@ pub async fn backfill(store: &Store, catalogs: &CatalogCache) -> Result<usize, S
                 },
                 Err(err) => unreadable(format!("the document id is not valid: {err}")),
             };
-            let last: Option<(i64, String)> = with_pool!(store, pool => {
-                sqlx::query_as(
-                    "SELECT received_at, user_id FROM changes WHERE document_id = $1 \
-                     ORDER BY received_at DESC, hash LIMIT 1",
-                )
-                .bind(&id_text)
-                .fetch_optional(pool)
-                .await?
-            });
+            let last = document::last_change(store, &id_text).await?;
             let last = last.unwrap_or((created_at, String::new()));
             let last_by = Some(last.1.as_str()).filter(|by| !by.is_empty());
             let now = now_millis();

@@ -1,8 +1,12 @@
 //! An acknowledged change is never lost: the server process is killed with SIGKILL right after
-//! acknowledging, and after a restart every acknowledged change is there.
+//! acknowledging, and after a restart every acknowledged change is there. Who sent each change
+//! is not lost either when its chunks are compacted.
 
 use automerge::ReadDoc;
 use automerge::transaction::Transactable;
+use tramyte_server::document::{self, DocumentKind, PersistJob, Provenance};
+use tramyte_server::store::Store;
+use tramyte_shared::sync::{Chunk, ChunkKey, ChunkKind, DocumentId};
 use tramyte_tests::process::ServerProcess;
 use tramyte_tests::server::{TempDir, TestDatabase};
 use tramyte_tests::sync_client::SyncClient;
@@ -55,5 +59,81 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
             );
         }
         server.kill().await;
+    }
+}
+
+/// A stored chunk of one change, sent by `user`.
+fn job(id: DocumentId, bytes: &[u8], user: &str, hash: &str) -> PersistJob {
+    PersistJob {
+        id,
+        chunk: Chunk::new(ChunkKind::Incremental, bytes.to_vec()),
+        created: Some((DocumentKind::Json, format!("{user} (test)"))),
+        provenance: Provenance {
+            user: user.to_owned(),
+            device: format!("{user}'s phone"),
+            changes: vec![(hash.to_owned(), format!("actor-{user}"))],
+            new_actors: Vec::new(),
+        },
+        summary: None,
+    }
+}
+
+#[tokio::test]
+async fn who_sent_each_change_is_kept_when_its_chunks_are_compacted() {
+    for backend in backends().await {
+        let database = TestDatabase::new(backend).await;
+        let store = Store::connect(&database.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let id = tramyte_server::cli::new_document_id().unwrap();
+        document::persist(&store, &[job(id, b"c1", "lan", "h1")], "node")
+            .await
+            .unwrap();
+        // Received later (the clock has milliseconds).
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        document::persist(&store, &[job(id, b"c2", "minh", "h2")], "node")
+            .await
+            .unwrap();
+        let before = document::provenance(&store, id).await.unwrap();
+        let who: Vec<(&str, &str, &str)> = {
+            let mut who: Vec<_> = before
+                .iter()
+                .map(|(hash, (user, device, _))| (hash.as_str(), user.as_str(), device.as_str()))
+                .collect();
+            who.sort();
+            who
+        };
+        assert_eq!(
+            who,
+            [("h1", "lan", "lan's phone"), ("h2", "minh", "minh's phone")],
+            "{backend:?}"
+        );
+        let (h1_at, h2_at) = (before["h1"].2, before["h2"].2);
+        assert!(h1_at < h2_at, "{backend:?}: received in order");
+        let id_text = id.to_string();
+        let last = document::last_change(&store, &id_text).await.unwrap();
+        assert_eq!(last, Some((h2_at, "minh".to_owned())), "{backend:?}");
+
+        let replaced: Vec<ChunkKey> = document::load(&store, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .map(|chunk| chunk.key)
+            .collect();
+        assert_eq!(replaced.len(), 2);
+        let snapshot = Chunk::new(ChunkKind::Snapshot, b"snapshot".to_vec());
+        document::compact(&store, id, &snapshot, &replaced)
+            .await
+            .unwrap();
+        let left = document::load(&store, id).await.unwrap().unwrap();
+        assert_eq!(left.len(), 1, "{backend:?}: only the snapshot is left");
+        assert_eq!(
+            document::provenance(&store, id).await.unwrap(),
+            before,
+            "{backend:?}: the same senders, devices and times after compaction"
+        );
+        let last = document::last_change(&store, &id_text).await.unwrap();
+        assert_eq!(last, Some((h2_at, "minh".to_owned())), "{backend:?}");
+        store.close().await;
     }
 }
