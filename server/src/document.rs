@@ -169,41 +169,26 @@ pub async fn create(
     Ok(Created::Created)
 }
 
-/// Who sent a chunk: recorded for every change in it.
-#[derive(Debug, Clone)]
+/// Who sent a chunk: recorded for every change in it. An incremental chunk's row keeps it as
+/// JSON (column `chunks.provenance`, without `new_actors`) until compaction moves it into
+/// `changes`; its changes were received at the chunk's `created_at`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Provenance {
     pub user: String,
     pub device: String,
     /// Each change: its hash and its actor.
     pub changes: Vec<(String, String)>,
     /// Actors to bind to `user` now; refused if one belongs to someone else.
+    #[serde(skip)]
     pub new_actors: Vec<String>,
 }
 
-/// A chunk's provenance as its row keeps it (column `chunks.provenance`, JSON) until
-/// compaction moves it into `changes`; its changes were received at the chunk's `created_at`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct StoredProvenance {
-    user: String,
-    device: String,
-    /// Each change: its hash and its actor.
-    changes: Vec<(String, String)>,
-}
-
-impl StoredProvenance {
-    fn of(provenance: &Provenance) -> StoredProvenance {
-        StoredProvenance {
-            user: provenance.user.clone(),
-            device: provenance.device.clone(),
-            changes: provenance.changes.clone(),
-        }
-    }
-
+impl Provenance {
     fn to_json(&self) -> Result<String, StoreError> {
         serde_json::to_string(self).map_err(|err| StoreError::Corrupt(err.to_string()))
     }
 
-    fn from_json(text: &str) -> Result<StoredProvenance, StoreError> {
+    fn from_json(text: &str) -> Result<Provenance, StoreError> {
         serde_json::from_str(text).map_err(|err| {
             StoreError::Corrupt(format!("a chunk's stored provenance does not read: {err}"))
         })
@@ -306,7 +291,7 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
             );
             let mut provenance = Vec::with_capacity(part.len());
             for (job, _) in part {
-                provenance.push(StoredProvenance::of(&job.provenance).to_json()?);
+                provenance.push(job.provenance.to_json()?);
             }
             query.push_values(part.iter().zip(provenance), |mut row, ((job, id_text), provenance)| {
                 row.push_bind((*id_text).clone())
@@ -443,7 +428,7 @@ pub async fn provenance(
         .map(|(hash, user, device, at)| (hash, (user, device, at)))
         .collect();
     for (text, at) in kept {
-        let provenance = StoredProvenance::from_json(&text)?;
+        let provenance = Provenance::from_json(&text)?;
         for (hash, _) in provenance.changes {
             by_hash
                 .entry(hash)
@@ -476,7 +461,7 @@ pub async fn last_change(store: &Store, id: &str) -> Result<Option<(i64, String)
         .await?
     });
     let kept = match kept {
-        Some((at, text)) => Some((at, StoredProvenance::from_json(&text)?.user)),
+        Some((at, text)) => Some((at, Provenance::from_json(&text)?.user)),
         None => None,
     };
     Ok(match (row, kept) {
@@ -498,35 +483,46 @@ pub async fn compact(
     with_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         insert_chunk!(tx, &id_text, snapshot, now);
+        // The replaced chunks' provenance outlives them, in `changes`.
+        let kept: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT key, provenance, created_at FROM chunks \
+             WHERE document_id = $1 AND provenance IS NOT NULL",
+        )
+        .bind(&id_text)
+        .fetch_all(&mut *tx)
+        .await?;
+        let replaced: std::collections::HashSet<&str> = replaces
+            .iter()
+            .map(ChunkKey::as_str)
+            .filter(|key| *key != snapshot.key.as_str())
+            .collect();
+        let mut moved = Vec::new();
+        for (key, text, received_at) in kept {
+            if replaced.contains(key.as_str()) {
+                let Provenance { user, device, changes, .. } = Provenance::from_json(&text)?;
+                for (hash, actor) in changes {
+                    moved.push((hash, actor, user.clone(), device.clone(), received_at));
+                }
+            }
+        }
+        for part in moved.chunks(ROWS_PER_STATEMENT) {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO changes (document_id, hash, actor, user_id, device, received_at) ",
+            );
+            query.push_values(part, |mut row, (hash, actor, user, device, received_at)| {
+                row.push_bind(id_text.clone())
+                    .push_bind(hash.clone())
+                    .push_bind(actor.clone())
+                    .push_bind(user.clone())
+                    .push_bind(device.clone())
+                    .push_bind(*received_at);
+            });
+            query.push(" ON CONFLICT (document_id, hash) DO NOTHING");
+            query.build().persistent(false).execute(&mut *tx).await?;
+        }
         for key in replaces {
             if *key == snapshot.key {
                 continue;
-            }
-            // The chunk's provenance outlives it, in `changes`.
-            let kept: Option<(Option<String>, i64)> = sqlx::query_as(
-                "SELECT provenance, created_at FROM chunks WHERE document_id = $1 AND key = $2",
-            )
-            .bind(&id_text)
-            .bind(key.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((Some(text), received_at)) = kept {
-                let provenance = StoredProvenance::from_json(&text)?;
-                for part in provenance.changes.chunks(ROWS_PER_STATEMENT) {
-                    let mut query = sqlx::QueryBuilder::new(
-                        "INSERT INTO changes (document_id, hash, actor, user_id, device, received_at) ",
-                    );
-                    query.push_values(part, |mut row, (hash, actor)| {
-                        row.push_bind(id_text.clone())
-                            .push_bind(hash.clone())
-                            .push_bind(actor.clone())
-                            .push_bind(provenance.user.clone())
-                            .push_bind(provenance.device.clone())
-                            .push_bind(received_at);
-                    });
-                    query.push(" ON CONFLICT (document_id, hash) DO NOTHING");
-                    query.build().persistent(false).execute(&mut *tx).await?;
-                }
             }
             sqlx::query("DELETE FROM chunks WHERE document_id = $1 AND key = $2")
                 .bind(&id_text)
