@@ -16,6 +16,20 @@ export async function launch() {
   });
 }
 
+// Opens the app on a phone-sized page of a new browser and waits until its service worker
+// controls the page. `errors` collects the page's uncaught errors.
+export async function openApp(baseUrl) {
+  const browser = await launch();
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'vi-VN' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  await page.goto(baseUrl + '/');
+  await page.getByRole('heading', { name: 'Trạm Y tế xã' }).waitFor({ timeout: 30000 });
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
+  return { browser, page, errors };
+}
+
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 
 // Asks the test to do something and waits until it answers GO.

@@ -1,17 +1,9 @@
 // The app loads, its service worker takes control, the server goes away, and a reload still
 // renders the app from the service worker's cache.
-import { launch, waitForTest, check, main } from './browser.mjs';
+import { openApp, waitForTest, check, main } from './browser.mjs';
 
 await main(async (baseUrl) => {
-  const browser = await launch();
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'vi-VN' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
-
-  await page.goto(baseUrl + '/');
-  await page.getByRole('heading', { name: 'Trạm Y tế xã' }).waitFor({ timeout: 30000 });
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
+  const { browser, page, errors } = await openApp(baseUrl);
   const manifest = await page.evaluate(() => document.querySelector('link[rel=manifest]')?.href);
   check(manifest && manifest.endsWith('/manifest.webmanifest'), 'the page links its manifest');
 

@@ -1,20 +1,12 @@
 // A new version is deployed while the app is open: the app says so, keeps running the version
 // it has until the person chooses, and "Tải lại" (reload) brings the new version in, its service
 // worker in control and the old version's cache gone.
-import { launch, waitForTest, check, main } from './browser.mjs';
+import { openApp, waitForTest, check, main } from './browser.mjs';
 
 const shellCaches = () => caches.keys().then((keys) => keys.filter((k) => k.startsWith('tramyte-shell-')));
 
 await main(async (baseUrl) => {
-  const browser = await launch();
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'vi-VN' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
-
-  await page.goto(baseUrl + '/');
-  await page.getByRole('heading', { name: 'Trạm Y tế xã' }).waitFor({ timeout: 30000 });
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
+  const { browser, page, errors } = await openApp(baseUrl);
   const before = await page.evaluate(shellCaches);
   check(before.length === 1 && !before[0].includes('next-'), `one shell cache of this version: ${before}`);
   const banner = page.getByRole('alert').filter({ hasText: 'Có phiên bản mới.' });
