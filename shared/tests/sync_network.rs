@@ -235,6 +235,13 @@ impl Net {
         self.send_frames(index, frames);
     }
 
+    /// Peer `index` creates [`new_document`] as `document` and the network settles.
+    fn insert_document(&mut self, index: usize, document: DocumentId) {
+        let frames = self.peers[index].client.insert(document, new_document());
+        self.send_frames(index, frames);
+        self.run();
+    }
+
     fn heads(&mut self, index: usize, document: DocumentId) -> Vec<automerge::ChangeHash> {
         self.peers[index]
             .client
@@ -291,9 +298,7 @@ fn two_clients_edit_offline_and_converge_with_the_conflict_kept() {
     let b = net.add_client("phone-b");
     net.run();
     let id = doc_id(1);
-    let frames = net.peers[a].client.insert(id, new_document());
-    net.send_frames(a, frames);
-    net.run();
+    net.insert_document(a, id);
     let frames = net.peers[b].client.request(id);
     net.send_frames(b, frames);
     net.run();
@@ -356,9 +361,7 @@ fn clients_reconnecting_under_slow_persists_converge_and_know_it() {
     let b = net.add_client("phone-b");
     net.run();
     let id = doc_id(11);
-    let frames = net.peers[a].client.insert(id, new_document());
-    net.send_frames(a, frames);
-    net.run();
+    net.insert_document(a, id);
     let frames = net.peers[b].client.request(id);
     net.send_frames(b, frames);
     net.run();
@@ -465,9 +468,7 @@ fn a_stored_document_is_served_after_eviction() {
     let a = net.add_client("phone-a");
     net.run();
     let id = doc_id(5);
-    let frames = net.peers[a].client.insert(id, new_document());
-    net.send_frames(a, frames);
-    net.run();
+    net.insert_document(a, id);
     net.disconnect(a);
     net.run();
     assert_eq!(
@@ -604,9 +605,7 @@ fn ephemeral_messages_reach_the_other_peers_of_the_document() {
     let c = net.add_client("phone-c");
     net.run();
     let id = doc_id(8);
-    let frames = net.peers[a].client.insert(id, new_document());
-    net.send_frames(a, frames);
-    net.run();
+    net.insert_document(a, id);
     let frames = net.peers[b].client.request(id);
     net.send_frames(b, frames);
     net.run();
@@ -647,9 +646,7 @@ fn a_failed_persist_disconnects_and_the_change_arrives_on_reconnect() {
     let a = net.add_client("phone-a");
     net.run();
     let id = doc_id(9);
-    let frames = net.peers[a].client.insert(id, new_document());
-    net.send_frames(a, frames);
-    net.run();
+    net.insert_document(a, id);
     net.fail_persists = true;
     net.edit(a, id, |doc| doc.put(automerge::ROOT, "zone", 3).unwrap());
     net.run();
@@ -682,9 +679,7 @@ fn increments_are_compacted_into_a_snapshot_that_loads_the_same() {
     let a = net.add_client("phone-a");
     net.run();
     let id = doc_id(10);
-    let frames = net.peers[a].client.insert(id, new_document());
-    net.send_frames(a, frames);
-    net.run();
+    net.insert_document(a, id);
     for i in 0..20 {
         net.edit(a, id, |doc| doc.put(automerge::ROOT, "counter", i).unwrap());
         net.run();
@@ -813,9 +808,7 @@ fn stored_chunks_hold_exactly_what_was_applied_with_queued_and_repeated_changes(
     let a = net.add_client("phone-a");
     net.run();
     let id = doc_id(11);
-    let frames = net.peers[a].client.insert(id, new_document());
-    net.send_frames(a, frames);
-    net.run();
+    net.insert_document(a, id);
     let mut line = net.peers[a].client.doc_mut(&id).unwrap().fork();
     let (first, first_bytes) = change_on(&mut line, "x", 1);
     let (second, second_bytes) = change_on(&mut line, "y", 2);
