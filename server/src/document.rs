@@ -125,8 +125,7 @@ pub async fn create(
     let id = new.id;
     let id_text = id.to_string();
     let now = now_millis();
-    let _turn = store.write_turn().await;
-    with_pool!(store, pool => {
+    crate::with_write_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         sqlx::query("INSERT INTO documents (id, kind, created_at, created_by) VALUES ($1, $2, $3, $4)")
             .bind(&id_text)
@@ -242,8 +241,7 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
     let now = now_millis();
     // Each id written out once (base58check hashes it twice): used by every statement below.
     let texts: Vec<String> = jobs.iter().map(|job| job.id.to_string()).collect();
-    let _turn = store.write_turn().await;
-    with_pool!(store, pool => {
+    crate::with_write_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         // Actor bindings and created documents first, in order: a foreign actor fails it all.
         for (job, id_text) in jobs.iter().zip(&texts) {
@@ -479,8 +477,7 @@ pub async fn compact(
 ) -> Result<(), StoreError> {
     let id_text = id.to_string();
     let now = now_millis();
-    let _turn = store.write_turn().await;
-    with_pool!(store, pool => {
+    crate::with_write_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         insert_chunk!(tx, &id_text, snapshot, now);
         // The replaced chunks' provenance outlives them, in `changes`.

@@ -288,8 +288,7 @@ async fn slot_of(
 /// version) their commune's place when it is free, oldest first. Runs at start, after the
 /// summaries' backfill.
 pub async fn register_existing(store: &Store) -> Result<u64, StoreError> {
-    let _turn = store.write_turn().await;
-    Ok(with_pool!(store, pool => {
+    Ok(crate::with_write_pool!(store, pool => {
         sqlx::query(
             "INSERT INTO commune_documents (commune, kind, round, document_id) \
              SELECT s.commune, s.kind, COALESCE(s.round, 0), s.document_id \

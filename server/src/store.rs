@@ -49,6 +49,23 @@ macro_rules! with_pool {
     };
 }
 
+/// Like [`with_pool!`], for a write transaction: on SQLite, `$body` runs in this process's write
+/// turn ([`SqliteSide::write`]) with `$pool` bound to the one writer connection
+/// ([`SqliteSide::writer`]); on PostgreSQL, with the pool.
+#[macro_export]
+macro_rules! with_write_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(_, side) => {
+                let _turn = side.write.clone().lock_owned().await;
+                let $pool = &side.writer;
+                $body
+            }
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
 /// Fetches the rows of a listing query written once for both databases: `$sql` is a macro that
 /// takes the SQL expression listing the communes of the JSON array bound as `$2` (`$1` is
 /// `$year`), so each database gets its own way of reading the array. On SQLite it runs on the
@@ -75,14 +92,23 @@ macro_rules! fetch_in_scope {
     };
 }
 
-/// Serialises this process's SQLite write transactions (see [`Store::write_turn`]).
+/// Serialises this process's SQLite write transactions (see [`SqliteSide::write`]).
 pub type WriteLock = std::sync::Arc<tokio::sync::Mutex<()>>;
 
 /// What an SQLite store has besides its main pool.
 #[derive(Debug, Clone)]
 pub struct SqliteSide {
-    /// Writers take turns (see [`Store::write_turn`]).
+    /// Writers take turns ([`with_write_pool!`]). Why: SQLite has one write lock per file.
+    /// Writers that collide fall back to its busy handler, which sleeps and retries; under load
+    /// that turned 5 ms commits into 1–2 s waits. Queueing the writes here instead keeps them
+    /// in order and without sleeps.
     pub write: WriteLock,
+    /// The one connection the hot writes use ([`with_write_pool!`]): SQLite discards a
+    /// connection's page cache whenever another connection wrote since it last read, so writes
+    /// rotating over the pool's connections read every page they touch again (measured: a
+    /// fifth of the server's CPU per change went to the SQLite threads re-reading the file).
+    /// Never closed for idleness, so its cache stays warm.
+    pub writer: SqlitePool,
     /// Connections for listings of thousands of rows (the overview, reports), opened when first
     /// used, that read through a memory map instead of a system call per page. Kept apart so
     /// the mapped pages count against the server's memory only where they pay off.
@@ -125,6 +151,12 @@ impl Store {
                 .max_connections(3)
                 .acquire_timeout(CONNECT_TIMEOUT)
                 .connect_lazy_with(options.clone().pragma("mmap_size", "268435456"));
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(CONNECT_TIMEOUT)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_lazy_with(options.clone());
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(CONNECT_TIMEOUT)
@@ -133,6 +165,7 @@ impl Store {
                 .map_err(|source| StoreError::Unreachable { url: shown, source })?;
             let side = SqliteSide {
                 write: WriteLock::default(),
+                writer,
                 listing,
             };
             Ok(Store::Sqlite(pool, side))
@@ -188,19 +221,6 @@ impl Store {
         .map_err(|err| StoreError::Migrate(err.to_string()))
     }
 
-    /// Waits for this process's turn to write, on SQLite (`None` on PostgreSQL, which takes
-    /// concurrent writers itself).
-    ///
-    /// Why: SQLite has one write lock per file. Writers that collide fall back to its busy
-    /// handler, which sleeps and retries; under load that turned 5 ms commits into 1–2 s waits.
-    /// Queueing the hot writes (chunks) here instead keeps them in order and without sleeps.
-    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match self {
-            Store::Sqlite(_, side) => Some(side.write.clone().lock_owned().await),
-            Store::Postgres(_) => None,
-        }
-    }
-
     /// Whether this is PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         matches!(self, Store::Postgres(_))
@@ -226,7 +246,11 @@ impl Store {
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
         match self {
-            Store::Sqlite(pool, _) => pool.close().await,
+            Store::Sqlite(pool, side) => {
+                side.writer.close().await;
+                side.listing.close().await;
+                pool.close().await;
+            }
             Store::Postgres(pool) => pool.close().await,
         }
     }

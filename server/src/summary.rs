@@ -260,8 +260,7 @@ pub async fn refresh(
 ) -> Result<(), StoreError> {
     let id = id.to_string();
     let now = now_millis();
-    let _turn = store.write_turn().await;
-    with_pool!(store, pool => {
+    crate::with_write_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         upsert_summary!(tx, &id, record, now, None);
         tx.commit().await?;
@@ -407,8 +406,7 @@ pub async fn backfill(store: &Store, catalogs: &CatalogCache) -> Result<usize, S
             let last = last.unwrap_or((created_at, String::new()));
             let last_by = Some(last.1.as_str()).filter(|by| !by.is_empty());
             let now = now_millis();
-            let _turn = store.write_turn().await;
-            with_pool!(store, pool => {
+            crate::with_write_pool!(store, pool => {
                 let mut tx = pool.begin().await?;
                 upsert_summary!(tx, &id_text, &record, now, None);
                 sqlx::query(

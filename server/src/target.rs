@@ -143,8 +143,7 @@ pub async fn replace(
             return Err(TargetError::Duplicate(target.commune.clone()));
         }
     }
-    let _turn = store.write_turn().await;
-    with_pool!(store, pool => {
+    crate::with_write_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         sqlx::query("DELETE FROM targets WHERE unit = $1 AND year = $2")
             .bind(unit)
