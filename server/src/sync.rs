@@ -635,8 +635,8 @@ struct QueuedPersist {
 const MAX_GROUP: usize = 256;
 
 /// Group commits under way at once: SQLite has one writer (more would only queue on
-/// [`with_write_pool!`](crate::with_write_pool)); PostgreSQL overlaps two (measured on two cores: four gave lower
-/// throughput and a higher p95).
+/// [`with_write_pool!`](crate::with_write_pool)); PostgreSQL overlaps two (measured on two
+/// cores: four gave lower throughput and a higher p95).
 fn group_commits(store: &Store) -> usize {
     if store.is_postgres() { 2 } else { 1 }
 }
