@@ -1,7 +1,9 @@
 //! Benchmark (not a test): the sync server under load, as a separate release process. N websocket
 //! clients × M documents × K changes on SQLite and on PostgreSQL (acknowledged changes per second,
 //! change→acknowledgement latency p50/p95/p99, server CPU per change, server peak memory), then
-//! how many idle connections one server holds and at what memory. Prints a table at the end.
+//! how many idle connections one server holds and at what memory. Prints a table at the end,
+//! with a machine reference (automerge's apply of one change, timed in-process) for comparing
+//! figures measured on different machines.
 //!
 //! Run with `cargo xtask bench` (it builds `target/release/tramyte` first), or
 //! `TRAMYTE_BIN=target/release/tramyte cargo bench -p tramyte-tests --bench sync_load` (without
@@ -139,6 +141,9 @@ async fn main() -> ExitCode {
         open_files_limit().unwrap_or_else(|| "unknown".to_owned())
     );
 
+    let reference = machine_reference();
+    eprintln!("sync_load: machine reference: {reference:.1} µs per applied change");
+
     let mut loads = Vec::new();
     if settings.clients > 0 && settings.docs > 0 && settings.changes > 0 {
         for &backend in &settings.backends {
@@ -153,7 +158,7 @@ async fn main() -> ExitCode {
 
     println!();
     if !loads.is_empty() {
-        println!("{}", load_table(&settings, &loads, cores));
+        println!("{}", load_table(&settings, &loads, cores, reference));
     }
     if let Some(idle) = &idle {
         println!("{}", idle_table(idle));
@@ -377,6 +382,56 @@ fn edit(doc: &mut AutoCommit, change: usize) {
     let length = doc.length(&note);
     doc.splice_text(&note, length, 0, "đã kiểm tra; ")
         .expect("append to the note");
+}
+
+/// Documents, changes per document and rounds of [`machine_reference`].
+const REFERENCE_DOCS: usize = 100;
+const REFERENCE_CHANGES: usize = 10;
+const REFERENCE_ROUNDS: usize = 5;
+
+/// How fast this machine is, so that figures from different machines can be compared: the
+/// microseconds automerge takes to apply one of the bench's changes to a copy of its document
+/// (what the server does with each change it receives), the best of several rounds. Single
+/// threaded, while nothing else of the bench runs.
+fn machine_reference() -> f64 {
+    let sources: Vec<(Vec<u8>, Vec<Vec<u8>>)> = (0..REFERENCE_DOCS)
+        .map(|doc| {
+            let mut source = new_document(0, doc);
+            let base = source.save();
+            let changes = (0..REFERENCE_CHANGES)
+                .map(|change| {
+                    edit(&mut source, change);
+                    source.commit();
+                    let last = source
+                        .get_last_local_change()
+                        .expect("the edit made a change");
+                    last.raw_bytes().to_vec()
+                })
+                .collect();
+            (base, changes)
+        })
+        .collect();
+    let mut best = f64::INFINITY;
+    for _ in 0..REFERENCE_ROUNDS {
+        let mut copies: Vec<AutoCommit> = sources
+            .iter()
+            .map(|(base, _)| AutoCommit::load(base).expect("the saved document loads"))
+            .collect();
+        let start = Instant::now();
+        for (copy, (_, changes)) in copies.iter_mut().zip(&sources) {
+            for bytes in changes {
+                copy.load_incremental(bytes).expect("the change applies");
+            }
+        }
+        let per_change =
+            start.elapsed().as_secs_f64() * 1e6 / (REFERENCE_DOCS * REFERENCE_CHANGES) as f64;
+        best = best.min(per_change);
+        // Every change arrived: the copies equal their sources.
+        for (copy, (_, changes)) in copies.iter_mut().zip(&sources) {
+            assert_eq!(copy.get_changes(&[]).len(), changes.len() + 1);
+        }
+    }
+    best
 }
 
 /// Waits for every task of `set` (at most `timeout`); a task that panicked or did not finish
@@ -767,7 +822,7 @@ fn verdict(value: Option<f64>, target: f64) -> &'static str {
     }
 }
 
-fn load_table(settings: &Settings, loads: &[Load], cores: usize) -> String {
+fn load_table(settings: &Settings, loads: &[Load], cores: usize, reference: f64) -> String {
     let mut out = String::new();
     let expected = settings.clients * settings.docs * settings.changes;
     let _ = writeln!(
@@ -784,6 +839,14 @@ fn load_table(settings: &Settings, loads: &[Load], cores: usize) -> String {
         out,
         "The bench's own clients share the {cores} cores with the server (and PostgreSQL): \
          see the bench and other CPU rows."
+    );
+    let _ = writeln!(
+        out,
+        "Machine reference: automerge applies one of these changes in {reference:.1} µs here \
+         (best of {REFERENCE_ROUNDS} rounds of {} changes, measured before the servers start). \
+         Machines of the same kind differ by more than half: compare CPU figures from \
+         different machines through it.",
+        REFERENCE_DOCS * REFERENCE_CHANGES
     );
     let _ = writeln!(out);
     let mut rows: Vec<(String, Vec<String>, String)> = Vec::new();
