@@ -426,7 +426,7 @@ fn machine_reference() -> f64 {
         let per_change =
             start.elapsed().as_secs_f64() * 1e6 / (REFERENCE_DOCS * REFERENCE_CHANGES) as f64;
         best = best.min(per_change);
-        // Every change arrived: the copies equal their sources.
+        // Every change was applied (none is held back waiting for another).
         for (copy, (_, changes)) in copies.iter_mut().zip(&sources) {
             assert_eq!(copy.get_changes(&[]).len(), changes.len() + 1);
         }
