@@ -844,7 +844,7 @@ fn load_table(settings: &Settings, loads: &[Load], cores: usize, reference: f64)
         out,
         "Machine reference: automerge applies one of these changes in {reference:.1} µs here \
          (best of {REFERENCE_ROUNDS} rounds of {} changes, measured before the servers start). \
-         Machines of the same kind differ by more than half: compare CPU figures from \
+         Machines of the same kind differed by up to 1.7× in this project: compare CPU figures from \
          different machines through it.",
         REFERENCE_DOCS * REFERENCE_CHANGES
     );
