@@ -219,7 +219,7 @@ pub async fn create_document(
     };
     let id = new_document_id()?;
     let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
-    let facts = tramyte_shared::summary::read_facts(&doc);
+    let facts = tramyte_shared::summary::read_facts(&mut doc);
     let summary = CatalogCache::default().summarize(store, &facts).await;
     // The commune's place, if still free, so that opening the round later finds this one.
     let slot = match (stored_kind, &facts.commune) {

@@ -415,7 +415,7 @@ async fn store_document(
     }
     let id = crate::cli::new_document_id().map_err(DemoError::Document)?;
     let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
-    let record = SummaryRecord::of(&summarize(&doc, Some(catalog)));
+    let record = SummaryRecord::of(&summarize(&mut doc, Some(catalog)));
     let new = NewDocument {
         id,
         kind,
@@ -783,8 +783,8 @@ mod tests {
         let h1_end = crate::report::Period::H1.end_millis(ROUND);
         for (index, (code, _)) in COMMUNES.iter().enumerate() {
             let plan = commune_plan(index).unwrap();
-            let doc = build_assessment(&catalog, code, index, &plan).unwrap();
-            let summary = summarize(&doc, Some(&catalog));
+            let mut doc = build_assessment(&catalog, code, index, &plan).unwrap();
+            let summary = summarize(&mut doc, Some(&catalog));
             assert_eq!(
                 summary.status.map(Status::name),
                 Some(STATES[index]),
@@ -815,7 +815,7 @@ mod tests {
             .map(|(index, (code, _))| {
                 let doc = build_assessment(&catalog, code, index, &commune_plan(index).unwrap());
                 status_at(
-                    &summarize(&doc.unwrap(), Some(&catalog)).status_history,
+                    &summarize(&mut doc.unwrap(), Some(&catalog)).status_history,
                     h1_end,
                 )
             })
@@ -876,8 +876,8 @@ mod tests {
         let catalog = shipped_catalogs().remove(0);
         for (index, (code, name)) in WARDS.iter().enumerate() {
             let plan = ward_plan(index).unwrap();
-            let doc = build_assessment(&catalog, code, index, &plan).unwrap();
-            let summary = summarize(&doc, Some(&catalog));
+            let mut doc = build_assessment(&catalog, code, index, &plan).unwrap();
+            let summary = summarize(&mut doc, Some(&catalog));
             assert_eq!(summary.problem, None, "{name}");
             assert_eq!(
                 summary.status.map(Status::name),

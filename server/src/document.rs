@@ -342,7 +342,8 @@ pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(
                     .push_bind(Some((*user).to_owned()))
                     .push_bind(now)
                     .push_bind(record.status_history.clone())
-                    .push_bind(record.listing(id_text));
+                    .push_bind(record.listing(id_text))
+                    .push_bind(record.changed_after_submission.clone());
             });
             query.push(crate::upsert_summary!(@on_conflict));
             query.build().persistent(false).execute(&mut *tx).await?;
@@ -571,6 +572,7 @@ mod tests {
                 open_conflicts: 0,
                 problem: None,
                 changes,
+                changed_after_submission: None,
             }),
         }
     }

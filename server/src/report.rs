@@ -820,6 +820,7 @@ mod tests {
             review_total: None,
             verdict: Some(verdict.to_owned()),
             open_conflicts: 0,
+            changed_after_submission: None,
             last_change_at: None,
             last_change_by: None,
         }

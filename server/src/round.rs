@@ -226,7 +226,7 @@ pub async fn open_round(
             let mut doc = doc.map_err(|err| RoundError::Document(err.to_string()))?;
             let id = crate::cli::new_document_id().map_err(RoundError::Document)?;
             let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
-            let record = SummaryRecord::of(&summarize(&doc, Some(&catalog)));
+            let record = SummaryRecord::of(&summarize(&mut doc, Some(&catalog)));
             let new = NewDocument {
                 id,
                 kind,

@@ -18,6 +18,7 @@ use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use tramyte_shared::assessment::ChangedAfterSubmission;
 use tramyte_shared::catalog::Catalog;
 use tramyte_shared::points::Points;
 use tramyte_shared::policy::{Principal, Role, Scope};
@@ -82,6 +83,20 @@ impl CatalogCache {
     }
 }
 
+/// Names the people whose devices made the unsigned station changes (notes, removals) that a
+/// summary reports as changed after submission, from the actor bindings (`owner`).
+pub fn name_devices<'a>(facts: &mut Facts, owner: impl Fn(&str) -> Option<&'a str>) {
+    if let Some(late) = facts.changed_after_submission.as_mut() {
+        for actor in &late.actors {
+            if let Some(user) = owner(actor) {
+                late.by.push(user.to_owned());
+            }
+        }
+        late.by.sort();
+        late.by.dedup();
+    }
+}
+
 /// A summary as stored: every column but the id and the last change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRecord {
@@ -104,6 +119,8 @@ pub struct SummaryRecord {
     pub open_conflicts: i32,
     pub problem: Option<String>,
     pub changes: i64,
+    /// JSON of [`ChangedAfterSubmission`], if the station changed anything unseen.
+    pub changed_after_submission: Option<String>,
 }
 
 /// The serde name of a unit-like enum value (`"submitted"`, `"pass"`, `"self"`).
@@ -137,6 +154,10 @@ impl SummaryRecord {
             open_conflicts: i32::try_from(summary.open_conflicts).unwrap_or(i32::MAX),
             problem: summary.problem.clone(),
             changes: i64::try_from(summary.changes).unwrap_or(i64::MAX),
+            changed_after_submission: summary
+                .changed_after_submission
+                .as_ref()
+                .and_then(|late| serde_json::to_string(late).ok()),
         }
     }
 
@@ -157,6 +178,10 @@ impl SummaryRecord {
             review_total: points(self.review_total),
             verdict: self.verdict.as_deref(),
             open_conflicts: self.open_conflicts,
+            changed_after_submission: self
+                .changed_after_submission
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok()),
         };
         let object = serde_json::to_string(&fields).unwrap_or_else(|_| "{}".to_owned());
         object[1..object.len() - 1].to_owned()
@@ -177,6 +202,8 @@ struct ListedFields<'a> {
     review_total: Option<Points>,
     verdict: Option<&'a str>,
     open_conflicts: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed_after_submission: Option<ChangedAfterSubmission>,
 }
 
 /// Writes a summary inside an open transaction (of either database): inserts the row, or
@@ -191,7 +218,7 @@ macro_rules! upsert_summary {
         "INSERT INTO document_summaries (document_id, kind, commune, round, catalog, \
          catalog_revision, status, self_total, review_total, verdict, verdict_side, reasons, \
          criteria, open_conflicts, problem, changes, last_change_at, last_change_by, updated_at, \
-         status_history, listing) "
+         status_history, listing, changed_after_submission) "
     };
     (@on_conflict) => {
         " ON CONFLICT (document_id) DO UPDATE SET kind = excluded.kind, commune = excluded.commune, \
@@ -202,7 +229,8 @@ macro_rules! upsert_summary {
          reasons = excluded.reasons, criteria = excluded.criteria, \
          open_conflicts = excluded.open_conflicts, problem = excluded.problem, \
          changes = excluded.changes, updated_at = excluded.updated_at, \
-         status_history = excluded.status_history, listing = excluded.listing \
+         status_history = excluded.status_history, listing = excluded.listing, \
+         changed_after_submission = excluded.changed_after_submission \
          WHERE document_summaries.changes <= excluded.changes"
     };
     ($tx:expr, $id:expr, $record:expr, $now:expr, $last:expr) => {{
@@ -211,7 +239,7 @@ macro_rules! upsert_summary {
         let last: Option<(i64, Option<&str>)> = $last;
         $crate::sqlx::query(::std::concat!(
             $crate::upsert_summary!(@into),
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
             $crate::upsert_summary!(@on_conflict),
         ))
         .bind(id)
@@ -235,6 +263,7 @@ macro_rules! upsert_summary {
         .bind($now)
         .bind(&record.status_history)
         .bind(record.listing(id))
+        .bind(&record.changed_after_submission)
         .execute(&mut *$tx)
         .await?;
         if let Some((at, by)) = last {
@@ -297,13 +326,17 @@ type SummaryColumns = (
 
 /// The stored summary of one document, if it has one.
 pub async fn stored(store: &Store, id: DocumentId) -> Result<Option<StoredSummary>, StoreError> {
-    let row: Option<(String, Option<i64>, Option<String>)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT kind, last_change_at, last_change_by FROM document_summaries WHERE document_id = $1")
+    type Head = (String, Option<i64>, Option<String>, Option<String>);
+    let row: Option<Head> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT kind, last_change_at, last_change_by, changed_after_submission \
+             FROM document_summaries WHERE document_id = $1",
+        )
             .bind(id.to_string())
             .fetch_optional(pool)
             .await?
     });
-    let Some((_, last_change_at, last_change_by)) = row else {
+    let Some((_, last_change_at, last_change_by, changed_after_submission)) = row else {
         return Ok(None);
     };
     let columns: SummaryColumns = with_pool!(store, pool => {
@@ -355,6 +388,7 @@ pub async fn stored(store: &Store, id: DocumentId) -> Result<Option<StoredSummar
             open_conflicts,
             problem,
             changes,
+            changed_after_submission,
         },
         last_change_at,
         last_change_by,
@@ -392,8 +426,17 @@ pub async fn backfill(store: &Store, catalogs: &CatalogCache) -> Result<usize, S
             let record = match DocumentId::parse(&id_text) {
                 Ok(id) => match document::load(store, id).await? {
                     Some(chunks) => match load_chunks(&chunks) {
-                        Ok(doc) => {
-                            let facts = tramyte_shared::summary::read_facts(&doc);
+                        Ok(mut doc) => {
+                            let mut facts = tramyte_shared::summary::read_facts(&mut doc);
+                            if facts.changed_after_submission.is_some() {
+                                let owners = document::actor_bindings(store).await?;
+                                name_devices(&mut facts, |actor| {
+                                    owners
+                                        .iter()
+                                        .find(|(a, _)| a == actor)
+                                        .map(|(_, user)| user.as_str())
+                                });
+                            }
                             SummaryRecord::of(&catalogs.summarize(store, &facts).await)
                         }
                         Err(err) => unreadable(format!("the stored chunks do not load: {err}")),
@@ -434,6 +477,7 @@ fn unreadable(problem: String) -> SummaryRecord {
             round: None,
             changes: 0,
             assessment: None,
+            changed_after_submission: None,
         },
         None,
     ));
@@ -460,6 +504,9 @@ pub struct DocumentRow {
     pub review_total: Option<Points>,
     pub verdict: Option<String>,
     pub open_conflicts: i32,
+    /// What the station changed after its submission, unseen by a reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_after_submission: Option<ChangedAfterSubmission>,
     pub last_change_at: Option<i64>,
     pub last_change_by: Option<String>,
 }
@@ -513,7 +560,7 @@ macro_rules! list_sql {
         list_sql!(
             "s.document_id, s.kind, s.commune, u.name, s.round, s.catalog, s.status, \
              s.self_total, s.review_total, s.verdict, s.open_conflicts, s.last_change_at, \
-             s.last_change_by",
+             s.last_change_by, s.changed_after_submission",
             $in_json_1,
             $in_json_6
         )
@@ -551,6 +598,7 @@ type ListedRow = (
     Option<String>,
     i32,
     Option<i64>,
+    Option<String>,
     Option<String>,
 );
 
@@ -634,6 +682,7 @@ fn to_row(row: ListedRow) -> DocumentRow {
         open_conflicts,
         last_change_at,
         last_change_by,
+        changed_after_submission,
     ) = row;
     let points = |value: Option<f64>| value.and_then(|v| Points::from_f64(v).ok());
     DocumentRow {
@@ -649,6 +698,9 @@ fn to_row(row: ListedRow) -> DocumentRow {
         review_total: points(review_total),
         verdict,
         open_conflicts,
+        changed_after_submission: changed_after_submission
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok()),
         last_change_at,
         last_change_by,
     }
@@ -869,6 +921,9 @@ mod tests {
             open_conflicts: 2,
             problem: None,
             changes: 7,
+            changed_after_submission: Some(
+                r#"{"items":["TC4"],"by":["lan"],"at":9000}"#.to_owned(),
+            ),
         };
         let fields = record.listing("abc\"d");
         assert!(
@@ -894,6 +949,12 @@ mod tests {
                 review_total: Some(Points::whole(90)),
                 verdict: Some("pass".to_owned()),
                 open_conflicts: 2,
+                changed_after_submission: Some(ChangedAfterSubmission {
+                    items: vec!["TC4".to_owned()],
+                    by: vec!["lan".to_owned()],
+                    actors: Vec::new(),
+                    at: 9000,
+                }),
                 last_change_at: None,
                 last_change_by: None,
             }

@@ -473,10 +473,9 @@ impl HubDriver {
     /// Writes the summary of a document that merged another node's chunks: that node stored
     /// the summary of its own copy, this one may hold changes it had not seen.
     fn refresh_summary(&mut self, document: DocumentId) {
-        let Some(doc) = self.hub.document(&document) else {
+        let Some(facts) = self.facts_of(&document) else {
             return;
         };
-        let facts = tramyte_shared::summary::read_facts(doc);
         let (store, catalogs) = (self.store.clone(), self.catalogs.clone());
         self.tracker.spawn(async move {
             let record = SummaryRecord::of(&catalogs.summarize(&store, &facts).await);
@@ -484,6 +483,14 @@ impl HubDriver {
                 tracing::warn!(%document, error = %err, "could not refresh a summary");
             }
         });
+    }
+
+    /// What a summary needs of a document in memory; the people behind unsigned changes made
+    /// after a submission are named from the hub's actor bindings.
+    fn facts_of(&mut self, document: &DocumentId) -> Option<tramyte_shared::summary::Facts> {
+        let mut facts = tramyte_shared::summary::read_facts(self.hub.document_mut(document)?);
+        crate::summary::name_devices(&mut facts, |actor| self.hub.actor_user(actor));
+        Some(facts)
     }
 
     /// Carries out one output; returns an input to feed back at once (a dropped connection).
@@ -537,10 +544,7 @@ impl HubDriver {
             } => {
                 // Read here, on the hub task, from the document as it is after this change;
                 // scored and stored in the persist's own transaction.
-                let facts = self
-                    .hub
-                    .document(&document)
-                    .map(tramyte_shared::summary::read_facts);
+                let facts = self.facts_of(&document);
                 let who = self.who.get(&sender).cloned().unwrap_or(Who {
                     user: OPEN_MODE_USER.to_owned(),
                     device: "unknown".to_owned(),

@@ -350,7 +350,8 @@ pub fn set_review_comment(
     Ok(())
 }
 
-/// Adds or updates an evidence reference on an item.
+/// Adds an evidence reference on an item, or replaces one whole (an entry is signed by who
+/// added it, so it is never edited field by field).
 pub fn put_evidence(
     doc: &mut AutoCommit,
     item: &ItemId,
@@ -360,7 +361,15 @@ pub fn put_evidence(
 ) -> Result<(), DocumentError> {
     let entry = item_obj(doc, item.as_str())?;
     let list = require_map(doc, &entry, "evidence", "evidence")?;
-    autosurgeon::reconcile_prop(doc, &list, id.as_str(), evidence)?;
+    let fresh = doc.put_object(&list, id.as_str(), ObjType::Map)?;
+    doc.put(&fresh, "label", evidence.label.as_str())?;
+    doc.put(&fresh, "reference", evidence.reference.as_str())?;
+    doc.put(&fresh, "added_by", evidence.added_by.as_str())?;
+    doc.put(
+        &fresh,
+        "added_at",
+        ScalarValue::Timestamp(evidence.added_at),
+    )?;
     commit(doc, at, &format!("evidence {item}"));
     Ok(())
 }
@@ -437,20 +446,49 @@ pub fn append_event(
 
 /// Reads the workflow events, in document order.
 pub fn read_events(doc: &AutoCommit) -> Result<Vec<Event>, DocumentError> {
-    let events = match doc.get(automerge::ROOT, EVENTS)? {
-        Some((Value::Object(ObjType::List), id)) => id,
-        _ => return Ok(Vec::new()),
+    events_in(&document::Version::current(doc))
+}
+
+/// Reads the workflow events as they were at `heads` (what the author of a change with these
+/// dependencies saw), in document order.
+pub fn read_events_at(
+    doc: &automerge::Automerge,
+    heads: &[automerge::ChangeHash],
+) -> Result<Vec<Event>, DocumentError> {
+    events_in(&document::Version::at(doc, heads))
+}
+
+/// The events list's object and its elements' ids, as of one version of the document.
+pub fn event_ids<D: ReadDoc>(
+    version: &document::Version<'_, D>,
+) -> Result<Option<(ObjId, Vec<ObjId>)>, DocumentError> {
+    let Some((Value::Object(ObjType::List), events)) = version.get(&automerge::ROOT, EVENTS)?
+    else {
+        return Ok(None);
+    };
+    let mut ids = Vec::new();
+    for index in 0..version.length(&events) {
+        if let Some((_, id)) = version.get(&events, index)? {
+            ids.push(id);
+        }
+    }
+    Ok(Some((events, ids)))
+}
+
+fn events_in<D: ReadDoc>(version: &document::Version<'_, D>) -> Result<Vec<Event>, DocumentError> {
+    let Some((_, ids)) = event_ids(version)? else {
+        return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for index in 0..doc.length(&events) {
-        let Some((Value::Object(ObjType::Map), id)) = doc.get(&events, index)? else {
+    for id in ids {
+        if !matches!(version.object_type(&id), Some(ObjType::Map)) {
             continue;
-        };
-        let text = |key: &str| get_str(doc, &id, key).map(Option::unwrap_or_default);
+        }
+        let text = |key: &str| version.str(&id, key).map(Option::unwrap_or_default);
         let name = text("kind")?;
         let decision = || -> Result<Option<DecisionRef>, DocumentError> {
-            let number = get_str(doc, &id, "decision_number")?;
-            let date = get_str(doc, &id, "decision_date")?;
+            let number = version.str(&id, "decision_number")?;
+            let date = version.str(&id, "decision_date")?;
             Ok(number.map(|number| DecisionRef {
                 number,
                 date: date.unwrap_or_default(),
@@ -461,7 +499,7 @@ pub fn read_events(doc: &AutoCommit) -> Result<Vec<Event>, DocumentError> {
             "return" => EventKind::Return,
             "appraise" => EventKind::Appraise,
             "approve" => EventKind::Approve {
-                heads: read_string_list(doc, &id, "heads")?,
+                heads: version.string_list(&id, "heads")?,
             },
             "recognize" => match decision()? {
                 Some(decision) => EventKind::Recognize { decision },
@@ -473,34 +511,17 @@ pub fn read_events(doc: &AutoCommit) -> Result<Vec<Event>, DocumentError> {
             "withdraw" => EventKind::Withdraw {
                 decision: decision()?,
             },
+            "reopen" => EventKind::Reopen,
+            "acknowledge" => EventKind::Acknowledge,
             _ => EventKind::Unknown { name },
         };
         out.push(Event {
             id: id.to_string(),
             kind,
             by: text("by")?,
-            at: get_i64(doc, &id, "at")?.unwrap_or_default(),
+            at: scalar_i64(version.scalar(&id, "at")?.as_ref()).unwrap_or_default(),
             comment: text("comment")?,
         });
-    }
-    Ok(out)
-}
-
-fn read_string_list(
-    doc: &AutoCommit,
-    obj: &ObjId,
-    key: &str,
-) -> Result<Vec<String>, DocumentError> {
-    let Some((Value::Object(ObjType::List), list)) = doc.get(obj, key)? else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for index in 0..doc.length(&list) {
-        if let Some((Value::Scalar(s), _)) = doc.get(&list, index)?
-            && let ScalarValue::Str(s) = s.as_ref()
-        {
-            out.push(s.to_string());
-        }
     }
     Ok(out)
 }
@@ -579,6 +600,154 @@ pub fn read_assessment(doc: &AutoCommit) -> Result<AssessmentView, DocumentError
         items,
         events: read_events(doc)?,
     })
+}
+
+/// Station-side changes made concurrently with the submission in force, that no reviewer has
+/// seen yet (thay đổi sau khi nộp): an edit made offline before its author heard of the
+/// submission is kept, and the reviewer is told until they acknowledge it, appraise, approve or
+/// return the dossier.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ChangedAfterSubmission {
+    /// Items whose self score, note or evidence changed.
+    pub items: Vec<String>,
+    /// Who: the user ids that signed the changed values (and, filled in by the server, the
+    /// people whose devices made unsigned changes such as notes).
+    pub by: Vec<String>,
+    /// The automerge actors (hex) of the changes, for the server to name.
+    #[serde(skip)]
+    pub actors: Vec<String>,
+    /// When the latest of them was made (unix milliseconds, its author's clock, to the second).
+    pub at: i64,
+}
+
+/// What the station changed, concurrently with the submission in force, that no reviewer's
+/// event has seen; `None` when there is nothing (or no submission in force).
+pub fn changed_after_submission(
+    doc: &mut AutoCommit,
+    workflow: &WorkflowState,
+) -> Result<Option<ChangedAfterSubmission>, DocumentError> {
+    let Some(submission) = &workflow.submission else {
+        return Ok(None);
+    };
+    // What the submitter and every later reviewer's event had seen.
+    let mut seen = Vec::new();
+    for event in std::iter::once(submission).chain(&workflow.acknowledged) {
+        let hash = doc
+            .document()
+            .import_obj(event)
+            .ok()
+            .and_then(|obj| doc.hash_for_opid(&obj));
+        seen.extend(hash);
+    }
+    if seen.is_empty() {
+        return Ok(None);
+    }
+    let station_item = |keys: &[String]| match keys {
+        [items, item, field, ..]
+            if items == ITEMS && matches!(field.as_str(), "self_score" | "note" | "evidence") =>
+        {
+            Some(item.clone())
+        }
+        _ => None,
+    };
+    // Cheap first: whether anything of the station's side differs from what they saw.
+    let now = doc.get_heads();
+    let mut items = BTreeSet::new();
+    for patch in doc.diff(&seen, &now) {
+        let mut keys: Vec<String> = patch
+            .path
+            .iter()
+            .map(|(_, prop)| match prop {
+                Prop::Map(key) => key.clone(),
+                Prop::Seq(_) => "#".to_owned(),
+            })
+            .collect();
+        if let automerge::PatchAction::PutMap { key, .. }
+        | automerge::PatchAction::DeleteMap { key } = &patch.action
+        {
+            keys.push(key.clone());
+        }
+        items.extend(station_item(&keys));
+    }
+    if items.is_empty() {
+        return Ok(None);
+    }
+    // Then who and when, from the changes themselves.
+    let mut late = ChangedAfterSubmission {
+        items: items.into_iter().collect(),
+        ..ChangedAfterSubmission::default()
+    };
+    let automerge = doc.document();
+    let mut paths: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for change in automerge.get_changes(&seen) {
+        let expanded = change.decode();
+        let actor = expanded.actor_id.to_hex_string();
+        let mut station = false;
+        let mut signers = Vec::new();
+        for op in &expanded.operations {
+            let automerge::legacy::ObjectId::Id(obj) = &op.obj else {
+                continue;
+            };
+            let id = format!("{}@{}", obj.0, obj.1);
+            if !paths.contains_key(&id) {
+                let path = document::object_path(automerge, &id).map(|(path, _)| path);
+                paths.insert(id.clone(), path.unwrap_or_default());
+            }
+            let mut keys = paths.get(&id).cloned().unwrap_or_default();
+            if let automerge::legacy::Key::Map(key) = &op.key {
+                keys.push(key.to_string());
+            }
+            if station_item(&keys).is_none() {
+                continue;
+            }
+            station = true;
+            if let automerge::legacy::OpType::Put(ScalarValue::Str(text)) = &op.action
+                && matches!(keys.last().map(String::as_str), Some("by" | "added_by"))
+            {
+                signers.push(text.to_string());
+            }
+        }
+        if !station {
+            continue;
+        }
+        late.at = late.at.max(expanded.time.saturating_mul(1000));
+        if signers.is_empty() {
+            late.actors.push(actor);
+        }
+        late.by.extend(signers);
+    }
+    late.by.sort();
+    late.by.dedup();
+    late.actors.sort();
+    late.actors.dedup();
+    Ok(Some(late))
+}
+
+/// The assessment as a reviewer decided it: the values at the heads that were approved while an
+/// approval is in force (an approved record does not change under anyone), the current ones
+/// otherwise; the events (so the status) are always the current ones.
+pub fn read_decided(doc: &mut AutoCommit) -> Result<AssessmentView, DocumentError> {
+    let current = read_assessment(doc)?;
+    let workflow = current.workflow();
+    match workflow.approval {
+        Some(approval)
+            if matches!(
+                workflow.status,
+                crate::workflow::Status::Approved
+                    | crate::workflow::Status::Recognized
+                    | crate::workflow::Status::Maintained
+                    | crate::workflow::Status::Withdrawn
+            ) =>
+        {
+            let heads = document::parse_heads(doc, &approval.heads)?;
+            let approved = doc.fork_at(&heads)?;
+            Ok(AssessmentView {
+                events: current.events,
+                ..read_assessment(&approved)?
+            })
+        }
+        _ => Ok(current),
+    }
 }
 
 /// What changed since `heads` (e.g. since an approval), outside the workflow events: item ids,

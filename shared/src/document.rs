@@ -228,6 +228,104 @@ pub(crate) fn get_text(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Strin
     })
 }
 
+/// One version of a document to read: the current one, or the one at some heads (what the
+/// author of a change saw). Readers written against it work for both.
+#[derive(Debug, Clone, Copy)]
+pub struct Version<'a, D: ReadDoc> {
+    doc: &'a D,
+    heads: Option<&'a [ChangeHash]>,
+}
+
+impl<'a, D: ReadDoc> Version<'a, D> {
+    /// The document as it is.
+    pub fn current(doc: &'a D) -> Self {
+        Version { doc, heads: None }
+    }
+
+    /// The document as it was at `heads`.
+    pub fn at(doc: &'a D, heads: &'a [ChangeHash]) -> Self {
+        Version {
+            doc,
+            heads: Some(heads),
+        }
+    }
+
+    /// The value at `prop` of `obj`.
+    pub fn get(
+        &self,
+        obj: &ObjId,
+        prop: impl Into<automerge::Prop>,
+    ) -> Result<Option<(Value<'a>, ObjId)>, DocumentError> {
+        Ok(match self.heads {
+            None => self.doc.get(obj, prop)?,
+            Some(heads) => self.doc.get_at(obj, prop, heads)?,
+        })
+    }
+
+    /// The length of a list or text.
+    pub fn length(&self, obj: &ObjId) -> usize {
+        match self.heads {
+            None => self.doc.length(obj),
+            Some(heads) => self.doc.length_at(obj, heads),
+        }
+    }
+
+    /// The type of an object, if it is one.
+    pub fn object_type(&self, obj: &ObjId) -> Option<ObjType> {
+        self.doc.object_type(obj).ok()
+    }
+
+    /// The scalar at `key`.
+    pub fn scalar(&self, obj: &ObjId, key: &str) -> Result<Option<ScalarValue>, DocumentError> {
+        Ok(match self.get(obj, key)? {
+            Some((Value::Scalar(s), _)) => Some(s.into_owned()),
+            _ => None,
+        })
+    }
+
+    /// The string at `key`.
+    pub fn str(&self, obj: &ObjId, key: &str) -> Result<Option<String>, DocumentError> {
+        Ok(match self.scalar(obj, key)? {
+            Some(ScalarValue::Str(s)) => Some(s.to_string()),
+            _ => None,
+        })
+    }
+
+    /// The strings of the list at `key` (other values skipped).
+    pub fn string_list(&self, obj: &ObjId, key: &str) -> Result<Vec<String>, DocumentError> {
+        let Some((Value::Object(ObjType::List), list)) = self.get(obj, key)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for index in 0..self.length(&list) {
+            if let Some((Value::Scalar(s), _)) = self.get(&list, index)?
+                && let ScalarValue::Str(s) = s.as_ref()
+            {
+                out.push(s.to_string());
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The path (keys from the root; list and text elements as `#`) and type of the object whose
+/// id is `id` (`counter@actor`), if the document has it — visible or not (an object that lost a
+/// conflict or was deleted still has the path it was created at).
+pub fn object_path(doc: &automerge::Automerge, id: &str) -> Option<(Vec<String>, ObjType)> {
+    let (obj, typ) = doc.import(id).ok()?;
+    let path = doc
+        .parents(&obj)
+        .ok()?
+        .path()
+        .into_iter()
+        .map(|(_, prop)| match prop {
+            automerge::Prop::Map(key) => key,
+            automerge::Prop::Seq(_) => "#".to_owned(),
+        })
+        .collect();
+    Some((path, typ))
+}
+
 /// Timestamps (unix milliseconds) stored as automerge `timestamp` scalars, for autosurgeon
 /// fields: `#[autosurgeon(with = "crate::document::timestamp")]`.
 pub(crate) mod timestamp {

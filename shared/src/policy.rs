@@ -2,17 +2,22 @@
 //! write. One pure policy: the server enforces it on every incoming change, the PWA uses it to
 //! show only what a person may change.
 //!
-//! A change is judged by what it does to the document: the server applies it to a scratch copy,
-//! asks automerge for the patches between the two versions ([`check_change`]), classifies each
-//! patch's path into a [`Field`], and accepts the change only if the principal may write every
-//! one of them. Values that name a person (`by`, `added_by`) must name the principal.
+//! A change is judged by every operation it carries ([`judge::check_changes`]): each one's path
+//! is classified into a [`Field`], checked against the document's [`schema`], against the
+//! principal's role, and against the dossier's freeze as the change's author saw it. Values that
+//! name a person (`by`, `added_by`) must name the principal.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
-use automerge::{Automerge, ChangeHash, ObjId, PatchAction, Prop, ReadDoc, ScalarValue, Value};
+use automerge::{Automerge, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
 
-use crate::workflow::EventKind;
+use crate::workflow::{EventKind, Status};
+
+pub mod judge;
+pub mod schema;
+
+pub use judge::check_changes;
 
 /// A role (vai trò).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -116,6 +121,12 @@ pub fn document_kind(doc: &Automerge) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// Whether documents of `kind` have a schema every change is checked against (assessments and
+/// rosters; other documents are free-form JSON).
+pub fn has_schema(kind: &str) -> bool {
+    kind == crate::assessment::KIND || kind == crate::roster::KIND
 }
 
 /// Whether the principal may see the document: system administrators see everything; others
@@ -240,6 +251,9 @@ pub fn may_record_event(role: Role, kind: &EventKind) -> bool {
         EventKind::Recognize { .. } | EventKind::Withdraw { .. } => {
             matches!(role, Role::ProvincialAdmin | Role::SystemAdmin)
         }
+        EventKind::Reopen | EventKind::Acknowledge => {
+            matches!(role, Role::Reviewer | Role::SystemAdmin)
+        }
         EventKind::Unknown { .. } => role == Role::SystemAdmin,
     }
 }
@@ -252,113 +266,54 @@ pub struct Refusal {
     pub reason: String,
 }
 
-/// Judges what turning `doc` from `before` into its current heads did, for `principal`.
-///
-/// `kind` is the document's kind (`assessment`, `roster`, ...), read from the version before the
-/// change so a change cannot relabel the document to escape its rules.
-pub fn check_change(
-    principal: &Principal,
-    kind: &str,
-    doc: &Automerge,
-    before: &[ChangeHash],
-) -> Result<(), Refusal> {
-    if principal.role == Role::SystemAdmin && kind != "assessment" && kind != "roster" {
-        return Ok(());
-    }
-    let after = doc.get_heads();
-    let patches = doc.diff(before, &after);
-    // Objects this change created: writing inside them is filling them in.
-    let mut created: HashSet<ObjId> = HashSet::new();
-    for patch in &patches {
-        match &patch.action {
-            PatchAction::PutMap {
-                value: (Value::Object(_), id),
-                ..
+/// Which side of a dossier a field is on, for freezing (khóa hồ sơ): after `submit` the
+/// station's side is read-only until a `return`; after `approve` both sides are, until a
+/// `return` or a `reopen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freeze {
+    /// Self scores, notes and evidence.
+    StationSide,
+    /// Review scores and comments, and the zone.
+    ReviewSide,
+}
+
+impl Freeze {
+    /// The side a field is on, if it is on one.
+    pub fn of(field: &Field) -> Option<Freeze> {
+        match field {
+            Field::SelfScore { .. } | Field::Note { .. } | Field::Evidence { .. } => {
+                Some(Freeze::StationSide)
             }
-            | PatchAction::PutSeq {
-                value: (Value::Object(_), id),
-                ..
-            } => {
-                created.insert(id.clone());
+            Field::ReviewScore { .. } | Field::ReviewComment { .. } | Field::Zone => {
+                Some(Freeze::ReviewSide)
             }
-            PatchAction::Insert { values, .. } => {
-                for (value, id, _) in values.iter() {
-                    if matches!(value, Value::Object(_)) {
-                        created.insert(id.clone());
-                    }
-                }
-            }
-            _ => {}
+            _ => None,
         }
     }
-    for patch in &patches {
-        let mut path: Vec<String> = patch.path.iter().map(|(_, prop)| prop_text(prop)).collect();
-        let inside_new =
-            patch.path.iter().any(|(obj, _)| created.contains(obj)) || created.contains(&patch.obj);
-        let (key, value) = match &patch.action {
-            PatchAction::PutMap { key, value, .. } => (Some(key.clone()), Some(&value.0)),
-            PatchAction::PutSeq { index, value, .. } => (Some(index.to_string()), Some(&value.0)),
-            PatchAction::Insert { index, .. } => (Some(index.to_string()), None),
-            PatchAction::DeleteMap { key } => (Some(key.clone()), None),
-            PatchAction::DeleteSeq { index, .. } => (Some(index.to_string()), None),
-            PatchAction::Increment { prop, .. } => (Some(prop_text(prop)), None),
-            PatchAction::SpliceText { .. } | PatchAction::Mark { .. } => (None, None),
-            PatchAction::Conflict { prop } => (Some(prop_text(prop)), None),
-        };
-        if let Some(key) = &key {
-            path.push(key.clone());
-        }
-        let shown = path.join(".");
-        let refuse = |reason: &str| Refusal {
-            path: shown.clone(),
-            reason: reason.to_owned(),
-        };
-        let field = classify(kind, &path);
-        if !may_write(principal, &field) {
-            return Err(refuse(&format!(
-                "a {} may not change this",
-                principal.role.as_str()
-            )));
-        }
-        if field == Field::Event {
-            // Append-only: a new event, and fields inside it; nothing else.
-            let appending = matches!(patch.action, PatchAction::Insert { .. }) && path.len() == 2;
-            if !appending && !inside_new {
-                return Err(refuse("workflow events are never edited or deleted"));
-            }
-            if inside_new
-                && key.as_deref() == Some("kind")
-                && let Some(Value::Scalar(kind_value)) = value
-                && let ScalarValue::Str(name) = kind_value.as_ref()
-                && !may_record_event(principal.role, &event_kind_named(name))
-            {
-                return Err(refuse(&format!(
-                    "a {} may not record `{name}`",
-                    principal.role.as_str()
-                )));
-            }
-        }
-        if matches!(key.as_deref(), Some("by" | "added_by"))
-            && let Some(value) = value
-            && !names_user(value, &principal.user)
-        {
-            return Err(refuse(
-                "a change may only be signed by the person who makes it",
-            ));
-        }
-        if matches!(
-            patch.action,
-            PatchAction::DeleteMap { .. } | PatchAction::DeleteSeq { .. }
-        ) && matches!(field, Field::Person { .. } | Field::Village { .. })
-            && path.len() <= 2
-        {
-            return Err(refuse(
-                "people and villages are marked as left, never deleted",
-            ));
+
+    /// Why this side is read-only at `status`, if it is.
+    pub fn refuses(self, status: Status) -> Option<&'static str> {
+        let approved = matches!(
+            status,
+            Status::Approved | Status::Recognized | Status::Maintained | Status::Withdrawn
+        );
+        match self {
+            _ if approved => Some(
+                "the dossier was approved: nobody changes it until a reviewer reopens it with a reason",
+            ),
+            Freeze::StationSide if !matches!(status, Status::Draft | Status::Returned) => Some(
+                "the dossier was submitted: the station's side is read-only until a reviewer returns it",
+            ),
+            _ => None,
         }
     }
-    // A new event must say who recorded it.
-    Ok(())
+}
+
+/// [`may_write`], and the field is not frozen at the dossier's `status`: what the PWA offers as
+/// editable.
+pub fn may_write_at(principal: &Principal, field: &Field, status: Status) -> bool {
+    may_write(principal, field)
+        && Freeze::of(field).is_none_or(|side| side.refuses(status).is_none())
 }
 
 fn event_kind_named(name: &str) -> EventKind {
@@ -375,25 +330,11 @@ fn event_kind_named(name: &str) -> EventKind {
         },
         "maintain" => EventKind::Maintain { decision: None },
         "withdraw" => EventKind::Withdraw { decision: None },
+        "reopen" => EventKind::Reopen,
+        "acknowledge" => EventKind::Acknowledge,
         other => EventKind::Unknown {
             name: other.to_owned(),
         },
-    }
-}
-
-fn names_user(value: &Value<'_>, user: &str) -> bool {
-    match value {
-        Value::Scalar(scalar) => {
-            matches!(scalar.as_ref(), ScalarValue::Str(text) if text.as_str() == user)
-        }
-        Value::Object(_) => false,
-    }
-}
-
-fn prop_text(prop: &Prop) -> String {
-    match prop {
-        Prop::Map(key) => key.clone(),
-        Prop::Seq(index) => index.to_string(),
     }
 }
 
@@ -442,7 +383,8 @@ mod tests {
         change(&mut copy);
         copy.commit();
         let kind = document_kind(doc.document()).unwrap();
-        check_change(who, &kind, copy.document(), &before)
+        let changes = copy.get_changes(&before);
+        check_changes(Some(who), &kind, copy.document(), || changes)
     }
 
     fn score(user: &str, side: Side) -> impl FnOnce(&mut AutoCommit) {
@@ -698,7 +640,7 @@ mod tests {
             d.put(&first, "comment", "sửa lại").unwrap();
         })
         .unwrap_err();
-        assert!(err.reason.contains("never edited or deleted"), "{err}");
+        assert!(err.reason.contains("signed entry"), "{err}");
         // Deleting it.
         let reviewer = principal(Role::Reviewer, "rev");
         let err = judge(&mut doc, &reviewer, |d| {

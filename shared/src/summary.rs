@@ -14,6 +14,10 @@
 //! - The verdict is the review side's once the reviewer has scored anything, the self side's
 //!   before that (see [`Summary::verdict_side`]).
 //! - `open_conflicts` counts items with concurrent values on either side's score.
+//! - An approved dossier is summarized at the heads that were approved (its status is the
+//!   current one): edits concurrent with the approval never change what was approved.
+//! - `changed_after_submission` lists what the station changed, concurrently with its
+//!   submission, that no reviewer has seen ([`assessment::changed_after_submission`]).
 //! - A document that cannot be read or scored (a catalog this server does not know, a broken
 //!   field) still gets a summary: what could be read, and [`Summary::problem`] says why the rest
 //!   is missing.
@@ -21,7 +25,7 @@
 use automerge::{AutoCommit, ReadDoc};
 use serde::Serialize;
 
-use crate::assessment::{self, AssessmentView, Side, read_assessment};
+use crate::assessment::{self, AssessmentView, ChangedAfterSubmission, Side, read_decided};
 use crate::catalog::Catalog;
 use crate::document::{get_i64, get_str};
 use crate::points::Points;
@@ -71,8 +75,10 @@ pub struct Facts {
     /// How many automerge changes the document holds. Grows with every change, and a merge of
     /// two diverged versions holds more than either: the server keeps the summary of the larger.
     pub changes: u64,
-    /// The assessment as read, or why it could not be.
+    /// The assessment as decided ([`assessment::read_decided`]), or why it could not be read.
     pub assessment: Option<Result<AssessmentView, String>>,
+    /// What the station changed after its submission, unseen by a reviewer.
+    pub changed_after_submission: Option<ChangedAfterSubmission>,
 }
 
 impl Facts {
@@ -134,6 +140,8 @@ pub struct Summary {
     pub criteria: Vec<CriterionPoints>,
     /// Items whose self or review score has concurrent values waiting to be resolved.
     pub open_conflicts: u32,
+    /// What the station changed after its submission, unseen by a reviewer.
+    pub changed_after_submission: Option<ChangedAfterSubmission>,
     /// The document's change count (see [`Facts::changes`]).
     pub changes: u64,
     /// Why part of the summary is missing, if it is.
@@ -141,7 +149,7 @@ pub struct Summary {
 }
 
 /// Copies what a summary needs out of a document.
-pub fn read_facts(doc: &AutoCommit) -> Facts {
+pub fn read_facts(doc: &mut AutoCommit) -> Facts {
     let text = |key: &str| get_str(doc, &automerge::ROOT, key).ok().flatten();
     let kind = match text(crate::document::KIND_KEY).as_deref() {
         Some(assessment::KIND) => Kind::Assessment,
@@ -154,13 +162,20 @@ pub fn read_facts(doc: &AutoCommit) -> Facts {
         .flatten()
         .and_then(|r| u16::try_from(r).ok());
     let assessment =
-        (kind == Kind::Assessment).then(|| read_assessment(doc).map_err(|err| err.to_string()));
+        (kind == Kind::Assessment).then(|| read_decided(doc).map_err(|err| err.to_string()));
+    let changed_after_submission = match &assessment {
+        Some(Ok(view)) => assessment::changed_after_submission(doc, &view.workflow())
+            .ok()
+            .flatten(),
+        _ => None,
+    };
     Facts {
         kind,
         commune,
         round,
         changes: doc.stats().num_changes,
         assessment,
+        changed_after_submission,
     }
 }
 
@@ -182,6 +197,7 @@ pub fn summarize_facts(facts: &Facts, catalog: Option<&Catalog>) -> Summary {
         reasons: Vec::new(),
         criteria: Vec::new(),
         open_conflicts: 0,
+        changed_after_submission: facts.changed_after_submission.clone(),
         changes: facts.changes,
         problem: None,
     };
@@ -247,7 +263,7 @@ pub fn summarize_facts(facts: &Facts, catalog: Option<&Catalog>) -> Summary {
 }
 
 /// Reads and summarizes a document at once.
-pub fn summarize(doc: &AutoCommit, catalog: Option<&Catalog>) -> Summary {
+pub fn summarize(doc: &mut AutoCommit, catalog: Option<&Catalog>) -> Summary {
     summarize_facts(&read_facts(doc), catalog)
 }
 
@@ -267,7 +283,9 @@ mod tests {
     use automerge::ActorId;
 
     use super::*;
-    use crate::assessment::{Answer, NewAssessment, append_event, new_assessment, set_score};
+    use crate::assessment::{
+        Answer, NewAssessment, append_event, new_assessment, read_assessment, set_score,
+    };
     use crate::catalog::shipped_catalogs;
     use crate::commune::{UnitType, Zone};
     use crate::id::{CommuneCode, ItemId, UserId};
@@ -303,7 +321,7 @@ mod tests {
 
     #[test]
     fn a_new_assessment_is_a_draft_without_totals() {
-        let summary = summarize(&open(), Some(&qd1300()));
+        let summary = summarize(&mut open(), Some(&qd1300()));
         assert_eq!(summary.kind, Kind::Assessment);
         assert_eq!(summary.commune.as_deref(), Some("16024"));
         assert_eq!(summary.round, Some(2024));
@@ -323,7 +341,7 @@ mod tests {
         let mut doc = open();
         score(&mut doc, Side::SelfAssessment, "TC1", 10, "lan");
         score(&mut doc, Side::SelfAssessment, "TC2", 3, "lan");
-        let summary = summarize(&doc, Some(&catalog));
+        let summary = summarize(&mut doc, Some(&catalog));
         assert_eq!(summary.self_total, Some(Points::whole(13)));
         assert_eq!(summary.criteria[0].self_points, Some(Points::whole(10)));
         assert_eq!(summary.criteria[2].self_points, None);
@@ -331,7 +349,7 @@ mod tests {
 
         // Once the reviewer scores, the verdict is the review's, with its reasons.
         score(&mut doc, Side::Review, "TC1", 9, "thu");
-        let summary = summarize(&doc, Some(&catalog));
+        let summary = summarize(&mut doc, Some(&catalog));
         assert_eq!(summary.review_total, Some(Points::whole(9)));
         assert_eq!(summary.verdict_side, Some(Side::Review));
         let view = read_assessment(&doc).unwrap();
@@ -355,7 +373,7 @@ mod tests {
             "",
         )
         .unwrap();
-        let summary = summarize(&a, Some(&qd1300()));
+        let summary = summarize(&mut a, Some(&qd1300()));
         assert_eq!(summary.open_conflicts, 1);
         assert_eq!(summary.status, Some(Status::Submitted));
         assert_eq!(
@@ -365,14 +383,14 @@ mod tests {
                 status: Status::Submitted
             }]
         );
-        assert!(summary.changes > read_facts(&b).changes);
+        assert!(summary.changes > read_facts(&mut b).changes);
     }
 
     #[test]
     fn an_unknown_catalog_still_gives_status_and_says_why_scores_are_missing() {
         let mut doc = open();
         score(&mut doc, Side::SelfAssessment, "TC1", 10, "lan");
-        let summary = summarize(&doc, None);
+        let summary = summarize(&mut doc, None);
         assert_eq!(summary.status, Some(Status::Draft));
         assert_eq!(summary.self_total, None);
         assert_eq!(
@@ -383,14 +401,15 @@ mod tests {
 
     #[test]
     fn rosters_and_other_documents_have_no_scores() {
-        let roster = crate::roster::new_roster(&CommuneCode::parse("16024").unwrap(), 1).unwrap();
-        let summary = summarize(&roster, None);
+        let mut roster =
+            crate::roster::new_roster(&CommuneCode::parse("16024").unwrap(), 1).unwrap();
+        let summary = summarize(&mut roster, None);
         assert_eq!(summary.kind, Kind::Roster);
         assert_eq!(summary.commune.as_deref(), Some("16024"));
         assert_eq!((summary.status, summary.verdict), (None, None));
         assert_eq!(summary.problem, None);
 
-        let summary = summarize(&AutoCommit::new(), None);
+        let summary = summarize(&mut AutoCommit::new(), None);
         assert_eq!((summary.kind, summary.commune), (Kind::Json, None));
     }
 
@@ -398,10 +417,71 @@ mod tests {
     fn a_broken_assessment_says_why() {
         let mut doc = open();
         automerge::transaction::Transactable::delete(&mut doc, automerge::ROOT, "zone").unwrap();
-        let summary = summarize(&doc, Some(&qd1300()));
+        let summary = summarize(&mut doc, Some(&qd1300()));
         assert_eq!(summary.kind, Kind::Assessment);
         assert_eq!(summary.round, Some(2024));
         assert_eq!(summary.status, None);
         assert_eq!(summary.problem.as_deref(), Some("`zone` is missing"));
+    }
+
+    #[test]
+    fn an_approved_dossier_is_summarized_at_the_heads_that_were_approved() {
+        let catalog = qd1300();
+        let mut doc = open();
+        score(&mut doc, Side::SelfAssessment, "TC1", 10, "lan");
+        let mut late = doc.fork().with_actor(ActorId::from(&[9u8; 16][..]));
+        let user = |name: &str| UserId::parse(name).unwrap();
+        append_event(&mut doc, &EventKind::Submit, &user("hung"), 2, "").unwrap();
+        score(&mut doc, Side::Review, "TC1", 9, "thu");
+        append_event(&mut doc, &EventKind::Appraise, &user("thu"), 3, "").unwrap();
+        let heads = crate::document::heads(&mut doc);
+        append_event(&mut doc, &EventKind::Approve { heads }, &user("thu"), 4, "").unwrap();
+        // An edit concurrent with all of it arrives after the approval.
+        score(&mut late, Side::SelfAssessment, "TC1", 3, "lan");
+        score(&mut late, Side::Review, "TC1", 2, "thu");
+        doc.merge(&mut late).unwrap();
+        let summary = summarize(&mut doc, Some(&catalog));
+        assert_eq!(summary.status, Some(Status::Approved));
+        assert_eq!(summary.self_total, Some(Points::whole(10)));
+        assert_eq!(summary.review_total, Some(Points::whole(9)));
+        assert_eq!(summary.open_conflicts, 0);
+        // The current document does hold the later values.
+        let now = read_assessment(&doc).unwrap();
+        assert_eq!(now.items["TC1"].conflicts, [Side::Review]);
+        let own = now.items["TC1"].self_score.as_ref().map(|s| s.answer);
+        assert_eq!(own, Some(Answer::Points(Points::whole(3))));
+    }
+
+    #[test]
+    fn station_edits_concurrent_with_the_submission_are_reported_until_acknowledged() {
+        let catalog = qd1300();
+        let mut doc = open();
+        let mut offline = doc.fork().with_actor(ActorId::from(&[7u8; 16][..]));
+        let user = |name: &str| UserId::parse(name).unwrap();
+        append_event(&mut doc, &EventKind::Submit, &user("hung"), 2_000, "").unwrap();
+        assert_eq!(
+            summarize(&mut doc, Some(&catalog)).changed_after_submission,
+            None
+        );
+
+        score(&mut offline, Side::SelfAssessment, "TC4", 5, "lan");
+        crate::assessment::set_note(&mut offline, &ItemId::parse("TC2").unwrap(), "thêm", 9_000)
+            .unwrap();
+        doc.merge(&mut offline).unwrap();
+        let late = summarize(&mut doc, Some(&catalog))
+            .changed_after_submission
+            .expect("reported");
+        assert_eq!(late.items, ["TC2", "TC4"]);
+        assert_eq!(late.by, ["lan"]);
+        assert_eq!(late.actors, ["07".repeat(16)]);
+        assert_eq!(late.at, 9_000);
+
+        // A reviewer's own work after the submission is not the station's.
+        score(&mut doc, Side::Review, "TC1", 9, "thu");
+        append_event(&mut doc, &EventKind::Acknowledge, &user("thu"), 10_000, "").unwrap();
+        assert_eq!(
+            summarize(&mut doc, Some(&catalog)).changed_after_submission,
+            None
+        );
     }
 }

@@ -17,6 +17,14 @@
 //! | `recognize` | approved                          | recognized  |
 //! | `maintain`  | approved, recognized              | maintained  |
 //! | `withdraw`  | approved, recognized, maintained  | withdrawn   |
+//! | `reopen`    | approved                          | appraised   |
+//! | `acknowledge` | submitted, appraised            | (unchanged) |
+//!
+//! `reopen` (mở lại) is how a reviewer edits an approved dossier again: it needs a reason (its
+//! comment), and the review side is editable again until the next approval. `acknowledge` (ghi
+//! nhận) says the reviewer has seen what the station changed, offline, concurrently with its
+//! submission: the "changed after submission" notice ends (see
+//! [`WorkflowState::acknowledged`]).
 //!
 //! So when a station re-submits while a reviewer concurrently returns the dossier, every replica
 //! folds the two in the same order and reaches the same status; the event that did not fit is
@@ -119,6 +127,11 @@ pub enum EventKind {
         /// The decision, if one was issued.
         decision: Option<DecisionRef>,
     },
+    /// A reviewer reopens an approved dossier, with a reason (mở lại).
+    Reopen,
+    /// A reviewer has seen the station's changes made concurrently with its submission (ghi
+    /// nhận thay đổi sau khi nộp).
+    Acknowledge,
     /// An event kind this version does not know (written by a newer app); always ignored.
     Unknown {
         /// The stored kind.
@@ -137,6 +150,8 @@ impl EventKind {
             EventKind::Recognize { .. } => "recognize",
             EventKind::Maintain { .. } => "maintain",
             EventKind::Withdraw { .. } => "withdraw",
+            EventKind::Reopen => "reopen",
+            EventKind::Acknowledge => "acknowledge",
             EventKind::Unknown { name } => name,
         }
     }
@@ -217,6 +232,13 @@ pub struct WorkflowState {
     pub ignored: Vec<Ignored>,
     /// Every status change, in order: what reports of a past period read (see [`status_at`]).
     pub history: Vec<StatusChange>,
+    /// The `submit` event in force (until a `return`), if any: the station side is frozen from
+    /// it on.
+    pub submission: Option<String>,
+    /// Events after that submission by which a reviewer saw the dossier (`appraise`, `approve`,
+    /// `reopen`, `acknowledge`): what the station changed concurrently with its submission and
+    /// that one of these had seen is no longer "changed after submission".
+    pub acknowledged: Vec<String>,
 }
 
 /// The status after `from` meets `kind`, or `None` if the event does not apply.
@@ -230,6 +252,8 @@ pub fn transition(from: Status, kind: &EventKind) -> Option<Status> {
         (EventKind::Recognize { .. }, Approved) => Some(Recognized),
         (EventKind::Maintain { .. }, Approved | Recognized) => Some(Maintained),
         (EventKind::Withdraw { .. }, Approved | Recognized | Maintained) => Some(Withdrawn),
+        (EventKind::Reopen, Approved) => Some(Appraised),
+        (EventKind::Acknowledge, Submitted | Appraised) => Some(from),
         _ => None,
     }
 }
@@ -242,6 +266,8 @@ pub fn status(events: &[Event]) -> WorkflowState {
         recognition: None,
         ignored: Vec::new(),
         history: Vec::new(),
+        submission: None,
+        acknowledged: Vec::new(),
     };
     for event in events {
         let Some(next) = transition(state.status, &event.kind) else {
@@ -261,15 +287,35 @@ pub fn status(events: &[Event]) -> WorkflowState {
                     heads: heads.clone(),
                 });
             }
-            EventKind::Return => state.approval = None,
+            EventKind::Return => {
+                state.approval = None;
+                state.submission = None;
+                state.acknowledged.clear();
+            }
+            EventKind::Submit => {
+                state.submission = Some(event.id.clone());
+                state.acknowledged.clear();
+            }
             EventKind::Recognize { decision } => state.recognition = Some(decision.clone()),
+            EventKind::Reopen => state.approval = None,
             _ => {}
         }
+        if matches!(
+            event.kind,
+            EventKind::Appraise
+                | EventKind::Approve { .. }
+                | EventKind::Reopen
+                | EventKind::Acknowledge
+        ) {
+            state.acknowledged.push(event.id.clone());
+        }
+        if next != state.status {
+            state.history.push(StatusChange {
+                at: event.at,
+                status: next,
+            });
+        }
         state.status = next;
-        state.history.push(StatusChange {
-            at: event.at,
-            status: next,
-        });
     }
     state
 }

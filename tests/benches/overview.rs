@@ -81,6 +81,7 @@ fn record(i: usize) -> SummaryRecord {
         open_conflicts: i32::from(i.is_multiple_of(50)),
         problem: None,
         changes: 40,
+        changed_after_submission: None,
     }
 }
 

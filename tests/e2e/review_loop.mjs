@@ -1,8 +1,10 @@
 // The review loop in three browser profiles: the station head scores and submits; the district
 // reviewer sees it in the overview, comments on one criterion and returns it; station staff see
-// the comment and add the missing evidence; the head resubmits; the reviewer appraises and
-// approves, and the overview shows it approved; a later change shows as changed since the
-// approval; the province recognizes it by decision; the report counts it and its XLSX holds it;
+// the comment and add the missing evidence; the head resubmits and the station's side turns
+// read-only; a note typed offline on a phone that had not heard of the resubmission arrives and
+// is reported to the reviewer as changed after submission, who acknowledges it; the reviewer
+// sets the zone, appraises and approves, and the overview shows it approved and everyone sees it
+// read-only; the province recognizes it by decision; the report counts it and its XLSX holds it;
 // the province adds a user who signs in, then disables them and their open app asks to sign in.
 import { writeFileSync } from 'node:fs';
 import { launch, check, main, signIn, synced, waitForTest } from './browser.mjs';
@@ -88,18 +90,47 @@ await main(async (baseUrl) => {
   await item(staff, 'TC3').getByRole('button', { name: 'Thêm minh chứng' }).click();
   await synced(staff);
 
-  // The head sees it returned with the evidence now there, and resubmits.
+  // The staff member's phone loses the network and the app is closed.
+  const staffContext = staff.context();
+  await staff.close();
+  await staffContext.setOffline(true);
+
+  // The head sees it returned with the evidence now there, and resubmits: the station's side
+  // turns read-only and says who can open it again.
   await head.reload();
   await status(head, 'Bị trả lại');
   await item(head, 'TC3').locator('details.evidence summary').filter({ hasText: '(1)' }).waitFor({ timeout: TIMEOUT });
   await head.getByRole('button', { name: 'Nộp hồ sơ' }).click();
   await status(head, 'Đã nộp');
   await synced(head);
+  check((await head.getByTestId('frozen').textContent()).includes('trả lại'),
+    'the submitted dossier says it is read-only until the reviewing body returns it');
+  check(await head.getByLabel('Điểm tự chấm TC1', { exact: true }).isDisabled(), 'the station\'s scores are read-only');
+  check(await item(head, 'TC2').getByTestId('note').isDisabled(), 'the station\'s notes are read-only');
 
-  // The reviewer appraises, then approves; the overview shows it approved.
+  // Offline, before hearing of the resubmission, the staff member adds to a note; back online,
+  // it is kept and reported to the reviewer.
+  const offline = await staffContext.newPage();
+  offline.on('pageerror', (error) => errors.push(`nv1 offline: ${error}`));
+  await offline.goto(baseUrl + '/');
+  await openAssessment(offline);
+  await status(offline, 'Bị trả lại');
+  await item(offline, 'TC1').getByTestId('note').fill('Bổ sung khi mất mạng.');
+  await staffContext.setOffline(false);
+  await synced(offline);
+
+  // The reviewer sees the change, acknowledges it, sets the zone, appraises, then approves; the
+  // overview shows it approved.
   const again = await overviewRow(reviewer, baseUrl, 'submitted');
+  await again.getByTestId('changed-after-submission').waitFor({ timeout: TIMEOUT });
   await again.getByRole('link').click();
   await status(reviewer, 'Đã nộp');
+  // What changed after the submission, and who (named by the server: a note is not signed).
+  const late = reviewer.getByTestId('changed-after-submission');
+  await late.filter({ hasText: 'TC1' }).filter({ hasText: 'nv1' }).waitFor({ timeout: TIMEOUT });
+  await late.getByRole('button', { name: 'Đã xem các thay đổi' }).click();
+  await late.waitFor({ state: 'detached', timeout: TIMEOUT });
+  await reviewer.getByLabel('Vùng').selectOption('2');
   check(await reviewer.getByRole('button', { name: 'Thông qua' }).count() === 0, 'no approval before the appraisal');
   await reviewer.getByRole('button', { name: 'Đã thẩm định' }).click();
   await status(reviewer, 'Đã thẩm định');
@@ -110,22 +141,23 @@ await main(async (baseUrl) => {
   await reviewer.getByTestId('targets').filter({ hasText: 'Mục tiêu năm: 1 / 1 xã đã được thông qua' })
     .waitFor({ timeout: TIMEOUT });
 
-  // A change after the approval shows as changed since then.
-  await item(staff, 'TC1').getByTestId('note').fill('Cập nhật sau khi thông qua.');
-  await synced(staff);
+  // Approved, it is read-only for everyone: the station and the reviewer alike.
+  await status(offline, 'Đã thông qua');
+  check((await offline.getByTestId('frozen').textContent()).includes('mở lại'),
+    'the approved dossier says a reviewer can reopen it');
+  check(await item(offline, 'TC1').getByTestId('note').isDisabled(), 'an approved note is read-only');
   await approved.getByRole('link').click();
-  await reviewer.getByTestId('changed-since-approval').filter({ hasText: 'TC1' }).waitFor({ timeout: TIMEOUT });
+  await status(reviewer, 'Đã thông qua');
+  check(await reviewer.getByLabel('Điểm thẩm định TC1', { exact: true }).isDisabled(), 'approved review scores are read-only');
+  check(await reviewer.getByRole('button', { name: 'Mở lại (kèm lý do)' }).count() === 1, 'the reviewer may reopen it');
 
   // The province recognizes it by decision; the recognition is valid three years.
   const province = await signIn(await browser.newContext(options), baseUrl, 'syt1', PASSWORD, errors);
   const row = await overviewRow(province, baseUrl, 'approved');
   await row.getByRole('link').click();
   await status(province, 'Đã thông qua');
-  await province.getByLabel('Vùng').selectOption('2');
-  await synced(province);
-  await province.reload();
-  await status(province, 'Đã thông qua');
-  check(await province.getByLabel('Vùng').inputValue() === '2', 'the province set the zone');
+  check(await province.getByLabel('Vùng').inputValue() === '2', 'the reviewer set the zone');
+  check(await province.getByLabel('Vùng').isDisabled(), 'the zone of an approved dossier is read-only');
   await province.getByLabel('Số quyết định').fill('1234/QĐ-UBND');
   await province.getByLabel('Ngày quyết định').fill('2024-12-20');
   await province.getByRole('button', { name: 'Công nhận' }).click();

@@ -16,3 +16,4 @@ mod review_loop;
 mod round;
 mod summary;
 mod sync;
+mod trust;

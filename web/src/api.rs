@@ -73,6 +73,9 @@ pub struct DocumentRow {
     pub verdict: Option<String>,
     #[serde(default)]
     pub open_conflicts: u32,
+    /// What the station changed after its submission, unseen by a reviewer.
+    #[serde(default)]
+    pub changed_after_submission: Option<tramyte_shared::assessment::ChangedAfterSubmission>,
     #[serde(default)]
     pub last_change_at: Option<i64>,
     #[serde(default)]
@@ -176,6 +179,13 @@ pub async fn me() -> Result<Me, ApiError> {
 /// The documents in the caller's scope.
 pub async fn documents() -> Result<Vec<DocumentRow>, ApiError> {
     parse::<Documents>(&call("GET", "/api/documents", None).await?).map(|d| d.documents)
+}
+
+/// The assessments of one commune in the caller's scope.
+pub async fn assessments_of(commune: &str) -> Result<Vec<DocumentRow>, ApiError> {
+    let commune = js_sys::encode_uri_component(commune);
+    let path = format!("/api/documents?kind=assessment&commune={commune}");
+    parse::<Documents>(&call("GET", &path, None).await?).map(|d| d.documents)
 }
 
 /// Every change of one field (a dotted path such as `items.TC2.self_score`).

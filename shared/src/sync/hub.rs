@@ -281,6 +281,19 @@ impl Hub {
         }
     }
 
+    /// [`Hub::document`], for automerge's readers that need `&mut` (reading at other heads).
+    pub fn document_mut(&mut self, document: &DocumentId) -> Option<&mut AutoCommit> {
+        match self.docs.get_mut(document) {
+            Some(Slot::Ready(loaded)) => Some(&mut loaded.doc),
+            _ => None,
+        }
+    }
+
+    /// The user an automerge actor id is bound to, if it is known here.
+    pub fn actor_user(&self, actor: &str) -> Option<&str> {
+        self.actors.get(actor).map(String::as_str)
+    }
+
     /// Handles one event and returns what to do, in order.
     pub fn handle(&mut self, input: Input) -> Vec<Output> {
         let mut out = Vec::new();
@@ -553,18 +566,19 @@ impl Hub {
                     .collect::<Vec<u8>>()
             });
         let mut new_actors = Vec::new();
-        match &conn.principal {
+        let judged = conn.principal.is_some() || policy::has_schema(&loaded.kind);
+        if judged && !message.changes.is_empty() {
             // Judged on a scratch copy: a refused change touches nothing that stays.
-            Some(principal) if !message.changes.is_empty() => {
-                let kind = loaded.kind.clone();
-                let mut scratch = loaded.doc.fork();
-                let mut scratch_state = state.clone();
-                scratch
-                    .sync()
-                    .receive_sync_message(&mut scratch_state, message)
-                    .map_err(|err| {
-                        format!("automerge refused the sync message for {document}: {err}")
-                    })?;
+            let principal = conn.principal.as_ref();
+            let mut scratch = loaded.doc.fork();
+            let mut scratch_state = state.clone();
+            scratch
+                .sync()
+                .receive_sync_message(&mut scratch_state, message)
+                .map_err(|err| {
+                    format!("automerge refused the sync message for {document}: {err}")
+                })?;
+            if let Some(principal) = principal {
                 for change in scratch.get_changes_meta(&before) {
                     let actor = change.actor.to_hex_string();
                     match self.actors.get(&actor) {
@@ -575,23 +589,25 @@ impl Hub {
                         None => new_actors.push(actor),
                     }
                 }
-                policy::check_change(principal, &kind, scratch.document(), &before)
-                    .map_err(|refusal| format!("{refusal} (document {document})"))?;
+            }
+            let doc = scratch.document();
+            policy::check_changes(principal, &loaded.kind, doc, || doc.get_changes(&before))
+                .map_err(|refusal| format!("{refusal} (document {document})"))?;
+            if let Some(principal) = principal {
                 for actor in &new_actors {
                     self.actors.insert(actor.clone(), principal.user.clone());
                 }
-                loaded.doc = scratch;
-                *state = scratch_state;
             }
-            _ => {
-                loaded
-                    .doc
-                    .sync()
-                    .receive_sync_message(state, message)
-                    .map_err(|err| {
-                        format!("automerge refused the sync message for {document}: {err}")
-                    })?;
-            }
+            loaded.doc = scratch;
+            *state = scratch_state;
+        } else {
+            loaded
+                .doc
+                .sync()
+                .receive_sync_message(state, message)
+                .map_err(|err| {
+                    format!("automerge refused the sync message for {document}: {err}")
+                })?;
         }
         crate::document::forget_patches(&mut loaded.doc);
         let after = loaded.doc.get_heads();

@@ -9,7 +9,7 @@ use tramyte_shared::catalog::{Criterion, Item, Measure, ScoringRule};
 use tramyte_shared::commune::Zone;
 use tramyte_shared::id::{EvidenceId, ItemId, UserId};
 use tramyte_shared::points::Points;
-use tramyte_shared::policy::{self, Field, Role};
+use tramyte_shared::policy::{self, Field, Freeze, Role};
 use tramyte_shared::scoring::{self, Outcome, Reason, ScoreReport};
 use tramyte_shared::sync::document_id::DocumentId;
 use tramyte_shared::workflow::{self, DecisionRef, EventKind, Status};
@@ -49,10 +49,19 @@ impl Ctx {
             .with_untracked(|me| me.as_ref().and_then(|m| UserId::parse(&m.user.id).ok()))
     }
 
-    fn may(&self, field: Field) -> bool {
-        self.session
-            .principal()
-            .is_some_and(|p| policy::may_write(&p, &field))
+    /// Whether the signed-in person may write `field` now: their role allows it and the dossier
+    /// is not frozen for that side (it follows the document: a submission arriving greys the
+    /// station's inputs).
+    fn may(&self, field: Field) -> Memo<bool> {
+        let principal = self.session.principal();
+        let view = self.view;
+        Memo::new(move |_| {
+            let status = view.with(|v| v.as_ref().map(|v| v.workflow().status));
+            match (&principal, status) {
+                (Some(p), Some(status)) => policy::may_write_at(p, &field, status),
+                _ => false,
+            }
+        })
     }
 
     /// Runs an edit on the document, reporting a refusal to the person.
@@ -179,6 +188,81 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                 .flatten()
         }
     };
+    // Read-only for this person's side, and why (khóa hồ sơ): `Some(true)` once approved.
+    let frozen = {
+        let role = ctx.session.role();
+        move || {
+            let status = status()?;
+            let side = match role? {
+                Role::StationStaff | Role::StationHead | Role::VillageHealthWorker => {
+                    Freeze::StationSide
+                }
+                _ => Freeze::ReviewSide,
+            };
+            side.refuses(status)?;
+            Some(!matches!(status, Status::Submitted | Status::Appraised))
+        }
+    };
+    // What the station changed offline, concurrently with its submission, and no reviewer saw.
+    let late = {
+        let repo = ctx.repo.clone();
+        let id = ctx.id;
+        move || {
+            let state = view.with(|v| v.as_ref().map(AssessmentView::workflow))?;
+            state.submission.as_ref()?;
+            repo.inspect(&id, |doc| {
+                assessment::changed_after_submission(doc, &state).ok()
+            })
+            .flatten()
+            .flatten()
+        }
+    };
+    // Who made the unsigned changes (notes, removals): the server knows whose device it was.
+    let late_names = RwSignal::new(Vec::<String>::new());
+    {
+        let late = late.clone();
+        let id = ctx.id.to_string();
+        Effect::new(move |_| {
+            let Some(at) = late().map(|l| l.at) else {
+                return;
+            };
+            let Some(commune) = view.with_untracked(|v| v.as_ref().map(|v| v.commune.clone()))
+            else {
+                return;
+            };
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                let Ok(rows) = api::assessments_of(&commune).await else {
+                    return;
+                };
+                let names = rows
+                    .into_iter()
+                    .find(|row| row.id == id)
+                    .and_then(|row| row.changed_after_submission)
+                    .filter(|listed| listed.at >= at)
+                    .map(|listed| listed.by)
+                    .unwrap_or_default();
+                late_names.set(names);
+            });
+        });
+    }
+    let may_acknowledge = {
+        let role = ctx.session.role();
+        move || {
+            role.is_some_and(|r| policy::may_record_event(r, &EventKind::Acknowledge))
+                && status()
+                    .is_some_and(|s| workflow::transition(s, &EventKind::Acknowledge).is_some())
+        }
+    };
+    let late_problem = RwSignal::new(None::<String>);
+    let acknowledge = {
+        let ctx = ctx.clone();
+        move || {
+            ctx.edit(late_problem, |doc, user, at| {
+                assessment::append_event(doc, &EventKind::Acknowledge, user, at, "").map(drop)
+            });
+        }
+    };
     // The province sets the commune's zone for the round (vùng); it changes which indicators apply.
     let may_zone = ctx.may(Field::Zone);
     let zone = move || view.with(|v| v.as_ref().map(|v| v.zone));
@@ -212,7 +296,7 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                 " "
                 <label class="zone">
                     <span>{i18n.pick_fn("Vùng", "Zone")}</span>
-                    <select disabled=!may_zone on:change=set_zone>
+                    <select disabled=move || !may_zone.get() on:change=set_zone>
                         {Zone::ALL.into_iter().map(|z| view! {
                             <option value=z.get().to_string() selected=move || zone() == Some(z)>{z.get()}</option>
                         }).collect_view()}
@@ -253,6 +337,50 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                     </div>
                 })
             }}
+            {move || frozen().map(|approved| view! {
+                <p class="frozen" role="status" data-testid="frozen">
+                    {if approved {
+                        i18n.pick_fn(
+                            "Hồ sơ đã được thông qua nên không ai sửa được. Người thẩm định có thể mở lại hồ sơ, kèm lý do.",
+                            "The dossier is approved: nobody can change it. A reviewer can reopen it, with a reason.",
+                        )
+                    } else {
+                        i18n.pick_fn(
+                            "Hồ sơ đã nộp: phần tự đánh giá chỉ xem, không sửa được. Đơn vị thẩm định có thể trả lại hồ sơ để trạm sửa.",
+                            "The dossier is submitted: the self-assessment is read-only. The reviewing body can return it for the station to change.",
+                        )
+                    }}
+                </p>
+            })}
+            {move || late().map(|late| {
+                let acknowledge = acknowledge.clone();
+                view! {
+                <div class="warn" role="status" data-testid="changed-after-submission">
+                    <strong>{i18n.pick_fn("Trạm đã thay đổi sau khi nộp: ", "Changed by the station after submission: ")}</strong>
+                    {late.items.iter().map(|item| {
+                        let href = format!("#item-{item}");
+                        view! { <a href=href>{item.clone()}</a>" " }
+                    }).collect_view()}
+                    <span class="hint">
+                        {move || {
+                            let mut by = late.by.clone();
+                            by.extend(late_names.get());
+                            by.sort();
+                            by.dedup();
+                            (!by.is_empty()).then(|| format!("— {} ", by.join(", ")))
+                        }}
+                        {platform::format_time(late.at)}
+                    </span>
+                    <Show when=move || may_acknowledge()>
+                        <button type="button" on:click={
+                            let acknowledge = acknowledge.clone();
+                            move |_| acknowledge()
+                        }>{i18n.pick_fn("Đã xem các thay đổi", "Acknowledge the changes")}</button>
+                    </Show>
+                </div>
+                }
+            })}
+            {crate::page::problem_line(late_problem.read_only(), "error", "alert")}
             {move || changed_since_approval().filter(|c| !c.is_empty()).map(|changed| view! {
                 <p class="warn" data-testid="changed-since-approval">
                     {i18n.pick_fn("Đã thay đổi sau khi thông qua: ", "Changed since the approval: ")}
@@ -337,6 +465,16 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
                 let date = decision_date.get_untracked().trim().to_owned();
                 (!number.is_empty() && !date.is_empty()).then_some(DecisionRef { number, date })
             };
+            if matches!(kind, EventKind::Reopen) && text.trim().is_empty() {
+                problem.set(Some(
+                    i18n.pick(
+                        "Mở lại hồ sơ đã thông qua cần ghi lý do (ý kiến kèm theo).",
+                        "Reopening an approved dossier needs a reason (the comment).",
+                    )
+                    .to_owned(),
+                ));
+                return;
+            }
             let kind = match kind {
                 EventKind::Approve { .. } => {
                     let heads = ctx.repo.heads(&ctx.id);
@@ -400,6 +538,7 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
         recognize.clone(),
         EventKind::Maintain { decision: None },
         EventKind::Withdraw { decision: None },
+        EventKind::Reopen,
     ];
     // Shown only when there is something to read or do.
     let shown = move || reviewer || last_return().is_some() || all_kinds.iter().any(can);
@@ -428,6 +567,7 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
                 {button(recognize.clone(), "Công nhận", "Recognize")}
                 {button(EventKind::Maintain { decision: None }, "Duy trì", "Maintain")}
                 {button(EventKind::Withdraw { decision: None }, "Thu hồi", "Withdraw")}
+                {button(EventKind::Reopen, "Mở lại (kèm lý do)", "Reopen (with a reason)")}
             </div>
             <Show when=move || province>
                 <div class="filters">
@@ -670,7 +810,7 @@ fn ItemEditor(
                 };
                 view! {
                     <input type="number" inputmode="decimal" step="0.5" min="0" max=max.to_string()
-                        aria-label=label.clone() data-testid="score-input" disabled=!may_score
+                        aria-label=label.clone() data-testid="score-input" disabled=move || !may_score.get()
                         prop:value=value
                         on:change=move |ev| {
                             let text = event_target_value(&ev).replace(',', ".");
@@ -696,10 +836,10 @@ fn ItemEditor(
                 let no = write.clone();
                 view! {
                     <div class="toggle" role="group" aria-label=label.clone()>
-                        <button type="button" class="choice" disabled=!may_score
+                        <button type="button" class="choice" disabled=move || !may_score.get()
                             aria-pressed=move || (met() == Some(true)).to_string()
                             on:click=move |_| yes(Answer::Met(true))>{i18n.pick_fn("Đạt", "Met")}</button>
-                        <button type="button" class="choice" disabled=!may_score
+                        <button type="button" class="choice" disabled=move || !may_score.get()
                             aria-pressed=move || (met() == Some(false)).to_string()
                             on:click=move |_| no(Answer::Met(false))>{i18n.pick_fn("Không đạt", "Not met")}</button>
                     </div>
@@ -717,7 +857,7 @@ fn ItemEditor(
                 };
                 view! {
                     <input type="number" inputmode="decimal" step="any" min="0"
-                        aria-label=label.clone() data-testid="score-input" disabled=!may_score
+                        aria-label=label.clone() data-testid="score-input" disabled=move || !may_score.get()
                         prop:value=value
                         on:change=move |ev| {
                             let text = event_target_value(&ev).replace(',', ".");
@@ -813,7 +953,7 @@ fn ItemEditor(
             <div class="score-row">
                 {input}
                 <span class="outcome" data-testid="outcome">{outcome_text}</span>
-                <Show when=move || may_score && current().is_some()>
+                <Show when=move || may_score.get() && current().is_some()>
                     <button type="button" class="secondary small" on:click=clear.clone()
                         aria-label=i18n.pick_fn("Xoá điểm", "Clear the score")>"×"</button>
                 </Show>
@@ -848,7 +988,7 @@ fn ItemEditor(
                                         <li>
                                             <span class="value">{text.clone()}</span>
                                             <span class="hint">" — "{who}</span>
-                                            <Show when=move || may_score>
+                                            <Show when=move || may_score.get()>
                                                 <button type="button" class="small" aria-label=aria.clone()
                                                     on:click={ let keep = keep.clone(); move |_| keep(answer) }>
                                                     {i18n.pick_fn("Giữ giá trị này", "Keep this one")}
@@ -864,14 +1004,14 @@ fn ItemEditor(
             }}
             <label class="block">
                 <span>{i18n.pick_fn("Ghi chú chung", "Shared note")}</span>
-                <textarea rows="2" data-testid="note" disabled=!may_note
+                <textarea rows="2" data-testid="note" disabled=move || !may_note.get()
                     aria-label={ let item = item.clone(); move || format!("{} {item}", i18n.pick("Ghi chú", "Note")) }
                     prop:value=note on:input=on_note></textarea>
             </label>
-            <Show when=move || !review_comment().is_empty() || may_comment>
+            <Show when=move || !review_comment().is_empty() || may_comment.get()>
                 <label class="block review-comment">
                     <span>{i18n.pick_fn("Nhận xét của đơn vị thẩm định", "Reviewer's comment")}</span>
-                    <textarea rows="2" data-testid="review-comment" disabled=!may_comment
+                    <textarea rows="2" data-testid="review-comment" disabled=move || !may_comment.get()
                         prop:value=review_comment on:input=on_comment.clone()></textarea>
                 </label>
             </Show>
@@ -889,7 +1029,7 @@ fn EvidenceList(
     ctx: Ctx,
     item: ItemId,
     item_view: Memo<Option<assessment::ItemView>>,
-    may: bool,
+    may: Memo<bool>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let label = RwSignal::new(String::new());
@@ -957,7 +1097,7 @@ fn EvidenceList(
                             <span>{e.label.clone()}</span>
                             {(!e.reference.is_empty()).then(|| view! { <span class="hint">" — "{e.reference.clone()}</span> })}
                             <span class="hint">" ("{e.added_by.clone()}")"</span>
-                            <Show when=move || may>
+                            <Show when=move || may.get()>
                                 <button type="button" class="secondary small"
                                     aria-label=i18n.pick_fn("Xoá minh chứng", "Remove evidence")
                                     on:click={ let remove = remove.clone(); let key = key.clone(); move |_| remove(key.clone()) }>"×"</button>
@@ -966,7 +1106,7 @@ fn EvidenceList(
                     }
                 }).collect_view()}
             </ul>
-            <Show when=move || may>
+            <Show when=move || may.get()>
                 <form class="form inline" on:submit=add.clone()>
                     <input type="text" placeholder=i18n.pick_fn("Tên minh chứng", "What it is")
                         aria-label=i18n.pick_fn("Tên minh chứng", "What it is")

@@ -241,6 +241,16 @@ pub fn OverviewPage() -> impl IntoView {
                         {let verdict = row.verdict.as_deref().and_then(Verdict::parse);
                          view! { <span class=verdict_class(verdict)>{move || verdict.map(|v| verdict_name(i18n, v))}</span> }}
                         {(row.open_conflicts > 0).then(|| view! { <span class="warn">{format!("⚠ {}", row.open_conflicts)}</span> })}
+                        {row.changed_after_submission.clone().map(|late| {
+                            let items = late.items.join(", ");
+                            let by = late.by.join(", ");
+                            view! {
+                                <span class="warn" data-testid="changed-after-submission"
+                                    title=move || format!("{}{items} — {by}", i18n.pick("Trạm đã thay đổi sau khi nộp: ", "Changed by the station after submission: "))>
+                                    {i18n.pick_fn("✎ sửa sau khi nộp", "✎ changed after submission")}
+                                </span>
+                            }
+                        })}
                         <span class="hint">{row.last_change_at.map(platform::format_time)}{row.last_change_by.clone().map(|b| format!(" · {b}"))}</span>
                     </li>
                 </For>
