@@ -16,6 +16,7 @@ pub mod date;
 pub mod demo;
 pub mod document;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod overview;
 pub mod report;

@@ -146,7 +146,10 @@ pub fn parse_units(csv_text: &str, existing: &[Unit]) -> Result<Vec<Unit>, Vec<U
         let line = record
             .position()
             .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
-        let get = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or("").to_owned();
+        // A cell our own export neutralised (`'=…`) reads as the text it was.
+        let get = |at: Option<usize>| {
+            crate::export::read_text_cell(at.and_then(|i| record.get(i)).unwrap_or("")).to_owned()
+        };
         let code = get(Some(code_at));
         let kind_text = get(Some(kind_at));
         let name = get(Some(name_at));
@@ -364,18 +367,20 @@ pub async fn import(store: &Store, csv_text: &str) -> Result<usize, UnitError> {
     Ok(units.len())
 }
 
-/// The units as CSV, in the import format.
+/// The units as CSV, in the import format; text neutralised for spreadsheets
+/// ([`crate::export::text_cell`]), which [`import`] reads back as it was.
 pub fn to_csv(units: &[Unit]) -> String {
+    use crate::export::text_cell;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let _ = writer.write_record(["code", "kind", "name", "parent", "unit_type", "covers"]);
     for unit in units {
         let _ = writer.write_record([
-            unit.code.as_str(),
+            text_cell(&unit.code).as_ref(),
             unit.kind.as_str(),
-            unit.name.as_str(),
-            unit.parent.as_deref().unwrap_or(""),
-            unit.unit_type.as_deref().unwrap_or(""),
-            &unit.covers.join(";"),
+            &text_cell(&unit.name),
+            &text_cell(unit.parent.as_deref().unwrap_or("")),
+            &text_cell(unit.unit_type.as_deref().unwrap_or("")),
+            &text_cell(&unit.covers.join(";")),
         ]);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()

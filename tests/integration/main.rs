@@ -7,6 +7,7 @@ mod browser;
 mod demo;
 mod documents;
 mod durability;
+mod exports;
 mod field_app;
 mod interop;
 mod overview;
