@@ -23,6 +23,8 @@ pub struct AppState {
     pub store: Store,
     pub open: bool,
     pub sync: crate::sync::SyncService,
+    /// How clients' addresses and HTTPS are known (cookies, sign-in throttling).
+    pub client: crate::client::ClientOptions,
 }
 
 /// The whole application as a router, so tests can call it without a socket.
@@ -107,6 +109,7 @@ mod tests {
             store,
             open: false,
             sync,
+            client: crate::client::ClientOptions::default(),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod date;
 pub mod demo;
@@ -26,6 +27,7 @@ pub mod summary;
 pub mod sync;
 pub mod target;
 pub mod telemetry;
+pub mod throttle;
 pub mod unit;
 
 pub use app::Application;

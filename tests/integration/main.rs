@@ -15,5 +15,6 @@ mod pwa;
 mod reports;
 mod review_loop;
 mod round;
+mod sign_in;
 mod summary;
 mod sync;
