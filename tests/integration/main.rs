@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // tests unwrap what they just built
 
 mod access;
+mod admin_scope;
 mod browser;
 mod demo;
 mod documents;

@@ -349,6 +349,27 @@ pub async fn reset_password(id: &str, password: &str) -> Result<(), ApiError> {
     .map(drop)
 }
 
+/// An organisation unit the administrator manages (`GET /api/units?format=json`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ManagedUnit {
+    pub code: String,
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Units {
+    units: Vec<ManagedUnit>,
+}
+
+/// The units the administrator manages (their province's subtree; all for a system
+/// administrator).
+pub async fn units() -> Result<Vec<ManagedUnit>, ApiError> {
+    parse::<Units>(&call("GET", "/api/units?format=json", None).await?).map(|u| u.units)
+}
+
 #[derive(Deserialize)]
 struct Imported {
     imported: usize,
