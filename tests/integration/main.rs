@@ -10,6 +10,7 @@ mod documents;
 mod durability;
 mod exports;
 mod field_app;
+mod hardening;
 mod interop;
 mod overview;
 mod pwa;
