@@ -498,15 +498,30 @@ mod tests {
             .await
             .unwrap();
         let stranger = "203.0.113.9";
-        let at = 1_000_000;
         for _ in 0..crate::throttle::PER_ACCOUNT_AND_ADDRESS.free_failures + 1 {
             assert!(matches!(
-                sign_in_from(&store, "lan.tyt", "sai-mật-khẩu", "d", stranger, at).await,
+                sign_in_from(
+                    &store,
+                    "lan.tyt",
+                    "sai-mật-khẩu",
+                    "d",
+                    stranger,
+                    now_millis()
+                )
+                .await,
                 Err(AccountError::WrongCredentials)
             ));
         }
         // At the stranger's address even the right password waits...
-        let throttled = sign_in_from(&store, "lan.tyt", "mật-khẩu-dài", "d", stranger, at).await;
+        let throttled = sign_in_from(
+            &store,
+            "lan.tyt",
+            "mật-khẩu-dài",
+            "d",
+            stranger,
+            now_millis(),
+        )
+        .await;
         assert!(
             matches!(
                 throttled,
@@ -517,9 +532,16 @@ mod tests {
             "{throttled:?}"
         );
         // ...but Lan, at her own, signs in.
-        sign_in_from(&store, "lan.tyt", "mật-khẩu-dài", "d", "198.51.100.4", at)
-            .await
-            .unwrap();
+        sign_in_from(
+            &store,
+            "lan.tyt",
+            "mật-khẩu-dài",
+            "d",
+            "198.51.100.4",
+            now_millis(),
+        )
+        .await
+        .unwrap();
         // An unknown user gets the same answer as a wrong password.
         assert!(matches!(
             sign_in(&store, "nobody", "whatever-pass", "d").await,

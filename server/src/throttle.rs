@@ -386,13 +386,14 @@ pub async fn succeeded(store: &Store, attempt: Attempt) -> Result<(), StoreError
 }
 
 /// The password was wrong (found out at `now`): the claims stand as failures, their waits
-/// counted from now rather than from the claim (checking a password takes a while). Forgets
-/// counters long quiet.
+/// counted from now rather than from the claim (checking a password takes a while; a free
+/// failure still costs no wait). Forgets counters long quiet.
 pub async fn failed(store: &Store, attempt: Attempt, now: i64) -> Result<(), StoreError> {
     with_write_pool!(store, pool => {
         for claim in &attempt.claims {
             sqlx::query(
-                "UPDATE sign_in_throttle SET next_allowed_at = next_allowed_at + ($4 - last_failure_at), \
+                "UPDATE sign_in_throttle SET next_allowed_at = CASE WHEN next_allowed_at > last_failure_at \
+                 THEN next_allowed_at + ($4 - last_failure_at) ELSE next_allowed_at END, \
                  last_failure_at = $4, generation = generation + 1 \
                  WHERE scope = $1 AND account = $2 AND address = $3 AND generation = $5 \
                  AND last_failure_at <= $4",
@@ -511,6 +512,44 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(refused.unwrap_err().retry_after_secs, 2);
+    }
+
+    #[tokio::test]
+    async fn a_wait_counts_from_when_the_failure_was_answered_and_free_failures_cost_none() {
+        let store = store().await;
+        let now = 2_000_000;
+        // Three free failures, each answered half a second after its claim: no wait.
+        for n in 0..3 {
+            let at = now + n;
+            let attempt = claim(&store, "lan", "203.0.113.9", at)
+                .await
+                .unwrap()
+                .unwrap();
+            failed(&store, attempt, at + 500).await.unwrap();
+        }
+        // The fourth, answered at +600, makes the next attempt wait a second from then.
+        let attempt = claim(&store, "lan", "203.0.113.9", now + 100)
+            .await
+            .unwrap()
+            .unwrap();
+        failed(&store, attempt, now + 600).await.unwrap();
+        let wait = |at| {
+            let store = store.clone();
+            async move { claim(&store, "lan", "203.0.113.9", at).await.unwrap().err() }
+        };
+        assert_eq!(
+            wait(now + 700).await,
+            Some(Throttled {
+                retry_after_secs: 1
+            })
+        );
+        assert_eq!(
+            wait(now + 1_500).await,
+            Some(Throttled {
+                retry_after_secs: 1
+            })
+        );
+        assert_eq!(wait(now + 1_600).await, None);
     }
 
     #[tokio::test]
