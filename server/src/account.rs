@@ -1,5 +1,6 @@
 //! People who sign in (tài khoản): users with a role and a scope, argon2 password hashes,
-//! sessions as random tokens stored only as hashes, and sign-in throttled after failures.
+//! sessions as random tokens stored only as hashes, and sign-in slowed after failures
+//! ([`crate::throttle`]: per account and address, and per address; never a lock).
 //!
 //! Nothing secret is logged: passwords and tokens never reach a log line, only user ids.
 
@@ -17,10 +18,6 @@ use crate::with_pool;
 
 /// How long a session lasts (phones go offline for weeks; they keep their session).
 pub const SESSION_MILLIS: i64 = 60 * 24 * 60 * 60 * 1000;
-/// Failed sign-ins allowed per user within [`THROTTLE_WINDOW_MILLIS`].
-pub const MAX_FAILURES: i64 = 5;
-/// The window over which failed sign-ins are counted.
-pub const THROTTLE_WINDOW_MILLIS: i64 = 15 * 60 * 1000;
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
@@ -29,7 +26,7 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub enum AccountError {
     #[error("wrong user name or password")]
     WrongCredentials,
-    #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
+    #[error("too many failed sign-ins from this address; try again in {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
     #[error("this account is disabled")]
     Disabled,
@@ -266,57 +263,70 @@ pub async fn reset_password(store: &Store, id: &str, password: &str) -> Result<(
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sign_in_failures WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         changed
     });
     if changed == 0 {
         return Err(AccountError::UnknownUser(id.to_owned()));
     }
+    crate::throttle::forget_account(store, id).await?;
     tracing::info!(user = %id, "password reset");
     Ok(())
 }
 
+/// Where a sign-in comes from when it is not over HTTP (the command line, tests): one address
+/// of its own for throttling.
+pub const LOCAL_ADDRESS: &str = "local";
+
 /// Checks a user's password and opens a session; returns the token (shown once, stored hashed).
+/// Throttled as an attempt from [`LOCAL_ADDRESS`].
 pub async fn sign_in(
     store: &Store,
     id: &str,
     password: &str,
     device: &str,
 ) -> Result<(String, Session), AccountError> {
-    let now = now_millis();
-    let since = now - THROTTLE_WINDOW_MILLIS;
-    let failures: Vec<(i64,)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT at FROM sign_in_failures WHERE user_id = $1 AND at > $2 ORDER BY at")
-            .bind(id)
-            .bind(since)
-            .fetch_all(pool)
-            .await?
-    });
-    if i64::try_from(failures.len()).unwrap_or(i64::MAX) >= MAX_FAILURES {
-        let oldest = failures.first().map_or(now, |(at,)| *at);
-        let retry_after_secs = ((oldest + THROTTLE_WINDOW_MILLIS - now) / 1000).max(1);
-        tracing::warn!(user = %id, "sign-in throttled");
-        return Err(AccountError::Throttled { retry_after_secs });
-    }
+    sign_in_from(store, id, password, device, LOCAL_ADDRESS, now_millis()).await
+}
+
+/// Checks a user's password, as an attempt from `address` at time `at` (what throttling
+/// counts; the session itself starts now), and opens a session.
+/// Refused with [`AccountError::Throttled`] while this address must wait (after failures for
+/// this account from it, or for many accounts from it); a right password then waits too, but
+/// only at this address.
+pub async fn sign_in_from(
+    store: &Store,
+    id: &str,
+    password: &str,
+    device: &str,
+    address: &str,
+    at: i64,
+) -> Result<(String, Session), AccountError> {
+    let started = now_millis();
+    let attempt = match crate::throttle::claim(store, id, address, at).await? {
+        Ok(attempt) => attempt,
+        Err(throttled) => {
+            tracing::warn!(user = %id, %address, "sign-in throttled");
+            return Err(AccountError::Throttled {
+                retry_after_secs: throttled.retry_after_secs,
+            });
+        }
+    };
     let row: Option<(String, bool)> = with_pool!(store, pool => {
         sqlx::query_as("SELECT password_hash, disabled FROM users WHERE id = $1").bind(id).fetch_optional(pool).await?
     });
     let (stored, disabled) = row.unwrap_or_else(|| (DECOY_HASH.to_owned(), false));
     if !verify_password(password, &stored).await {
-        with_pool!(store, pool => {
-            sqlx::query("INSERT INTO sign_in_failures (user_id, at) VALUES ($1, $2)")
-                .bind(id)
-                .bind(now)
-                .execute(pool)
-                .await?;
-        });
-        tracing::info!(user = %id, "failed sign-in");
+        let answered = at + (now_millis() - started).max(0);
+        crate::throttle::failed(store, attempt, answered).await?;
+        tracing::info!(user = %id, %address, "failed sign-in");
         return Err(AccountError::WrongCredentials);
     }
+    crate::throttle::succeeded(store, attempt).await?;
     if disabled {
         return Err(AccountError::Disabled);
     }
+    let now = now_millis();
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).map_err(|err| AccountError::Hashing(err.to_string()))?;
     let token = hex(&raw);
@@ -335,7 +345,6 @@ pub async fn sign_in(
         .bind(expires_at)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM sign_in_failures WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
     });
     tracing::info!(user = %id, "signed in");
@@ -482,22 +491,57 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn repeated_failures_throttle_and_disabling_ends_sessions() {
+    async fn failures_delay_only_their_address_and_disabling_ends_sessions() {
         let store = store().await;
         add_user(&store, &lan()).await.unwrap();
         let (token, _) = sign_in(&store, "lan.tyt", "mật-khẩu-dài", "d")
             .await
             .unwrap();
-        for _ in 0..MAX_FAILURES {
+        let stranger = "203.0.113.9";
+        for _ in 0..crate::throttle::PER_ACCOUNT_AND_ADDRESS.free_failures + 1 {
             assert!(matches!(
-                sign_in(&store, "lan.tyt", "sai-mật-khẩu", "d").await,
+                sign_in_from(
+                    &store,
+                    "lan.tyt",
+                    "sai-mật-khẩu",
+                    "d",
+                    stranger,
+                    now_millis()
+                )
+                .await,
                 Err(AccountError::WrongCredentials)
             ));
         }
-        let throttled = sign_in(&store, "lan.tyt", "mật-khẩu-dài", "d").await;
+        // At the stranger's address even the right password waits...
+        let throttled = sign_in_from(
+            &store,
+            "lan.tyt",
+            "mật-khẩu-dài",
+            "d",
+            stranger,
+            now_millis(),
+        )
+        .await;
         assert!(
-            matches!(throttled, Err(AccountError::Throttled { retry_after_secs }) if retry_after_secs > 0)
+            matches!(
+                throttled,
+                Err(AccountError::Throttled {
+                    retry_after_secs: 1
+                })
+            ),
+            "{throttled:?}"
         );
+        // ...but Lan, at her own, signs in.
+        sign_in_from(
+            &store,
+            "lan.tyt",
+            "mật-khẩu-dài",
+            "d",
+            "198.51.100.4",
+            now_millis(),
+        )
+        .await
+        .unwrap();
         // An unknown user gets the same answer as a wrong password.
         assert!(matches!(
             sign_in(&store, "nobody", "whatever-pass", "d").await,

@@ -85,6 +85,7 @@ impl Application {
             store,
             open: config.open,
             sync,
+            client: config.client.clone(),
         };
         Ok(Application {
             listener,

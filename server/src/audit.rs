@@ -238,16 +238,18 @@ async fn audit_csv(
         } else {
             String::new()
         };
+        // Every cell is text from the document or its senders: neutralised for spreadsheets.
+        let text = crate::export::text_cell;
         writer
             .write_record([
-                received.as_str(),
-                &iso8601(row.change_time),
-                &row.user,
-                &row.device,
-                &row.field,
-                &row.old,
-                &row.new,
-                &row.change,
+                text(&received).as_ref(),
+                &text(&iso8601(row.change_time)),
+                &text(&row.user),
+                &text(&row.device),
+                &text(&row.field),
+                &text(&row.old),
+                &text(&row.new),
+                &text(&row.change),
             ])
             .map_err(|err| ApiError::Internal(Box::new(err)))?;
     }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tramyte_shared::policy::{Role, Scope};
 
 use crate::account::{self, SESSION_MILLIS, Session, User};
+use crate::client::Client;
 use crate::error::ApiError;
 use crate::http::AppState;
 
@@ -126,8 +127,19 @@ struct SignedIn {
     token: String,
 }
 
+/// The session cookie's attributes: `HttpOnly`, `SameSite=Strict`, and `Secure` when the
+/// client came over HTTPS ([`Client::secure_cookie`]).
+fn cookie_attributes(secure: bool) -> &'static str {
+    if secure {
+        "Path=/; HttpOnly; SameSite=Strict; Secure"
+    } else {
+        "Path=/; HttpOnly; SameSite=Strict"
+    }
+}
+
 async fn sign_in(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     Json(body): Json<SignIn>,
 ) -> Result<Response, ApiError> {
@@ -141,10 +153,18 @@ async fn sign_in(
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "unknown device".to_owned());
-    let (token, session) =
-        account::sign_in(&state.store, body.user.trim(), &body.password, &device).await?;
+    let (token, session) = account::sign_in_from(
+        &state.store,
+        body.user.trim(),
+        &body.password,
+        &device,
+        &crate::throttle::address_key(client.address),
+        crate::store::now_millis(),
+    )
+    .await?;
     let cookie = format!(
-        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        "{COOKIE_NAME}={token}; {}; Max-Age={}",
+        cookie_attributes(client.secure_cookie(&state.client)),
         SESSION_MILLIS / 1000
     );
     let mut response = Json(SignedIn {
@@ -160,14 +180,18 @@ async fn sign_in(
 
 async fn sign_out(
     State(state): State<AppState>,
+    client: Client,
     Authenticated(session): Authenticated,
 ) -> Result<Response, ApiError> {
     account::sign_out(&state.store, &session.token_hash).await?;
     let mut response = axum::http::StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_static("tramyte_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    let cookie = format!(
+        "{COOKIE_NAME}=; {}; Max-Age=0",
+        cookie_attributes(client.secure_cookie(&state.client))
     );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
     Ok(response)
 }
 

@@ -271,6 +271,16 @@ pub struct ServeArgs {
     #[arg(long, env = "TRAMYTE_NO_DEMO")]
     pub no_demo: bool,
 
+    /// The server is reached over HTTPS (through a proxy): mark the session cookie `Secure`.
+    #[arg(long, env = "TRAMYTE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Address of a reverse proxy whose `X-Forwarded-For` (the client's address, for sign-in
+    /// throttling) and `X-Forwarded-Proto` (`https`: a `Secure` cookie) are believed; repeat or
+    /// separate with commas.
+    #[arg(long, env = "TRAMYTE_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -333,6 +343,8 @@ pub struct Config {
     pub demo_on_empty: bool,
     /// The sync endpoint's limits (`open` above overrides its own flag).
     pub sync: SyncConfig,
+    /// Secure cookies and trusted proxies.
+    pub client: crate::client::ClientOptions,
 }
 
 impl Config {
@@ -346,6 +358,7 @@ impl Config {
             open: false,
             demo_on_empty: false,
             sync: SyncConfig::default(),
+            client: crate::client::ClientOptions::default(),
         }
     }
 }
@@ -359,6 +372,14 @@ impl From<ServeArgs> for Config {
             open: args.open,
             demo_on_empty: !args.no_demo,
             sync: args.limits.sync_config(),
+            client: crate::client::ClientOptions {
+                secure_cookies: args.secure_cookies,
+                trusted_proxies: args
+                    .trusted_proxy
+                    .iter()
+                    .map(|ip| ip.to_canonical())
+                    .collect(),
+            },
         }
     }
 }
@@ -381,6 +402,25 @@ mod tests {
         assert_eq!(config.database_url, "sqlite:///tmp/x/tramyte.db");
         assert_eq!(config.addr.to_string(), "127.0.0.1:8080");
         assert!(!config.open);
+    }
+
+    #[test]
+    fn secure_cookies_and_trusted_proxies_are_flags() {
+        let cli = Cli::try_parse_from([
+            "tramyte",
+            "serve",
+            "--secure-cookies",
+            "--trusted-proxy",
+            "10.0.0.2,::1",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("serve")
+        };
+        let config = Config::from(args);
+        assert!(config.client.secure_cookies);
+        assert_eq!(config.client.trusted_proxies.len(), 2);
+        assert!(Cli::try_parse_from(["tramyte", "serve", "--trusted-proxy", "proxy"]).is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use axum::routing::get;
 
 use crate::error::ApiError;
 use crate::store::Store;
+use crate::summary::Viewer;
 
 /// How long `/healthz` waits for the database before answering 503.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -23,6 +24,8 @@ pub struct AppState {
     pub store: Store,
     pub open: bool,
     pub sync: crate::sync::SyncService,
+    /// How clients' addresses and HTTPS are known (cookies, sign-in throttling).
+    pub client: crate::client::ClientOptions,
 }
 
 /// The whole application as a router, so tests can call it without a socket.
@@ -41,7 +44,33 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::overview::routes())
         .merge(crate::report::routes())
         .fallback(crate::assets::serve)
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// The Content-Security-Policy of every response. The PWA runs under it: scripts only from
+/// this origin as files (no inline script, no `eval`), `'wasm-unsafe-eval'` so the browser may
+/// compile the app's wasm, styles only from `app.css`, fetches and the `/sync` websocket only to
+/// this origin, and no page may frame it.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Adds the hardening headers to every response (those a handler set itself are kept).
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    response
 }
 
 /// 200 when the database answers within [`HEALTH_TIMEOUT`], 503 otherwise.
@@ -61,7 +90,10 @@ struct CatalogList {
     catalogs: Vec<CatalogSummary>,
 }
 
-async fn list_catalogs(State(state): State<AppState>) -> Result<Json<CatalogList>, ApiError> {
+async fn list_catalogs(
+    State(state): State<AppState>,
+    _signed_in: Viewer,
+) -> Result<Json<CatalogList>, ApiError> {
     let catalogs = catalog::latest(&state.store).await?;
     Ok(Json(CatalogList {
         catalogs: catalogs.iter().map(StoredCatalog::summary).collect(),
@@ -74,9 +106,10 @@ struct RevisionQuery {
 }
 
 /// `GET /api/catalogs/{code}[?revision=N]`: one criteria set in the catalog file format, which
-/// the PWA keeps offline.
+/// the PWA keeps offline. Like every REST call, only within a session (or in open mode).
 async fn get_catalog(
     State(state): State<AppState>,
+    _signed_in: Viewer,
     Path(code): Path<String>,
     Query(query): Query<RevisionQuery>,
 ) -> Result<Json<Catalog>, ApiError> {
@@ -107,6 +140,7 @@ mod tests {
             store,
             open: false,
             sync,
+            client: crate::client::ClientOptions::default(),
         }
     }
 
@@ -137,13 +171,36 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn catalogs_are_listed_and_served_whole() {
-        let app = router(state().await);
-        let response = app
-            .clone()
-            .oneshot(Request::get("/api/catalogs").body(Body::empty()).unwrap())
+    async fn catalogs_are_listed_and_served_whole_within_a_session() {
+        let state = state().await;
+        let app = router(state.clone());
+        for path in ["/api/catalogs", "/api/catalogs/QD1300-2023"] {
+            let response = app
+                .clone()
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        }
+        let new = crate::account::NewUser {
+            id: "quantri".into(),
+            display_name: "Quản trị (thử)".into(),
+            role: tramyte_shared::policy::Role::SystemAdmin,
+            person: None,
+            units: Vec::new(),
+            password: "mật-khẩu-thử-1".into(),
+        };
+        crate::account::add_user(&state.store, &new).await.unwrap();
+        let (token, _) = crate::account::sign_in(&state.store, "quantri", "mật-khẩu-thử-1", "t")
             .await
             .unwrap();
+        let get = |path: &str| {
+            Request::get(path)
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap()
+        };
+        let response = app.clone().oneshot(get("/api/catalogs")).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         let body = axum::body::to_bytes(response.into_body(), 1 << 20)
             .await
@@ -154,11 +211,7 @@ mod tests {
 
         let response = app
             .clone()
-            .oneshot(
-                Request::get("/api/catalogs/QD1300-2023")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
+            .oneshot(get("/api/catalogs/QD1300-2023"))
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -171,14 +224,7 @@ mod tests {
         // What the server sends is a valid catalog file again.
         tramyte_shared::catalog::parse_catalog(std::str::from_utf8(&body).unwrap()).unwrap();
 
-        let response = app
-            .oneshot(
-                Request::get("/api/catalogs/NOPE")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
+        let response = app.oneshot(get("/api/catalogs/NOPE")).await.unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
     }
 }

@@ -477,7 +477,7 @@ fn commune_header(report: &Report) -> Vec<String> {
     ]
     .map(str::to_owned)
     .into();
-    header.extend(report.criteria.iter().map(|c| c.id.clone()));
+    header.extend(report.criteria.iter().map(|c| csv_text(&c.id)));
     header.push("Xung đột chưa giải quyết".to_owned());
     header
 }
@@ -514,14 +514,15 @@ const TARGET_HEADER: [&str; 6] = [
     "Đạt",
 ];
 
-/// A text cell a spreadsheet could take for a formula (`=`, `+`, `-`, `@`) gets a leading
-/// apostrophe in the CSV, so a unit name cannot run anything when the file is opened.
+/// A text cell of the CSV, neutralised for spreadsheets ([`crate::export::text_cell`]).
 fn csv_text(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
+    crate::export::text_cell(text).into_owned()
+}
+
+/// A text cell of the XLSX, neutralised the same way as the CSV's.
+fn write_text(sheet: &mut Worksheet, row: u32, col: u16, text: &str) -> Result<(), XlsxError> {
+    sheet.write_string(row, col, crate::export::text_cell(text))?;
+    Ok(())
 }
 
 /// The report as CSV: a UTF-8 byte order mark (so spreadsheets read Vietnamese), one line per
@@ -628,7 +629,7 @@ pub fn to_xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 sheet.write_number(r, 1, number)?;
             }
             _ => {
-                sheet.write_string(r, 1, value)?;
+                write_text(sheet, r, 1, &value)?;
             }
         }
     }
@@ -637,7 +638,7 @@ pub fn to_xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
         write_header(sheet, row_index(start)?, &TARGET_HEADER.map(str::to_owned))?;
         for (i, t) in report.targets.iter().enumerate() {
             let r = row_index(start + 1 + i)?;
-            sheet.write_string(r, 0, &t.unit)?;
+            write_text(sheet, r, 0, &t.unit)?;
             sheet.write_string(r, 1, target_kind_vi(&t.kind))?;
             for (col, n) in [t.communes, t.approved, t.not_opened, t.passing]
                 .into_iter()
@@ -657,8 +658,8 @@ pub fn to_xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
     sheet.set_column_width(2, 18)?;
     for (i, (row, points)) in report.rows.iter().zip(&report.points).enumerate() {
         let r = row_index(i + 1)?;
-        sheet.write_string(r, 0, row.commune.as_deref().unwrap_or(""))?;
-        sheet.write_string(r, 1, row.commune_name.as_deref().unwrap_or(""))?;
+        write_text(sheet, r, 0, row.commune.as_deref().unwrap_or(""))?;
+        write_text(sheet, r, 1, row.commune_name.as_deref().unwrap_or(""))?;
         sheet.write_string(r, 2, status_vi(row.status.as_deref()))?;
         write_points(sheet, r, 3, row.self_total)?;
         write_points(sheet, r, 4, row.review_total)?;
@@ -686,8 +687,8 @@ pub fn to_xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
     sheet.set_column_width(6, 60)?;
     for (i, c) in report.criteria.iter().enumerate() {
         let r = row_index(i + 1)?;
-        sheet.write_string(r, 0, &c.id)?;
-        sheet.write_string(r, 1, &c.name_vi)?;
+        write_text(sheet, r, 0, &c.id)?;
+        write_text(sheet, r, 1, &c.name_vi)?;
         sheet.write_number(r, 2, c.max)?;
         if let Some(average) = c.average {
             sheet.write_number(r, 3, average)?;
@@ -707,7 +708,7 @@ pub fn to_xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
             })
             .collect::<Vec<_>>()
             .join("; ");
-        sheet.write_string(r, 6, below)?;
+        write_text(sheet, r, 6, &below)?;
     }
     workbook.save_to_buffer()
 }

@@ -324,7 +324,16 @@ async fn open(
 ) -> Result<Json<OpenedRound>, ApiError> {
     who.require(OPENERS)?;
     let Json(request) = body.map_err(|err| ApiError::BadRequest(err.body_text()))?;
-    let opened = open_round(&state.store, Some(&who.0.principal), &request, "api").await?;
+    let mut principal = who.0.principal.clone();
+    // A provincial administrator opens rounds only in their subtree, not in communes their
+    // health department was given to cover elsewhere.
+    if principal.role == Role::ProvincialAdmin
+        && let Scope::Communes(communes) = &mut principal.scope
+    {
+        let managed = crate::admin::managed_by(&state, &who).await?;
+        communes.retain(|commune| managed.commune(commune));
+    }
+    let opened = open_round(&state.store, Some(&principal), &request, "api").await?;
     let filter = Filter {
         ids: Some(opened.documents.iter().map(DocumentId::to_string).collect()),
         ..Filter::default()

@@ -260,8 +260,9 @@ struct PutTargets {
     targets: Vec<Target>,
 }
 
-/// Who may set targets: reviewers of the unit itself, provincial and system administrators;
-/// never for communes outside their scope.
+/// Who may set targets: reviewers of the unit itself, for communes in their scope; provincial
+/// administrators for the reviewing units and communes of their subtree
+/// ([`crate::unit::Managed`]); system administrators everywhere.
 async fn put_targets(
     State(state): State<AppState>,
     who: Authenticated,
@@ -291,6 +292,21 @@ async fn put_targets(
             "commune {} is outside your scope",
             outside.commune.chars().take(32).collect::<String>()
         )));
+    }
+    if session.user.role == Role::ProvincialAdmin {
+        let managed = crate::admin::managed_by(&state, &who).await?;
+        if !managed.unit(unit) {
+            return Err(ApiError::Forbidden(format!(
+                "unit {} is outside the units you manage",
+                unit.chars().take(32).collect::<String>()
+            )));
+        }
+        if let Some(outside) = body.targets.iter().find(|t| !managed.commune(&t.commune)) {
+            return Err(ApiError::Forbidden(format!(
+                "commune {} is outside the units you manage",
+                outside.commune.chars().take(32).collect::<String>()
+            )));
+        }
     }
     replace(&state.store, unit, year, &body.targets).await?;
     let communes: Option<BTreeSet<String>> = Viewer(Some(session.principal.clone()))

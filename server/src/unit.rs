@@ -85,6 +85,8 @@ pub struct UnitProblem {
 pub enum UnitError {
     #[error("{} problem(s) in the units file; nothing was imported:{}", .0.len(), .0.iter().map(|p| format!("\n  line {}: {}", p.line, p.message)).collect::<String>())]
     Invalid(Vec<UnitProblem>),
+    #[error("{} row(s) of the units file are outside the units you manage; nothing was imported:{}", .0.len(), .0.iter().map(|p| format!("\n  line {}: {}", p.line, p.message)).collect::<String>())]
+    Outside(Vec<UnitProblem>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -98,6 +100,11 @@ impl From<sqlx::Error> for UnitError {
 /// Parses and validates a units CSV against the units already stored. Returns every unit or
 /// every problem.
 pub fn parse_units(csv_text: &str, existing: &[Unit]) -> Result<Vec<Unit>, Vec<UnitProblem>> {
+    parse_lines(csv_text, existing).map(|units| units.into_iter().map(|(_, unit)| unit).collect())
+}
+
+/// [`parse_units`], each unit with its line.
+fn parse_lines(csv_text: &str, existing: &[Unit]) -> Result<Vec<(usize, Unit)>, Vec<UnitProblem>> {
     let mut problems = Vec::new();
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -146,7 +153,10 @@ pub fn parse_units(csv_text: &str, existing: &[Unit]) -> Result<Vec<Unit>, Vec<U
         let line = record
             .position()
             .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
-        let get = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or("").to_owned();
+        // A cell our own export neutralised (`'=…`) reads as the text it was.
+        let get = |at: Option<usize>| {
+            crate::export::read_text_cell(at.and_then(|i| record.get(i)).unwrap_or("")).to_owned()
+        };
         let code = get(Some(code_at));
         let kind_text = get(Some(kind_at));
         let name = get(Some(name_at));
@@ -270,7 +280,7 @@ pub fn parse_units(csv_text: &str, existing: &[Unit]) -> Result<Vec<Unit>, Vec<U
         }
     }
     if problems.is_empty() {
-        Ok(units.into_iter().map(|(_, unit)| unit).collect())
+        Ok(units)
     } else {
         problems.sort_by_key(|p| p.line);
         Err(problems)
@@ -306,10 +316,26 @@ pub async fn all(store: &Store) -> Result<Vec<Unit>, StoreError> {
 }
 
 /// Validates a units CSV whole, then stores it in one transaction (new units are added, known
-/// codes updated). Returns how many units the file had.
+/// codes updated). Returns how many units the file had. For the command line and the demo,
+/// which act everywhere; administrators import through [`import_managed`].
 pub async fn import(store: &Store, csv_text: &str) -> Result<usize, UnitError> {
+    import_managed(store, csv_text, &Managed::Everything).await
+}
+
+/// [`import`] by someone who manages only `managed`: every row must stay inside it (see
+/// [`Managed::problems_of`]), or nothing is written.
+pub async fn import_managed(
+    store: &Store,
+    csv_text: &str,
+    managed: &Managed,
+) -> Result<usize, UnitError> {
     let existing = all(store).await?;
-    let units = parse_units(csv_text, &existing).map_err(UnitError::Invalid)?;
+    let lines = parse_lines(csv_text, &existing).map_err(UnitError::Invalid)?;
+    let outside = managed.problems_of(&lines, &existing);
+    if !outside.is_empty() {
+        return Err(UnitError::Outside(outside));
+    }
+    let units: Vec<Unit> = lines.into_iter().map(|(_, unit)| unit).collect();
     // Parents before children, so the foreign key holds at every insert.
     let mut ordered: Vec<&Unit> = Vec::new();
     let mut placed: BTreeSet<&str> = existing.iter().map(|u| u.code.as_str()).collect();
@@ -364,21 +390,168 @@ pub async fn import(store: &Store, csv_text: &str) -> Result<usize, UnitError> {
     Ok(units.len())
 }
 
-/// The units as CSV, in the import format.
+/// The units as CSV, in the import format; text neutralised for spreadsheets
+/// ([`crate::export::text_cell`]), which [`import`] reads back as it was.
 pub fn to_csv(units: &[Unit]) -> String {
+    use crate::export::text_cell;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let _ = writer.write_record(["code", "kind", "name", "parent", "unit_type", "covers"]);
     for unit in units {
         let _ = writer.write_record([
-            unit.code.as_str(),
+            text_cell(&unit.code).as_ref(),
             unit.kind.as_str(),
-            unit.name.as_str(),
-            unit.parent.as_deref().unwrap_or(""),
-            unit.unit_type.as_deref().unwrap_or(""),
-            &unit.covers.join(";"),
+            &text_cell(&unit.name),
+            &text_cell(unit.parent.as_deref().unwrap_or("")),
+            &text_cell(unit.unit_type.as_deref().unwrap_or("")),
+            &text_cell(&unit.covers.join(";")),
         ]);
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// What an administrator manages (đơn vị quản lý): units, the users attached to them, their
+/// coverage, targets and rounds. System administrators (and the command line) manage
+/// everything; a provincial administrator the subtree of the units they are attached to, where
+/// a health department attached to a province (Sở Y tế) stands for its province and a health
+/// centre attached to a district for its district. Coverage (`covers`) never widens it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Managed {
+    Everything,
+    Subtree {
+        /// Every unit code of the subtree, of every kind.
+        units: BTreeSet<String>,
+        /// The communes among them.
+        communes: BTreeSet<String>,
+    },
+}
+
+impl Managed {
+    /// Whether a unit is managed.
+    pub fn unit(&self, code: &str) -> bool {
+        match self {
+            Managed::Everything => true,
+            Managed::Subtree { units, .. } => units.contains(code),
+        }
+    }
+
+    /// Whether a commune is managed.
+    pub fn commune(&self, code: &str) -> bool {
+        match self {
+            Managed::Everything => true,
+            Managed::Subtree { communes, .. } => communes.contains(code),
+        }
+    }
+
+    /// Whether a user attached to `units` is managed: they must be attached somewhere, and
+    /// only inside the subtree.
+    pub fn user(&self, units: &[String]) -> bool {
+        match self {
+            Managed::Everything => true,
+            Managed::Subtree { .. } => !units.is_empty() && units.iter().all(|u| self.unit(u)),
+        }
+    }
+
+    /// What of a units file lies outside: a row of a unit outside the subtree; a unit placed
+    /// under a parent outside it (a new province, a move out); a `covers` entry naming a
+    /// commune outside it, or leaving out one outside it that is stored (coverage outside is
+    /// a system administrator's). A row that keeps a unit's stored parent is no move, so a
+    /// province's administrator may re-import their own province.
+    pub fn problems_of(&self, lines: &[(usize, Unit)], existing: &[Unit]) -> Vec<UnitProblem> {
+        let Managed::Subtree { .. } = self else {
+            return Vec::new();
+        };
+        let stored: HashMap<&str, &Unit> = existing.iter().map(|u| (u.code.as_str(), u)).collect();
+        let new_in_file: BTreeSet<&str> = lines
+            .iter()
+            .map(|(_, u)| u.code.as_str())
+            .filter(|code| !stored.contains_key(code))
+            .collect();
+        let inside = |code: &str| self.unit(code) || new_in_file.contains(code);
+        let mut problems = Vec::new();
+        for (line, unit) in lines {
+            let mut problem = |message: String| {
+                problems.push(UnitProblem {
+                    line: *line,
+                    message,
+                })
+            };
+            let before = stored.get(unit.code.as_str());
+            if before.is_some() && !self.unit(&unit.code) {
+                problem(format!(
+                    "unit {} is outside the units you manage",
+                    unit.code
+                ));
+                continue;
+            }
+            let unchanged_parent = before.is_some_and(|b| b.parent == unit.parent);
+            match &unit.parent {
+                _ if unchanged_parent => {}
+                None => problem(format!(
+                    "only a system administrator adds a unit without a parent ({})",
+                    unit.code
+                )),
+                Some(parent) if !inside(parent) => problem(format!(
+                    "parent {parent} of {} is outside the units you manage",
+                    unit.code
+                )),
+                Some(_) => {}
+            }
+            for commune in &unit.covers {
+                let kept = before.is_some_and(|b| b.covers.contains(commune));
+                if !kept && !inside(commune) {
+                    problem(format!(
+                        "{} may not cover {commune}: it is outside the units you manage",
+                        unit.code
+                    ));
+                }
+            }
+            for commune in before.map(|b| b.covers.as_slice()).unwrap_or_default() {
+                if !unit.covers.contains(commune) && !self.unit(commune) {
+                    problem(format!(
+                        "{} covers {commune}, outside the units you manage; only a system \
+                         administrator removes that (keep it in the file)",
+                        unit.code
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
+    /// Keeps the units that are managed.
+    pub fn filter_units(&self, units: Vec<Unit>) -> Vec<Unit> {
+        units.into_iter().filter(|u| self.unit(&u.code)).collect()
+    }
+}
+
+/// What `user` manages as a provincial administrator: the subtree of the units they are
+/// attached to (see [`Managed`]).
+pub async fn managed_subtree(store: &Store, user: &str) -> Result<Managed, StoreError> {
+    let rows: Vec<(String, String)> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "WITH RECURSIVE managed(code) AS ( \
+                 SELECT unit FROM user_units WHERE user_id = $1 \
+                 UNION SELECT u.parent FROM units u JOIN units p ON p.code = u.parent \
+                       JOIN user_units uu ON uu.unit = u.code \
+                       WHERE uu.user_id = $1 AND ((u.kind = 'health_department' AND p.kind = 'province') \
+                          OR (u.kind = 'health_centre' AND p.kind = 'district')) \
+                 UNION SELECT u.code FROM units u JOIN managed ON u.parent = managed.code \
+             ) \
+             SELECT units.code, units.kind FROM units JOIN managed ON units.code = managed.code",
+        )
+        .bind(user)
+        .fetch_all(pool)
+        .await?
+    });
+    let communes = rows
+        .iter()
+        .filter(|(_, kind)| kind == UnitKind::Commune.as_str())
+        .map(|(code, _)| code.clone())
+        .collect();
+    Ok(Managed::Subtree {
+        units: rows.into_iter().map(|(code, _)| code).collect(),
+        communes,
+    })
 }
 
 /// The commune codes a user's scope covers: the communes of every unit they are attached to
@@ -460,6 +633,73 @@ Q,planet,Sao Hỏa,38,,
                 "missing `{line}` in {text:#?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_provincial_administrator_imports_only_inside_their_subtree() {
+        let store = store().await;
+        import(&store, THIEU_HOA).await.unwrap();
+        import(&store, "code,kind,name,parent,unit_type,covers\n01,province,Hà Nội,,,\n01-SYT,health_department,Sở Y tế Hà Nội,01,,\n00001,commune,Phường Một,01,phuong,\n")
+            .await
+            .unwrap();
+        with_pool!(&store, pool => {
+            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('p', 'P', 'provincial_admin', 'x', 0)")
+                .execute(pool).await.unwrap();
+            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('p', '38-SYT')").execute(pool).await.unwrap();
+        });
+        let managed = managed_subtree(&store, "p").await.unwrap();
+        assert!(managed.unit("38") && managed.unit("16024-T1") && managed.commune("16024"));
+        assert!(!managed.unit("01") && !managed.commune("00001"));
+        let before = all(&store).await.unwrap();
+        let csv = "code,kind,name,parent,unit_type,covers
+16024-T2,village,Thôn 2,16024,,
+38-SYT,health_department,Sở Y tế Thanh Hóa,38,,00001
+01-SYT,health_department,Sở Y tế Của Ta,01,,
+38-405,district,Huyện Thiệu Hóa,01,,
+99,province,Tỉnh Mới,,,
+38-1,district,Huyện Mới,38,,
+38-1-TTYT,health_centre,TTYT Mới,38-1,,16024
+01-1,district,Quận Mới,01,,
+38,province,Tỉnh Thanh Hóa,,,
+";
+        let Err(UnitError::Outside(problems)) = import_managed(&store, csv, &managed).await else {
+            panic!("refused");
+        };
+        let text: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.line, p.message))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "3: 38-SYT may not cover 00001: it is outside the units you manage",
+                "4: unit 01-SYT is outside the units you manage",
+                "5: parent 01 of 38-405 is outside the units you manage",
+                "6: only a system administrator adds a unit without a parent (99)",
+                "9: parent 01 of 01-1 is outside the units you manage",
+            ]
+        );
+        assert_eq!(all(&store).await.unwrap(), before, "nothing was written");
+        // What is inside (new units under new units, the province kept where it is) imports.
+        let inside = "code,kind,name,parent,unit_type,covers
+16024-T2,village,Thôn 2,16024,,
+38-1,district,Huyện Mới,38,,
+38-1-TTYT,health_centre,TTYT Mới,38-1,,16024
+38,province,Tỉnh Thanh Hóa,,,
+";
+        assert_eq!(import_managed(&store, inside, &managed).await.unwrap(), 4);
+        // Coverage outside, set by the command line, may be kept but not removed by them.
+        import(&store, "code,kind,name,parent,unit_type,covers\n38-SYT,health_department,Sở Y tế Thanh Hóa,38,,00001\n")
+            .await
+            .unwrap();
+        let kept =
+            "code,kind,name,parent,unit_type,covers\n38-SYT,health_department,SYT,38,,00001\n";
+        assert_eq!(import_managed(&store, kept, &managed).await.unwrap(), 1);
+        let dropped = "code,kind,name,parent,unit_type,covers\n38-SYT,health_department,SYT,38,,\n";
+        assert!(matches!(
+            import_managed(&store, dropped, &managed).await,
+            Err(UnitError::Outside(_))
+        ));
     }
 
     #[tokio::test]

@@ -16,14 +16,26 @@ export async function launch() {
   });
 }
 
+// Collects a page's uncaught errors and every Content-Security-Policy violation into `errors`:
+// the server's policy must let the whole app run, so anything it blocks is an error.
+export function watch(page, errors, label = '') {
+  const prefix = label ? `${label}: ` : '';
+  page.on('pageerror', (error) => errors.push(`${prefix}${error}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
+      errors.push(`${prefix}${message.text()}`);
+    }
+  });
+}
+
 // Opens the app on a phone-sized page of a new browser and waits until its service worker
-// controls the page. `errors` collects the page's uncaught errors.
+// controls the page. `errors` collects the page's uncaught errors and policy violations.
 export async function openApp(baseUrl) {
   const browser = await launch();
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'vi-VN' });
   const page = await context.newPage();
   const errors = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
+  watch(page, errors);
   await page.goto(baseUrl + '/');
   await page.getByRole('heading', { name: 'Trạm Y tế xã' }).waitFor({ timeout: 30000 });
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
@@ -58,7 +70,7 @@ export async function main(body) {
 // Signs in through the app's form in a new page of `context`; dialogs (confirmations) are accepted.
 export async function signIn(context, baseUrl, user, password, errors) {
   const page = await context.newPage();
-  page.on('pageerror', (error) => errors.push(`${user}: ${error}`));
+  watch(page, errors, user);
   page.on('dialog', (dialog) => dialog.accept());
   await page.goto(baseUrl + '/');
   await page.getByLabel('Tên đăng nhập').fill(user);

@@ -3,7 +3,7 @@
 // and the same one, type in the same note, reload in the middle of typing; reconnect; both
 // show the merged result with the conflict; one resolves it and the other sees it resolved.
 // Then a cold start with the network off opens the app with the data.
-import { launch, waitForTest, check, main, signIn, synced } from './browser.mjs';
+import { launch, waitForTest, check, main, signIn, synced, watch } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
 const TIMEOUT = 30000;
@@ -151,7 +151,7 @@ await main(async (baseUrl) => {
   await waitForTest('server-down-again');
   await profileA.setOffline(true);
   a = await profileA.newPage();
-  a.on('pageerror', (error) => errors.push(`cold: ${error}`));
+  watch(a, errors, 'cold');
   const started = Date.now();
   await a.goto(baseUrl + '/');
   await a.getByRole('link', { name: 'Mở phiếu đánh giá' }).waitFor({ timeout: TIMEOUT });

@@ -3,17 +3,21 @@
 #![allow(clippy::unwrap_used)] // tests unwrap what they just built
 
 mod access;
+mod admin_scope;
 mod browser;
 mod demo;
 mod documents;
 mod durability;
+mod exports;
 mod field_app;
+mod hardening;
 mod interop;
 mod overview;
 mod pwa;
 mod reports;
 mod review_loop;
 mod round;
+mod sign_in;
 mod summary;
 mod sync;
 mod trust;

@@ -14,8 +14,12 @@ pub enum ApiError {
     Unreachable,
     /// Not signed in, or the session ended.
     Unauthorized(String),
-    /// Too many attempts; retry after this many seconds.
-    Throttled(String),
+    /// Too many attempts: the server takes the next one after `retry_after_secs` seconds
+    /// (its `Retry-After`).
+    Throttled {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// The server refused or failed, with its own message.
     Refused { status: u16, message: String },
 }
@@ -24,7 +28,7 @@ impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ApiError::Unreachable => f.write_str("unreachable"),
-            ApiError::Unauthorized(m) | ApiError::Throttled(m) => f.write_str(m),
+            ApiError::Unauthorized(m) | ApiError::Throttled { message: m, .. } => f.write_str(m),
             ApiError::Refused { status, message } => write!(f, "{status}: {message}"),
         }
     }
@@ -138,6 +142,7 @@ async fn call_typed(
         Err(_) => String::new(),
     };
     let status = response.status();
+    let retry_after = response.headers().get("retry-after").ok().flatten();
     if response.ok() {
         return Ok(text);
     }
@@ -146,7 +151,10 @@ async fn call_typed(
         .unwrap_or(text);
     Err(match status {
         401 => ApiError::Unauthorized(message),
-        429 => ApiError::Throttled(message),
+        429 => ApiError::Throttled {
+            message,
+            retry_after_secs: retry_after.and_then(|v| v.trim().parse().ok()).unwrap_or(1),
+        },
         // A service worker or proxy answering for a server that is gone.
         502..=504 => ApiError::Unreachable,
         _ => ApiError::Refused { status, message },
@@ -349,6 +357,27 @@ pub async fn reset_password(id: &str, password: &str) -> Result<(), ApiError> {
     )
     .await
     .map(drop)
+}
+
+/// An organisation unit the administrator manages (`GET /api/units?format=json`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ManagedUnit {
+    pub code: String,
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Units {
+    units: Vec<ManagedUnit>,
+}
+
+/// The units the administrator manages (their province's subtree; all for a system
+/// administrator).
+pub async fn units() -> Result<Vec<ManagedUnit>, ApiError> {
+    parse::<Units>(&call("GET", "/api/units?format=json", None).await?).map(|u| u.units)
 }
 
 #[derive(Deserialize)]

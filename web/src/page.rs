@@ -128,6 +128,62 @@ pub fn reason_text(i18n: I18n, reason: &Reason) -> String {
     }
 }
 
+/// A wait of `secs` seconds as people say it: seconds under two minutes, minutes above.
+pub fn wait_text(i18n: I18n, secs: u64) -> String {
+    let vi = i18n.lang() == Lang::Vi;
+    match (secs, vi) {
+        (0..120, true) => format!("{} giây", secs.max(1)),
+        (0..120, false) => format!("{} s", secs.max(1)),
+        (_, true) => format!("{} phút", secs.div_ceil(60)),
+        (_, false) => format!("{} min", secs.div_ceil(60)),
+    }
+}
+
+/// What went wrong with a REST call, for a person: offline, signed out, too many attempts, or
+/// the server's own reason behind a short label (not allowed, not valid).
+pub fn api_problem(i18n: I18n, err: &crate::api::ApiError) -> String {
+    use crate::api::ApiError;
+    match err {
+        ApiError::Unreachable => i18n
+            .pick(
+                "Không kết nối được máy chủ. Hãy thử lại khi có mạng.",
+                "Cannot reach the server. Try again when online.",
+            )
+            .to_owned(),
+        ApiError::Unauthorized(_) => i18n
+            .pick(
+                "Phiên đăng nhập đã hết; hãy đăng nhập lại.",
+                "Your session ended; sign in again.",
+            )
+            .to_owned(),
+        ApiError::Throttled {
+            retry_after_secs, ..
+        } => format!(
+            "{} {}",
+            i18n.pick(
+                "Quá nhiều yêu cầu; hãy thử lại sau",
+                "Too many requests; try again in"
+            ),
+            wait_text(i18n, *retry_after_secs)
+        ),
+        ApiError::Refused {
+            status: 403,
+            message,
+        } => format!(
+            "{}: {message}",
+            i18n.pick(
+                "Không được phép (ngoài phạm vi bạn quản lý)",
+                "Not allowed (outside what you manage)"
+            )
+        ),
+        ApiError::Refused {
+            status: 400,
+            message,
+        } => format!("{}: {message}", i18n.pick("Không hợp lệ", "Not valid")),
+        ApiError::Refused { message, .. } => message.clone(),
+    }
+}
+
 /// A problem's message in a paragraph of `class` and ARIA `role`, shown while there is one.
 /// One function for every such line, so its view code is compiled once.
 pub fn problem_line(

@@ -1,15 +1,27 @@
 //! Administration (quản trị) for provincial and system administrators: users (add with a
 //! generated password shown once, disable, enable, new password) and organisation units (CSV
 //! import validated whole by the server, CSV export). Needs the network.
+//!
+//! The page offers only what the administrator manages: roles up to their own, the units of
+//! their subtree (as the server lists them), the users attached there; the server refuses
+//! anything else, and its reason is shown.
 
 use leptos::prelude::*;
 use tramyte_shared::policy::Role;
 
-use crate::api::{self, ManagedUser};
+use crate::api::{self, ManagedUnit, ManagedUser};
 use crate::i18n::use_i18n;
-use crate::page::role_name;
+use crate::page::{api_problem, role_name};
+use crate::session::use_session;
 
-const ROLES: [Role; 6] = Role::ALL;
+/// The roles `own` may give: none above its own.
+fn roles_up_to(own: Option<Role>) -> Vec<Role> {
+    let rank = |role: Role| Role::ALL.iter().position(|r| *r == role);
+    Role::ALL
+        .into_iter()
+        .filter(|r| own.is_some_and(|own| rank(*r) <= rank(own)))
+        .collect()
+}
 
 /// A password of 14 letters and digits (no look-alikes), from the browser's random source.
 fn generate_password() -> String {
@@ -29,14 +41,23 @@ fn generate_password() -> String {
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let i18n = use_i18n();
+    let own_role = use_session()
+        .me
+        .with_untracked(|me| me.as_ref().map(|m| m.user.role));
+    let roles = roles_up_to(own_role);
     let users = RwSignal::new(Vec::<ManagedUser>::new());
+    let managed_units = RwSignal::new(None::<Vec<ManagedUnit>>);
     let problem = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
     let reload = move || {
         leptos::task::spawn_local(async move {
             match api::users().await {
                 Ok(list) => users.set(list),
-                Err(err) => problem.set(Some(err.to_string())),
+                Err(err) => problem.set(Some(api_problem(i18n, &err))),
+            }
+            match api::units().await {
+                Ok(list) => managed_units.set(Some(list)),
+                Err(err) => problem.set(Some(api_problem(i18n, &err))),
             }
         });
     };
@@ -61,6 +82,24 @@ pub fn AdminPage() -> impl IntoView {
                 .map(str::to_owned)
                 .collect(),
         };
+        let unknown: Vec<String> = managed_units.with_untracked(|known| {
+            let Some(known) = known else {
+                return Vec::new();
+            };
+            user.units
+                .iter()
+                .filter(|code| !known.iter().any(|u| &u.code == *code))
+                .cloned()
+                .collect()
+        });
+        if !unknown.is_empty() {
+            problem.set(Some(format!(
+                "{}: {}",
+                i18n.pick("Không phải đơn vị bạn quản lý", "Not a unit you manage"),
+                unknown.join(", ")
+            )));
+            return;
+        }
         let password = generate_password();
         leptos::task::spawn_local(async move {
             match api::add_user(&user, &password).await {
@@ -77,7 +116,7 @@ pub fn AdminPage() -> impl IntoView {
                     units.set(String::new());
                     reload();
                 }
-                Err(err) => problem.set(Some(err.to_string())),
+                Err(err) => problem.set(Some(api_problem(i18n, &err))),
             }
         });
     };
@@ -94,8 +133,9 @@ pub fn AdminPage() -> impl IntoView {
                     )));
                     problem.set(None);
                     csv.set(String::new());
+                    reload();
                 }
-                Err(err) => problem.set(Some(err.to_string())),
+                Err(err) => problem.set(Some(api_problem(i18n, &err))),
             }
         });
     };
@@ -117,13 +157,18 @@ pub fn AdminPage() -> impl IntoView {
                         on:input=move |ev| name.set(event_target_value(&ev))/></label>
                 <label><span>{i18n.pick_fn("Vai trò", "Role")}</span>
                     <select on:change=move |ev| { if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) } }>
-                        {ROLES.into_iter().map(|r| view! {
+                        {roles.into_iter().map(|r| view! {
                             <option value=r.as_str() selected=r == Role::StationStaff>{move || role_name(i18n, r)}</option>
                         }).collect_view()}
                     </select></label>
                 <label><span>{i18n.pick_fn("Mã đơn vị (cách nhau bởi dấu phẩy)", "Unit codes (comma separated)")}</span>
-                    <input type="text" prop:value=move || units.get()
+                    <input type="text" list="managed-units" prop:value=move || units.get()
                         on:input=move |ev| units.set(event_target_value(&ev))/></label>
+                <datalist id="managed-units">
+                    {move || managed_units.get().unwrap_or_default().into_iter().map(|u| view! {
+                        <option value=u.code.clone()>{format!("{} ({})", u.name, u.kind)}</option>
+                    }).collect_view()}
+                </datalist>
                 <button type="submit">{i18n.pick_fn("Thêm người dùng", "Add the user")}</button>
             </form>
         </section>
@@ -164,7 +209,7 @@ fn UserRow(
             leptos::task::spawn_local(async move {
                 match api::set_disabled(&id, !disabled).await {
                     Ok(()) => on_change(),
-                    Err(err) => problem.set(Some(err.to_string())),
+                    Err(err) => problem.set(Some(api_problem(i18n, &err))),
                 }
             });
         }
@@ -183,7 +228,7 @@ fn UserRow(
                             "new password (shown once)"
                         )
                     ))),
-                    Err(err) => problem.set(Some(err.to_string())),
+                    Err(err) => problem.set(Some(api_problem(i18n, &err))),
                 }
             });
         }

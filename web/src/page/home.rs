@@ -7,7 +7,7 @@ use tramyte_shared::scoring::{self, Verdict};
 use tramyte_shared::sync::document_id::DocumentId;
 
 use crate::api::{ApiError, DocumentRow};
-use crate::i18n::{I18n, Key, use_i18n};
+use crate::i18n::{I18n, Key, Lang, use_i18n};
 use crate::page::{catalog_for, role_name, status_name, verdict_class, verdict_name};
 use crate::session::use_session;
 
@@ -121,13 +121,21 @@ fn sign_in_problem(i18n: I18n, err: &ApiError) -> String {
                 "Wrong user name or password.",
             )
             .to_owned(),
-        ApiError::Throttled(message) => format!(
-            "{} ({message})",
-            i18n.pick(
-                "Đăng nhập sai quá nhiều lần; hãy đợi rồi thử lại.",
-                "Too many failed attempts; wait and try again.",
-            )
-        ),
+        ApiError::Throttled {
+            retry_after_secs, ..
+        } => {
+            let wait = crate::page::wait_text(i18n, *retry_after_secs);
+            match i18n.lang() {
+                Lang::Vi => format!(
+                    "Đăng nhập sai nhiều lần từ thiết bị này. Hãy thử lại sau {wait}. \
+                     Nếu quên mật khẩu, hãy nhờ quản trị viên đặt mật khẩu mới."
+                ),
+                Lang::En => format!(
+                    "Too many failed sign-ins from this device. Try again in {wait}. \
+                     If you forgot your password, ask an administrator for a new one."
+                ),
+            }
+        }
         ApiError::Refused { message, .. } => message.clone(),
     }
 }
