@@ -17,6 +17,7 @@ pub mod demo;
 pub mod document;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod overview;
 pub mod report;
 pub mod round;
