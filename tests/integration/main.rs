@@ -8,6 +8,8 @@ mod demo;
 mod documents;
 mod durability;
 mod field_app;
+mod fuzz;
+mod hostile;
 mod interop;
 mod overview;
 mod pwa;
