@@ -199,7 +199,7 @@ pub enum Output {
         message: String,
     },
     /// A connection's message was refused (it was sent an `error` and closed); `reason` is a
-    /// short stable label (`bloom_filter`, `rate_limit`, …) for metrics.
+    /// short stable label (`sync_message_bloom_filter`, `rate_limit`, …) for metrics.
     Refused { conn: ConnId, reason: &'static str },
     /// A panic was caught: the document it concerned (if any) was dropped from memory and its
     /// peers closed; everything else is served on.
