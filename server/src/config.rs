@@ -314,6 +314,14 @@ pub struct LimitArgs {
     /// Stored size one document may reach, in bytes.
     #[arg(long, env = "TRAMYTE_MAX_DOCUMENT_BYTES", default_value_t = 64 << 20)]
     pub max_document_bytes: usize,
+    /// Memory one sync connection may make the server hold, in bytes: frames read and not yet
+    /// handled, frames queued to send, and decoding one sync message (inflated data included).
+    #[arg(long, env = "TRAMYTE_MAX_CONNECTION_MEMORY", default_value_t = 64 << 20)]
+    pub max_connection_memory: usize,
+    /// Browser origins other than the server's own that may open the sync websocket, comma
+    /// separated (e.g. `https://app.example.org`). Clients that send no `Origin` are not affected.
+    #[arg(long, env = "TRAMYTE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
 }
 
 impl LimitArgs {
@@ -322,6 +330,13 @@ impl LimitArgs {
         let mut config = SyncConfig {
             max_frame_bytes: self.max_frame_bytes,
             max_connections_per_address: self.max_connections_per_address,
+            max_connection_memory: self.max_connection_memory,
+            allowed_origins: self
+                .allowed_origins
+                .iter()
+                .map(|origin| origin.trim().to_owned())
+                .filter(|origin| !origin.is_empty())
+                .collect(),
             ..SyncConfig::default()
         };
         config.limits.messages_per_second = self.max_messages_per_second;
@@ -421,6 +436,35 @@ mod tests {
         assert!(config.client.secure_cookies);
         assert_eq!(config.client.trusted_proxies.len(), 2);
         assert!(Cli::try_parse_from(["tramyte", "serve", "--trusted-proxy", "proxy"]).is_err());
+    }
+
+    #[test]
+    fn sync_memory_and_origins_come_from_flags_or_the_environment() {
+        let cli = Cli::try_parse_from([
+            "tramyte",
+            "serve",
+            "--max-connection-memory",
+            "1048576",
+            "--allowed-origins",
+            "https://a.example, https://b.example",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("serve")
+        };
+        let config = Config::from(args);
+        assert_eq!(config.sync.max_connection_memory, 1 << 20);
+        assert_eq!(
+            config.sync.allowed_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+        let defaults = Cli::try_parse_from(["tramyte", "serve"]).unwrap();
+        let Command::Serve(args) = defaults.command else {
+            panic!("serve")
+        };
+        let config = Config::from(args);
+        assert_eq!(config.sync.max_connection_memory, 64 << 20);
+        assert!(config.sync.allowed_origins.is_empty());
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/api/catalogs", get(list_catalogs))
         .route("/api/catalogs/{code}", get(get_catalog))
         .route("/sync", get(crate::sync::upgrade))
@@ -73,8 +74,19 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
     response
 }
 
-/// 200 when the database answers within [`HEALTH_TIMEOUT`], 503 otherwise.
-async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+/// 200 when the sync hub serves and the database answers within [`HEALTH_TIMEOUT`]; 503 with
+/// the reason otherwise.
+async fn healthz(State(state): State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Err(reason) = state.sync.serving() {
+        tracing::warn!(%reason, "health check: sync is not served");
+        let body = serde_json::json!({"error": "unavailable", "message": reason});
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
+    database_health(&state).await.into_response()
+}
+
+async fn database_health(state: &AppState) -> Result<&'static str, ApiError> {
     match tokio::time::timeout(HEALTH_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => Ok("ok"),
         Ok(Err(err)) => Err(ApiError::Unavailable(err)),
@@ -82,6 +94,19 @@ async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError
             sqlx::Error::PoolTimedOut,
         ))),
     }
+}
+
+/// `GET /metrics`: the sync service's counters in the Prometheus text format. No session, like
+/// `/healthz`: it holds counts only.
+async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    let text = state.sync.metrics().render(state.sync.hub_running());
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
 }
 
 /// `GET /api/catalogs`: the newest revision of every criteria set.
@@ -159,6 +184,36 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[tokio::test]
+    async fn healthz_answers_503_with_the_reason_when_the_sync_hub_stopped() {
+        let state = state().await;
+        state
+            .sync
+            .stop_for_test("the hub task panicked: boom (3 restarts within a minute)");
+        let response = router(state.clone())
+            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains("the sync hub is not serving: the hub task panicked: boom"),
+            "{body}"
+        );
+        let response = router(state)
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("tramyte_sync_hub_serving 0"));
     }
 
     #[tokio::test]

@@ -19,6 +19,7 @@ pub mod document;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod metrics;
 pub mod overview;
 pub mod report;
 pub mod round;

@@ -11,10 +11,18 @@
 //! Why one hub task: automerge documents are not shared between threads, and one task keeps
 //! the order of events per document trivially right. The CPU per change is small (measured by
 //! the sync benchmark); documents are sharded over several hubs if that ever stops being true.
+//!
+//! The hub contains panics per document itself; the hub task is supervised all the same: if it
+//! ever stops, it is started again (its connections are closed with an `error` and reconnect),
+//! and after [`MAX_RESTARTS`] restarts within a minute the node stops serving sync and says so
+//! on `/healthz`. Memory per connection is bounded by
+//! [`SyncConfig::max_connection_memory`]: frames read but not yet handled, frames queued to
+//! send, and what decoding one message may take.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,8 +30,8 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUp
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tramyte_shared::sync::DocumentId;
@@ -35,6 +43,7 @@ use tramyte_shared::sync::message::Message;
 use crate::account::Session;
 use crate::document::{self, DocumentKind, PersistJob, Provenance};
 use crate::http::AppState;
+use crate::metrics::SyncMetrics;
 use crate::store::Store;
 use crate::summary::{CatalogCache, SummaryRecord};
 
@@ -55,6 +64,14 @@ pub struct SyncConfig {
     pub limits: Limits,
     /// Compaction threshold (see [`HubConfig::compaction_min_bytes`]).
     pub compaction_min_bytes: usize,
+    /// Memory one connection may make the server hold: frames read and not yet handled, frames
+    /// queued to send (one frame more when a single frame is larger), and decoding one sync
+    /// message (inflated data included).
+    pub max_connection_memory: usize,
+    /// Browser origins allowed to open `/sync` besides the server's own (`https://host[:port]`).
+    pub allowed_origins: Vec<String>,
+    /// Test hook (see [`HubConfig::panic_on_document`]); no flag sets it.
+    pub panic_on_document: Option<DocumentId>,
 }
 
 impl Default for SyncConfig {
@@ -67,9 +84,22 @@ impl Default for SyncConfig {
             keepalive: Duration::from_secs(20),
             limits: Limits::default(),
             compaction_min_bytes: 64 << 10,
+            max_connection_memory: 64 << 20,
+            allowed_origins: Vec::new(),
+            panic_on_document: None,
         }
     }
 }
+
+/// Restarts of the hub task within [`RESTART_WINDOW`] after which the node stops serving sync.
+pub const MAX_RESTARTS: usize = 3;
+const RESTART_WINDOW: Duration = Duration::from_secs(60);
+/// How long the hub task may go without handling anything before `/healthz` says it is stuck
+/// (it ticks every second when idle).
+const HUB_STALL: Duration = Duration::from_secs(10);
+/// How long a socket closed for a bad frame stays open unread, so the client can read the
+/// `error` before the close (closing with unread input resets the connection at once).
+const LINGER: Duration = Duration::from_secs(2);
 
 /// Read and write buffer of each websocket.
 const SOCKET_BUFFER_BYTES: usize = 8 << 10;
@@ -88,9 +118,12 @@ struct Who {
 enum Command {
     Register {
         conn: ConnId,
-        outbound: mpsc::Sender<Outbound>,
+        outbound: Outlet,
         who: Who,
     },
+    /// A frame from a connection, with the share of its memory budget the frame holds until
+    /// the hub has handled it.
+    Frame(Input, OwnedSemaphorePermit),
     /// These sessions were revoked or expired: close their connections.
     EndSessions(Vec<String>),
     Input(Input),
@@ -106,6 +139,37 @@ enum Outbound {
     Close(String),
 }
 
+/// The hub task's end of a connection's outbound queue, and the bytes waiting in it.
+struct Outlet {
+    sender: mpsc::Sender<Outbound>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// Whether the hub serves: `/healthz` reads it.
+#[derive(Debug)]
+struct HubHealth {
+    started: Instant,
+    serving: AtomicBool,
+    /// Milliseconds after `started` when the hub task last handled something.
+    heartbeat_ms: AtomicU64,
+    stopped_because: Mutex<Option<String>>,
+}
+
+impl HubHealth {
+    fn beat(&self) {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.heartbeat_ms.store(now, Ordering::Relaxed);
+    }
+
+    fn stop(&self, reason: String) {
+        *self
+            .stopped_because
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason);
+        self.serving.store(false, Ordering::Relaxed);
+    }
+}
+
 /// A handle on the running sync service; cheap to clone.
 #[derive(Clone)]
 pub struct SyncService {
@@ -116,6 +180,8 @@ pub struct SyncService {
     per_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
     next_conn: Arc<AtomicU64>,
     started: Instant,
+    health: Arc<HubHealth>,
+    metrics: Arc<SyncMetrics>,
 }
 
 impl std::fmt::Debug for SyncService {
@@ -139,8 +205,18 @@ impl SyncService {
         let mut hub_config = HubConfig::new(format!("tramyte-{node}"));
         hub_config.open = config.open;
         hub_config.limits = config.limits.clone();
+        hub_config.limits.sync_message.memory_budget =
+            u64::try_from(config.max_connection_memory).unwrap_or(u64::MAX);
         hub_config.compaction_min_bytes = config.compaction_min_bytes;
+        hub_config.panic_on_document = config.panic_on_document;
         let started = Instant::now();
+        let health = Arc::new(HubHealth {
+            started,
+            serving: AtomicBool::new(true),
+            heartbeat_ms: AtomicU64::new(0),
+            stopped_because: Mutex::new(None),
+        });
+        let metrics = Arc::new(SyncMetrics::default());
         let service = SyncService {
             commands: commands.clone(),
             config: Arc::new(config),
@@ -149,6 +225,8 @@ impl SyncService {
             per_address: Arc::new(Mutex::new(HashMap::new())),
             next_conn: Arc::new(AtomicU64::new(0)),
             started,
+            health: health.clone(),
+            metrics: metrics.clone(),
         };
         let catalogs = CatalogCache::default();
         let (persists, persist_queue) = mpsc::unbounded_channel();
@@ -160,19 +238,39 @@ impl SyncService {
             tracker: tracker.clone(),
         };
         tracker.spawn(persister.run(persist_queue));
-        let driver = HubDriver {
-            hub: Hub::new(hub_config),
-            persists,
-            commands: commands.clone(),
-            connections: HashMap::new(),
-            who: HashMap::new(),
-            in_memory: HashSet::new(),
-            catalogs,
-            store: store.clone(),
-            tracker: tracker.clone(),
-            started,
+        let new_driver = {
+            let (commands, store, tracker) = (commands.clone(), store.clone(), tracker.clone());
+            let (health, metrics) = (health.clone(), metrics.clone());
+            move || HubDriver {
+                hub: Hub::new(hub_config.clone()),
+                persists: persists.clone(),
+                commands: commands.clone(),
+                connections: HashMap::new(),
+                who: HashMap::new(),
+                in_memory: HashSet::new(),
+                catalogs: catalogs.clone(),
+                store: store.clone(),
+                tracker: tracker.clone(),
+                started,
+                health: health.clone(),
+                metrics: metrics.clone(),
+            }
         };
-        tracker.spawn(driver.run(receiver, shutdown.clone()));
+        let run_hub = {
+            let shutdown = shutdown.clone();
+            hub_runner(
+                move |receiver: &mut mpsc::Receiver<Command>| -> HubRun<'_> {
+                    Box::pin(new_driver().run(receiver, shutdown.clone()))
+                },
+            )
+        };
+        tracker.spawn(supervise(
+            run_hub,
+            receiver,
+            shutdown.clone(),
+            health,
+            metrics,
+        ));
         tracker.spawn(watch_sessions(
             store.clone(),
             commands.clone(),
@@ -187,6 +285,101 @@ impl SyncService {
     fn now_ms(&self) -> i64 {
         i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX)
     }
+
+    /// `Ok` while the hub serves; otherwise why not (for `/healthz`).
+    pub fn serving(&self) -> Result<(), String> {
+        if !self.health.serving.load(Ordering::Relaxed) {
+            let reason = self
+                .health
+                .stopped_because
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone()
+                .unwrap_or_else(|| "stopped".to_owned());
+            return Err(format!("the sync hub is not serving: {reason}"));
+        }
+        let beat = Duration::from_millis(self.health.heartbeat_ms.load(Ordering::Relaxed));
+        let silent = self.started.elapsed().saturating_sub(beat);
+        if silent > HUB_STALL {
+            return Err(format!(
+                "the sync hub has handled nothing for {} s",
+                silent.as_secs()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Marks the hub stopped, as the supervisor does when it gives up (for tests of `/healthz`).
+    #[cfg(test)]
+    pub(crate) fn stop_for_test(&self, reason: &str) {
+        self.health.stop(reason.to_owned());
+    }
+
+    /// The counters `/metrics` shows.
+    pub fn metrics(&self) -> &SyncMetrics {
+        &self.metrics
+    }
+
+    /// Whether the hub task has not stopped for good (what `tramyte_sync_hub_serving` says).
+    pub fn hub_running(&self) -> bool {
+        self.health.serving.load(Ordering::Relaxed)
+    }
+}
+
+/// One run of the hub task, borrowing the command queue (which outlives it).
+type HubRun<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+
+/// Gives a closure the signature [`supervise`] takes (closures do not infer it themselves).
+fn hub_runner<T, F>(run: F) -> F
+where
+    F: for<'a> FnMut(&'a mut mpsc::Receiver<T>) -> HubRun<'a>,
+{
+    run
+}
+
+/// Runs the hub task, and starts it again if it panics or stops while the server is not
+/// stopping; after [`MAX_RESTARTS`] restarts within [`RESTART_WINDOW`] it gives up, and
+/// `/healthz` says sync is not served. Connections the failed task held are closed (their
+/// outbound queues go away with it) and reconnect to the new one.
+async fn supervise<T: Send>(
+    mut run_hub: impl for<'a> FnMut(&'a mut mpsc::Receiver<T>) -> HubRun<'a>,
+    mut receiver: mpsc::Receiver<T>,
+    shutdown: CancellationToken,
+    health: Arc<HubHealth>,
+    metrics: Arc<SyncMetrics>,
+) {
+    let mut restarts: Vec<Instant> = Vec::new();
+    loop {
+        health.beat();
+        let run = AssertUnwindSafe(run_hub(&mut receiver))
+            .catch_unwind()
+            .await;
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let why = match run {
+            Ok(()) => "the hub task stopped".to_owned(),
+            Err(payload) => match payload.downcast_ref::<&str>() {
+                Some(text) => format!("the hub task panicked: {text}"),
+                None => match payload.downcast_ref::<String>() {
+                    Some(text) => format!("the hub task panicked: {text}"),
+                    None => "the hub task panicked".to_owned(),
+                },
+            },
+        };
+        restarts.retain(|at| at.elapsed() < RESTART_WINDOW);
+        if restarts.len() >= MAX_RESTARTS {
+            tracing::error!(reason = %why, "the sync hub failed {MAX_RESTARTS} times within a minute; sync is no longer served");
+            health.stop(format!(
+                "{why} ({} restarts within a minute)",
+                restarts.len()
+            ));
+            return;
+        }
+        restarts.push(Instant::now());
+        metrics.hub_restarted();
+        tracing::error!(reason = %why, "the sync hub stopped; starting it again");
+    }
 }
 
 /// `GET /sync`: upgrades to a websocket speaking the automerge-repo protocol.
@@ -198,6 +391,28 @@ pub async fn upgrade(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let service = state.sync.clone();
+    if let Err(reason) = service.serving() {
+        return (StatusCode::SERVICE_UNAVAILABLE, reason).into_response();
+    }
+    // A browser page from another site must not use the visitor's session cookie here
+    // (cross-site websocket hijacking): browsers always send `Origin`; other clients need not.
+    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|origin| origin_allowed(origin, host, &service.config.allowed_origins));
+        if !allowed {
+            service.metrics.refused("origin_not_allowed");
+            tracing::warn!(%addr, origin = ?origin, "refused a websocket from another origin");
+            return (
+                StatusCode::FORBIDDEN,
+                "this origin may not open /sync (see --allowed-origins)",
+            )
+                .into_response();
+        }
+    }
     // Authentication happens here, before the upgrade: a client without a valid session never
     // gets a socket (except in open mode, which accepts anyone).
     let session = if service.config.open {
@@ -247,6 +462,31 @@ pub async fn upgrade(
         })
 }
 
+/// Whether a browser `Origin` may open `/sync`: the server's own (the `Host` the request was
+/// sent to, over http or https, default ports implied) or one of `allowed` (exact origins,
+/// compared without case and trailing slash; `null` only if listed).
+pub fn origin_allowed(origin: &str, host: Option<&str>, allowed: &[String]) -> bool {
+    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    if allowed
+        .iter()
+        .any(|a| a.trim().trim_end_matches('/').eq_ignore_ascii_case(&origin))
+    {
+        return true;
+    }
+    let (Some(host), Some((scheme, authority))) = (host, origin.split_once("://")) else {
+        return false;
+    };
+    let default_port = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return false,
+    };
+    let host = host.trim().to_ascii_lowercase();
+    let strip =
+        |text: &str| -> String { text.strip_suffix(default_port).unwrap_or(text).to_owned() };
+    !authority.is_empty() && strip(authority) == strip(&host)
+}
+
 fn release_address(service: &SyncService, ip: IpAddr) {
     let mut per_address = service
         .per_address
@@ -269,6 +509,17 @@ async fn serve_socket(
 ) {
     let conn = ConnId(service.next_conn.fetch_add(1, Ordering::Relaxed));
     let (outbound, mut outbound_rx) = mpsc::channel(service.config.outbound_queue);
+    let queued = Arc::new(AtomicUsize::new(0));
+    let outbound = Outlet {
+        sender: outbound,
+        queued: queued.clone(),
+    };
+    // Frames read and not yet handled by the hub hold permits of this budget (in bytes): a
+    // client that sends faster than the hub handles is simply not read meanwhile.
+    let budget = u32::try_from(service.config.max_connection_memory)
+        .unwrap_or(u32::MAX)
+        .clamp(1, u32::try_from(Semaphore::MAX_PERMITS).unwrap_or(u32::MAX));
+    let inbound = Arc::new(Semaphore::new(budget as usize));
     let who = match &session {
         Some(session) => Who {
             user: session.user.id.clone(),
@@ -306,7 +557,9 @@ async fn serve_socket(
         return;
     }
     tracing::debug!(conn = conn.0, %addr, "sync connection opened");
+    service.metrics.connection_opened();
     let (mut sink, mut stream) = socket.split();
+    let mut linger = false;
     let keepalive = service.config.keepalive;
     let mut ping = tokio::time::interval(keepalive);
     ping.tick().await;
@@ -316,12 +569,17 @@ async fn serve_socket(
             incoming = stream.next() => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
                     last_heard = Instant::now();
+                    let share = u32::try_from(bytes.len()).unwrap_or(u32::MAX).clamp(1, budget);
+                    let Ok(permit) = inbound.clone().acquire_many_owned(share).await else {
+                        break Some((1011, "the server is stopping".to_owned()));
+                    };
                     let input = Input::Frame { conn, frame: bytes.to_vec(), now_ms: service.now_ms() };
-                    if service.commands.send(Command::Input(input)).await.is_err() {
+                    if service.commands.send(Command::Frame(input, permit)).await.is_err() {
                         break Some((1001, "the server is stopping".to_owned()));
                     }
                 }
                 Some(Ok(WsMessage::Text(_))) => {
+                    service.metrics.refused("text_frame");
                     let reason = "text frames are not part of the protocol; send CBOR in binary frames".to_owned();
                     let _ = sink.send(WsMessage::Binary(Message::Error { message: reason.clone() }.encode().into())).await;
                     break Some((1003, reason));
@@ -329,20 +587,36 @@ async fn serve_socket(
                 Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => last_heard = Instant::now(),
                 Some(Ok(WsMessage::Close(_))) | None => break None,
                 Some(Err(err)) => {
-                    // Oversized frames and broken websocket framing end here.
-                    let reason = format!("bad websocket frame: {err}");
+                    // Oversized frames and broken websocket framing end here, usually with
+                    // the rest of the frame still unread.
+                    let text = err.to_string();
+                    let (label, code) = if text.contains("too long") || text.contains("Space limit") {
+                        ("frame_too_large", 1009)
+                    } else {
+                        ("bad_websocket_frame", 1002)
+                    };
+                    service.metrics.refused(label);
+                    let reason = format!("bad websocket frame: {text}");
                     let _ = sink.send(WsMessage::Binary(Message::Error { message: reason.clone() }.encode().into())).await;
-                    break Some((1009, reason));
+                    linger = true;
+                    break Some((code, reason));
                 }
             },
             out = outbound_rx.recv() => match out {
                 Some(Outbound::Frame(frame)) => {
+                    queued.fetch_sub(frame.len(), Ordering::Relaxed);
                     if sink.send(WsMessage::Binary(frame.into())).await.is_err() {
                         break None;
                     }
                 }
                 Some(Outbound::Close(reason)) => break Some((1008, reason)),
-                None => break Some((1008, "too slow to read what the server sends".to_owned())),
+                None => {
+                    // The hub task let go of this connection without a word: it was too slow
+                    // to read, or the hub task was restarted.
+                    let reason = "the server dropped this connection (too slow to read what it sends, or its sync service restarted); reconnect".to_owned();
+                    let _ = sink.send(WsMessage::Binary(Message::Error { message: reason.clone() }.encode().into())).await;
+                    break Some((1011, reason));
+                }
             },
             _ = ping.tick() => {
                 if last_heard.elapsed() > keepalive * 2 {
@@ -366,6 +640,16 @@ async fn serve_socket(
             .await;
     }
     let _ = sink.close().await;
+    if linger {
+        // The client may still be sending the rest of an oversized frame: closing now would
+        // reset the connection and lose the `error` above before the client reads it.
+        tokio::select! {
+            () = tokio::time::sleep(LINGER) => {}
+            () = service.shutdown.cancelled() => {}
+        }
+    }
+    drop((sink, stream));
+    service.metrics.connection_closed();
     let _ = service
         .commands
         .send(Command::Input(Input::Disconnected { conn }))
@@ -379,17 +663,19 @@ struct HubDriver {
     /// To the persister task (unbounded like the tasks it replaces: the hub never waits).
     persists: mpsc::UnboundedSender<QueuedPersist>,
     commands: mpsc::Sender<Command>,
-    connections: HashMap<ConnId, mpsc::Sender<Outbound>>,
+    connections: HashMap<ConnId, Outlet>,
     who: HashMap<ConnId, Who>,
     in_memory: HashSet<DocumentId>,
     catalogs: CatalogCache,
     store: Store,
     tracker: TaskTracker,
     started: Instant,
+    health: Arc<HubHealth>,
+    metrics: Arc<SyncMetrics>,
 }
 
 impl HubDriver {
-    async fn run(mut self, mut receiver: mpsc::Receiver<Command>, shutdown: CancellationToken) {
+    async fn run(mut self, receiver: &mut mpsc::Receiver<Command>, shutdown: CancellationToken) {
         match document::actor_bindings(&self.store).await {
             Ok(bindings) => {
                 for (actor, user) in bindings {
@@ -401,11 +687,16 @@ impl HubDriver {
         }
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
+            self.health.beat();
             tokio::select! {
                 command = receiver.recv() => match command {
                     Some(Command::Register { conn, outbound, who }) => {
                         self.connections.insert(conn, outbound);
                         self.who.insert(conn, who);
+                    }
+                    Some(Command::Frame(input, permit)) => {
+                        self.handle(input);
+                        drop(permit);
                     }
                     Some(Command::EndSessions(hashes)) => {
                         let ended: Vec<ConnId> = self
@@ -468,6 +759,7 @@ impl HubDriver {
         if let Some(document) = remote {
             self.refresh_summary(document);
         }
+        self.metrics.set_documents(self.hub.documents_in_memory());
     }
 
     /// Writes the summary of a document that merged another node's chunks: that node stored
@@ -507,17 +799,33 @@ impl HubDriver {
         }
         match output {
             Output::Send { conn, frame } => {
-                let sender = self.connections.get(&conn)?;
-                if sender.try_send(Outbound::Frame(frame)).is_err() {
-                    // Full (a peer that does not read) or gone: drop it; its task closes.
-                    self.connections.remove(&conn);
+                let outlet = self.connections.get(&conn)?;
+                let len = frame.len();
+                let queued = outlet.queued.load(Ordering::Relaxed);
+                // Over its memory budget (one frame always fits an empty queue), or full (a
+                // peer that does not read), or gone: drop it; its task closes with an error.
+                let over = queued > 0 && queued + len > self.max_connection_memory();
+                // Counted before it is queued: the socket task subtracts it once taken.
+                outlet.queued.fetch_add(len, Ordering::Relaxed);
+                if over || outlet.sender.try_send(Outbound::Frame(frame)).is_err() {
+                    if let Some(outlet) = self.connections.remove(&conn)
+                        && !outlet.sender.is_closed()
+                    {
+                        self.metrics.refused("too_slow");
+                    }
                     return Some(Input::Disconnected { conn });
                 }
             }
             Output::Close { conn, reason } => {
-                if let Some(sender) = self.connections.remove(&conn) {
-                    let _ = sender.try_send(Outbound::Close(reason));
+                if let Some(outlet) = self.connections.remove(&conn) {
+                    let _ = outlet.sender.try_send(Outbound::Close(reason));
                 }
+            }
+            Output::Refused { reason, .. } => self.metrics.refused(reason),
+            Output::PanicContained { document, message } => {
+                self.metrics.panic_contained();
+                let document = document.map(|d| d.to_string()).unwrap_or_default();
+                tracing::error!(%document, %message, "a panic was contained: the document was dropped from memory and its peers closed");
             }
             Output::Load { document } => {
                 self.in_memory.insert(document);
@@ -603,6 +911,10 @@ impl HubDriver {
             }
         }
         None
+    }
+
+    fn max_connection_memory(&self) -> usize {
+        usize::try_from(self.hub.config().limits.sync_message.memory_budget).unwrap_or(usize::MAX)
     }
 
     /// Loads the chunks another node stored, if this node has the document in memory.
@@ -821,5 +1133,112 @@ async fn listen_for_other_nodes(
             },
             () = shutdown.cancelled() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_allowed;
+
+    #[test]
+    fn only_the_servers_own_origin_and_listed_ones_may_open_sync() {
+        let none: Vec<String> = Vec::new();
+        let host = Some("tramyte.example:8080");
+        assert!(origin_allowed("http://tramyte.example:8080", host, &none));
+        assert!(origin_allowed("https://TRAMYTE.example:8080/", host, &none));
+        assert!(!origin_allowed("http://evil.example:8080", host, &none));
+        assert!(!origin_allowed("http://tramyte.example:8081", host, &none));
+        assert!(!origin_allowed("http://tramyte.example", host, &none));
+        assert!(!origin_allowed("null", host, &none));
+        assert!(!origin_allowed("ftp://tramyte.example:8080", host, &none));
+        assert!(!origin_allowed("http://tramyte.example:8080", None, &none));
+        // Default ports may be written or not, on either side.
+        assert!(origin_allowed(
+            "https://tramyte.example",
+            Some("tramyte.example:443"),
+            &none
+        ));
+        assert!(origin_allowed(
+            "https://tramyte.example:443",
+            Some("tramyte.example"),
+            &none
+        ));
+        assert!(origin_allowed(
+            "http://tramyte.example",
+            Some("tramyte.example"),
+            &none
+        ));
+        // An allow-list for other web clients.
+        let listed = vec!["https://app.example.org".to_owned(), "null".to_owned()];
+        assert!(origin_allowed("https://app.example.org", host, &listed));
+        assert!(origin_allowed("null", host, &listed));
+        assert!(!origin_allowed(
+            "https://app.example.org.evil",
+            host,
+            &listed
+        ));
+    }
+}
+
+#[cfg(test)]
+mod supervision_tests {
+    use super::*;
+
+    fn health() -> Arc<HubHealth> {
+        Arc::new(HubHealth {
+            started: Instant::now(),
+            serving: AtomicBool::new(true),
+            heartbeat_ms: AtomicU64::new(0),
+            stopped_because: Mutex::new(None),
+        })
+    }
+
+    /// A hub task that panics `panics` times, then serves until shutdown.
+    async fn run_with_panics(panics: usize) -> (Arc<HubHealth>, Arc<SyncMetrics>) {
+        let (health, metrics) = (health(), Arc::new(SyncMetrics::default()));
+        let (_commands, receiver) = mpsc::channel::<()>(1);
+        let shutdown = CancellationToken::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let run_hub = {
+            let (runs, shutdown) = (runs.clone(), shutdown.clone());
+            hub_runner(move |_: &mut mpsc::Receiver<()>| -> HubRun<'_> {
+                let (runs, shutdown) = (runs.clone(), shutdown.clone());
+                Box::pin(async move {
+                    if runs.fetch_add(1, Ordering::SeqCst) < panics {
+                        panic!("the hub task failed (test)");
+                    }
+                    shutdown.cancel();
+                })
+            })
+        };
+        supervise(run_hub, receiver, shutdown, health.clone(), metrics.clone()).await;
+        (health, metrics)
+    }
+
+    #[tokio::test]
+    async fn a_hub_task_that_panics_is_started_again() {
+        let (health, metrics) = run_with_panics(2).await;
+        assert!(health.serving.load(Ordering::Relaxed));
+        assert!(
+            metrics
+                .render(true)
+                .contains("tramyte_sync_hub_restarts_total 2")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hub_task_that_keeps_panicking_stops_sync_and_says_why() {
+        let (health, metrics) = run_with_panics(usize::MAX).await;
+        assert!(!health.serving.load(Ordering::Relaxed));
+        let reason = health.stopped_because.lock().unwrap().clone().unwrap();
+        assert!(
+            reason.contains("the hub task panicked: the hub task failed (test)"),
+            "{reason}"
+        );
+        assert!(
+            metrics
+                .render(false)
+                .contains(&format!("tramyte_sync_hub_restarts_total {MAX_RESTARTS}"))
+        );
     }
 }

@@ -204,7 +204,10 @@ impl Net {
                 chunks.push(snapshot);
                 self.to_hub.push_back(Input::Persisted { document, ticket });
             }
-            Output::Evicted { .. } | Output::Problem { .. } => {}
+            Output::Evicted { .. }
+            | Output::Problem { .. }
+            | Output::Refused { .. }
+            | Output::PanicContained { .. } => {}
         }
     }
 
@@ -614,15 +617,30 @@ fn ephemeral_messages_reach_the_other_peers_of_the_document() {
         .ephemeral(id, "session-a", 1, b"\xa1\x64name\x64Lan\x20".to_vec())
         .unwrap();
     net.send_frames(a, vec![frame]);
+    // One that claims another sender: relayed as sent by the connection's own peer id.
+    let spoofed = Message::Ephemeral {
+        sender_id: "phone-c".into(),
+        target_id: "server".into(),
+        document_id: id,
+        session_id: "session-a".into(),
+        count: 2,
+        data: vec![0xa0],
+    };
+    net.send_frames(a, vec![spoofed.encode()]);
     net.run();
     let seen: Vec<&ClientEvent> = net.peers[b]
         .events
         .iter()
         .filter(|e| matches!(e, ClientEvent::Ephemeral { .. }))
         .collect();
-    assert_eq!(seen.len(), 1);
+    assert_eq!(seen.len(), 2);
     assert!(
         matches!(seen[0], ClientEvent::Ephemeral { sender, session, count: 1, .. } if sender == "phone-a" && session == "session-a")
+    );
+    assert!(
+        matches!(seen[1], ClientEvent::Ephemeral { sender, count: 2, .. } if sender == "phone-a"),
+        "the claimed sender is not believed: {:?}",
+        seen[1]
     );
     assert!(
         !net.peers[c]
@@ -870,4 +888,112 @@ fn stored_chunks_hold_exactly_what_was_applied_with_queued_and_repeated_changes(
         let (value_read, _) = reloaded.get(automerge::ROOT, key).unwrap().unwrap();
         assert_eq!(value_read, Value::from(value), "{key}");
     }
+}
+
+#[test]
+fn a_panic_in_one_document_closes_its_peers_and_spares_the_rest() {
+    let doomed = doc_id(30);
+    let mut config = HubConfig::new("server");
+    config.open = true;
+    config.panic_on_document = Some(doomed);
+    let mut net = Net::with_config(config);
+    net.storage.insert(
+        doomed,
+        vec![Chunk::new(
+            tramyte_shared::sync::ChunkKind::Snapshot,
+            new_document().save(),
+        )],
+    );
+    let healthy = net.add_client("healthy");
+    let reader = net.add_client("reader");
+    let writer = net.add_client("writer");
+    net.run();
+    net.insert_document(healthy, doc_id(31));
+    for peer in [reader, writer] {
+        let frames = net.peers[peer].client.request(doomed);
+        net.send_frames(peer, frames);
+    }
+    net.run();
+    assert!(net.peers[reader].client.in_sync(&doomed));
+
+    let from = net.outputs.len();
+    net.edit(writer, doomed, |doc| {
+        doc.put(automerge::ROOT, "zone", 2).unwrap();
+    });
+    net.run();
+    for peer in [reader, writer] {
+        assert!(!net.peers[peer].online, "{peer} was closed");
+        assert!(
+            net.peers[peer]
+                .errors
+                .iter()
+                .any(|e| e.contains("failed while handling document")),
+            "{:?}",
+            net.peers[peer].errors
+        );
+    }
+    let contained: Vec<&Output> = net.outputs[from..]
+        .iter()
+        .filter(|o| matches!(o, Output::PanicContained { .. }))
+        .collect();
+    assert!(
+        matches!(contained.as_slice(), [Output::PanicContained { document: Some(d), message }]
+            if *d == doomed && message.contains("test hook")),
+        "{contained:?}"
+    );
+    assert!(
+        !net.outputs[from..]
+            .iter()
+            .any(|o| matches!(o, Output::Persist { document, .. } if *document == doomed)),
+        "nothing of the panicking apply is stored"
+    );
+    assert_eq!(
+        net.hub.documents_in_memory(),
+        1,
+        "only the healthy document stays in memory"
+    );
+
+    // The healthy client is served on; the doomed document is loaded again for a new reader.
+    net.edit(healthy, doc_id(31), |doc| {
+        doc.put(automerge::ROOT, "after", 1).unwrap();
+    });
+    net.run();
+    assert!(net.peers[healthy].online);
+    assert!(net.peers[healthy].client.in_sync(&doc_id(31)));
+    net.connect(reader);
+    net.run();
+    let frames = net.peers[reader].client.request(doomed);
+    net.send_frames(reader, frames);
+    net.run();
+    assert!(net.peers[reader].online);
+    assert!(net.peers[reader].client.in_sync(&doomed));
+}
+
+#[test]
+fn refusals_are_reported_with_a_label() {
+    let mut net = Net::new(true);
+    let a = net.add_client("phone-a");
+    net.run();
+    let frame = Message::Sync {
+        sender_id: "phone-a".into(),
+        target_id: "server".into(),
+        document_id: doc_id(40),
+        // A Bloom filter with 0 bits per entry (issue 24).
+        data: vec![0x42, 0x00, 0x00, 0x01, 0x00, 0x03, 0x01, 0x00, 0x07, 0x00],
+    };
+    net.send_frames(a, vec![frame.encode()]);
+    net.run();
+    let conn = net.peers[a].conn;
+    assert!(
+        net.outputs.iter().any(|o| matches!(o,
+            Output::Refused { conn: c, reason: "sync_message_bloom_filter" } if *c == conn)),
+        "{:?}",
+        net.outputs
+    );
+    assert!(
+        net.peers[a]
+            .errors
+            .iter()
+            .any(|e| e.contains("0 bits per entry"))
+    );
 }

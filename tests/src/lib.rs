@@ -4,6 +4,7 @@
 pub mod api;
 pub mod browser;
 pub mod deploy;
+pub mod hostile;
 pub mod people;
 pub mod process;
 pub mod server;

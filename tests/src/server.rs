@@ -215,6 +215,25 @@ pub async fn spawn_server_on(backend: Backend, change: impl FnOnce(&mut Config))
     }
 }
 
+/// Starts a server on a database prepared beforehand (say, with a document a test hook names).
+pub async fn spawn_server_on_database(
+    database: TestDatabase,
+    change: impl FnOnce(&mut Config),
+) -> TestServer {
+    let mut config = Config::for_data_dir(database.data_dir().to_path_buf());
+    config.database_url = database.url.clone();
+    change(&mut config);
+    let (addr, stop, task) = start(config.clone()).await;
+    TestServer {
+        addr,
+        config,
+        stop: Some(stop),
+        task: Some(task),
+        _database: Some(database),
+        _data_dir: None,
+    }
+}
+
 /// Starts another server (node) on the same database as `first`.
 pub async fn spawn_node_beside(first: &TestServer) -> TestServer {
     let mut config = first.config.clone();

@@ -7,6 +7,9 @@
 //!   Chromium, then unit, integration and browser end-to-end tests with `cargo nextest`.
 //! - `cargo xtask bench [ARGS]` builds the server in release mode and runs the sync load
 //!   benchmark against it (`tests/benches/sync_load.rs`), which prints a table of figures.
+//! - `cargo xtask fuzz [CASES]` runs the sync fuzz targets longer than CI does, with a fresh
+//!   seed: the hub in process (`shared/tests/fuzz_hub.rs`) and the real server
+//!   (`tests/integration/fuzz.rs`).
 //!
 //! Tools are pinned (see the constants below) and installed once; a second run only rebuilds what
 //! changed.
@@ -35,6 +38,8 @@ commands:
   bench [ARGS]     build the server (release) and run the sync load benchmark against it
                    (ARGS are passed to `cargo bench`; knobs: SYNC_BENCH_* variables, see
                    tests/benches/sync_load.rs)
+  fuzz [CASES]     run the sync fuzz targets with CASES cases each (default 20000) and a
+                   random seed (TRAMYTE_FUZZ_SEED=N replays one)
   pwa              build the PWA into web/dist only";
 
 fn main() -> ExitCode {
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
         "run" => project.run(rest),
         "test" => project.test(rest),
         "bench" => project.bench(rest),
+        "fuzz" => project.fuzz(rest),
         "pwa" => project
             .ensure_build_tools()
             .and_then(|()| project.build_pwa()),
@@ -181,6 +187,57 @@ impl Project {
             let mut command =
                 self.cargo_command(["bench", "-p", "tramyte-tests", "--bench", "sync_load"]);
             command.args(bench_args).env("TRAMYTE_BIN", &binary);
+            check(&mut command)
+        })
+    }
+
+    /// `cargo xtask fuzz`: the sync fuzz targets with many cases and a fresh seed each run.
+    fn fuzz(&self, args: &[String]) -> Result {
+        let cases = match args.first() {
+            Some(cases) => cases
+                .parse::<u32>()
+                .map_err(|_| format!("CASES must be a number, not {cases:?}"))?,
+            None => 20_000,
+        };
+        let seed = std::env::var("TRAMYTE_FUZZ_SEED").unwrap_or_else(|_| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs().to_string())
+                .unwrap_or_else(|_| "1".to_owned())
+        });
+        eprintln!(
+            "xtask: fuzzing with {cases} cases, seed {seed} (TRAMYTE_FUZZ_SEED={seed} replays it)"
+        );
+        stage("fuzz the hub in process", || {
+            let mut command = self.cargo_command([
+                "test",
+                "-p",
+                "tramyte-shared",
+                "--test",
+                "fuzz_hub",
+                "--",
+                "fuzz_",
+            ]);
+            command
+                .env("TRAMYTE_FUZZ_CASES", cases.to_string())
+                .env("TRAMYTE_FUZZ_SEED", &seed);
+            check(&mut command)
+        })?;
+        stage("fuzz the real server", || {
+            let mut command = self.cargo_command([
+                "test",
+                "-p",
+                "tramyte-tests",
+                "--test",
+                "integration",
+                "--",
+                "fuzz::",
+                "--nocapture",
+            ]);
+            // Each server case opens a connection: a tenth as many keeps the run near the hub's.
+            command
+                .env("TRAMYTE_FUZZ_CASES", (cases / 10).max(1).to_string())
+                .env("TRAMYTE_FUZZ_SEED", &seed);
             check(&mut command)
         })
     }

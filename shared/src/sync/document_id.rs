@@ -6,6 +6,11 @@ use std::fmt;
 /// The URL scheme automerge-repo uses for documents.
 pub const URL_PREFIX: &str = "automerge:";
 
+/// The most characters a base58check id of 16 bytes can take (20 bytes with the checksum:
+/// ⌈20 × log 256 / log 58⌉ = 28), with room to spare. Longer text is refused before any
+/// decoding: base58 decoding is quadratic in its input.
+pub const MAX_ID_CHARS: usize = 32;
+
 /// Why a document id could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DocumentIdError {
@@ -13,6 +18,8 @@ pub enum DocumentIdError {
     NotBase58Check(String),
     #[error("a document id has 16 bytes, `{text}` has {len}")]
     WrongLength { text: String, len: usize },
+    #[error("a document id has at most {MAX_ID_CHARS} characters, `{text}…` has {len}")]
+    TooLong { text: String, len: usize },
 }
 
 /// A document id (16 bytes).
@@ -21,7 +28,7 @@ pub struct DocumentId([u8; 16]);
 
 impl DocumentId {
     /// An id from its bytes (the caller supplies randomness for new documents).
-    pub fn from_bytes(bytes: [u8; 16]) -> DocumentId {
+    pub const fn from_bytes(bytes: [u8; 16]) -> DocumentId {
         DocumentId(bytes)
     }
 
@@ -30,10 +37,18 @@ impl DocumentId {
         &self.0
     }
 
-    /// Reads `automerge:<id>`, `automerge:<id>#<heads>` or a bare base58check id.
+    /// Reads `automerge:<id>`, `automerge:<id>#<heads>` or a bare base58check id. The id part
+    /// is measured before it is decoded (at most [`MAX_ID_CHARS`]), so this takes time linear
+    /// in the text whatever it holds.
     pub fn parse(text: &str) -> Result<DocumentId, DocumentIdError> {
         let bare = text.strip_prefix(URL_PREFIX).unwrap_or(text);
         let bare = bare.split('#').next().unwrap_or(bare);
+        if bare.len() > MAX_ID_CHARS {
+            return Err(DocumentIdError::TooLong {
+                text: shorten(bare),
+                len: bare.len(),
+            });
+        }
         let bytes = bs58::decode(bare)
             .with_check(None)
             .into_vec()
@@ -106,6 +121,31 @@ mod tests {
             Err(DocumentIdError::NotBase58Check(_))
         ));
         assert!(DocumentId::parse("not base58 0OIl").is_err());
+    }
+
+    /// Issue 24, frame 4: tens of thousands of base58 characters held the hub for seconds
+    /// (decoding is quadratic); now they are refused after one linear scan.
+    #[test]
+    fn a_very_long_id_is_refused_before_decoding() {
+        let long = "2".repeat(80_000);
+        let started = std::time::Instant::now();
+        for text in [long.clone(), format!("{URL_PREFIX}{long}#abc")] {
+            assert!(matches!(
+                DocumentId::parse(&text),
+                Err(DocumentIdError::TooLong { len: 80_000, .. })
+            ));
+        }
+        assert!(started.elapsed() < std::time::Duration::from_millis(50));
+        // A URL with many heads is still read: only the id part is bounded.
+        let id = DocumentId::from_bytes([200; 16]);
+        let heads = vec!["abc"; 1_000].join("|");
+        assert_eq!(
+            DocumentId::parse(&format!("{}#{heads}", id.url())).unwrap(),
+            id
+        );
+        // The longest ids there are fit: 16 bytes of 0xff.
+        let max = DocumentId::from_bytes([0xff; 16]).to_string();
+        assert!(max.len() <= MAX_ID_CHARS, "{max}");
     }
 
     #[test]

@@ -12,8 +12,16 @@
 //! is what acknowledges a change to its sender; so nothing is acknowledged before it is durable.
 //! If persisting fails, the document is dropped from memory and its peers are disconnected:
 //! they still hold their changes and send them again when they reconnect.
+//!
+//! Hostile input: every `sync`/`request` payload is checked by
+//! [`validate_sync_message`](super::validate::validate_sync_message) before automerge decodes it,
+//! and each refusal is reported as [`Output::Refused`] with a stable label. A panic while
+//! handling one event (in automerge or here) is caught in [`Hub::handle`]: the document the
+//! event concerned is dropped from memory, its peers are closed with an `error`, and
+//! [`Output::PanicContained`] says so; every other document and peer is served on.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::AutoCommit;
 use automerge::sync::{self, SyncDoc};
@@ -21,6 +29,7 @@ use automerge::sync::{self, SyncDoc};
 use super::chunk::{Chunk, ChunkKey, ChunkKind};
 use super::document_id::DocumentId;
 use super::message::{Message, PROTOCOL_VERSION, PeerId, PeerMetadata};
+use super::validate::{SyncLimits, validate_sync_message};
 use crate::policy::{self, Principal};
 
 /// A connection, numbered by the driver.
@@ -45,6 +54,10 @@ pub struct Limits {
     pub max_document_bytes: usize,
     /// How long a new connection may wait before sending `join`, in milliseconds.
     pub join_timeout_ms: i64,
+    /// What one sync message may hold, its decoding's memory included.
+    pub sync_message: SyncLimits,
+    /// Bytes of `data` one ephemeral message may carry (it is copied to every peer).
+    pub max_ephemeral_bytes: usize,
 }
 
 impl Default for Limits {
@@ -55,6 +68,8 @@ impl Default for Limits {
             message_burst: 4_000,
             max_document_bytes: 64 << 20,
             join_timeout_ms: 10_000,
+            sync_message: SyncLimits::default(),
+            max_ephemeral_bytes: 64 << 10,
         }
     }
 }
@@ -70,6 +85,10 @@ pub struct HubConfig {
     pub limits: Limits,
     /// Incremental chunks are compacted into a snapshot once they outgrow it and this size.
     pub compaction_min_bytes: usize,
+    /// Test hook: applying a sync message that carries changes to this document panics, to
+    /// show that the panic is contained. Set only by tests through code; no flag, variable or
+    /// message can set it.
+    pub panic_on_document: Option<DocumentId>,
 }
 
 impl HubConfig {
@@ -80,6 +99,7 @@ impl HubConfig {
             open: false,
             limits: Limits::default(),
             compaction_min_bytes: 64 << 10,
+            panic_on_document: None,
         }
     }
 }
@@ -178,6 +198,15 @@ pub enum Output {
         document: Option<DocumentId>,
         message: String,
     },
+    /// A connection's message was refused (it was sent an `error` and closed); `reason` is a
+    /// short stable label (`sync_message_bloom_filter`, `rate_limit`, …) for metrics.
+    Refused { conn: ConnId, reason: &'static str },
+    /// A panic was caught: the document it concerned (if any) was dropped from memory and its
+    /// peers closed; everything else is served on.
+    PanicContained {
+        document: Option<DocumentId>,
+        message: String,
+    },
 }
 
 /// The sync hub: every open connection and every document in memory.
@@ -189,6 +218,11 @@ pub struct Hub {
     next_ticket: u64,
     /// Which user each automerge actor id belongs to.
     actors: HashMap<String, String>,
+    /// The document the event being handled concerns, once known: what a panic costs.
+    current: Option<DocumentId>,
+    /// Connections waiting for the document being loaded (`Input::Loaded`), closed too if its
+    /// handling panics.
+    current_waiters: Vec<ConnId>,
 }
 
 #[derive(Debug)]
@@ -250,6 +284,8 @@ impl Hub {
             docs: HashMap::new(),
             next_ticket: 0,
             actors: HashMap::new(),
+            current: None,
+            current_waiters: Vec::new(),
         }
     }
 
@@ -295,10 +331,69 @@ impl Hub {
     }
 
     /// Handles one event and returns what to do, in order.
+    ///
+    /// A panic while handling it is contained (see [`Hub::contain_panic`]); the outputs produced
+    /// before the panic are kept (each was consistent when it was made: a sync message goes out
+    /// only once everything it acknowledges is stored, and a `Close` must reach its socket).
     pub fn handle(&mut self, input: Input) -> Vec<Output> {
         let mut out = Vec::new();
+        self.current = input_document(&input);
+        let conn = input_conn(&input);
+        let handled = catch_unwind(AssertUnwindSafe(|| self.dispatch(input, &mut out)));
+        if let Err(payload) = handled {
+            let message = panic_message(payload.as_ref());
+            self.contain_panic(self.current, conn, message, &mut out);
+        }
+        self.current = None;
+        self.current_waiters.clear();
+        out
+    }
+
+    /// After a panic: drops `document` from memory and closes every connection that was
+    /// syncing it or waiting for it with an `error`; without a document, closes the connection
+    /// whose frame was being handled. Nothing of the document that was not stored stays
+    /// anywhere: its peers resend what they have when they reconnect, and persists still in
+    /// flight complete against a document no longer in memory (their answers are ignored).
+    fn contain_panic(
+        &mut self,
+        document: Option<DocumentId>,
+        conn: Option<ConnId>,
+        message: String,
+        out: &mut Vec<Output>,
+    ) {
+        out.push(Output::PanicContained { document, message });
+        let mut victims: BTreeSet<ConnId> = BTreeSet::new();
+        if let Some(document) = document {
+            match self.docs.remove(&document) {
+                Some(Slot::Loading { pending, .. }) => {
+                    victims.extend(pending.iter().map(|p| p.conn));
+                }
+                Some(Slot::Ready(loaded)) => victims.extend(loaded.peers.iter().copied()),
+                None => {}
+            }
+            for (id, c) in &mut self.conns {
+                if c.docs.remove(&document).is_some() {
+                    victims.insert(*id);
+                }
+            }
+            out.push(Output::Evicted { document });
+        }
+        victims.extend(conn);
+        victims.extend(std::mem::take(&mut self.current_waiters));
+        let reason = match document {
+            Some(document) => format!(
+                "the server failed while handling document {document} and dropped it from memory; reconnect to sync it again"
+            ),
+            None => "the server failed while handling this connection's message".to_owned(),
+        };
+        for victim in victims {
+            self.fail(victim, reason.clone(), out);
+        }
+    }
+
+    fn dispatch(&mut self, input: Input, out: &mut Vec<Output>) {
         match input {
-            Input::Kick { conn, reason } => self.fail(conn, reason, &mut out),
+            Input::Kick { conn, reason } => self.fail(conn, reason, out),
             Input::Connected {
                 conn,
                 now_ms,
@@ -323,17 +418,17 @@ impl Hub {
                 conn,
                 frame,
                 now_ms,
-            } => self.on_frame(conn, &frame, now_ms, &mut out),
-            Input::Disconnected { conn } => self.drop_conn(conn, &mut out),
-            Input::Loaded { document, outcome } => self.on_loaded(document, outcome, &mut out),
-            Input::Persisted { document, ticket } => self.on_persisted(document, ticket, &mut out),
+            } => self.on_frame(conn, &frame, now_ms, out),
+            Input::Disconnected { conn } => self.drop_conn(conn, out),
+            Input::Loaded { document, outcome } => self.on_loaded(document, outcome, out),
+            Input::Persisted { document, ticket } => self.on_persisted(document, ticket, out),
             Input::PersistFailed {
                 document,
                 ticket,
                 error,
-            } => self.on_persist_failed(document, ticket, &error, &mut out),
+            } => self.on_persist_failed(document, ticket, &error, out),
             Input::RemoteChunks { document, chunks } => {
-                self.on_remote_chunks(document, chunks, &mut out)
+                self.on_remote_chunks(document, chunks, out)
             }
             Input::Tick { now_ms } => {
                 let timeout = self.config.limits.join_timeout_ms;
@@ -344,15 +439,15 @@ impl Hub {
                     .map(|(id, _)| *id)
                     .collect();
                 for conn in late {
-                    self.fail(
+                    self.refuse(
                         conn,
+                        "handshake",
                         format!("no join message within {timeout} ms"),
-                        &mut out,
+                        out,
                     );
                 }
             }
         }
-        out
     }
 
     fn on_frame(&mut self, conn_id: ConnId, frame: &[u8], now_ms: i64, out: &mut Vec<Output>) {
@@ -368,11 +463,11 @@ impl Hub {
                 "more than {} messages per second",
                 limits.messages_per_second
             );
-            return self.fail(conn_id, reason, out);
+            return self.refuse(conn_id, "rate_limit", reason, out);
         }
         let message = match Message::decode(frame) {
             Ok(message) => message,
-            Err(err) => return self.fail(conn_id, err.to_string(), out),
+            Err(err) => return self.refuse(conn_id, err.label(), err.to_string(), out),
         };
         if conn.peer_id.is_none() {
             // Handshake: the first message must be `join` with version 1.
@@ -389,7 +484,7 @@ impl Hub {
                         let reason = format!(
                             "unsupported protocol versions {supported_protocol_versions:?}; this server speaks \"{PROTOCOL_VERSION}\""
                         );
-                        return self.fail(conn_id, reason, out);
+                        return self.refuse(conn_id, "handshake", reason, out);
                     }
                     conn.peer_id = Some(sender_id.clone());
                     let peer = Message::Peer {
@@ -408,7 +503,7 @@ impl Hub {
                 }
                 other => {
                     let reason = format!("expected join, got {}", other.type_name());
-                    self.fail(conn_id, reason, out)
+                    self.refuse(conn_id, "handshake", reason, out)
                 }
             };
         }
@@ -419,22 +514,15 @@ impl Hub {
             Message::Sync {
                 document_id, data, ..
             } => self.on_sync(conn_id, document_id, &data, false, out),
+            // The sender named in the message is ignored: peers are told who sent it by the
+            // connection it came from.
             Message::Ephemeral {
-                sender_id,
                 document_id,
                 session_id,
                 count,
                 data,
                 ..
-            } => self.relay_ephemeral(
-                conn_id,
-                sender_id,
-                document_id,
-                session_id,
-                count,
-                data,
-                out,
-            ),
+            } => self.relay_ephemeral(conn_id, document_id, session_id, count, data, out),
             Message::Leave { .. } => {
                 self.drop_conn(conn_id, out);
                 out.push(Output::Close {
@@ -449,8 +537,9 @@ impl Hub {
                     reason: format!("the peer reported an error: {message}"),
                 });
             }
-            Message::Join { .. } | Message::Peer { .. } => self.fail(
+            Message::Join { .. } | Message::Peer { .. } => self.refuse(
                 conn_id,
+                "handshake",
                 format!("unexpected {} after the handshake", message.type_name()),
                 out,
             ),
@@ -467,11 +556,23 @@ impl Hub {
         request: bool,
         out: &mut Vec<Output>,
     ) {
+        // Checked by our own reading first: automerge 0.12 panics or allocates without bound on
+        // some malformed messages (docs/automerge-defects.md).
+        if let Err(err) = validate_sync_message(data, &self.config.limits.sync_message) {
+            return self.refuse(
+                conn_id,
+                err.label(),
+                format!("refused sync message for {document}: {err}"),
+                out,
+            );
+        }
+        self.current = Some(document);
         let message = match sync::Message::decode(data) {
             Ok(message) => message,
             Err(err) => {
-                return self.fail(
+                return self.refuse(
                     conn_id,
+                    "sync_message_malformed",
                     format!("not an automerge sync message for {document}: {err}"),
                     out,
                 );
@@ -482,8 +583,9 @@ impl Hub {
             return;
         };
         if !conn.docs.contains_key(&document) && conn.docs.len() >= limit {
-            return self.fail(
+            return self.refuse(
                 conn_id,
+                "too_many_documents",
                 format!("more than {limit} documents open on one connection"),
                 out,
             );
@@ -526,8 +628,11 @@ impl Hub {
         message: sync::Message,
         out: &mut Vec<Output>,
     ) {
+        if self.config.panic_on_document == Some(document) && !message.changes.is_empty() {
+            panic!("forced panic while applying a sync message to {document} (test hook)");
+        }
         if let Err(reason) = self.try_apply(conn_id, document, message, out) {
-            return self.fail(conn_id, reason, out);
+            return self.refuse(conn_id, "change_refused", reason, out);
         }
         self.sync_peers(document, out);
     }
@@ -675,6 +780,7 @@ impl Hub {
         let Some(Slot::Loading { pending, remote }) = self.docs.remove(&document) else {
             return;
         };
+        self.current_waiters = pending.iter().map(|p| p.conn).collect();
         let mut doc = match outcome {
             LoadOutcome::Found(chunks) => match load_chunks(&chunks) {
                 Ok(doc) => {
@@ -811,11 +917,16 @@ impl Hub {
         let Some(Slot::Ready(loaded)) = self.docs.get_mut(&document) else {
             return;
         };
-        if loaded
+        let compaction = loaded
             .compacting
             .as_ref()
-            .is_some_and(|(t, ..)| *t == ticket)
-        {
+            .is_some_and(|(t, ..)| *t == ticket);
+        if !compaction && !loaded.in_flight.contains(&ticket) {
+            // A persist of an earlier copy of the document (dropped after a panic or a failed
+            // persist, then loaded again): this copy never counted on it.
+            return;
+        }
+        if compaction {
             // The chunks it would have replaced are all still stored: nothing is lost.
             loaded.compacting = None;
             out.push(Output::Problem {
@@ -925,18 +1036,26 @@ impl Hub {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Forwards an ephemeral message to the document's other peers, as sent by the peer id the
+    /// connection gave in its `join` (never the `senderId` the message claims).
     fn relay_ephemeral(
         &mut self,
         conn_id: ConnId,
-        sender_id: PeerId,
         document: DocumentId,
         session_id: String,
         count: u64,
         data: Vec<u8>,
         out: &mut Vec<Output>,
     ) {
+        let max = self.config.limits.max_ephemeral_bytes;
+        if data.len() > max {
+            let reason = format!("an ephemeral message carries more than {max} bytes");
+            return self.refuse(conn_id, "ephemeral_too_large", reason, out);
+        }
         let Some(conn) = self.conns.get(&conn_id) else {
+            return;
+        };
+        let Some(sender_id) = conn.peer_id.clone() else {
             return;
         };
         if !conn.docs.contains_key(&document) {
@@ -960,6 +1079,19 @@ impl Hub {
             .encode();
             out.push(Output::Send { conn: *peer, frame });
         }
+    }
+
+    /// Refuses a connection's message: [`Output::Refused`] with a label for metrics, then
+    /// `error` and close.
+    fn refuse(&mut self, conn: ConnId, label: &'static str, reason: String, out: &mut Vec<Output>) {
+        if !self.conns.contains_key(&conn) {
+            return;
+        }
+        out.push(Output::Refused {
+            conn,
+            reason: label,
+        });
+        self.fail(conn, reason, out);
     }
 
     /// Sends `error` and closes the connection; forgets it at once.
@@ -1024,6 +1156,44 @@ impl Loaded {
         self.chunks
             .insert(chunk.key, (chunk.kind, chunk.bytes.len()));
         Ok(())
+    }
+}
+
+/// The document an event concerns, when the event says so itself (a frame's document is known
+/// once it is decoded).
+fn input_document(input: &Input) -> Option<DocumentId> {
+    match input {
+        Input::Loaded { document, .. }
+        | Input::Persisted { document, .. }
+        | Input::PersistFailed { document, .. }
+        | Input::RemoteChunks { document, .. } => Some(*document),
+        Input::Connected { .. }
+        | Input::Kick { .. }
+        | Input::Frame { .. }
+        | Input::Disconnected { .. }
+        | Input::Tick { .. } => None,
+    }
+}
+
+/// The connection an event comes from, if one.
+fn input_conn(input: &Input) -> Option<ConnId> {
+    match input {
+        Input::Connected { conn, .. }
+        | Input::Kick { conn, .. }
+        | Input::Frame { conn, .. }
+        | Input::Disconnected { conn } => Some(*conn),
+        _ => None,
+    }
+}
+
+/// The text of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_owned()
     }
 }
 

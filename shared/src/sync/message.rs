@@ -5,6 +5,11 @@
 //! fields are ignored, unknown message types that are well-formed maps come back as
 //! [`Message::Other`] (so newer clients keep working), and CBOR lengths may use more bytes than
 //! needed (JavaScript encoders do that).
+//!
+//! Decoding is also bounded: before ciborium builds values, [`check_cbor_shape`] walks the frame
+//! once and refuses more than [`MAX_CBOR_ITEMS`] values or nesting deeper than
+//! [`MAX_CBOR_DEPTH`] (each one-byte CBOR item would otherwise become a value of tens of bytes),
+//! and the text fields a peer chooses (ids, the message type) have maximum lengths.
 
 use ciborium::Value;
 
@@ -15,6 +20,21 @@ pub const PROTOCOL_VERSION: &str = "1";
 
 /// A peer id: an opaque string chosen by each peer for the life of its process or tab.
 pub type PeerId = String;
+
+/// CBOR values (at any depth) one frame may hold; a `sync` frame holds about a dozen.
+pub const MAX_CBOR_ITEMS: usize = 1_024;
+/// How deep CBOR values may nest in one frame; protocol messages nest two levels.
+pub const MAX_CBOR_DEPTH: usize = 16;
+/// The longest peer id, session id or storage id accepted, in bytes (automerge-repo sends
+/// UUIDs and short names).
+pub const MAX_ID_BYTES: usize = 256;
+/// The longest message type or protocol version accepted, in bytes.
+pub const MAX_TYPE_BYTES: usize = 64;
+/// The longest `documentId` text accepted before it is decoded, in bytes (an `automerge:` URL,
+/// possibly with heads; the id itself is bounded again by [`DocumentId::parse`]).
+pub const MAX_DOCUMENT_ID_BYTES: usize = 1_024;
+/// A peer's `error` text is kept to this many characters.
+const MAX_ERROR_CHARS: usize = 1_024;
 
 /// Why a frame is not a protocol message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +54,28 @@ pub enum ProtocolError {
         message_type: String,
         source: DocumentIdError,
     },
+    #[error("`{message_type}` message: `{field}` is longer than {max} bytes")]
+    TooLong {
+        message_type: String,
+        field: &'static str,
+        max: usize,
+    },
+    #[error("the frame's CBOR {0}")]
+    TooComplex(String),
+}
+
+impl ProtocolError {
+    /// A short, stable label for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ProtocolError::NotCbor(_)
+            | ProtocolError::NotAMessage
+            | ProtocolError::TooComplex(_) => "not_a_message",
+            ProtocolError::BadField { .. } => "bad_field",
+            ProtocolError::BadDocumentId { .. } => "bad_document_id",
+            ProtocolError::TooLong { .. } => "field_too_long",
+        }
+    }
 }
 
 /// What a peer says about itself in `join` and `peer`.
@@ -118,6 +160,7 @@ impl Message {
 
     /// Decodes one frame.
     pub fn decode(frame: &[u8]) -> Result<Message, ProtocolError> {
+        check_cbor_shape(frame)?;
         let value: Value = ciborium::de::from_reader(frame)
             .map_err(|err| ProtocolError::NotCbor(err.to_string()))?;
         let Value::Map(entries) = value else {
@@ -130,52 +173,64 @@ impl Message {
         let Some(Value::Text(message_type)) = fields.get("type") else {
             return Err(ProtocolError::NotAMessage);
         };
+        if message_type.len() > MAX_TYPE_BYTES {
+            return Err(ProtocolError::TooLong {
+                message_type: message_type.chars().take(MAX_TYPE_BYTES).collect(),
+                field: "type",
+                max: MAX_TYPE_BYTES,
+            });
+        }
         let fields = Fields {
             entries: &entries,
             message_type: message_type.clone(),
         };
         Ok(match message_type.as_str() {
             "join" => Message::Join {
-                sender_id: fields.text("senderId")?,
+                sender_id: fields.id("senderId")?,
                 supported_protocol_versions: fields.texts("supportedProtocolVersions")?,
                 metadata: fields.metadata(),
             },
             "peer" => Message::Peer {
-                sender_id: fields.text("senderId")?,
-                target_id: fields.text("targetId")?,
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
                 selected_protocol_version: fields.text("selectedProtocolVersion")?,
                 metadata: fields.metadata(),
             },
             "leave" => Message::Leave {
-                sender_id: fields.text("senderId")?,
+                sender_id: fields.id("senderId")?,
             },
             "request" => Message::Request {
-                sender_id: fields.text("senderId")?,
-                target_id: fields.text("targetId")?,
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
                 document_id: fields.document_id()?,
                 data: fields.bytes("data")?,
             },
             "sync" => Message::Sync {
-                sender_id: fields.text("senderId")?,
-                target_id: fields.text("targetId")?,
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
                 document_id: fields.document_id()?,
                 data: fields.bytes("data")?,
             },
             "doc-unavailable" => Message::DocUnavailable {
-                sender_id: fields.text("senderId")?,
-                target_id: fields.text("targetId")?,
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
                 document_id: fields.document_id()?,
             },
             "ephemeral" => Message::Ephemeral {
-                sender_id: fields.text("senderId")?,
-                target_id: fields.text("targetId")?,
+                sender_id: fields.id("senderId")?,
+                target_id: fields.id("targetId")?,
                 document_id: fields.document_id()?,
-                session_id: fields.text("sessionId")?,
+                session_id: fields.id("sessionId")?,
                 count: fields.count("count")?,
                 data: fields.bytes("data")?,
             },
             "error" => Message::Error {
-                message: fields.text("message").unwrap_or_default(),
+                message: fields
+                    .text("message")
+                    .unwrap_or_default()
+                    .chars()
+                    .take(MAX_ERROR_CHARS)
+                    .collect(),
             },
             _ => Message::Other {
                 message_type: message_type.clone(),
@@ -289,6 +344,108 @@ impl PeerMetadata {
     }
 }
 
+/// Walks the first CBOR value of `frame` without building it: refuses more than
+/// [`MAX_CBOR_ITEMS`] values, nesting deeper than [`MAX_CBOR_DEPTH`], and lengths that run past
+/// the frame. Linear in the frame, allocates at most [`MAX_CBOR_DEPTH`] entries.
+pub fn check_cbor_shape(frame: &[u8]) -> Result<(), ProtocolError> {
+    let too_complex = |text: String| ProtocolError::TooComplex(text);
+    let truncated = || ProtocolError::NotCbor("the frame ends inside a value".to_owned());
+    // Per open container: how many values it still holds (`None`: until a break byte).
+    let mut open: Vec<Option<u64>> = Vec::new();
+    let mut pos = 0usize;
+    let mut items = 0usize;
+    loop {
+        let initial = *frame.get(pos).ok_or_else(truncated)?;
+        pos += 1;
+        let (major, info) = (initial >> 5, initial & 0x1f);
+        if initial == 0xff {
+            // A break ends the innermost container of indefinite length.
+            match open.pop() {
+                Some(None) => {}
+                _ => return Err(ProtocolError::NotCbor("an unexpected break".to_owned())),
+            }
+        } else {
+            items += 1;
+            if items > MAX_CBOR_ITEMS {
+                return Err(too_complex(format!(
+                    "holds more than {MAX_CBOR_ITEMS} values"
+                )));
+            }
+            let argument: Option<u64> = match info {
+                0..=23 => Some(u64::from(info)),
+                24..=27 => {
+                    let len = 1usize << (info - 24);
+                    let bytes = frame.get(pos..pos + len).ok_or_else(truncated)?;
+                    pos += len;
+                    Some(bytes.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b)))
+                }
+                31 if (2..=5).contains(&major) => None,
+                _ => {
+                    return Err(ProtocolError::NotCbor(format!(
+                        "a bad header byte {initial:#04x}"
+                    )));
+                }
+            };
+            let remaining = (frame.len() - pos) as u64;
+            match (major, argument) {
+                // Integers and simple values or floats: the argument was all of it.
+                (0 | 1 | 7, _) => {}
+                (2 | 3, Some(len)) => {
+                    if len > remaining {
+                        return Err(truncated());
+                    }
+                    pos += len as usize;
+                }
+                (4, Some(count)) | (5, Some(count)) => {
+                    let values = if major == 5 {
+                        count.saturating_mul(2)
+                    } else {
+                        count
+                    };
+                    if values > remaining {
+                        return Err(truncated());
+                    }
+                    if values > 0 {
+                        open.push(Some(values));
+                        if open.len() > MAX_CBOR_DEPTH {
+                            return Err(too_complex(format!("nests deeper than {MAX_CBOR_DEPTH}")));
+                        }
+                        continue;
+                    }
+                }
+                (2..=5, None) => {
+                    open.push(None);
+                    if open.len() > MAX_CBOR_DEPTH {
+                        return Err(too_complex(format!("nests deeper than {MAX_CBOR_DEPTH}")));
+                    }
+                    continue;
+                }
+                // A tag: the value it tags follows and takes its place.
+                (6, _) => continue,
+                _ => {
+                    return Err(ProtocolError::NotCbor(format!(
+                        "a bad header byte {initial:#04x}"
+                    )));
+                }
+            }
+        }
+        // One value is complete: count it off its container, and each container it completes.
+        loop {
+            match open.last_mut() {
+                None => return Ok(()),
+                Some(None) => break,
+                Some(Some(left)) => {
+                    *left -= 1;
+                    if *left > 0 {
+                        break;
+                    }
+                    open.pop();
+                }
+            }
+        }
+    }
+}
+
 /// Typed access to the entries of one message map.
 struct Fields<'a> {
     entries: &'a [(Value, Value)],
@@ -318,11 +475,33 @@ impl Fields<'_> {
         }
     }
 
+    /// A text the peer chose as an id: at most [`MAX_ID_BYTES`].
+    fn id(&self, key: &'static str) -> Result<String, ProtocolError> {
+        match self.get(key) {
+            Some(Value::Text(text)) if text.len() > MAX_ID_BYTES => {
+                Err(self.too_long(key, MAX_ID_BYTES))
+            }
+            Some(Value::Text(text)) => Ok(text.clone()),
+            _ => Err(self.bad(key, "text")),
+        }
+    }
+
+    fn too_long(&self, field: &'static str, max: usize) -> ProtocolError {
+        ProtocolError::TooLong {
+            message_type: self.message_type.clone(),
+            field,
+            max,
+        }
+    }
+
     fn texts(&self, key: &'static str) -> Result<Vec<String>, ProtocolError> {
         match self.get(key) {
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|item| match item {
+                    Value::Text(text) if text.len() > MAX_TYPE_BYTES => {
+                        Err(self.too_long(key, MAX_TYPE_BYTES))
+                    }
                     Value::Text(text) => Ok(text.clone()),
                     _ => Err(self.bad(key, "a list of text")),
                 })
@@ -354,8 +533,14 @@ impl Fields<'_> {
     }
 
     fn document_id(&self) -> Result<DocumentId, ProtocolError> {
-        let text = self.text("documentId")?;
-        DocumentId::parse(&text).map_err(|source| ProtocolError::BadDocumentId {
+        let text = match self.get("documentId") {
+            Some(Value::Text(text)) if text.len() > MAX_DOCUMENT_ID_BYTES => {
+                return Err(self.too_long("documentId", MAX_DOCUMENT_ID_BYTES));
+            }
+            Some(Value::Text(text)) => text,
+            _ => return Err(self.bad("documentId", "text")),
+        };
+        DocumentId::parse(text).map_err(|source| ProtocolError::BadDocumentId {
             message_type: self.message_type.clone(),
             source,
         })
@@ -372,7 +557,8 @@ impl Fields<'_> {
             message_type: self.message_type.clone(),
         };
         Some(PeerMetadata {
-            storage_id: inner.text("storageId").ok(),
+            // A storage id that is not a short text is ignored, as if absent.
+            storage_id: inner.id("storageId").ok(),
             is_ephemeral: matches!(inner.get("isEphemeral"), Some(Value::Bool(true))),
         })
     }
