@@ -2,13 +2,15 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
-use crate::http::{AppState, router};
+use crate::http::{AppState, MetricsAccess, router};
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use crate::sync::SyncService;
 
@@ -27,6 +29,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Lock(#[from] crate::store::backup::BackupError),
     #[error("server error: {0}")]
     Serve(#[source] std::io::Error),
 }
@@ -39,6 +43,11 @@ pub struct Application {
     node: String,
     shutdown: CancellationToken,
     tracker: TaskTracker,
+    /// `--metrics-addr`'s listener, serving `GET /metrics` alone.
+    metrics_listener: Option<TcpListener>,
+    /// The embedded database's serving lock (`store::backup::ServingLock`), released once
+    /// the database is closed.
+    serving_lock: Option<crate::store::backup::ServingLock>,
 }
 
 impl Application {
@@ -48,6 +57,10 @@ impl Application {
             path: config.data_dir.display().to_string(),
             source,
         })?;
+        // Held while this process serves: `tramyte restore` refuses to replace the file under it.
+        let serving_lock = crate::store::backup::sqlite_file(&config.database_url)
+            .map(|file| crate::store::backup::ServingLock::acquire(&file))
+            .transpose()?;
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
         // Documents stored before summaries existed (or by an older version) get theirs now.
@@ -81,11 +94,26 @@ impl Application {
             shutdown.clone(),
             tracker.clone(),
         );
+        let metrics = Arc::new(Metrics::new(sync.shared_metrics()));
+        let metrics_access = match &config.metrics_token {
+            Some(token) => MetricsAccess::Token(token.as_str().into()),
+            None => MetricsAccess::Off,
+        };
+        let metrics_listener = match config.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
         let state = AppState {
             store,
             open: config.open,
             sync,
             client: config.client.clone(),
+            metrics,
+            metrics_access,
         };
         Ok(Application {
             listener,
@@ -93,6 +121,8 @@ impl Application {
             node,
             shutdown,
             tracker,
+            metrics_listener,
+            serving_lock,
         })
     }
 
@@ -101,6 +131,13 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The address `--metrics-addr` actually bound, if any.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// The port actually bound.
@@ -129,9 +166,23 @@ impl Application {
             state,
             shutdown: token,
             tracker,
+            metrics_listener,
+            serving_lock,
             ..
         } = self;
         let store = state.store.clone();
+        if let Some(metrics_listener) = metrics_listener {
+            let metrics = crate::http::metrics_router(state.clone());
+            let token = token.clone();
+            tracker.spawn(async move {
+                let served = axum::serve(metrics_listener, metrics)
+                    .with_graceful_shutdown(token.cancelled_owned())
+                    .await;
+                if let Err(err) = served {
+                    tracing::error!(%err, "the metrics listener stopped");
+                }
+            });
+        }
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
         let signal = {
             let token = token.clone();
@@ -154,6 +205,7 @@ impl Application {
             tracing::warn!("some tasks did not finish within {SHUTDOWN_GRACE:?} of shutdown");
         }
         store.close().await;
+        drop(serving_lock);
         served.map_err(StartError::Serve)
     }
 }

@@ -153,7 +153,7 @@ async fn sign_in(
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "unknown device".to_owned());
-    let (token, session) = account::sign_in_from(
+    let signed_in = account::sign_in_from(
         &state.store,
         body.user.trim(),
         &body.password,
@@ -161,7 +161,14 @@ async fn sign_in(
         &crate::throttle::address_key(client.address),
         crate::store::now_millis(),
     )
-    .await?;
+    .await;
+    if matches!(
+        signed_in,
+        Err(account::AccountError::WrongCredentials | account::AccountError::Disabled)
+    ) {
+        state.metrics.sign_in_failed();
+    }
+    let (token, session) = signed_in?;
     let cookie = format!(
         "{COOKIE_NAME}={token}; {}; Max-Age={}",
         cookie_attributes(client.secure_cookie(&state.client)),

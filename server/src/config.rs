@@ -45,6 +45,26 @@ pub enum Command {
     /// Open an assessment round for communes (idempotent).
     #[command(subcommand)]
     Round(RoundCommand),
+    /// Write a consistent copy of the embedded SQLite database to FILE, while the server runs.
+    Backup {
+        /// The backup file to write; must not exist.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Check a backup and restore it as the embedded SQLite database (the server must be
+    /// stopped; the file it replaces is kept as `tramyte.db.before-restore`).
+    Restore {
+        /// The backup file to restore.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Only check the backup and say what it holds; change nothing.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Load the demo (Thanh Hóa, Thiệu Hóa, 13 communes, the 2024 round; fictional people) where
     /// missing, and print the demo accounts with new passwords.
     Demo {
@@ -281,6 +301,16 @@ pub struct ServeArgs {
     #[arg(long, env = "TRAMYTE_TRUSTED_PROXY", value_delimiter = ',')]
     pub trusted_proxy: Vec<std::net::IpAddr>,
 
+    /// Serve `GET /metrics` (Prometheus text) on this separate address, without a token, e.g.
+    /// 127.0.0.1:9464 (keep it off the public network). Without it or `--metrics-token`, metrics
+    /// are not served.
+    #[arg(long, env = "TRAMYTE_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// Serve `GET /metrics` on the public port to requests with `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "TRAMYTE_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -360,6 +390,10 @@ pub struct Config {
     pub sync: SyncConfig,
     /// Secure cookies and trusted proxies.
     pub client: crate::client::ClientOptions,
+    /// A separate address serving `GET /metrics` alone (`--metrics-addr`).
+    pub metrics_addr: Option<SocketAddr>,
+    /// The bearer token of `GET /metrics` on the public port (`--metrics-token`); off without.
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -374,6 +408,8 @@ impl Config {
             demo_on_empty: false,
             sync: SyncConfig::default(),
             client: crate::client::ClientOptions::default(),
+            metrics_addr: None,
+            metrics_token: None,
         }
     }
 }
@@ -395,6 +431,8 @@ impl From<ServeArgs> for Config {
                     .map(|ip| ip.to_canonical())
                     .collect(),
             },
+            metrics_addr: args.metrics_addr,
+            metrics_token: args.metrics_token.filter(|token| !token.is_empty()),
         }
     }
 }

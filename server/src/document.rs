@@ -236,9 +236,14 @@ pub struct PersistJob {
 /// them, and the document rows of those created in open mode, all in **one** transaction (one
 /// commit, one fsync: group commit): every chunk is committed, or none is. Storing the same chunk
 /// twice is harmless. Jobs are applied in order, so a later summary of the same document wins
-/// (a summary row never goes back to fewer changes anyway).
-pub async fn persist(store: &Store, jobs: &[PersistJob], node: &str) -> Result<(), PersistError> {
-    let now = now_millis();
+/// (a summary row never goes back to fewer changes anyway). `now` (unix milliseconds) is when
+/// the chunks were received, as the rows record it.
+pub async fn persist(
+    store: &Store,
+    jobs: &[PersistJob],
+    node: &str,
+    now: i64,
+) -> Result<(), PersistError> {
     // Each id written out once (base58check hashes it twice): used by every statement below.
     let texts: Vec<String> = jobs.iter().map(|job| job.id.to_string()).collect();
     crate::with_write_pool!(store, pool => {
@@ -592,7 +597,7 @@ mod tests {
             // The same chunk again (a peer resending): harmless.
             job(a, b"a2", "minh", 2, false),
         ];
-        persist(&store, &group, "node").await.unwrap();
+        persist(&store, &group, "node", now_millis()).await.unwrap();
         assert_eq!(load(&store, a).await.unwrap().unwrap().len(), 2);
         assert_eq!(load(&store, b).await.unwrap().unwrap().len(), 1);
         assert_eq!(provenance(&store, a).await.unwrap().len(), 2);
@@ -600,9 +605,14 @@ mod tests {
         assert_eq!(stored.record.changes, 2);
         assert_eq!(stored.last_change_by.as_deref(), Some("minh"));
         // A later group never takes a summary back to fewer changes.
-        persist(&store, &[job(a, b"a0", "lan", 1, false)], "node")
-            .await
-            .unwrap();
+        persist(
+            &store,
+            &[job(a, b"a0", "lan", 1, false)],
+            "node",
+            now_millis(),
+        )
+        .await
+        .unwrap();
         let stored = crate::summary::stored(&store, a).await.unwrap().unwrap();
         assert_eq!(stored.record.changes, 2);
         assert_eq!(stored.last_change_by.as_deref(), Some("lan"));

@@ -26,6 +26,20 @@ pub struct AppState {
     pub sync: crate::sync::SyncService,
     /// How clients' addresses and HTTPS are known (cookies, sign-in throttling).
     pub client: crate::client::ClientOptions,
+    /// Every metric; `/metrics` writes them out.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// Where `/metrics` is served (see [`MetricsAccess`]).
+    pub metrics_access: MetricsAccess,
+}
+
+/// Where `GET /metrics` is served: never on the public port without a token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Not on the public port (the default; `--metrics-addr` may serve it on another address).
+    #[default]
+    Off,
+    /// On the public port, to requests with `Authorization: Bearer TOKEN` (`--metrics-token`).
+    Token(std::sync::Arc<str>),
 }
 
 /// The whole application as a router, so tests can call it without a socket.
@@ -44,6 +58,11 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::target::routes())
         .merge(crate::overview::routes())
         .merge(crate::report::routes())
+        // Every matched route is counted under its pattern (never its path: no ids in labels).
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_request,
+        ))
         .fallback(crate::assets::serve)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -96,10 +115,62 @@ async fn database_health(state: &AppState) -> Result<&'static str, ApiError> {
     }
 }
 
-/// `GET /metrics`: the sync service's counters in the Prometheus text format. No session, like
-/// `/healthz`: it holds counts only.
-async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
-    let text = state.sync.metrics().render(state.sync.hub_running());
+/// Counts one answered request of a matched route: its pattern, method, status and latency.
+async fn count_request(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let response = next.run(request).await;
+    state.metrics.request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+/// `GET /metrics` on the public port: only with the `--metrics-token` as a bearer token; 404
+/// when metrics are off this port.
+async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let MetricsAccess::Token(token) = &state.metrics_access else {
+        return ApiError::NotFound.into_response();
+    };
+    let presented = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    if !presented.is_some_and(|presented| constant_time_eq(presented.as_bytes(), token.as_bytes()))
+    {
+        return ApiError::Unauthorized("the metrics token is missing or wrong".to_owned())
+            .into_response();
+    }
+    metrics_text(&state).into_response()
+}
+
+/// The router of `--metrics-addr`: `GET /metrics` alone, without a token.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(state): State<AppState>| async move { metrics_text(&state) }),
+        )
+        .with_state(state)
+}
+
+fn metrics_text(state: &AppState) -> impl axum::response::IntoResponse + use<> {
+    let text = state.metrics.render(state.sync.hub_running());
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -107,6 +178,11 @@ async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResp
         )],
         text,
     )
+}
+
+/// Compares without returning early, so the time taken says nothing about the token.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `GET /api/catalogs`: the newest revision of every criteria set.
@@ -161,11 +237,14 @@ mod tests {
             tokio_util::sync::CancellationToken::new(),
             tokio_util::task::TaskTracker::new(),
         );
+        let metrics = std::sync::Arc::new(crate::metrics::Metrics::new(sync.shared_metrics()));
         AppState {
             store,
             open: false,
             sync,
             client: crate::client::ClientOptions::default(),
+            metrics,
+            metrics_access: MetricsAccess::Token("test-token".into()),
         }
     }
 
@@ -206,7 +285,12 @@ mod tests {
             "{body}"
         );
         let response = router(state)
-            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .oneshot(
+                Request::get("/metrics")
+                    .header("authorization", "Bearer test-token")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);

@@ -37,6 +37,14 @@ fn main() -> ExitCode {
             Command::Units(command) => cli::units(command, &mut std::io::stdout().lock()).await,
             Command::User(command) => cli::user(command, &mut std::io::stdout().lock()).await,
             Command::Round(command) => cli::round(command, &mut std::io::stdout().lock()).await,
+            Command::Backup { to, database } => {
+                cli::backup(&database, &to, &mut std::io::stdout().lock()).await
+            }
+            Command::Restore {
+                from,
+                check,
+                database,
+            } => cli::restore(&database, &from, check, &mut std::io::stdout().lock()).await,
             Command::Demo { database } => cli::demo(&database, &mut std::io::stdout().lock()).await,
         }
     });
@@ -81,6 +89,7 @@ async fn serve(config: Config) -> Result<(), String> {
     }
     let database = store::redact(&config.database_url);
     let demo_on_empty = config.demo_on_empty;
+    let metrics_by_token = config.metrics_token.is_some();
     let application = Application::build(config)
         .await
         .map_err(|err| err.to_string())?;
@@ -104,6 +113,15 @@ async fn serve(config: Config) -> Result<(), String> {
     let addr = application.local_addr();
     tracing::info!(%addr, database = %database, kind = application.store().kind(), "tramyte is serving");
     println!("tramyte is serving on http://{addr}/ (database: {database})");
+    match application.metrics_addr() {
+        Some(metrics) => println!("tramyte serves its metrics on http://{metrics}/metrics"),
+        None if metrics_by_token => {
+            println!("tramyte serves its metrics on http://{addr}/metrics with the metrics token")
+        }
+        None => tracing::info!(
+            "metrics are not served (set --metrics-addr or --metrics-token to serve them)"
+        ),
+    }
     application
         .run_until_stopped(app::shutdown_signal())
         .await

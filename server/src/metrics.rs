@@ -1,123 +1,248 @@
-//! `GET /metrics`: a few counters of the sync service in the Prometheus text format, written by
-//! hand (a dozen lines do not earn a crate).
+//! Metrics (số liệu vận hành) in the Prometheus text format, through `prometheus-client`: the
+//! sync service (connections, documents in memory, chunks committed, group commit sizes and
+//! latency, refusals by reason, contained panics, hub restarts), HTTP requests by route, method,
+//! status and latency, and sign-in failures.
 //!
-//! Served without a session, like `/healthz`: it holds counts only, no ids, names or addresses.
+//! Counts only, never ids, names or addresses. Where they are served is the operator's choice
+//! (`--metrics-addr`, `--metrics-token`, see `config`): off the public port, or behind a token.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// What the sync service counts; shared by the hub task, the socket tasks and the handler.
-#[derive(Debug, Default)]
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// A refusal's reason (`reason="…"`).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Reason {
+    reason: &'static str,
+}
+
+/// What the sync service counts; shared by the hub task, the socket tasks and the persister.
+#[derive(Debug, Clone)]
 pub struct SyncMetrics {
+    hub_serving: Gauge,
     /// Websocket connections open now.
-    connections: AtomicU64,
+    connections: Gauge,
     /// Documents the hub holds in memory now.
-    documents: AtomicU64,
+    documents: Gauge,
     /// Panics caught while handling one document (or one connection's message).
-    panics_contained: AtomicU64,
+    panics_contained: Counter,
     /// Times the hub task was started again after it stopped unexpectedly.
-    hub_restarts: AtomicU64,
-    /// Messages and connections refused, by reason label.
-    refused: Mutex<BTreeMap<&'static str, u64>>,
+    hub_restarts: Counter,
+    /// Messages and connections refused, by reason.
+    refused: Family<Reason, Counter>,
+    /// Chunks committed to the database (each holds one or more changes).
+    chunks_committed: Counter,
+    /// Chunks per group commit.
+    commit_chunks: Histogram,
+    /// Seconds per group commit.
+    commit_seconds: Histogram,
+}
+
+impl Default for SyncMetrics {
+    fn default() -> Self {
+        SyncMetrics {
+            hub_serving: Gauge::default(),
+            connections: Gauge::default(),
+            documents: Gauge::default(),
+            panics_contained: Counter::default(),
+            hub_restarts: Counter::default(),
+            refused: Family::default(),
+            chunks_committed: Counter::default(),
+            // 1, 2, 4 … 2048 chunks.
+            commit_chunks: Histogram::new(exponential_buckets(1.0, 2.0, 12)),
+            // 0.5 ms … about 16 s.
+            commit_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
+        }
+    }
 }
 
 impl SyncMetrics {
     pub fn connection_opened(&self) {
-        self.connections.fetch_add(1, Ordering::Relaxed);
+        self.connections.inc();
     }
 
     pub fn connection_closed(&self) {
         // Never below zero, whatever the order of events.
-        let _ = self
-            .connections
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(n.saturating_sub(1))
-            });
+        if self.connections.dec() <= 0 {
+            self.connections.set(0);
+        }
     }
 
     pub fn set_documents(&self, documents: usize) {
-        self.documents.store(
-            u64::try_from(documents).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        self.documents
+            .set(i64::try_from(documents).unwrap_or(i64::MAX));
     }
 
     pub fn panic_contained(&self) {
-        self.panics_contained.fetch_add(1, Ordering::Relaxed);
+        self.panics_contained.inc();
     }
 
     pub fn hub_restarted(&self) {
-        self.hub_restarts.fetch_add(1, Ordering::Relaxed);
+        self.hub_restarts.inc();
     }
 
     pub fn refused(&self, reason: &'static str) {
-        let mut refused = self
-            .refused
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *refused.entry(reason).or_default() += 1;
+        self.refused.get_or_create(&Reason { reason }).inc();
+    }
+
+    /// One group commit of `chunks` chunks that took `took`.
+    pub fn committed(&self, chunks: usize, took: Duration) {
+        let count = u64::try_from(chunks).unwrap_or(u64::MAX);
+        self.chunks_committed.inc_by(count);
+        self.commit_chunks.observe(count as f64);
+        self.commit_seconds.observe(took.as_secs_f64());
     }
 
     /// How many panics were contained so far.
     pub fn panics(&self) -> u64 {
-        self.panics_contained.load(Ordering::Relaxed)
+        self.panics_contained.get()
     }
 
-    /// The text exposition (format version 0.0.4).
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "sync_hub_serving",
+            "1 while the sync hub serves, 0 once it stopped",
+            self.hub_serving.clone(),
+        );
+        registry.register(
+            "sync_connections",
+            "Sync websocket connections open",
+            self.connections.clone(),
+        );
+        registry.register(
+            "sync_documents_in_memory",
+            "Documents the sync hub holds in memory",
+            self.documents.clone(),
+        );
+        registry.register(
+            "sync_panics_contained",
+            "Panics caught while handling one document; that document was dropped from memory and its peers closed",
+            self.panics_contained.clone(),
+        );
+        registry.register(
+            "sync_hub_restarts",
+            "Times the sync hub task stopped unexpectedly and was started again",
+            self.hub_restarts.clone(),
+        );
+        registry.register(
+            "sync_refused",
+            "Sync messages and connections refused (an error was sent, then the socket closed), by reason",
+            self.refused.clone(),
+        );
+        registry.register(
+            "sync_chunks_committed",
+            "Chunks of changes committed to the database",
+            self.chunks_committed.clone(),
+        );
+        registry.register(
+            "sync_commit_chunks",
+            "Chunks per group commit",
+            self.commit_chunks.clone(),
+        );
+        registry.register(
+            "sync_commit_seconds",
+            "Seconds per group commit (one transaction, one fsync)",
+            self.commit_seconds.clone(),
+        );
+    }
+}
+
+/// An HTTP request's route (the pattern, never the path), method and status class.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Request {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+/// An HTTP request's route, for its latency.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Route {
+    route: String,
+}
+
+type LatencyFamily = Family<Route, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 1 ms … about 16 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+/// Every metric of the server and the registry that writes them out.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    sync: Arc<SyncMetrics>,
+    requests: Family<Request, Counter>,
+    latency: LatencyFamily,
+    sign_in_failures: Counter,
+}
+
+impl Metrics {
+    /// The registry of every metric, the sync service's included.
+    pub fn new(sync: Arc<SyncMetrics>) -> Metrics {
+        let mut registry = Registry::with_prefix("tramyte");
+        sync.register(&mut registry);
+        let requests = Family::<Request, Counter>::default();
+        let latency: LatencyFamily = Family::new_with_constructor(latency_histogram);
+        let sign_in_failures = Counter::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route pattern, method and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_seconds",
+            "Seconds to answer an HTTP request, by route pattern",
+            latency.clone(),
+        );
+        registry.register(
+            "sign_in_failures",
+            "Sign-ins refused for a wrong user name or password",
+            sign_in_failures.clone(),
+        );
+        Metrics {
+            registry,
+            sync,
+            requests,
+            latency,
+            sign_in_failures,
+        }
+    }
+
+    /// One HTTP request answered.
+    pub fn request(&self, route: &str, method: &str, status: u16, took: Duration) {
+        self.requests
+            .get_or_create(&Request {
+                route: route.to_owned(),
+                method: method.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&Route {
+                route: route.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    /// One sign-in refused.
+    pub fn sign_in_failed(&self) {
+        self.sign_in_failures.inc();
+    }
+
+    /// The text exposition.
     pub fn render(&self, hub_serving: bool) -> String {
+        self.sync.hub_serving.set(i64::from(hub_serving));
         let mut text = String::new();
-        let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
-            let _ = write!(
-                text,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
-            );
-        };
-        metric(
-            "tramyte_sync_hub_serving",
-            "gauge",
-            "1 while the sync hub serves, 0 once it stopped.",
-            u64::from(hub_serving),
-        );
-        metric(
-            "tramyte_sync_connections",
-            "gauge",
-            "Sync websocket connections open.",
-            self.connections.load(Ordering::Relaxed),
-        );
-        metric(
-            "tramyte_sync_documents_in_memory",
-            "gauge",
-            "Documents the sync hub holds in memory.",
-            self.documents.load(Ordering::Relaxed),
-        );
-        metric(
-            "tramyte_sync_panics_contained_total",
-            "counter",
-            "Panics caught while handling one document; that document was dropped from memory and its peers closed.",
-            self.panics_contained.load(Ordering::Relaxed),
-        );
-        metric(
-            "tramyte_sync_hub_restarts_total",
-            "counter",
-            "Times the sync hub task stopped unexpectedly and was started again.",
-            self.hub_restarts.load(Ordering::Relaxed),
-        );
-        let refused = self
-            .refused
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        let _ = write!(
-            text,
-            "# HELP tramyte_sync_refused_total Sync messages and connections refused (an error was sent, then the socket closed), by reason.\n# TYPE tramyte_sync_refused_total counter\n"
-        );
-        for (reason, count) in refused {
-            let _ = writeln!(
-                text,
-                "tramyte_sync_refused_total{{reason=\"{reason}\"}} {count}"
-            );
+        if let Err(err) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
+            tracing::error!(%err, "cannot write the metrics");
         }
         text
     }
@@ -128,16 +253,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_exposition_lists_every_metric_and_each_reason() {
-        let metrics = SyncMetrics::default();
-        metrics.connection_opened();
-        metrics.connection_opened();
-        metrics.connection_closed();
-        metrics.set_documents(3);
-        metrics.panic_contained();
-        metrics.refused("sync_message_bloom_filter");
-        metrics.refused("sync_message_bloom_filter");
-        metrics.refused("rate_limit");
+    fn the_exposition_lists_every_metric_and_each_label() {
+        let sync = Arc::new(SyncMetrics::default());
+        let metrics = Metrics::new(sync.clone());
+        sync.connection_opened();
+        sync.connection_opened();
+        sync.connection_closed();
+        sync.connection_closed();
+        sync.connection_closed();
+        sync.connection_opened();
+        sync.set_documents(3);
+        sync.panic_contained();
+        sync.refused("sync_message_bloom_filter");
+        sync.refused("sync_message_bloom_filter");
+        sync.refused("rate_limit");
+        sync.committed(3, Duration::from_millis(2));
+        metrics.request("/api/documents", "GET", 200, Duration::from_millis(3));
+        metrics.request("/api/documents", "GET", 200, Duration::from_millis(3));
+        metrics.sign_in_failed();
         let text = metrics.render(true);
         for line in [
             "tramyte_sync_hub_serving 1",
@@ -147,7 +280,13 @@ mod tests {
             "tramyte_sync_hub_restarts_total 0",
             "tramyte_sync_refused_total{reason=\"rate_limit\"} 1",
             "tramyte_sync_refused_total{reason=\"sync_message_bloom_filter\"} 2",
-            "# TYPE tramyte_sync_refused_total counter",
+            "# TYPE tramyte_sync_refused counter",
+            "tramyte_sync_chunks_committed_total 3",
+            "tramyte_sync_commit_chunks_count 1",
+            "tramyte_sync_commit_seconds_count 1",
+            "tramyte_http_requests_total{route=\"/api/documents\",method=\"GET\",status=\"200\"} 2",
+            "tramyte_http_request_seconds_count{route=\"/api/documents\"} 2",
+            "tramyte_sign_in_failures_total 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }

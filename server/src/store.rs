@@ -12,6 +12,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub mod backup;
+
 /// How long to wait for the database before calling it unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 

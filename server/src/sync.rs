@@ -236,6 +236,7 @@ impl SyncService {
             catalogs: catalogs.clone(),
             commands: commands.clone(),
             tracker: tracker.clone(),
+            metrics: metrics.clone(),
         };
         tracker.spawn(persister.run(persist_queue));
         let new_driver = {
@@ -318,6 +319,11 @@ impl SyncService {
     /// The counters `/metrics` shows.
     pub fn metrics(&self) -> &SyncMetrics {
         &self.metrics
+    }
+
+    /// The same counters, to register them with every other metric (`metrics::Metrics`).
+    pub fn shared_metrics(&self) -> Arc<SyncMetrics> {
+        self.metrics.clone()
     }
 
     /// Whether the hub task has not stopped for good (what `tramyte_sync_hub_serving` says).
@@ -968,6 +974,7 @@ struct Persister {
     catalogs: CatalogCache,
     commands: mpsc::Sender<Command>,
     tracker: TaskTracker,
+    metrics: Arc<SyncMetrics>,
 }
 
 impl Persister {
@@ -1012,17 +1019,26 @@ impl Persister {
             tickets.push((job.id, ticket));
             jobs.push(job);
         }
+        let now = crate::store::now_millis();
+        let commit_started = Instant::now();
         let results: Vec<Result<(), String>> =
-            match document::persist(&self.store, &jobs, &self.node).await {
-                Ok(()) => vec![Ok(()); jobs.len()],
+            match document::persist(&self.store, &jobs, &self.node, now).await {
+                Ok(()) => {
+                    self.metrics.committed(jobs.len(), commit_started.elapsed());
+                    vec![Ok(()); jobs.len()]
+                }
                 Err(err) if jobs.len() == 1 => vec![Err(err.to_string())],
                 Err(_) => {
                     let mut results = Vec::with_capacity(jobs.len());
                     for job in &jobs {
-                        let result =
-                            document::persist(&self.store, std::slice::from_ref(job), &self.node)
-                                .await
-                                .map_err(|err| err.to_string());
+                        let result = document::persist(
+                            &self.store,
+                            std::slice::from_ref(job),
+                            &self.node,
+                            now,
+                        )
+                        .await
+                        .map_err(|err| err.to_string());
                         results.push(result);
                     }
                     results
@@ -1220,7 +1236,7 @@ mod supervision_tests {
         let (health, metrics) = run_with_panics(2).await;
         assert!(health.serving.load(Ordering::Relaxed));
         assert!(
-            metrics
+            crate::metrics::Metrics::new(metrics.clone())
                 .render(true)
                 .contains("tramyte_sync_hub_restarts_total 2")
         );
@@ -1236,7 +1252,7 @@ mod supervision_tests {
             "{reason}"
         );
         assert!(
-            metrics
+            crate::metrics::Metrics::new(metrics.clone())
                 .render(false)
                 .contains(&format!("tramyte_sync_hub_restarts_total {MAX_RESTARTS}"))
         );

@@ -24,7 +24,7 @@ use tramyte_shared::sync::client::ClientEvent;
 use tramyte_shared::workflow::{DecisionRef, EventKind};
 use tramyte_tests::people::{PASSWORD, seed_units, user};
 use tramyte_tests::sync_client::{SETTLE, SyncClient};
-use tramyte_tests::{Backend, TestServer, spawn_server_on};
+use tramyte_tests::{Backend, TestServer, backends, spawn_server_on};
 
 struct World {
     server: TestServer,
@@ -41,8 +41,8 @@ async fn create(store: &Store, kind: DocKindArg, json: serde_json::Value) -> Doc
         .unwrap()
 }
 
-async fn world() -> World {
-    let server = spawn_server_on(Backend::Sqlite, |_| {}).await;
+async fn world(backend: Backend) -> World {
+    let server = spawn_server_on(backend, |_| {}).await;
     let store = Store::connect(&server.config.database_url).await.unwrap();
     seed_units(&store).await;
     let people: [(Role, &'static str, &[&str]); 6] = [
@@ -142,8 +142,14 @@ fn points(value: f64) -> Answer {
 
 #[tokio::test]
 async fn every_role_against_every_kind_of_field() {
+    for backend in backends().await {
+        every_role_against_every_kind_of_field_on(backend).await;
+    }
+}
+
+async fn every_role_against_every_kind_of_field_on(backend: Backend) {
     use Role::*;
-    let world = world().await;
+    let world = world(backend).await;
     let (a, r) = (world.assessment, world.roster);
     type Change = Box<dyn FnOnce(&mut AutoCommit, &UserId)>;
     let self_score = || -> Change {
@@ -256,7 +262,13 @@ async fn every_role_against_every_kind_of_field() {
 
 #[tokio::test]
 async fn another_communes_document_is_unavailable_like_a_missing_one() {
-    let world = world().await;
+    for backend in backends().await {
+        another_communes_document_is_unavailable_like_a_missing_one_on(backend).await;
+    }
+}
+
+async fn another_communes_document_is_unavailable_like_a_missing_one_on(backend: Backend) {
+    let world = world(backend).await;
     let (_, token) = world.token(Role::StationStaff);
     let mut client = SyncClient::new("lan-phone");
     client.connect_as(&world.server.url(), Some(&token)).await;
@@ -284,7 +296,13 @@ async fn another_communes_document_is_unavailable_like_a_missing_one() {
 
 #[tokio::test]
 async fn a_forged_actor_and_a_signature_of_someone_else_are_refused() {
-    let world = world().await;
+    for backend in backends().await {
+        a_forged_actor_and_a_signature_of_someone_else_are_refused_on(backend).await;
+    }
+}
+
+async fn a_forged_actor_and_a_signature_of_someone_else_are_refused_on(backend: Backend) {
+    let world = world(backend).await;
     let doc = world.assessment;
     // Lan's phone writes with a known actor id.
     let actor = ActorId::from(b"lan-phone-actor-1".to_vec());
@@ -327,7 +345,13 @@ async fn a_forged_actor_and_a_signature_of_someone_else_are_refused() {
 
 #[tokio::test]
 async fn ended_sessions_close_their_sockets_and_open_no_new_ones() {
-    let world = world().await;
+    for backend in backends().await {
+        ended_sessions_close_their_sockets_and_open_no_new_ones_on(backend).await;
+    }
+}
+
+async fn ended_sessions_close_their_sockets_and_open_no_new_ones_on(backend: Backend) {
+    let world = world(backend).await;
     let url = world.server.url();
     let (user_id, token) = world.token(Role::StationStaff);
     let mut phone = SyncClient::new("lan-phone");
@@ -396,7 +420,15 @@ async fn ended_sessions_close_their_sockets_and_open_no_new_ones() {
 
 #[tokio::test]
 async fn a_signed_in_users_garbage_closes_only_their_socket_and_changes_nothing() {
-    let world = world().await;
+    for backend in backends().await {
+        a_signed_in_users_garbage_closes_only_their_socket_and_changes_nothing_on(backend).await;
+    }
+}
+
+async fn a_signed_in_users_garbage_closes_only_their_socket_and_changes_nothing_on(
+    backend: Backend,
+) {
+    let world = world(backend).await;
     let before = world.stored_heads(world.assessment).await;
     let (_, token) = world.token(Role::StationStaff);
     let mut phone = SyncClient::new("lan-phone");

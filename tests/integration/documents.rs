@@ -8,7 +8,7 @@ use tramyte_shared::policy::Role;
 use tramyte_shared::sync::DocumentId;
 use tramyte_tests::api;
 use tramyte_tests::people::{seed_units, user};
-use tramyte_tests::{backends, spawn_server_on};
+use tramyte_tests::{Backend, backends, spawn_server_on};
 
 async fn create(store: &Store, kind: DocKindArg, json: Value) -> DocumentId {
     tramyte_server::cli::create_document(store, kind, json.as_object().unwrap())
@@ -185,7 +185,13 @@ async fn body_of(url: &str, token: &str) -> Value {
 
 #[tokio::test]
 async fn open_mode_lists_every_document_without_signing_in() {
-    let server = spawn_server_on(tramyte_tests::Backend::Sqlite, |config| config.open = true).await;
+    for backend in backends().await {
+        open_mode_lists_every_document_without_signing_in_on(backend).await;
+    }
+}
+
+async fn open_mode_lists_every_document_without_signing_in_on(backend: Backend) {
+    let server = spawn_server_on(backend, |config| config.open = true).await;
     let store = Store::connect(&server.config.database_url).await.unwrap();
     create(&store, DocKindArg::Assessment, assessment("16024", 2024)).await;
     create(&store, DocKindArg::Assessment, assessment("16025", 2024)).await;

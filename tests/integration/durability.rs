@@ -85,14 +85,19 @@ async fn who_sent_each_change_is_kept_when_its_chunks_are_compacted() {
         let store = Store::connect(&database.url).await.unwrap();
         store.migrate().await.unwrap();
         let id = tramyte_server::cli::new_document_id().unwrap();
-        document::persist(&store, &[job(id, b"c1", "lan", "h1")], "node")
+        let received = tramyte_server::store::now_millis();
+        document::persist(&store, &[job(id, b"c1", "lan", "h1")], "node", received)
             .await
             .unwrap();
-        // Received later (the clock has milliseconds).
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        document::persist(&store, &[job(id, b"c2", "minh", "h2")], "node")
-            .await
-            .unwrap();
+        // Received a moment later.
+        document::persist(
+            &store,
+            &[job(id, b"c2", "minh", "h2")],
+            "node",
+            received + 5,
+        )
+        .await
+        .unwrap();
         let before = document::provenance(&store, id).await.unwrap();
         let who: Vec<(&str, &str, &str)> = {
             let mut who: Vec<_> = before

@@ -9,11 +9,17 @@ use tramyte_server::store::Store;
 use tramyte_shared::policy::Role;
 use tramyte_tests::browser::Script;
 use tramyte_tests::people::{PASSWORD, open_assessment, seed_units, user};
-use tramyte_tests::spawn_server;
+use tramyte_tests::{Backend, backends, spawn_server_on};
 
 #[tokio::test]
 async fn two_station_staff_edit_offline_merge_and_resolve_a_conflict() {
-    let mut server = spawn_server().await;
+    for backend in backends().await {
+        two_station_staff_edit_offline_merge_and_resolve_a_conflict_on(backend).await;
+    }
+}
+
+async fn two_station_staff_edit_offline_merge_and_resolve_a_conflict_on(backend: Backend) {
+    let mut server = spawn_server_on(backend, |_| {}).await;
     let store = Store::connect(&server.config.database_url).await.unwrap();
     seed_units(&store).await;
     user(&store, "nv1", Role::StationStaff, &["16024"]).await;

@@ -19,7 +19,7 @@ use tramyte_shared::sync::DocumentId;
 use tramyte_shared::sync::message::Message;
 use tramyte_tests::hostile::{healthz, keep_editing, metrics, raw_join, sample};
 use tramyte_tests::sync_client::SyncClient;
-use tramyte_tests::{Backend, spawn_server_on};
+use tramyte_tests::{Backend, backends, spawn_server_on};
 
 /// xorshift64*: a tiny deterministic generator, so a failing sequence can be replayed.
 struct Rng(u64);
@@ -131,6 +131,12 @@ fn seeds(stored: &mut automerge::AutoCommit, id: DocumentId) -> (Vec<Vec<u8>>, V
 
 #[tokio::test]
 async fn fuzz_server_mutated_frames_hurt_no_one_else() {
+    for backend in backends().await {
+        fuzz_server_mutated_frames_hurt_no_one_else_on(backend).await;
+    }
+}
+
+async fn fuzz_server_mutated_frames_hurt_no_one_else_on(backend: Backend) {
     let cases: usize = std::env::var("TRAMYTE_FUZZ_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -139,7 +145,7 @@ async fn fuzz_server_mutated_frames_hurt_no_one_else() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(24);
-    let mut server = spawn_server_on(Backend::Sqlite, |config| config.open = true).await;
+    let mut server = spawn_server_on(backend, |config| config.open = true).await;
     let url = server.url();
     let store = tramyte_server::store::Store::connect(&server.config.database_url)
         .await

@@ -318,7 +318,13 @@ async fn hostile_a_panic_in_one_document_costs_that_document_only() {
 /// is still sending it (the server lingers instead of resetting the connection).
 #[tokio::test]
 async fn hostile_oversized_frame_gets_an_error_before_the_close() {
-    let mut server = spawn_server_on(Backend::Sqlite, |config| {
+    for backend in backends().await {
+        hostile_oversized_frame_gets_an_error_before_the_close_on(backend).await;
+    }
+}
+
+async fn hostile_oversized_frame_gets_an_error_before_the_close_on(backend: Backend) {
+    let mut server = spawn_server_on(backend, |config| {
         config.open = true;
         config.sync.max_frame_bytes = 64 << 10;
     })
@@ -357,7 +363,13 @@ async fn hostile_oversized_frame_gets_an_error_before_the_close() {
 /// this client saw 1006 and no `error` (3 times out of 3 against the code before the fix).
 #[tokio::test]
 async fn hostile_oversized_frame_error_reaches_a_node_ws_client() {
-    let mut server = spawn_server_on(Backend::Sqlite, |config| {
+    for backend in backends().await {
+        hostile_oversized_frame_error_reaches_a_node_ws_client_on(backend).await;
+    }
+}
+
+async fn hostile_oversized_frame_error_reaches_a_node_ws_client_on(backend: Backend) {
+    let mut server = spawn_server_on(backend, |config| {
         config.open = true;
         config.sync.max_frame_bytes = 64 << 10;
     })
@@ -374,7 +386,13 @@ async fn hostile_oversized_frame_error_reaches_a_node_ws_client() {
 /// refused before anything inflates it whole.
 #[tokio::test]
 async fn hostile_compressed_changes_beyond_the_memory_budget_are_refused() {
-    let mut server = spawn_server_on(Backend::Sqlite, |config| {
+    for backend in backends().await {
+        hostile_compressed_changes_beyond_the_memory_budget_are_refused_on(backend).await;
+    }
+}
+
+async fn hostile_compressed_changes_beyond_the_memory_budget_are_refused_on(backend: Backend) {
+    let mut server = spawn_server_on(backend, |config| {
         config.open = true;
         config.sync.max_connection_memory = 1 << 20;
     })
@@ -419,7 +437,13 @@ async fn hostile_compressed_changes_beyond_the_memory_budget_are_refused() {
 /// allow-listed ones and clients that send no `Origin` (Node, native apps).
 #[tokio::test]
 async fn hostile_sync_refuses_browser_origins_other_than_its_own() {
-    let mut server = spawn_server_on(Backend::Sqlite, |config| {
+    for backend in backends().await {
+        hostile_sync_refuses_browser_origins_other_than_its_own_on(backend).await;
+    }
+}
+
+async fn hostile_sync_refuses_browser_origins_other_than_its_own_on(backend: Backend) {
+    let mut server = spawn_server_on(backend, |config| {
         config.open = true;
         config.sync.allowed_origins = vec!["https://app.example.org".to_owned()];
     })
@@ -458,7 +482,13 @@ async fn hostile_sync_refuses_browser_origins_other_than_its_own() {
 /// `join`, whatever `senderId` the message claims.
 #[tokio::test]
 async fn hostile_ephemeral_messages_carry_the_senders_own_peer_id() {
-    let mut server = spawn_server_on(Backend::Sqlite, |config| config.open = true).await;
+    for backend in backends().await {
+        hostile_ephemeral_messages_carry_the_senders_own_peer_id_on(backend).await;
+    }
+}
+
+async fn hostile_ephemeral_messages_carry_the_senders_own_peer_id_on(backend: Backend) {
+    let mut server = spawn_server_on(backend, |config| config.open = true).await;
     let url = server.url();
     let id = new_id();
     let mut a = SyncClient::new("phone-a");

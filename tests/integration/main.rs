@@ -4,6 +4,7 @@
 
 mod access;
 mod admin_scope;
+mod backup;
 mod browser;
 mod demo;
 mod documents;
@@ -14,6 +15,7 @@ mod fuzz;
 mod hardening;
 mod hostile;
 mod interop;
+mod metrics;
 mod overview;
 mod pwa;
 mod reports;
@@ -22,4 +24,5 @@ mod round;
 mod sign_in;
 mod summary;
 mod sync;
+mod tidy;
 mod trust;

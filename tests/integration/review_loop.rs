@@ -8,11 +8,17 @@ use tramyte_server::store::Store;
 use tramyte_shared::policy::Role;
 use tramyte_tests::browser::Script;
 use tramyte_tests::people::{PASSWORD, current_round, open_assessment_of, seed_units, user};
-use tramyte_tests::spawn_server;
+use tramyte_tests::{Backend, backends, spawn_server_on};
 
 #[tokio::test]
 async fn submit_return_fix_resubmit_approve() {
-    let server = spawn_server().await;
+    for backend in backends().await {
+        submit_return_fix_resubmit_approve_on(backend).await;
+    }
+}
+
+async fn submit_return_fix_resubmit_approve_on(backend: Backend) {
+    let server = spawn_server_on(backend, |_| {}).await;
     let store = Store::connect(&server.config.database_url).await.unwrap();
     seed_units(&store).await;
     user(&store, "tt1", Role::StationHead, &["16024"]).await;

@@ -125,7 +125,10 @@ pub async fn healthz(base_url: &str) -> (u16, String) {
 
 /// `GET /metrics` as text.
 pub async fn metrics(base_url: &str) -> String {
-    let response = reqwest::get(format!("{base_url}/metrics"))
+    let response = reqwest::Client::new()
+        .get(format!("{base_url}/metrics"))
+        .bearer_auth(crate::server::METRICS_TOKEN)
+        .send()
         .await
         .expect("metrics answers");
     assert_eq!(response.status().as_u16(), 200);

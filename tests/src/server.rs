@@ -22,21 +22,20 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-/// The backends to run a test against: SQLite always; PostgreSQL when it answers. When
-/// `TRAMYTE_REQUIRE_POSTGRES=1` (set by `cargo xtask test` after checking it answers), a
-/// PostgreSQL that does not answer fails the test instead of being skipped.
+/// The backends every storage test runs against: SQLite and PostgreSQL, always. A PostgreSQL
+/// that does not answer fails the test loudly; `cargo xtask test` provides one (the local server,
+/// or a throwaway cluster of its own when none answers).
 pub async fn backends() -> Vec<Backend> {
-    let required = std::env::var("TRAMYTE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
     match tramyte_server::store::Store::connect(&postgres_admin_url()).await {
         Ok(store) => {
             store.close().await;
             vec![Backend::Sqlite, Backend::Postgres]
         }
-        Err(err) if required => panic!("PostgreSQL is required but does not answer: {err}"),
-        Err(err) => {
-            eprintln!("NOTE: PostgreSQL does not answer ({err}); this test runs on SQLite only");
-            vec![Backend::Sqlite]
-        }
+        Err(err) => panic!(
+            "PostgreSQL does not answer at {} ({err}): run the tests with `cargo xtask test`, \
+             which starts one when none answers, or point TRAMYTE_TEST_POSTGRES at one",
+            postgres_admin_url()
+        ),
     }
 }
 
@@ -133,6 +132,17 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The `--metrics-token` of every test server (`hostile::metrics` presents it).
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
+/// A test server's configuration: any free port on 127.0.0.1, SQLite in `data_dir`, metrics
+/// behind [`METRICS_TOKEN`].
+fn test_config(data_dir: PathBuf) -> Config {
+    let mut config = Config::for_data_dir(data_dir);
+    config.metrics_token = Some(METRICS_TOKEN.to_owned());
+    config
+}
+
 /// A running server and the database it uses.
 #[derive(Debug)]
 pub struct TestServer {
@@ -185,7 +195,7 @@ pub async fn spawn_server() -> TestServer {
 /// Starts a server on 127.0.0.1:0 with a fresh SQLite database and a changed configuration.
 pub async fn spawn_server_with(change: impl FnOnce(&mut Config)) -> TestServer {
     let data_dir = TempDir::new("server");
-    let mut config = Config::for_data_dir(data_dir.0.clone());
+    let mut config = test_config(data_dir.0.clone());
     change(&mut config);
     let (addr, stop, task) = start(config.clone()).await;
     TestServer {
@@ -201,7 +211,7 @@ pub async fn spawn_server_with(change: impl FnOnce(&mut Config)) -> TestServer {
 /// Starts a server on a database of its own of `backend`.
 pub async fn spawn_server_on(backend: Backend, change: impl FnOnce(&mut Config)) -> TestServer {
     let database = TestDatabase::new(backend).await;
-    let mut config = Config::for_data_dir(database.data_dir().to_path_buf());
+    let mut config = test_config(database.data_dir().to_path_buf());
     config.database_url = database.url.clone();
     change(&mut config);
     let (addr, stop, task) = start(config.clone()).await;
@@ -220,7 +230,7 @@ pub async fn spawn_server_on_database(
     database: TestDatabase,
     change: impl FnOnce(&mut Config),
 ) -> TestServer {
-    let mut config = Config::for_data_dir(database.data_dir().to_path_buf());
+    let mut config = test_config(database.data_dir().to_path_buf());
     config.database_url = database.url.clone();
     change(&mut config);
     let (addr, stop, task) = start(config.clone()).await;

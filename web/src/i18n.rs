@@ -200,18 +200,20 @@ pub fn use_i18n() -> I18n {
     })
 }
 
-#[cfg(test)]
+// Run by `wasm-bindgen-test-runner` in headless Chromium (`cargo xtask test`).
+#[cfg(all(test, target_arch = "wasm32"))]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test]
     fn vietnamese_is_the_default_and_unknown_tags_fall_back_to_it() {
         assert_eq!(Lang::default(), Lang::Vi);
         assert_eq!(Lang::from_tag("fr"), Lang::Vi);
         assert_eq!(Lang::from_tag("en"), Lang::En);
     }
 
-    #[test]
+    #[wasm_bindgen_test]
     fn vietnamese_texts_keep_their_diacritics() {
         assert_eq!(text(Lang::Vi, Key::Offline), "Ngoại tuyến");
         assert_eq!(text(Lang::Vi, Key::HomeTitle), "Trạm Y tế xã");

@@ -108,9 +108,12 @@ fn parse(text: &str) -> Vec<(u64, Vec<u8>)> {
         .collect()
 }
 
-#[cfg(test)]
+// Run by `wasm-bindgen-test-runner` in headless Chromium (`cargo xtask test`).
+#[cfg(all(test, target_arch = "wasm32"))]
 mod tests {
-    #[test]
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
     fn entries_read_back_and_damaged_ones_are_skipped() {
         assert_eq!(
             super::parse("1:00ff,2:zz,3:0a0b,x:00,4:abc"),

@@ -18,6 +18,10 @@ pub mod platform;
 pub mod repo;
 pub mod session;
 
+// The unit tests beside the code run in the browser, like `tests/component.rs`.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 /// Mounts the app on `<body>`, replacing the boot placeholder.
 pub fn start() {
     console_error_panic_hook::set_once();

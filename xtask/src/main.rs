@@ -4,7 +4,8 @@
 //!   release mode, and starts `tramyte serve` on 127.0.0.1:8080 with SQLite under `./data/`.
 //! - `cargo xtask test [NEXTEST ARGS]` installs what is missing (Chromium and chromedriver from
 //!   Debian's packages included) and runs every test: the wasm component tests in headless
-//!   Chromium, then unit, integration and browser end-to-end tests with `cargo nextest`.
+//!   Chromium, then unit, integration and browser end-to-end tests with `cargo nextest`, on
+//!   SQLite and on PostgreSQL (a throwaway cluster of its own when none answers, see `postgres`).
 //! - `cargo xtask bench [ARGS]` builds the server in release mode and runs the sync load
 //!   benchmark against it (`tests/benches/sync_load.rs`), which prints a table of figures.
 //! - `cargo xtask fuzz [CASES]` runs the sync fuzz targets longer than CI does, with a fresh
@@ -20,6 +21,8 @@ use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
+
+mod postgres;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -159,14 +162,15 @@ impl Project {
                 .current_dir(self.root.join("web"));
             check(&mut command)
         })?;
-        let postgres = postgres_answers();
+        // Stopped (when it is our own) as this function returns, whatever the tests did.
+        let postgres = postgres::TestPostgres::provide()?;
         eprintln!("xtask: unit, integration and browser tests (cargo nextest)");
         let mut command =
             self.cargo_command(["nextest", "run", "--workspace", "--exclude", "tramyte-web"]);
-        command.args(nextest_args).env("TRAMYTE_CHROMIUM", CHROMIUM);
-        if postgres {
-            command.env("TRAMYTE_REQUIRE_POSTGRES", "1");
-        }
+        command
+            .args(nextest_args)
+            .env("TRAMYTE_CHROMIUM", CHROMIUM)
+            .env("TRAMYTE_TEST_POSTGRES", postgres.url());
         check(&mut command)
     }
 
@@ -274,30 +278,7 @@ impl Project {
         }
         stage(
             "install chromium and chromium-driver (Debian packages)",
-            || {
-                let sudo = !is_root() && which("sudo");
-                let apt = |args: &[&str]| {
-                    let mut command = if sudo {
-                        Command::new("sudo")
-                    } else {
-                        Command::new("apt-get")
-                    };
-                    if sudo {
-                        command.arg("apt-get");
-                    }
-                    command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-                    check(&mut command)
-                };
-                apt(&["update", "-q"])?;
-                apt(&[
-                    "install",
-                    "-y",
-                    "-q",
-                    "--no-install-recommends",
-                    "chromium",
-                    "chromium-driver",
-                ])
-            },
+            || apt_install(&["chromium", "chromium-driver"]),
         )
     }
 
@@ -495,38 +476,25 @@ impl Project {
     }
 }
 
-/// Whether the PostgreSQL the tests use answers; says which way the tests will go.
-fn postgres_answers() -> bool {
-    let url = std::env::var("TRAMYTE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let host_port = url
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .and_then(|rest| rest.rsplit_once('@').map(|(_, host)| host).or(Some(rest)))
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("127.0.0.1:5432");
-    let host_port = if host_port.contains(':') {
-        host_port.to_owned()
-    } else {
-        format!("{host_port}:5432")
+/// Installs Debian packages (through sudo when not root).
+fn apt_install(packages: &[&str]) -> Result {
+    let sudo = !is_root() && which("sudo");
+    let apt = |args: &[&str]| {
+        let mut command = if sudo {
+            Command::new("sudo")
+        } else {
+            Command::new("apt-get")
+        };
+        if sudo {
+            command.arg("apt-get");
+        }
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        check(&mut command)
     };
-    let answers = std::net::ToSocketAddrs::to_socket_addrs(&host_port.as_str())
-        .ok()
-        .and_then(|mut addrs| addrs.next())
-        .is_some_and(|addr| {
-            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok()
-        });
-    if answers {
-        eprintln!(
-            "xtask: PostgreSQL answers at {host_port}: the PostgreSQL tests run (and must pass)"
-        );
-    } else {
-        eprintln!(
-            "xtask: NOTE: PostgreSQL does not answer at {host_port}: the PostgreSQL tests are SKIPPED \
-             (set TRAMYTE_TEST_POSTGRES to point them at a server)"
-        );
-    }
-    answers
+    apt(&["update", "-q"])?;
+    let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    apt(&install)
 }
 
 /// Runs `work` and prints how long it took.

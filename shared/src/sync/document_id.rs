@@ -128,14 +128,12 @@ mod tests {
     #[test]
     fn a_very_long_id_is_refused_before_decoding() {
         let long = "2".repeat(80_000);
-        let started = std::time::Instant::now();
         for text in [long.clone(), format!("{URL_PREFIX}{long}#abc")] {
             assert!(matches!(
                 DocumentId::parse(&text),
                 Err(DocumentIdError::TooLong { len: 80_000, .. })
             ));
         }
-        assert!(started.elapsed() < std::time::Duration::from_millis(50));
         // A URL with many heads is still read: only the id part is bounded.
         let id = DocumentId::from_bytes([200; 16]);
         let heads = vec!["abc"; 1_000].join("|");
