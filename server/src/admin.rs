@@ -20,6 +20,9 @@ use crate::account::{self, AccountError, NewUser, User};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::http::AppState;
+
+/// The largest units CSV `POST /api/units` accepts (413 beyond).
+pub const UNITS_CSV_LIMIT: usize = 16 << 20;
 use crate::unit::{self, Managed, UnitError};
 
 const ADMINS: &[Role] = &[Role::SystemAdmin, Role::ProvincialAdmin];
@@ -31,7 +34,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/users/{id}/disable", post(disable_user))
         .route("/api/users/{id}/enable", post(enable_user))
         .route("/api/users/{id}/password", post(reset_password))
-        .route("/api/units", get(export_units).post(import_units))
+        .route(
+            "/api/units",
+            get(export_units)
+                .post(import_units)
+                // A whole country's units, villages included, as CSV.
+                .layer(axum::extract::DefaultBodyLimit::max(UNITS_CSV_LIMIT)),
+        )
 }
 
 /// What the signed-in administrator manages; refuses everyone else.

@@ -29,6 +29,11 @@ pub enum StartError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "another tramyte server already serves the SQLite database {0}: one SQLite database has \
+         one server (use PostgreSQL for several nodes)"
+    )]
+    AlreadyServed(String),
     #[error(transparent)]
     Lock(#[from] crate::store::backup::BackupError),
     #[error("server error: {0}")]
@@ -59,7 +64,14 @@ impl Application {
         })?;
         // Held while this process serves: `tramyte restore` refuses to replace the file under it.
         let serving_lock = crate::store::backup::sqlite_file(&config.database_url)
-            .map(|file| crate::store::backup::ServingLock::acquire(&file))
+            .map(|file| {
+                crate::store::backup::ServingLock::acquire(&file).map_err(|err| match err {
+                    crate::store::backup::BackupError::InUse(path) => {
+                        StartError::AlreadyServed(path)
+                    }
+                    other => StartError::Lock(other),
+                })
+            })
             .transpose()?;
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use tramyte_shared::catalog::Catalog;
 
 use crate::catalog::{self, CatalogSummary, StoredCatalog};
+use axum::http::StatusCode;
 use axum::routing::get;
 
 use crate::error::ApiError;
@@ -42,29 +43,117 @@ pub enum MetricsAccess {
     Token(std::sync::Arc<str>),
 }
 
+/// How long a REST request may take before it is answered 408 (downloads of reports get
+/// [`DOWNLOAD_TIMEOUT`]); the `/sync` upgrade answers at once and its socket is not limited.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a report or audit download may take.
+pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
+/// The largest JSON body a REST route accepts (413 beyond); the units CSV import has its own.
+pub const API_BODY_LIMIT: usize = 256 << 10;
+
+/// The header carrying each request's id, set when the client sent none and echoed back.
+const REQUEST_ID: &str = "x-request-id";
+
+/// Request ids: a random prefix per process and a counter (`3f9a…-42`), short and unique across
+/// nodes and restarts.
+#[derive(Debug, Clone)]
+struct RequestIds {
+    prefix: std::sync::Arc<str>,
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        let mut bytes = [0u8; 4];
+        if getrandom::fill(&mut bytes).is_err() {
+            bytes = std::process::id().to_le_bytes();
+        }
+        RequestIds {
+            prefix: bytes
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                .into(),
+            next: Default::default(),
+        }
+    }
+}
+
+impl tower_http::request_id::MakeRequestId for RequestIds {
+    fn make_request_id<B>(
+        &mut self,
+        _request: &axum::http::Request<B>,
+    ) -> Option<tower_http::request_id::RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        axum::http::HeaderValue::from_str(&format!("{}-{n}", self.prefix))
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
+    }
+}
+
+/// The request's id (`x-request-id`), or `-` when it has none.
+pub fn request_id_of(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .map_or_else(|| "-".to_owned(), |id| id.chars().take(64).collect())
+}
+
+/// One span per HTTP request, with its id, method and path.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        request_id = %request_id_of(request.headers()),
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
+}
+
 /// The whole application as a router, so tests can call it without a socket.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+    use tower_http::timeout::TimeoutLayer;
+    use tower_http::trace::{DefaultOnResponse, TraceLayer};
+    let request_id = axum::http::HeaderName::from_static(REQUEST_ID);
+    let timeout = |limit| TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limit);
+    let rest = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/catalogs", get(list_catalogs))
         .route("/api/catalogs/{code}", get(get_catalog))
-        .route("/sync", get(crate::sync::upgrade))
         .merge(crate::auth::routes())
         .merge(crate::admin::routes())
-        .merge(crate::audit::routes())
         .merge(crate::summary::routes())
         .merge(crate::round::routes())
         .merge(crate::target::routes())
         .merge(crate::overview::routes())
+        .layer(timeout(REQUEST_TIMEOUT));
+    let downloads = Router::new()
+        .merge(crate::audit::routes())
         .merge(crate::report::routes())
+        .layer(timeout(DOWNLOAD_TIMEOUT));
+    Router::new()
+        .merge(rest)
+        .merge(downloads)
+        // The upgrade answers at once; the socket it opens lives on, unlimited by time.
+        .route("/sync", get(crate::sync::upgrade))
         // Every matched route is counted under its pattern (never its path: no ids in labels).
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             count_request,
         ))
+        .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
         .fallback(crate::assets::serve)
         .layer(axum::middleware::map_response(security_headers))
+        // Outermost last: an id for every request (kept if the client sent one), its span, and
+        // the id echoed in the response.
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG)),
+        )
+        .layer(SetRequestIdLayer::new(request_id, RequestIds::default()))
         .with_state(state)
 }
 
@@ -298,6 +387,65 @@ mod tests {
             .await
             .unwrap();
         assert!(String::from_utf8_lossy(&body).contains("tramyte_sync_hub_serving 0"));
+    }
+
+    #[tokio::test]
+    async fn every_answer_carries_a_request_id_and_a_clients_own_is_echoed() {
+        let state = state().await;
+        let response = router(state.clone())
+            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(id.contains('-') && id.len() > 2, "{id}");
+        let second = router(state.clone())
+            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_ne!(second.headers()["x-request-id"], id.as_str());
+        let echoed = router(state)
+            .oneshot(
+                Request::get("/api/catalogs")
+                    .header("x-request-id", "phone-7")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(echoed.headers()["x-request-id"], "phone-7");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_refused_with_413_before_any_handler_reads_it() {
+        let big = format!(
+            "{{\"user\":\"{}\",\"password\":\"x\"}}",
+            "a".repeat(API_BODY_LIMIT)
+        );
+        let response = router(state().await)
+            .oneshot(
+                Request::post("/api/session")
+                    .header("content-type", "application/json")
+                    .body(Body::from(big))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        // Just under the limit, the same route reads the body (and refuses the credentials).
+        let small = r#"{"user":"nobody","password":"wrong password"}"#;
+        let response = router(state().await)
+            .oneshot(
+                Request::post("/api/session")
+                    .header("content-type", "application/json")
+                    .body(Body::from(small))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
 
     #[tokio::test]

@@ -463,8 +463,15 @@ pub async fn upgrade(
             move |_| release_address(&service, addr.ip())
         })
         .on_upgrade(move |socket| {
+            use tracing::Instrument;
             let tracker = service.tracker.clone();
-            tracker.track_future(serve_socket(socket, addr, service, session))
+            // The socket's own span, carrying the id of the request that opened it.
+            let span = tracing::info_span!(
+                "websocket",
+                request_id = %crate::http::request_id_of(&headers),
+                user = session.as_ref().map_or("open", |s| s.user.id.as_str()),
+            );
+            tracker.track_future(serve_socket(socket, addr, service, session).instrument(span))
         })
 }
 

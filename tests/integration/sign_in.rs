@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tramyte_server::store::Store;
 use tramyte_shared::policy::Role;
 use tramyte_tests::people::{PASSWORD, seed_units, user};
-use tramyte_tests::{TestServer, backends, spawn_node_beside, spawn_server_on};
+use tramyte_tests::{Backend, TestServer, backends, spawn_node_beside, spawn_server_on};
 
 /// What a sign-in answered.
 #[derive(Debug)]
@@ -177,7 +177,9 @@ async fn one_address_trying_one_password_on_many_accounts_is_slowed_across_them(
 
 #[tokio::test]
 async fn nodes_sharing_a_database_count_the_same_failures() {
-    for backend in backends().await {
+    // Several nodes share a database only on PostgreSQL: a second server on the same SQLite file
+    // refuses to start (`a_second_server_on_one_sqlite_file_refuses_to_start`).
+    for backend in [Backend::Postgres] {
         let (first, _store) = server_with_people(backend, |_| {}).await;
         let second = spawn_node_beside(&first).await;
         let stranger = client_from("127.0.0.6");
@@ -197,6 +199,21 @@ async fn nodes_sharing_a_database_count_the_same_failures() {
         .await;
         assert_eq!(answer.status, 200, "{backend:?}: {answer:?}");
     }
+}
+
+#[tokio::test]
+async fn a_second_server_on_one_sqlite_file_refuses_to_start() {
+    let first = spawn_server_on(Backend::Sqlite, |_| {}).await;
+    let mut config = first.config.clone();
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    let err = match tramyte_server::Application::build(config).await {
+        Ok(_) => panic!("a second server on the same SQLite file started"),
+        Err(err) => err.to_string(),
+    };
+    assert!(
+        err.contains("already serves the SQLite database") && err.contains("PostgreSQL"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -67,9 +67,9 @@ impl BackupError {
     }
 }
 
-/// The file of an `sqlite:` database URL; `None` for other databases.
+/// The file of an `sqlite:` database URL; `None` for other databases and in-memory ones.
 pub fn sqlite_file(url: &str) -> Option<PathBuf> {
-    if !url.starts_with("sqlite:") {
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
         return None;
     }
     SqliteConnectOptions::from_str(url)
@@ -262,5 +262,6 @@ mod tests {
             Some(PathBuf::from("/var/lib/tramyte/tramyte.db"))
         );
         assert_eq!(sqlite_file("postgres://u@h/db"), None);
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
     }
 }
