@@ -9,6 +9,8 @@ use tramyte_shared::points::Points;
 use crate::store::{Store, StoreError};
 use crate::with_pool;
 
+pub mod sheet;
+
 /// Where a catalog comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

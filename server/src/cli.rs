@@ -24,15 +24,44 @@ use crate::unit;
 pub async fn catalog(command: CatalogCommand, out: &mut impl Write) -> Result<(), String> {
     match command {
         CatalogCommand::Check { file } => {
-            let source = read(&file)?;
-            let catalog =
-                parse_catalog(&source).map_err(|errors| format!("{}: {errors}", file.display()))?;
+            let (catalog, _) = read_catalog(&file)?;
             writeln!(out, "{}: valid — {}", file.display(), describe(&catalog)).map_err(io)?;
         }
+        CatalogCommand::Template { to } => {
+            let bytes = catalog::sheet::template().map_err(|err| err.to_string())?;
+            std::fs::write(&to, bytes).map_err(|err| format!("{}: {err}", to.display()))?;
+            writeln!(
+                out,
+                "wrote the indicator sheet template to {}",
+                to.display()
+            )
+            .map_err(io)?;
+        }
+        CatalogCommand::Export {
+            code,
+            revision,
+            to,
+            database,
+        } => {
+            let store = open(&database.url()).await?;
+            let result = catalog::find(&store, &code, revision).await;
+            store.close().await;
+            let stored = result
+                .map_err(|err| err.to_string())?
+                .ok_or_else(|| format!("no catalog {code} (see `tramyte catalog list`)"))?;
+            let bytes = catalog::sheet::export(&stored.catalog).map_err(|err| err.to_string())?;
+            std::fs::write(&to, bytes).map_err(|err| format!("{}: {err}", to.display()))?;
+            writeln!(
+                out,
+                "wrote {} to {}",
+                describe(&stored.catalog),
+                to.display()
+            )
+            .map_err(io)?;
+        }
         CatalogCommand::Import { file, database } => {
-            let source = read(&file)?;
             // Validate before touching the database, so a bad file never needs one.
-            parse_catalog(&source).map_err(|errors| format!("{}: {errors}", file.display()))?;
+            let (_, source) = read_catalog(&file)?;
             let store = open(&database.url()).await?;
             let result = catalog::import(&store, &source, now_millis()).await;
             store.close().await;
@@ -550,6 +579,22 @@ async fn open(url: &str) -> Result<Store, String> {
     let store = Store::connect(url).await.map_err(|err| err.to_string())?;
     store.migrate().await.map_err(|err| err.to_string())?;
     Ok(store)
+}
+
+/// A catalog file, JSON or an indicator sheet (`.xlsx`), validated whole: the catalog and the
+/// JSON to store.
+fn read_catalog(file: &Path) -> Result<(Catalog, String), String> {
+    let is_sheet = file
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("xlsx"));
+    if is_sheet {
+        let bytes = std::fs::read(file).map_err(|err| format!("{}: {err}", file.display()))?;
+        return catalog::sheet::import(&bytes).map_err(|err| format!("{}: {err}", file.display()));
+    }
+    let source = read(file)?;
+    let catalog =
+        parse_catalog(&source).map_err(|errors| format!("{}: {errors}", file.display()))?;
+    Ok((catalog, source))
 }
 
 fn read(file: &Path) -> Result<String, String> {

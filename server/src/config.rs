@@ -211,13 +211,33 @@ pub enum DocKindArg {
 pub enum CatalogCommand {
     /// Validate a catalog file and list every problem, without touching any database.
     Check {
-        /// The catalog file (JSON, see docs/catalog-format.md).
+        /// The catalog file: JSON (see docs/catalog-format.md) or an indicator sheet (`.xlsx`,
+        /// see `tramyte catalog template`).
         file: PathBuf,
     },
     /// Validate a catalog file and, only if it is valid as a whole, store it as a new revision.
     Import {
-        /// The catalog file (JSON, see docs/catalog-format.md).
+        /// The catalog file: JSON or an indicator sheet (`.xlsx`).
         file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Write the indicator sheet template (XLSX, Vietnamese with English beside) to fill in.
+    Template {
+        /// The file to write.
+        #[arg(long, value_name = "FILE.xlsx")]
+        to: PathBuf,
+    },
+    /// Write a catalog as an indicator sheet (XLSX); importing it gives the same catalog.
+    Export {
+        /// The catalog code, e.g. QD1300-2023.
+        code: String,
+        /// A given revision instead of the newest.
+        #[arg(long)]
+        revision: Option<u32>,
+        /// The file to write.
+        #[arg(long, value_name = "FILE.xlsx")]
+        to: PathBuf,
         #[command(flatten)]
         database: DatabaseArgs,
     },

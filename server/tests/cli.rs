@@ -289,3 +289,62 @@ fn units_import_lists_every_problem_then_users_are_added_listed_and_disabled() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_indicator_sheet_is_exported_checked_and_imported_and_the_template_says_what_is_missing() {
+    let dir = temp_dir("sheet");
+    let data = dir.join("data");
+    let data_arg = data.to_str().unwrap();
+    let json = dir.join("test.json");
+    std::fs::write(&json, TEST_CATALOG).unwrap();
+    let out = tramyte(&[
+        "catalog",
+        "import",
+        json.to_str().unwrap(),
+        "--data-dir",
+        data_arg,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let sheet = dir.join("test.xlsx");
+    let out = tramyte(&[
+        "catalog",
+        "export",
+        "TEST-CLI",
+        "--to",
+        sheet.to_str().unwrap(),
+        "--data-dir",
+        data_arg,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = tramyte(&["catalog", "check", sheet.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("valid — TEST-CLI revision 1"), "{stdout}");
+    // The same catalog again: recognised, nothing stored twice.
+    let out = tramyte(&[
+        "catalog",
+        "import",
+        sheet.to_str().unwrap(),
+        "--data-dir",
+        data_arg,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("already imported"), "{stdout}");
+
+    let template = dir.join("template.xlsx");
+    let out = tramyte(&["catalog", "template", "--to", template.to_str().unwrap()]);
+    assert!(out.status.success());
+    let out = tramyte(&["catalog", "check", template.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Bộ tiêu chí!B2: missing"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -30,6 +30,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The browser and its driver, from Debian's packages.
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// cargo-deny, installed from crates.io when missing (`cargo xtask deny`).
+const CARGO_DENY_VERSION: &str = "0.20.2";
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -43,6 +45,8 @@ commands:
                    tests/benches/sync_load.rs)
   fuzz [CASES]     run the sync fuzz targets with CASES cases each (default 20000) and a
                    random seed (TRAMYTE_FUZZ_SEED=N replays one)
+  deny             check the dependency policy (deny.toml: licences, duplicate versions,
+                   sources) with cargo-deny, installed when missing
   pwa              build the PWA into web/dist only";
 
 fn main() -> ExitCode {
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         "test" => project.test(rest),
         "bench" => project.bench(rest),
         "fuzz" => project.fuzz(rest),
+        "deny" => project.deny(),
         "pwa" => project
             .ensure_build_tools()
             .and_then(|()| project.build_pwa()),
@@ -280,6 +285,33 @@ impl Project {
             "install chromium and chromium-driver (Debian packages)",
             || apt_install(&["chromium", "chromium-driver"]),
         )
+    }
+
+    /// `cargo xtask deny`: licences, duplicate versions and sources against `deny.toml`. The
+    /// advisory database cannot be fetched here, so advisories are not checked.
+    fn deny(&self) -> Result {
+        let installed = output(&mut self.cargo_command(["deny", "--version"])).unwrap_or_default();
+        if installed.split_whitespace().nth(1) != Some(CARGO_DENY_VERSION) {
+            stage("install cargo-deny", || {
+                check(&mut self.cargo_command([
+                    "install",
+                    "cargo-deny",
+                    "--version",
+                    CARGO_DENY_VERSION,
+                    "--locked",
+                ]))
+            })?;
+        }
+        stage("dependency policy (cargo deny)", || {
+            self.cargo([
+                "deny",
+                "--frozen",
+                "check",
+                "licenses",
+                "bans",
+                "sources",
+            ])
+        })
     }
 
     fn ensure_nextest(&self) -> Result {
