@@ -121,6 +121,13 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/catalogs", get(list_catalogs))
         .route("/api/catalogs/{code}", get(get_catalog))
+        .route("/api/catalogs/template.xlsx", get(catalog_template))
+        .route("/api/catalogs/{code}/sheet.xlsx", get(catalog_sheet))
+        .route(
+            "/api/catalogs/preview",
+            axum::routing::post(preview_sheet)
+                .layer(axum::extract::DefaultBodyLimit::max(SHEET_LIMIT)),
+        )
         .merge(crate::auth::routes())
         .merge(crate::admin::routes())
         .merge(crate::summary::routes())
@@ -306,6 +313,110 @@ async fn get_catalog(
     match catalog::find(&state.store, &code, query.revision).await? {
         Some(stored) => Ok(Json(stored.catalog)),
         None => Err(ApiError::NotFound),
+    }
+}
+
+/// The largest indicator sheet `POST /api/catalogs/preview` reads (413 beyond).
+pub const SHEET_LIMIT: usize = 4 << 20;
+
+/// An XLSX download.
+fn xlsx(bytes: Vec<u8>, name: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn sheet_error(err: catalog::sheet::SheetError) -> ApiError {
+    ApiError::Internal(Box::new(err))
+}
+
+/// `GET /api/catalogs/template.xlsx`: the indicator sheet to fill (bảng chấm điểm).
+async fn catalog_template(_signed_in: Viewer) -> Result<axum::response::Response, ApiError> {
+    let bytes = catalog::sheet::template().map_err(sheet_error)?;
+    Ok(xlsx(bytes, "bang-cham-diem-mau.xlsx"))
+}
+
+/// `GET /api/catalogs/{code}/sheet.xlsx[?revision=N]`: a catalog as an indicator sheet.
+async fn catalog_sheet(
+    State(state): State<AppState>,
+    _signed_in: Viewer,
+    Path(code): Path<String>,
+    Query(query): Query<RevisionQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let stored = catalog::find(&state.store, &code, query.revision)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let bytes = catalog::sheet::export(&stored.catalog).map_err(sheet_error)?;
+    let name = format!(
+        "{}-{}.xlsx",
+        stored.catalog.code.as_str(),
+        stored.catalog.revision
+    );
+    Ok(xlsx(bytes, &name))
+}
+
+/// One problem of a previewed sheet, at its cell.
+#[derive(Debug, Serialize)]
+struct SheetProblemView {
+    /// `Chỉ tiêu!H7`.
+    cell: String,
+    sheet: &'static str,
+    row: u32,
+    column: String,
+    message: String,
+}
+
+/// `POST /api/catalogs/preview` (an XLSX body, administrators): the catalog as it will be
+/// scored, or 422 with every problem at its cell. Stores nothing.
+async fn preview_sheet(
+    Viewer(viewer): Viewer,
+    body: axum::body::Bytes,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    use tramyte_shared::policy::Role;
+    if let Some(principal) = &viewer
+        && !matches!(principal.role, Role::SystemAdmin | Role::ProvincialAdmin)
+    {
+        return Err(ApiError::Forbidden(
+            "only administrators bring indicator sheets".to_owned(),
+        ));
+    }
+    match catalog::sheet::import(&body) {
+        Ok((catalog, _)) => Ok(Json(serde_json::json!({ "catalog": catalog })).into_response()),
+        Err(catalog::sheet::SheetError::Problems(problems)) => {
+            let problems: Vec<SheetProblemView> = problems
+                .into_iter()
+                .map(|problem| SheetProblemView {
+                    cell: problem.cell.to_string(),
+                    sheet: problem.cell.sheet,
+                    row: problem.cell.row,
+                    column: problem.cell.column_letter(),
+                    message: problem.message,
+                })
+                .collect();
+            let body = serde_json::json!({
+                "error": "invalid_sheet",
+                "message": format!("{} problem(s) in the sheet; nothing was kept", problems.len()),
+                "problems": problems,
+            });
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
+        }
+        Err(err @ catalog::sheet::SheetError::NotAWorkbook(_)) => {
+            Err(ApiError::BadRequest(err.to_string()))
+        }
+        Err(err) => Err(sheet_error(err)),
     }
 }
 

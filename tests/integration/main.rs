@@ -21,6 +21,7 @@ mod pwa;
 mod reports;
 mod review_loop;
 mod round;
+mod sheets;
 mod sign_in;
 mod summary;
 mod sync;

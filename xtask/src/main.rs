@@ -303,14 +303,7 @@ impl Project {
             })?;
         }
         stage("dependency policy (cargo deny)", || {
-            self.cargo([
-                "deny",
-                "--frozen",
-                "check",
-                "licenses",
-                "bans",
-                "sources",
-            ])
+            self.cargo(["deny", "--frozen", "check", "licenses", "bans", "sources"])
         })
     }
 

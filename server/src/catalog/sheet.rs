@@ -105,6 +105,13 @@ pub struct Cell {
     pub column: u16,
 }
 
+impl Cell {
+    /// The column as a spreadsheet writes it: `A`, `H`, `AB`.
+    pub fn column_letter(&self) -> String {
+        column_letter(self.column)
+    }
+}
+
 impl std::fmt::Display for Cell {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
