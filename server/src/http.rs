@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::overview::routes())
         .merge(crate::report::routes())
         .fallback(crate::assets::serve)
+        .layer(axum::middleware::from_fn(crate::encoding::compress_api))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
