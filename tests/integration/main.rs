@@ -5,6 +5,7 @@
 mod access;
 mod admin_scope;
 mod browser;
+mod connection;
 mod demo;
 mod documents;
 mod durability;
