@@ -4,7 +4,7 @@
 // closes nothing). Within 10 s the status line stops saying "connected"; a note typed key by
 // key meanwhile counts as one unsynced edit, a score as another; when the network returns the
 // edits sync by themselves, and another person sees them.
-import { launch, waitForTest, check, main, signIn, synced } from './browser.mjs';
+import { launch, waitForTest, check, main, openItem, signIn, synced } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
 const MODE = process.env.TRAMYTE_TEST_MODE;
@@ -18,6 +18,7 @@ const status = (page) => page.getByTestId('sync-status');
 async function openAssessment(context, baseUrl, user, errors) {
   const page = await signIn(context, baseUrl, user, PASSWORD, errors);
   await page.getByRole('link', { name: 'Mở phiếu đánh giá' }).click();
+  await openItem(page, 'TC1');
   await scoreInput(page, 'TC1').waitFor({ timeout: TIMEOUT });
   await synced(page);
   return page;
@@ -32,6 +33,21 @@ await main(async (baseUrl) => {
   const errors = [];
   const page = await openAssessment(context, baseUrl, 'nv1', errors);
   check((await status(page).textContent()).includes('Đã kết nối máy chủ'), 'connected at first');
+
+  // The editor fits a phone: criteria collapsed to a summary line, one open at a time, a jump
+  // list with the criteria needing attention first, every control at least 44 px tall.
+  check(await page.locator('details.criterion[open]').count() === 1, 'one criterion open');
+  await openItem(page, 'TC2');
+  check(await page.locator('details.criterion[open]').count() === 1, 'opening another closes the first');
+  check(await page.locator('details.criterion[data-criterion=TC2]').evaluate((d) => d.open), 'TC2 is the open one');
+  const line = await page.locator('[data-criterion=TC1] [data-testid=criterion-line]').textContent();
+  check(line.includes('tối thiểu') && line.includes('mục chưa nhập'), `TC1's summary line: ${line}`);
+  await page.getByTestId('jump-list').locator('button[data-criterion=TC5]').click();
+  check(await page.locator('details.criterion[data-criterion=TC5]').evaluate((d) => d.open), 'the jump list opens TC5');
+  const small = await page.evaluate(() => [...document.querySelectorAll('details.criterion > summary, .jump-to, main button, main input:not([type=checkbox]):not([type=radio]), main select, main textarea')]
+    .filter((e) => e.getClientRects().length > 0 && e.getBoundingClientRect().height < 44)
+    .map((e) => e.outerHTML.slice(0, 80)));
+  check(small.length === 0, `touch targets of at least 44 px: ${small.join(' | ')}`);
 
   // The network goes away.
   if (MODE === 'offline') {
@@ -48,6 +64,7 @@ await main(async (baseUrl) => {
   check(!(await status(page).textContent()).includes('Đã kết nối máy chủ'), 'not "connected" while the network is gone');
 
   // A note typed key by key is one edit; a score is another.
+  await openItem(page, 'TC1');
   const note = item(page, 'TC1').getByTestId('note');
   await note.click();
   await note.pressSequentially(NOTE, { delay: 15 });
@@ -55,6 +72,7 @@ await main(async (baseUrl) => {
     null, { timeout: TIMEOUT });
   check((await page.getByTestId('pending').textContent()).includes('1 thay đổi chưa đồng bộ'),
     `the note typed offline counts as one edit: ${await page.getByTestId('pending').textContent()}`);
+  await openItem(page, 'TC2');
   const score = scoreInput(page, 'TC2');
   await score.fill('8.5');
   await score.press('Enter');
