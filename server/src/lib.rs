@@ -16,6 +16,7 @@ pub mod config;
 pub mod date;
 pub mod demo;
 pub mod document;
+pub mod encoding;
 pub mod error;
 pub mod export;
 pub mod http;

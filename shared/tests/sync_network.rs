@@ -466,6 +466,53 @@ fn unknown_documents_are_unavailable_and_only_open_mode_creates_them() {
 }
 
 #[test]
+fn the_heartbeat_is_answered_at_once_without_storage_even_in_open_mode() {
+    use tramyte_shared::sync::heartbeat::HEARTBEAT_DOCUMENT;
+    for open in [false, true] {
+        let mut net = Net::new(open);
+        let a = net.add_client("phone-a");
+        net.run();
+        net.outputs.clear();
+        net.peers[a].events.clear();
+        let probe = net.peers[a].client.heartbeat().expect("connected");
+        net.send_frames(a, vec![probe]);
+        net.run();
+        let answers: Vec<Message> = net
+            .outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::Send { frame, .. } => Message::decode(frame).ok(),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            matches!(answers.as_slice(), [Message::DocUnavailable { document_id, .. }] if *document_id == HEARTBEAT_DOCUMENT),
+            "one doc-unavailable answers the probe: {answers:?}"
+        );
+        assert!(
+            !net.outputs.iter().any(|o| matches!(o, Output::Load { .. })),
+            "the heartbeat never touches storage"
+        );
+        assert!(
+            net.peers[a].events.is_empty(),
+            "the client keeps the answer to itself"
+        );
+        assert!(net.peers[a].errors.is_empty());
+        // Not even a `sync` creates the heartbeat's document in open mode.
+        let frames = net.peers[a]
+            .client
+            .insert(HEARTBEAT_DOCUMENT, new_document());
+        net.send_frames(a, frames);
+        net.run();
+        assert!(!net.storage.contains_key(&HEARTBEAT_DOCUMENT));
+    }
+    assert!(
+        Client::new("offline").heartbeat().is_none(),
+        "no probe before the handshake"
+    );
+}
+
+#[test]
 fn a_stored_document_is_served_after_eviction() {
     let mut net = Net::new(true);
     let a = net.add_client("phone-a");

@@ -87,3 +87,13 @@ export async function synced(page) {
     return status && status.dataset.link === 'online' && status.dataset.pending === '0';
   }, null, { timeout: 30000 });
 }
+
+// Opens the criterion that holds an item, as a person taps its summary line: the editor shows
+// the criteria collapsed, one open at a time.
+export async function openItem(page, id) {
+  const criterion = page.locator('details.criterion').filter({ has: page.locator(`[data-item="${id}"]`) });
+  await criterion.waitFor({ state: 'attached', timeout: 30000 });
+  if (!(await criterion.evaluate((details) => details.open))) {
+    await criterion.locator(':scope > summary').click();
+  }
+}

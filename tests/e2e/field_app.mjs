@@ -3,7 +3,7 @@
 // and the same one, type in the same note, reload in the middle of typing; reconnect; both
 // show the merged result with the conflict; one resolves it and the other sees it resolved.
 // Then a cold start with the network off opens the app with the data.
-import { launch, waitForTest, check, main, signIn, synced, watch } from './browser.mjs';
+import { launch, waitForTest, check, main, openItem, signIn, synced, watch } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
 const TIMEOUT = 30000;
@@ -11,6 +11,7 @@ const TIMEOUT = 30000;
 async function openAssessment(context, baseUrl, user, errors) {
   const page = await signIn(context, baseUrl, user, PASSWORD, errors);
   await page.getByRole('link', { name: 'Mở phiếu đánh giá' }).click();
+  await openItem(page, 'TC1');
   await scoreInput(page, 'TC1').waitFor({ timeout: TIMEOUT });
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: TIMEOUT });
   await synced(page);
@@ -18,6 +19,7 @@ async function openAssessment(context, baseUrl, user, errors) {
 }
 
 async function score(page, item, value) {
+  await openItem(page, item);
   const input = scoreInput(page, item);
   await input.fill(String(value));
   await input.press('Enter');
@@ -62,6 +64,7 @@ await main(async (baseUrl) => {
   await synced(a);
   await a.goto(baseUrl + '/');
   await a.getByRole('link', { name: 'Mở phiếu đánh giá' }).click();
+  await openItem(a, 'TC1');
   await scoreInput(a, 'TC1').waitFor({ timeout: TIMEOUT });
   // The editor shows the staffing facts beside the staffing criterion.
   check((await a.locator('[data-criterion=TC2] [data-testid=staffing-facts]').textContent()).includes('0/1'),
@@ -84,15 +87,19 @@ await main(async (baseUrl) => {
   await score(b, 'TC2', 8.5);
   await score(a, 'TC3', 10);
   await score(b, 'TC3', 11);
+  await openItem(a, 'TC1');
   await item(a, 'TC1').getByTestId('note').fill('Alpha đã họp.');
+  await openItem(b, 'TC1');
   await item(b, 'TC1').getByTestId('note').fill('Beta kiểm tra.');
   const pendingA = await a.getByTestId('sync-status').getAttribute('data-pending');
   check(Number(pendingA) >= 3, `A counts its unsynced changes (${pendingA})`);
   check((await a.getByTestId('total').textContent()) === '22', 'A\'s total updates as it types');
 
   // A reload in the middle of typing, offline: nothing typed is lost.
+  await openItem(a, 'TC2');
   await item(a, 'TC2').getByTestId('note').fill('Đang gõ dở');
   await a.reload();
+  await openItem(a, 'TC1');
   await scoreInput(a, 'TC1').waitFor({ timeout: TIMEOUT });
   check(await item(a, 'TC2').getByTestId('note').inputValue() === 'Đang gõ dở', 'the note typed before the reload is still there');
   check(await scoreInput(a, 'TC1').inputValue() === '12', 'the score set before the reload is still there');
@@ -115,6 +122,7 @@ await main(async (baseUrl) => {
     };
   })).catch(() => {});
   await a.waitForLoadState();
+  await openItem(a, 'TC1');
   await scoreInput(a, 'TC1').waitFor({ timeout: TIMEOUT });
   const sameMoment = await item(a, 'TC4').getByTestId('note').inputValue();
   check(sameMoment === 'Gõ rồi tải lại ngay', `a note typed in the same moment as the reload is still there (${JSON.stringify(sameMoment)})`);
@@ -131,6 +139,7 @@ await main(async (baseUrl) => {
   for (const [name, page] of [['A', a], ['B', b]]) {
     const note = await item(page, 'TC1').getByTestId('note').inputValue();
     check(note.includes('Alpha đã họp.') && note.includes('Beta kiểm tra.'), `${name} shows both notes merged: ${note}`);
+    await openItem(page, 'TC3');
     const conflict = item(page, 'TC3').getByTestId('conflict');
     await conflict.waitFor({ timeout: TIMEOUT });
     const text = await conflict.textContent();
@@ -157,6 +166,7 @@ await main(async (baseUrl) => {
   await a.getByRole('link', { name: 'Mở phiếu đánh giá' }).waitFor({ timeout: TIMEOUT });
   process.stderr.write(`cold start offline to the commune card: ${Date.now() - started} ms\n`);
   await a.getByRole('link', { name: 'Mở phiếu đánh giá' }).click();
+  await openItem(a, 'TC1');
   await scoreInput(a, 'TC1').waitFor({ timeout: TIMEOUT });
   check(await scoreInput(a, 'TC2').inputValue() === '8.5', 'offline cold start shows the merged data');
   check(await scoreInput(a, 'TC3').inputValue() === '11', 'offline cold start shows the resolution');

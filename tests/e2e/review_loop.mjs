@@ -7,7 +7,7 @@
 // read-only; the province recognizes it by decision; the report counts it and its XLSX holds it;
 // the province adds a user who signs in, then disables them and their open app asks to sign in.
 import { writeFileSync } from 'node:fs';
-import { launch, check, main, signIn, synced, waitForTest } from './browser.mjs';
+import { launch, check, main, openItem, signIn, synced, waitForTest } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
 const ROUND = process.env.TRAMYTE_ROUND;
@@ -48,6 +48,7 @@ await main(async (baseUrl) => {
   // The head scores every criterion at its maximum and submits.
   await openAssessment(head);
   for (const [id, max] of Object.entries(MAXIMA)) {
+    await openItem(head, id);
     const input = head.getByLabel(`Điểm tự chấm ${id}`, { exact: true });
     await input.fill(String(max));
     await input.press('Enter');
@@ -72,6 +73,7 @@ await main(async (baseUrl) => {
   await status(reviewer, 'Đã nộp');
   check((await item(reviewer, 'TC3').getByTestId('station-score').textContent()).includes('12 điểm'),
     'the reviewer sees the station\'s score beside their own');
+  await openItem(reviewer, 'TC3');
   await item(reviewer, 'TC3').getByTestId('review-comment').fill('Thiếu biên bản kiểm tra cơ sở hạ tầng.');
   await reviewer.getByLabel('Ý kiến kèm theo').fill('Bổ sung minh chứng cho TC3.');
   await reviewer.getByRole('button', { name: 'Trả lại' }).click();
@@ -85,6 +87,7 @@ await main(async (baseUrl) => {
     'staff see why it was returned');
   check(await item(staff, 'TC3').getByTestId('review-comment').inputValue() === 'Thiếu biên bản kiểm tra cơ sở hạ tầng.',
     'staff see the comment on the criterion it concerns');
+  await openItem(staff, 'TC3');
   await item(staff, 'TC3').locator('details.evidence summary').click();
   await item(staff, 'TC3').getByLabel('Tên minh chứng').fill('Biên bản kiểm tra cơ sở hạ tầng 2024');
   await item(staff, 'TC3').getByRole('button', { name: 'Thêm minh chứng' }).click();
@@ -99,6 +102,7 @@ await main(async (baseUrl) => {
   // turns read-only and says who can open it again.
   await head.reload();
   await status(head, 'Bị trả lại');
+  await openItem(head, 'TC3');
   await item(head, 'TC3').locator('details.evidence summary').filter({ hasText: '(1)' }).waitFor({ timeout: TIMEOUT });
   await head.getByRole('button', { name: 'Nộp hồ sơ' }).click();
   await status(head, 'Đã nộp');
@@ -115,6 +119,7 @@ await main(async (baseUrl) => {
   await offline.goto(baseUrl + '/');
   await openAssessment(offline);
   await status(offline, 'Bị trả lại');
+  await openItem(offline, 'TC1');
   await item(offline, 'TC1').getByTestId('note').fill('Bổ sung khi mất mạng.');
   await staffContext.setOffline(false);
   await synced(offline);

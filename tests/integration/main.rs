@@ -6,6 +6,7 @@ mod access;
 mod admin_scope;
 mod backup;
 mod browser;
+mod connection;
 mod demo;
 mod documents;
 mod durability;

@@ -6,8 +6,8 @@
 //! It forwards `GET` requests only (what the app shell needs before anyone signs in), without
 //! the browser's validators, so every answer is a full `200` the browser compares anew.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::State;
@@ -22,6 +22,7 @@ struct Front {
     upstream: String,
     client: reqwest::Client,
     next: Arc<AtomicBool>,
+    fetched: Arc<Mutex<Vec<String>>>,
 }
 
 /// The running front (stops when dropped).
@@ -29,6 +30,7 @@ struct Front {
 pub struct NextVersionFront {
     url: String,
     next: Arc<AtomicBool>,
+    fetched: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -36,10 +38,12 @@ impl NextVersionFront {
     /// Listens on 127.0.0.1:0 in front of `upstream` (`http://host:port`).
     pub async fn start(upstream: &str) -> NextVersionFront {
         let next = Arc::new(AtomicBool::new(false));
+        let fetched = Arc::new(Mutex::new(Vec::new()));
         let front = Front {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client: reqwest::Client::new(),
             next: next.clone(),
+            fetched: fetched.clone(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -52,6 +56,7 @@ impl NextVersionFront {
         NextVersionFront {
             url: format!("http://{addr}"),
             next,
+            fetched,
             task,
         }
     }
@@ -59,6 +64,14 @@ impl NextVersionFront {
     /// Where the browser goes.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// How many requests for paths ending with `suffix` the front has forwarded.
+    pub fn fetched(&self, suffix: &str) -> usize {
+        self.fetched
+            .lock()
+            .map(|paths| paths.iter().filter(|p| p.ends_with(suffix)).count())
+            .unwrap_or_default()
     }
 
     /// From now on `/sw.js` carries the next version's stamp (`next-` before the current one).
@@ -82,6 +95,9 @@ async fn forward(State(front): State<Front>, method: Method, uri: Uri) -> Respon
             .into_response();
     }
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    if let Ok(mut fetched) = front.fetched.lock() {
+        fetched.push(uri.path().to_owned());
+    }
     let answer = match front
         .client
         .get(format!("{}{path}", front.upstream))

@@ -8,6 +8,7 @@ pub mod hostile;
 pub mod people;
 pub mod process;
 pub mod server;
+pub mod silence;
 pub mod sync_client;
 
 pub use server::{

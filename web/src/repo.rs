@@ -5,8 +5,15 @@
 //! to IndexedDB (asynchronously, in order; the journal entries go once the save is committed),
 //! then offered to the server. What the server has
 //! acknowledged is tracked per document as its heads (`ack:<id>` in IndexedDB), so the number of
-//! local changes not yet on the server survives a restart. The websocket reconnects with
-//! exponential backoff (1 s doubling to 30 s) and at once when the browser says it is online.
+//! local edits not yet on the server survives a restart ([`tramyte_shared::sync::pending`]: a
+//! note typed in one go is one edit).
+//!
+//! The connection state tells the truth: the browser's `offline` event drops the socket at once,
+//! and a heartbeat the page itself sends and hears ([`tramyte_shared::sync::heartbeat`]) gives
+//! up a connection that went silent within 10 s, dropping the socket without waiting for its
+//! close. "Connected" is shown only between the server's handshake answer and the socket's end.
+//! The websocket reconnects with exponential backoff and jitter (about 1 s doubling to 30 s),
+//! and at once when the browser says it is online again.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,15 +24,17 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use tramyte_shared::sync::client::{Client, ClientEvent};
 use tramyte_shared::sync::document_id::DocumentId;
+use tramyte_shared::sync::heartbeat::{Beat, Heartbeat, TICK_MS};
+use tramyte_shared::sync::pending::unsynced_edits;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use crate::local;
 
-const MAX_BACKOFF_MS: i32 = 30_000;
-const FIRST_BACKOFF_MS: i32 = 1_000;
 const LAST_SYNC_KEY: &str = "last_sync";
+/// While the browser says it is offline, one attempt in this many is made anyway.
+const OFFLINE_SKIPS_BEFORE_TRYING: u32 = 6;
 const ACTORS_KEY: &str = "actors";
 
 /// The connection to the server, as the status line shows it.
@@ -43,7 +52,7 @@ pub enum Link {
 #[derive(Clone, Copy)]
 pub struct RepoStatus {
     pub link: ReadSignal<Link>,
-    /// Local changes the server has not acknowledged yet.
+    /// Local edits the server has not acknowledged yet.
     pub pending: ReadSignal<usize>,
     /// When the server last acknowledged everything (unix ms).
     pub last_sync: ReadSignal<Option<i64>>,
@@ -73,8 +82,13 @@ struct Inner {
     actor: automerge::ActorId,
     /// Every actor this phone has written with (hex), ours included: their changes are local.
     local_actors: BTreeSet<String>,
-    backoff_ms: i32,
+    /// Liveness of the connection and the retry schedule.
+    heartbeat: Heartbeat,
     retry_timer: Option<i32>,
+    /// The browser's `online`/`offline` listeners and the heartbeat's tick are installed.
+    listening: bool,
+    /// Attempts skipped in a row because the browser said it was offline.
+    offline_skips: u32,
     stopped: bool,
     /// Saves run one after another, newest bytes last.
     save_chain: Rc<RefCell<Option<js_sys::Promise>>>,
@@ -138,8 +152,10 @@ impl Repo {
                 acked: BTreeMap::new(),
                 actor,
                 local_actors,
-                backoff_ms: FIRST_BACKOFF_MS,
+                heartbeat: Heartbeat::new(),
                 retry_timer: None,
+                listening: false,
+                offline_skips: 0,
                 stopped: false,
                 save_chain: Rc::new(RefCell::new(None)),
                 set: Setters {
@@ -331,15 +347,34 @@ impl Repo {
 
     /// Starts the connection (and keeps it up until [`Repo::stop`]).
     pub fn start(&self) {
-        self.inner.borrow_mut().stopped = false;
+        let listen = {
+            let mut inner = self.inner.borrow_mut();
+            inner.stopped = false;
+            !std::mem::replace(&mut inner.listening, true)
+        };
         self.connect();
+        if !listen {
+            return;
+        }
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let repo = self.clone();
         let online = Closure::<dyn Fn()>::new(move || repo.retry_now());
-        if let Some(window) = web_sys::window() {
-            let _ =
-                window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
-        }
+        let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
         online.forget();
+        let repo = self.clone();
+        let offline = Closure::<dyn Fn()>::new(move || repo.drop_socket());
+        let _ =
+            window.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
+        offline.forget();
+        let repo = self.clone();
+        let tick = Closure::<dyn Fn()>::new(move || repo.tick());
+        let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+            tick.as_ref().unchecked_ref(),
+            TICK_MS as i32,
+        );
+        tick.forget();
     }
 
     /// Closes the connection for good (sign-out).
@@ -352,10 +387,51 @@ impl Repo {
             window.clear_timeout_with_handle(timer);
         }
         if let Some(socket) = inner.socket.take() {
+            forget_handlers(&socket);
             let _ = socket.close();
         }
         inner.client.disconnected();
+        inner.heartbeat.closed();
         inner.set.link.set(Link::Offline);
+    }
+
+    /// The heartbeat's tick: probes a quiet connection, gives up a silent one.
+    fn tick(&self) {
+        let beat = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.socket.is_none() {
+                return;
+            }
+            inner.heartbeat.tick(now())
+        };
+        match beat {
+            Beat::Wait => {}
+            Beat::Probe => {
+                let inner = self.inner.borrow();
+                if let Some(frame) = inner.client.heartbeat() {
+                    send_all(&inner, vec![frame]);
+                }
+            }
+            Beat::Dead => self.drop_socket(),
+        }
+    }
+
+    /// Drops the socket at once (the network went away, or it stopped answering): a dead
+    /// connection's close can take minutes, so its handlers go first and nothing waits for it.
+    fn drop_socket(&self) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            let Some(socket) = inner.socket.take() else {
+                return;
+            };
+            forget_handlers(&socket);
+            let _ = socket.close();
+            inner.client.disconnected();
+            inner.heartbeat.closed();
+            inner.set.link.set(Link::Offline);
+        }
+        self.schedule_retry();
+        self.refresh();
     }
 
     /// Sends an ephemeral message (presence) about a document, when connected.
@@ -382,7 +458,7 @@ impl Repo {
                 {
                     window.clear_timeout_with_handle(timer);
                 }
-                inner.backoff_ms = FIRST_BACKOFF_MS;
+                inner.heartbeat.reset_backoff();
                 true
             }
         };
@@ -393,9 +469,25 @@ impl Repo {
 
     fn connect(&self) {
         let url = {
-            let inner = self.inner.borrow();
+            let mut inner = self.inner.borrow_mut();
             if inner.stopped || inner.socket.is_some() {
                 return;
+            }
+            // While the browser says it is offline, attempts wait for its `online` event (only
+            // every few backoff periods is one tried anyway, in case the browser is wrong).
+            let browser_online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+            if browser_online {
+                inner.offline_skips = 0;
+            } else {
+                inner.offline_skips += 1;
+                if !inner
+                    .offline_skips
+                    .is_multiple_of(OFFLINE_SKIPS_BEFORE_TRYING)
+                {
+                    drop(inner);
+                    self.schedule_retry();
+                    return;
+                }
             }
             inner.url.clone()
         };
@@ -431,6 +523,7 @@ impl Repo {
         on_close.forget();
         let mut inner = self.inner.borrow_mut();
         inner.socket = Some(socket);
+        inner.heartbeat.connecting(now());
         inner.set.link.set(Link::Connecting);
     }
 
@@ -443,6 +536,7 @@ impl Repo {
             }
             inner.socket = None;
             inner.client.disconnected();
+            inner.heartbeat.closed();
             inner.set.link.set(Link::Offline);
         }
         self.schedule_retry();
@@ -453,8 +547,7 @@ impl Repo {
         if inner.stopped || inner.retry_timer.is_some() {
             return;
         }
-        let delay = inner.backoff_ms;
-        inner.backoff_ms = (inner.backoff_ms * 2).min(MAX_BACKOFF_MS);
+        let delay = inner.heartbeat.next_retry(js_sys::Math::random());
         let repo = self.clone();
         let retry = Closure::once_into_js(move || {
             repo.inner.borrow_mut().retry_timer = None;
@@ -462,7 +555,10 @@ impl Repo {
         });
         if let Some(window) = web_sys::window() {
             inner.retry_timer = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), delay)
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    retry.unchecked_ref(),
+                    delay as i32,
+                )
                 .ok();
         }
     }
@@ -470,6 +566,7 @@ impl Repo {
     fn receive(&self, frame: &[u8]) {
         let step = {
             let mut inner = self.inner.borrow_mut();
+            inner.heartbeat.heard(now());
             match inner.client.receive(frame) {
                 Ok(step) => step,
                 Err(err) => {
@@ -487,7 +584,7 @@ impl Repo {
             match event {
                 ClientEvent::Connected { .. } => {
                     let mut inner = self.inner.borrow_mut();
-                    inner.backoff_ms = FIRST_BACKOFF_MS;
+                    inner.heartbeat.ready(now());
                     inner.set.link.set(Link::Online);
                     inner.set.problem.set(None);
                 }
@@ -589,7 +686,7 @@ impl Repo {
                 let acked = inner.acked.get(&id).cloned().unwrap_or_default();
                 let actors = inner.local_actors.clone();
                 if let Some(doc) = inner.client.doc_mut(&id) {
-                    pending += count_local_since(doc, &acked, &actors);
+                    pending += unsynced_edits(doc, &acked, &actors);
                 }
             }
             (pending, all_synced)
@@ -627,23 +724,11 @@ impl Default for Repo {
     }
 }
 
-/// Changes written on this phone (by one of `actors`) that are not among the acknowledged
-/// heads' ancestors: the phone's changes the server does not have yet.
-fn count_local_since(
-    doc: &mut AutoCommit,
-    acked: &[ChangeHash],
-    actors: &BTreeSet<String>,
-) -> usize {
-    // Only heads the phone knows can anchor the count.
-    let known: Vec<ChangeHash> = acked
-        .iter()
-        .copied()
-        .filter(|h| doc.get_change_by_hash(h).is_some())
-        .collect();
-    doc.get_changes(&known)
-        .iter()
-        .filter(|change| actors.contains(&change.actor_id().to_hex_string()))
-        .count()
+/// Takes a socket's handlers off, so a socket given up says nothing more.
+fn forget_handlers(socket: &WebSocket) {
+    socket.set_onopen(None);
+    socket.set_onmessage(None);
+    socket.set_onclose(None);
 }
 
 fn send_all(inner: &Inner, frames: Vec<Vec<u8>>) {

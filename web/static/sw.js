@@ -4,11 +4,26 @@
 const VERSION = '__TRAMYTE_VERSION__';
 const SHELL = __TRAMYTE_SHELL__;
 const CACHE = 'tramyte-shell-' + VERSION;
+// Files whose names carry a hash of their content (the wasm, the scripts, the styles) never
+// change: a new version takes them from the previous version's cache, so an update downloads
+// only the files that changed. The others are revalidated (a 304 when unchanged).
+const FINGERPRINTED = /\.[0-9a-f]{16}\.[a-z]+$/;
+
+async function fetchForShell(path) {
+  if (FINGERPRINTED.test(path)) {
+    const kept = await caches.match(path);
+    if (kept) return kept;
+  }
+  const response = await fetch(new Request(path, { cache: FINGERPRINTED.test(path) ? 'default' : 'no-cache' }));
+  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  return response;
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    await cache.addAll(SHELL.map((path) => new Request(path, { cache: 'reload' })));
+    const responses = await Promise.all(SHELL.map(async (path) => [path, await fetchForShell(path)]));
+    await Promise.all(responses.map(([path, response]) => cache.put(path, response)));
     // The very first install takes over at once; later versions wait until the person reloads.
     if (!self.registration.active) await self.skipWaiting();
   })());

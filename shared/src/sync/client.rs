@@ -12,6 +12,7 @@ use automerge::AutoCommit;
 use automerge::sync::{self, SyncDoc};
 
 use super::document_id::DocumentId;
+use super::heartbeat::HEARTBEAT_DOCUMENT;
 use super::message::{Message, PROTOCOL_VERSION, PeerId, PeerMetadata, ProtocolError};
 
 /// Why the connection must end.
@@ -178,6 +179,8 @@ impl Client {
                 }
                 step.frames.extend(self.sync(document_id));
             }
+            // The answer to the heartbeat: hearing it is all it is for.
+            Message::DocUnavailable { document_id, .. } if document_id == HEARTBEAT_DOCUMENT => {}
             Message::DocUnavailable { document_id, .. } => {
                 step.events.push(ClientEvent::Unavailable(document_id))
             }
@@ -297,6 +300,27 @@ impl Client {
             entry.doc.get_heads(),
             entry.state.their_heads,
             entry.state.in_flight
+        )
+    }
+
+    /// The heartbeat's probe (see [`super::heartbeat`]): a `request` for
+    /// [`HEARTBEAT_DOCUMENT`], which the server answers with `doc-unavailable` at once; `None`
+    /// before the handshake.
+    pub fn heartbeat(&self) -> Option<Vec<u8>> {
+        let server = self.server.clone()?;
+        // What any client sends to ask for a document it does not have.
+        let empty = automerge::Automerge::new();
+        let data = empty
+            .generate_sync_message(&mut sync::State::new())?
+            .encode();
+        Some(
+            Message::Request {
+                sender_id: self.peer_id.clone(),
+                target_id: server,
+                document_id: HEARTBEAT_DOCUMENT,
+                data,
+            }
+            .encode(),
         )
     }
 

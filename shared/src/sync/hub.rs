@@ -28,6 +28,7 @@ use automerge::sync::{self, SyncDoc};
 
 use super::chunk::{Chunk, ChunkKey, ChunkKind};
 use super::document_id::DocumentId;
+use super::heartbeat::HEARTBEAT_DOCUMENT;
 use super::message::{Message, PROTOCOL_VERSION, PeerId, PeerMetadata};
 use super::validate::{SyncLimits, validate_sync_message};
 use crate::policy::{self, Principal};
@@ -565,6 +566,10 @@ impl Hub {
                 format!("refused sync message for {document}: {err}"),
                 out,
             );
+        }
+        // The clients' heartbeat (`sync::heartbeat`): answered at once, never loaded or created.
+        if document == HEARTBEAT_DOCUMENT {
+            return self.send_unavailable(conn_id, document, out);
         }
         self.current = Some(document);
         let message = match sync::Message::decode(data) {

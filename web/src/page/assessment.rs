@@ -2,6 +2,10 @@
 //! minimum, each item with the input its scoring rule needs, the shared note, evidence, the
 //! reviewer's comment, conflicts to resolve, field history, and the workflow actions the
 //! signed-in role may take. The total and the verdict update as one types.
+//!
+//! On a phone the criteria are collapsed to one summary line each (points against the minimum,
+//! conflicts, reviewer comments, missing input) and open one at a time (`<details name>`); a
+//! jump list above them puts the criteria that need attention first.
 
 use leptos::prelude::*;
 use tramyte_shared::assessment::{self, Answer, AssessmentView, ConcurrentValue, Evidence, Side};
@@ -141,6 +145,7 @@ pub fn AssessmentEditor(id: DocumentId) -> impl IntoView {
                 <PresenceLine id=ctx.id/>
                 <Summary ctx=ctx.clone()/>
                 <Workflow ctx=ctx.clone()/>
+                <JumpList ctx=ctx.clone() criteria=catalog.criteria.clone()/>
                 {catalog.criteria.iter().map(|criterion| view! {
                     <CriterionSection ctx=ctx.clone() criterion=criterion.clone()/>
                 }).collect_view()}
@@ -686,13 +691,23 @@ fn CriterionSection(ctx: Ctx, criterion: Criterion) -> impl IntoView {
         })
         .collect();
     let heading_id = format!("criterion-{criterion_id}");
-    let labelled_by = heading_id.clone();
+    let details_id = format!("open-{criterion_id}");
+    let state = {
+        let ctx = ctx.clone();
+        let criterion_id = criterion_id.clone();
+        move || criterion_state(&ctx, &criterion_id)
+    };
     view! {
-        <section class="card criterion" aria-labelledby=labelled_by data-criterion=criterion_id.clone()>
-            <h2 id=heading_id>
-                {criterion_id.clone()}". "
-                {move || if i18n.lang() == Lang::Vi { name_vi.clone() } else { name_en.clone() }}
-            </h2>
+        <details class="card criterion" id=details_id name="criteria" data-criterion=criterion_id.clone()>
+            <summary>
+                <h2 id=heading_id>
+                    {criterion_id.clone()}". "
+                    {move || if i18n.lang() == Lang::Vi { name_vi.clone() } else { name_en.clone() }}
+                </h2>
+                <span class="criterion-line" data-testid="criterion-line">
+                    {move || summary_line(i18n, &state())}
+                </span>
+            </summary>
             {move || score().map(|(points, max, required)| {
                 let met = points >= required;
                 view! {
@@ -708,7 +723,145 @@ fn CriterionSection(ctx: Ctx, criterion: Criterion) -> impl IntoView {
             {items.into_iter().map(|(item, vi, en, max, rule, knockout)| view! {
                 <ItemEditor ctx=ctx.clone() item=item name_vi=vi name_en=en max=max rule=rule knockout=knockout/>
             }).collect_view()}
-        </section>
+        </details>
+    }
+}
+
+/// What a criterion's summary line and the jump list say of it.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct CriterionState {
+    points: Option<(Points, Points, Points)>,
+    conflicts: usize,
+    comments: usize,
+    missing: usize,
+}
+
+impl CriterionState {
+    /// Conflicts, missing input, points below the minimum, or reviewer comments.
+    fn needs_attention(&self) -> bool {
+        self.conflicts > 0
+            || self.missing > 0
+            || self.comments > 0
+            || self
+                .points
+                .is_some_and(|(points, _, required)| points < required)
+    }
+}
+
+fn criterion_state(ctx: &Ctx, criterion_id: &str) -> CriterionState {
+    let side = ctx.side;
+    let (points, items) = ctx
+        .report
+        .with(|r| {
+            let c = r.as_ref()?.criteria.iter().find(|c| c.id == criterion_id)?;
+            let missing = c
+                .items
+                .iter()
+                .filter(|i| matches!(i.outcome, Outcome::Missing | Outcome::Invalid { .. }))
+                .count();
+            let ids: Vec<String> = c.items.iter().map(|i| i.id.clone()).collect();
+            Some(((c.points, c.max, c.required, missing), ids))
+        })
+        .map_or((None, Vec::new()), |(p, ids)| (Some(p), ids));
+    let (conflicts, comments) = ctx.view.with(|v| {
+        v.as_ref().map_or((0, 0), |v| {
+            let items: Vec<_> = items.iter().filter_map(|id| v.items.get(id)).collect();
+            (
+                items.iter().filter(|i| i.conflicts.contains(&side)).count(),
+                items
+                    .iter()
+                    .filter(|i| !i.review_comment.trim().is_empty())
+                    .count(),
+            )
+        })
+    });
+    CriterionState {
+        points: points.map(|(p, m, r, _)| (p, m, r)),
+        conflicts,
+        comments,
+        missing: points.map_or(0, |(_, _, _, missing)| missing),
+    }
+}
+
+fn summary_line(i18n: I18n, state: &CriterionState) -> String {
+    let mut parts = Vec::new();
+    if let Some((points, max, required)) = state.points {
+        let mark = if points >= required { "✓" } else { "✗" };
+        parts.push(format!(
+            "{points}/{max} {} {required} {mark}",
+            i18n.pick("điểm · tối thiểu", "points · minimum")
+        ));
+    }
+    if state.conflicts > 0 {
+        parts.push(format!(
+            "{} {}",
+            state.conflicts,
+            i18n.pick("xung đột", "conflicts")
+        ));
+    }
+    if state.comments > 0 {
+        parts.push(format!(
+            "{} {}",
+            state.comments,
+            i18n.pick("nhận xét", "comments")
+        ));
+    }
+    if state.missing > 0 {
+        parts.push(format!(
+            "{} {}",
+            state.missing,
+            i18n.pick("mục chưa nhập", "to fill in")
+        ));
+    }
+    parts.join(" · ")
+}
+
+/// Buttons to each criterion, those needing attention first; a button opens its criterion
+/// (closing the one open) and brings it into view.
+#[component]
+fn JumpList(ctx: Ctx, criteria: Vec<Criterion>) -> impl IntoView {
+    let i18n = use_i18n();
+    let ids: Vec<String> = criteria.iter().map(|c| c.id.as_str().to_owned()).collect();
+    let entries = move || {
+        let mut entries: Vec<(String, CriterionState)> = ids
+            .iter()
+            .map(|id| (id.clone(), criterion_state(&ctx, id)))
+            .collect();
+        // Stable: catalog order within each group.
+        entries.sort_by_key(|(_, state)| !state.needs_attention());
+        entries
+    };
+    view! {
+        <nav class="card jump" aria-label=i18n.pick_fn("Đi tới tiêu chí", "Go to a criterion")
+            data-testid="jump-list">
+            <ul>
+                {move || entries().into_iter().map(|(id, state)| {
+                    let attention = state.needs_attention();
+                    let line = summary_line(i18n, &state);
+                    let target = format!("open-{id}");
+                    view! {
+                        <li>
+                            <button type="button" class="jump-to" class:attention=attention
+                                data-criterion=id.clone()
+                                on:click=move |_| open_criterion(&target)>
+                                <strong>{id.clone()}</strong>" "<span>{line}</span>
+                            </button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </nav>
+    }
+}
+
+/// Opens a criterion's `<details>` (the browser closes the one open) and scrolls to it.
+fn open_criterion(dom_id: &str) {
+    if let Some(element) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(dom_id))
+    {
+        let _ = element.set_attribute("open", "");
+        element.scroll_into_view();
     }
 }
 
