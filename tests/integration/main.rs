@@ -6,6 +6,7 @@ mod access;
 mod admin_scope;
 mod browser;
 mod demo;
+mod desk;
 mod documents;
 mod durability;
 mod exports;
