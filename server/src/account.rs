@@ -184,6 +184,45 @@ pub async fn add_user(store: &Store, new: &NewUser) -> Result<(), AccountError> 
     Ok(())
 }
 
+/// Adds a person who signs documents but cannot sign in (no password, disabled), attached to
+/// `unit`, unless the id exists; an administrator may enable them and give them a password.
+/// The demo's fictional station staff are such people, so that every signature has a name.
+pub async fn add_person_without_sign_in(
+    store: &Store,
+    id: &str,
+    display_name: &str,
+    role: Role,
+    unit: &str,
+) -> Result<(), AccountError> {
+    check_user_id(id)?;
+    let now = now_millis();
+    with_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        // "!" is no password hash: nothing verifies against it.
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, display_name, role, person, password_hash, disabled, created_at) \
+             VALUES ($1, $2, $3, NULL, '!', $4, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(display_name)
+        .bind(role.as_str())
+        .bind(true)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ($1, $2)")
+                .bind(id)
+                .bind(unit)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
 /// Every user, by id.
 pub async fn list_users(store: &Store) -> Result<Vec<User>, AccountError> {
     let rows: Vec<(String, String, String, Option<String>, bool)> = with_pool!(store, pool => {
@@ -207,6 +246,36 @@ pub async fn list_users(store: &Store) -> Result<Vec<User>, AccountError> {
             disabled,
         })
         .collect())
+}
+
+/// The display names of the users among `ids`; ids of nobody are left out.
+pub async fn display_names(
+    store: &Store,
+    ids: &[String],
+) -> Result<std::collections::BTreeMap<String, String>, AccountError> {
+    if ids.is_empty() {
+        return Ok(std::collections::BTreeMap::new());
+    }
+    let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
+    let rows: Vec<(String, String)> =
+        match store {
+            Store::Sqlite(pool, _) => sqlx::query_as(
+                "SELECT id, display_name FROM users WHERE id IN (SELECT value FROM json_each($1))",
+            )
+            .bind(&list)
+            .fetch_all(pool)
+            .await?,
+            Store::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT id, display_name FROM users \
+                 WHERE id IN (SELECT jsonb_array_elements_text($1::text::jsonb))",
+                )
+                .bind(&list)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+    Ok(rows.into_iter().collect())
 }
 
 /// One user.

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use tramyte_shared::policy::{Role, Scope};
+use tramyte_shared::rest::{MAX_NAMES, Names};
 
 use crate::account::{self, SESSION_MILLIS, Session, User};
 use crate::client::Client;
@@ -86,6 +87,38 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/session", post(sign_in).delete(sign_out))
         .route("/api/me", axum::routing::get(me))
+        .route("/api/names", axum::routing::get(names))
+}
+
+#[derive(Debug, Deserialize)]
+struct NamesQuery {
+    /// User ids, separated by commas.
+    #[serde(default)]
+    ids: String,
+}
+
+/// `GET /api/names?ids=a,b`: people's display names for the user ids the app shows (who set a
+/// score, who returned a dossier, who changed what). Any signed-in person may ask: a display
+/// name is what the app shows next to whatever that person signed, and asking needs the id.
+async fn names(
+    State(state): State<AppState>,
+    _who: Authenticated,
+    axum::extract::Query(query): axum::extract::Query<NamesQuery>,
+) -> Result<Json<Names>, ApiError> {
+    let ids: Vec<String> = query
+        .ids
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if ids.len() > MAX_NAMES {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_NAMES} ids at once"
+        )));
+    }
+    let names = account::display_names(&state.store, &ids).await?;
+    Ok(Json(Names { names }))
 }
 
 #[derive(Debug, Deserialize)]

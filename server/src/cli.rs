@@ -265,6 +265,7 @@ pub async fn create_document(
         kind: stored_kind,
         created_by: "tramyte doc create",
         by_user: None,
+        dated: None,
         snapshot: &snapshot,
         summary: &SummaryRecord::of(&summary),
         slot,
@@ -427,8 +428,15 @@ pub async fn round(command: RoundCommand, out: &mut impl Write) -> Result<(), St
             let opened = result.map_err(|err| err.to_string())?;
             writeln!(
                 out,
-                "round {round} ({}): {} documents created, {} existed already",
-                request.catalog, opened.created, opened.existing
+                "round {round} ({}): {} documents created, {} existed already \
+                 (assessments: {} created, {} existed; rosters: {} created, {} existed)",
+                request.catalog,
+                opened.created,
+                opened.existing,
+                opened.assessments.created,
+                opened.assessments.existing,
+                opened.rosters.created,
+                opened.rosters.existing
             )
             .map_err(io)?;
             for id in &opened.documents {
@@ -526,7 +534,7 @@ pub async fn demo(database: &DatabaseArgs, out: &mut impl Write) -> Result<(), S
 pub fn print_demo(loaded: &crate::demo::Loaded, out: &mut impl Write) -> Result<(), String> {
     writeln!(
         out,
-        "Demo data (Thanh Hóa: Thiệu Hóa, 13 communes; Hà Nội: Long Biên, 14 wards; round {}; fictional people, illustrative codes): {} documents created",
+        "Demo data (round {}: Thanh Hóa's district of Thiệu Hóa, 13 communes, and Hà Nội's Long Biên, 14 wards; this year's round: 8 communes under Thanh Hóa reviewed by a regional health centre; fictional people, illustrative codes and names): {} documents created",
         crate::demo::ROUND,
         loaded.documents
     )

@@ -5,14 +5,28 @@
 //! - Hà Nội's district of Long Biên, whose 14 wards must maintain the criteria with at least
 //!   95/100 points each (seed 004; its plan is for 2023, the demo uses it as the 2024 target);
 //! - the 2024 targets of both health centres, and one demo account per role (plus Long Biên's
-//!   reviewer) with a generated password.
+//!   and the regional centre's reviewers) with a generated password;
+//! - the current year's round (the year of the server's clock when the demo is loaded) under
+//!   the two-level organisation in force since 1 July 2025: communes under the province
+//!   directly, reviewed by a regional health centre (Trung tâm Y tế khu vực), with dossiers in
+//!   progress, a conflict, a returned one and this year's targets, dated relative to that day
+//!   (see [`CURRENT_COMMUNES`]).
 //!
-//! Every workflow event is dated in 2024 (see [`DATES`] and [`WARD_DATES`]), some before and some
-//! after 30 June, so the 6-monthly and the yearly report of 2024 differ as they would.
+//! The 2024 history keeps its districts. Every 2024 workflow event is dated in 2024 (see
+//! [`DATES`] and [`WARD_DATES`]), some before and some after 30 June, so the 6-monthly and the
+//! yearly report of 2024 differ as they would. Each document's last activity is its last dated
+//! step, not the moment the demo was loaded.
 //!
-//! The commune and ward codes here (99101 to 99113, 99201 to 99214) and the district codes are
-//! ILLUSTRATIVE, not the official codes of these units (which we do not have): do not import
-//! them next to real data. Every person is fictional and says so in their name ("(hư cấu)").
+//! Every person who signs something has a display name: the stations' fictional staff who have
+//! no demo account get an account without a password (disabled; an administrator may give
+//! them one), named as in their station's roster, and the village health worker account is
+//! her roster entry.
+//!
+//! The commune and ward codes here (99101 to 99113, 99201 to 99214, 99301 to 99308) and the
+//! district and regional centre codes are ILLUSTRATIVE, not the official codes of these units
+//! (which we do not have): do not import them next to real data. The current round's communes
+//! and regional centre are illustrative names too and say so ("(minh họa)"). Every person is
+//! fictional and says so in their name ("(hư cấu)").
 //!
 //! Loading is idempotent: units are upserted, accounts and documents are created only when
 //! missing (each assessment and roster claims its commune's place, as a round opening does), so
@@ -168,54 +182,116 @@ pub const WARD_DATES: [(&str, &str, &str, &str); 14] = [
 /// but Ngọc Thụy (seed 004 plans its liquid-waste system), at 93.5.
 pub const WARD_DEDUCTIONS: [u32; 14] = [4, 2, 6, 3, 8, 5, 4, 13, 2, 6, 3, 5, 7, 9];
 
-/// One demo account per role, and Long Biên's reviewer: id, role, display name, unit.
-pub const ACCOUNTS: [(&str, Role, &str, &str); 7] = [
+/// The regional health centre (Trung tâm Y tế khu vực) reviewing the current round's communes,
+/// under the province since districts ended on 1 July 2025. ILLUSTRATIVE code and name.
+pub const REGIONAL_CENTRE: &str = "38-TTYTKV-01";
+
+/// The current round's communes, under the province directly, with ILLUSTRATIVE codes and names
+/// (not the communes as actually merged in 2025).
+pub const CURRENT_COMMUNES: [(&str, &str); 8] = [
+    ("99301", "Xã Thiệu Toán (minh họa)"),
+    ("99302", "Xã Thiệu Tiến (minh họa)"),
+    ("99303", "Xã Thiệu Quang (minh họa)"),
+    ("99304", "Xã Đông Tiến (minh họa)"),
+    ("99305", "Xã Tân Châu (minh họa)"),
+    ("99306", "Xã Thiệu Ngọc (minh họa)"),
+    ("99307", "Xã Ấp Mới (minh họa)"),
+    ("99308", "Xã Ưng Hòa (minh họa)"),
+];
+
+/// Where each current dossier stands, by position in [`CURRENT_COMMUNES`].
+pub const CURRENT_STATES: [&str; 8] = [
+    "draft",
+    "returned",
+    "draft",
+    "submitted",
+    "appraised",
+    "approved",
+    "draft",
+    "submitted",
+];
+
+/// How many days before the demo was loaded each current dossier moved: self-assessment
+/// started; submitted; returned or appraised; approved (0: not yet). Never before 1 January
+/// of the round's year.
+pub const CURRENT_DAYS_AGO: [(i64, i64, i64, i64); 8] = [
+    (30, 0, 0, 0),
+    (45, 25, 12, 0),
+    (28, 0, 0, 0),
+    (40, 6, 0, 0),
+    (60, 35, 10, 0),
+    (75, 50, 30, 14),
+    (5, 0, 0, 0),
+    (35, 2, 0, 0),
+];
+
+/// The current commune whose dossier has an open conflict.
+pub const CURRENT_CONFLICT_COMMUNE: &str = "99303";
+
+/// One demo account per role, Long Biên's reviewer and the regional centre's: id, role,
+/// display name, units.
+pub const ACCOUNTS: [(&str, Role, &str, &[&str]); 8] = [
     (
         "demo.ytthon",
         Role::VillageHealthWorker,
-        "Lò Thị Mẫu (hư cấu)",
-        "99101-T1",
+        VHW_NAME,
+        &["99301-T1"],
     ),
     (
         "demo.nhanvien",
         Role::StationStaff,
-        "Lê Thị Thử (hư cấu)",
-        "99101",
+        STAFF_NAME,
+        &["99101", "99301"],
     ),
     (
         "demo.truongtram",
         Role::StationHead,
-        "Trần Văn Minh Họa (hư cấu)",
-        "99101",
+        HEAD_NAME,
+        &["99101", "99301"],
     ),
     (
         "demo.ttyt",
         Role::Reviewer,
         "Phạm Thị Thẩm Định (hư cấu)",
-        HEALTH_CENTRE,
+        &[HEALTH_CENTRE],
     ),
     (
         "demo.ttyt.lb",
         Role::Reviewer,
         "Đỗ Thị Duy Trì (hư cấu)",
-        LONG_BIEN_CENTRE,
+        &[LONG_BIEN_CENTRE],
+    ),
+    (
+        "demo.ttytkv",
+        Role::Reviewer,
+        "Ngô Thị Khu Vực (hư cấu)",
+        &[REGIONAL_CENTRE],
     ),
     (
         "demo.syt",
         Role::ProvincialAdmin,
         "Hoàng Văn Sở (hư cấu)",
-        "38-SYT",
+        &["38-SYT"],
     ),
     (
         "demo.quantri",
         Role::SystemAdmin,
         "Quản Trị Demo (hư cấu)",
-        "",
+        &[],
     ),
 ];
 
-/// The village health worker account's roster entry.
-const VHW_PERSON: &str = "vhw-99101-1";
+/// The demo station accounts' names, also their entries in their communes' rosters.
+const STAFF_NAME: &str = "Lê Thị Thử (hư cấu)";
+const HEAD_NAME: &str = "Trần Văn Minh Họa (hư cấu)";
+const VHW_NAME: &str = "Lò Thị Mẫu (hư cấu)";
+
+/// The village health worker account's roster entry (in [`CURRENT_COMMUNES`]' first roster).
+const VHW_PERSON: &str = "vhw-99301-1";
+
+/// The communes whose station people are the demo accounts (2024's and the current round's
+/// Thiệu Toán).
+const DEMO_STATIONS: [&str; 2] = ["99101", "99301"];
 
 /// A demo account and its password, to print.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,6 +367,20 @@ pub fn units_csv() -> String {
     for (code, name) in WARDS {
         csv.push_str(&format!("{code},commune,{name},01-004,phuong,\n"));
     }
+    // Since 1 July 2025: communes under the province, reviewed by a regional centre.
+    for (code, name) in CURRENT_COMMUNES {
+        csv.push_str(&format!("{code},commune,{name},38,xa,\n"));
+        for village in 1..=3 {
+            csv.push_str(&format!(
+                "{code}-T{village},village,Thôn {village},{code},,\n"
+            ));
+        }
+    }
+    let covered: Vec<&str> = CURRENT_COMMUNES.iter().map(|(code, _)| *code).collect();
+    csv.push_str(&format!(
+        "{REGIONAL_CENTRE},health_centre,Trung tâm Y tế khu vực Thiệu Hóa (minh họa),38,,{}\n",
+        covered.join(";")
+    ));
     csv
 }
 
@@ -299,7 +389,7 @@ pub fn units_csv() -> String {
 pub async fn load(store: &Store, reset_passwords: bool, now: i64) -> Result<Loaded, DemoError> {
     let mut loaded = Loaded::default();
     unit::import(store, &units_csv()).await?;
-    for (id, role, name, unit) in ACCOUNTS {
+    for (id, role, name, units) in ACCOUNTS {
         let password =
             crate::cli::generate_password().map_err(|err| DemoError::Document(err.clone()))?;
         match account::find_user(store, id).await {
@@ -311,11 +401,7 @@ pub async fn load(store: &Store, reset_passwords: bool, now: i64) -> Result<Load
                     display_name: name.to_owned(),
                     role,
                     person: (role == Role::VillageHealthWorker).then(|| VHW_PERSON.to_owned()),
-                    units: if unit.is_empty() {
-                        Vec::new()
-                    } else {
-                        vec![unit.to_owned()]
-                    },
+                    units: units.iter().map(|unit| (*unit).to_owned()).collect(),
                     password: password.clone(),
                 };
                 account::add_user(store, &new).await?;
@@ -332,26 +418,72 @@ pub async fn load(store: &Store, reset_passwords: bool, now: i64) -> Result<Load
         .into_iter()
         .next()
         .ok_or_else(|| DemoError::Document("no shipped catalog".to_owned()))?;
-    let plans = COMMUNES
+    let year = current_year(now);
+    let plans: Vec<(&str, usize, Plan)> = COMMUNES
         .iter()
         .enumerate()
-        .map(|(index, (code, _))| (*code, index, commune_plan(index)))
+        .map(|(index, (code, _))| commune_plan(index).map(|plan| (*code, index, plan)))
         .chain(
             WARDS
                 .iter()
                 .enumerate()
-                .map(|(index, (code, _))| (*code, index, ward_plan(index))),
-        );
+                .map(|(index, (code, _))| ward_plan(index).map(|plan| (*code, index, plan))),
+        )
+        .chain(
+            CURRENT_COMMUNES
+                .iter()
+                .enumerate()
+                .map(|(index, (code, _))| {
+                    current_plan(index, now).map(|plan| (*code, index, plan))
+                }),
+        )
+        .collect::<Result<_, String>>()
+        .map_err(DemoError::Document)?;
+    // The stations' fictional staff: accounts without a password, named as in their roster.
+    for (code, index, _) in &plans {
+        if DEMO_STATIONS.contains(code) {
+            continue;
+        }
+        let (staff, head) = station_people(code).map_err(DemoError::Document)?;
+        for (user, role, position) in [
+            (staff, Role::StationStaff, STAFF_POSITION),
+            (head, Role::StationHead, HEAD_POSITION),
+        ] {
+            account::add_person_without_sign_in(
+                store,
+                user.as_str(),
+                &staff_name(code, *index, position),
+                role,
+                code,
+            )
+            .await?;
+        }
+    }
     for (code, index, plan) in plans {
-        let plan = plan.map_err(DemoError::Document)?;
         let villages = if plan.unit_type == UnitType::Xa { 3 } else { 0 };
-        let roster = build_roster(code, index, villages, now).map_err(DemoError::Document)?;
-        if store_document(store, code, DocumentKind::Roster, 0, roster, &catalog).await? {
+        // The roster as it stood when self-assessment began.
+        let listed = plan.start - 86_400_000;
+        let roster = build_roster(code, index, villages, listed).map_err(DemoError::Document)?;
+        let roster_dated = (listed, None);
+        if store_document(
+            store,
+            code,
+            DocumentKind::Roster,
+            0,
+            roster,
+            &catalog,
+            roster_dated,
+        )
+        .await?
+        {
             loaded.documents += 1;
         }
         let assessment =
             build_assessment(&catalog, code, index, &plan).map_err(DemoError::Document)?;
-        let round = i32::from(ROUND);
+        let round = i32::from(plan.round);
+        // Its last activity is its last dated step, not the moment the demo was loaded.
+        let last = last_signed(&assessment).unwrap_or((plan.start, String::new()));
+        let by = Some(last.1.as_str()).filter(|by| !by.is_empty());
         if store_document(
             store,
             code,
@@ -359,6 +491,7 @@ pub async fn load(store: &Store, reset_passwords: bool, now: i64) -> Result<Load
             round,
             assessment,
             &catalog,
+            (last.0, by),
         )
         .await?
         {
@@ -381,12 +514,32 @@ pub async fn load(store: &Store, reset_passwords: bool, now: i64) -> Result<Load
             local_min_score: Some(LONG_BIEN_MIN_SCORE),
         })
         .collect();
-    for (unit, targets) in [(HEALTH_CENTRE, targets), (LONG_BIEN_CENTRE, maintain)] {
-        if target::list(store, Some(unit), i64::from(ROUND), None)
+    // This year's: most communes to reach the criteria, the approved one and the last to
+    // maintain them.
+    let this_year: Vec<Target> = CURRENT_COMMUNES
+        .iter()
+        .enumerate()
+        .map(|(index, (code, _))| Target {
+            commune: (*code).to_owned(),
+            kind: if matches!(index, 5 | 7) {
+                TargetKind::Maintain
+            } else {
+                TargetKind::Reach
+            },
+            local_min_score: None,
+        })
+        .collect();
+    let history = i64::from(ROUND);
+    for (unit, year, targets) in [
+        (HEALTH_CENTRE, history, targets),
+        (LONG_BIEN_CENTRE, history, maintain),
+        (REGIONAL_CENTRE, i64::from(year), this_year),
+    ] {
+        if target::list(store, Some(unit), year, None)
             .await?
             .is_empty()
         {
-            target::replace(store, unit, i64::from(ROUND), &targets).await?;
+            target::replace(store, unit, year, &targets).await?;
         }
     }
     Ok(loaded)
@@ -401,6 +554,7 @@ async fn store_document(
     round: i32,
     mut doc: AutoCommit,
     catalog: &Catalog,
+    dated: (i64, Option<&str>),
 ) -> Result<bool, DemoError> {
     let taken: Option<(String,)> = with_pool!(store, pool => {
         sqlx::query_as("SELECT document_id FROM commune_documents WHERE commune = $1 AND kind = $2 AND round = $3")
@@ -421,6 +575,7 @@ async fn store_document(
         kind,
         created_by: "tramyte demo",
         by_user: None,
+        dated: Some(dated),
         snapshot: &snapshot,
         summary: &record,
         slot: Some(Slot {
@@ -433,6 +588,19 @@ async fn store_document(
     Ok(document::create(store, &new, "demo").await? == document::Created::Created)
 }
 
+/// The latest signed step of an assessment (a score or a workflow event): when, and who.
+fn last_signed(doc: &AutoCommit) -> Option<(i64, String)> {
+    let view = tramyte_shared::assessment::read_assessment(doc).ok()?;
+    let scores = view
+        .items
+        .values()
+        .flat_map(|item| [&item.self_score, &item.review_score])
+        .flatten()
+        .map(|score| (score.at, score.by.clone()));
+    let events = view.events.iter().map(|event| (event.at, event.by.clone()));
+    scores.chain(events).max_by_key(|(at, _)| *at)
+}
+
 fn user(id: &str) -> Result<UserId, String> {
     UserId::parse(id).map_err(|err| err.to_string())
 }
@@ -441,7 +609,7 @@ fn user(id: &str) -> Result<UserId, String> {
 /// accounts at Thiệu Toán (the first commune), elsewhere that station's own fictional staff,
 /// `demo.nhanvien.<code>` and `demo.truongtram.<code>`, who have no account.
 fn station_people(code: &str) -> Result<(UserId, UserId), String> {
-    if code == COMMUNES[0].0 {
+    if DEMO_STATIONS.contains(&code) {
         Ok((user("demo.nhanvien")?, user("demo.truongtram")?))
     } else {
         Ok((
@@ -461,11 +629,31 @@ fn spread(seed: usize, i: usize, span: u32) -> u32 {
     (mixed as u32) % span.max(1)
 }
 
+/// Family and given names of the rosters' fictional people.
+const FAMILY: [&str; 6] = ["Nguyễn", "Lê", "Trịnh", "Đỗ", "Vũ", "Mai"];
+const GIVEN: [&str; 6] = ["An", "Bình", "Chi", "Dung", "Giang", "Hà"];
+
+/// Positions in a roster's staff: the head (who submits) and the midwife (who self-assesses).
+const HEAD_POSITION: usize = 0;
+const STAFF_POSITION: usize = 2;
+
+/// The name of the `position`th staff member of a station's roster (the demo accounts' own
+/// names at the demo stations).
+fn staff_name(code: &str, index: usize, position: usize) -> String {
+    match (DEMO_STATIONS.contains(&code), position) {
+        (true, HEAD_POSITION) => HEAD_NAME.to_owned(),
+        (true, STAFF_POSITION) => STAFF_NAME.to_owned(),
+        _ => format!(
+            "{} Văn {} Mẫu (hư cấu)",
+            FAMILY[(index + position) % FAMILY.len()],
+            GIVEN[(index * 3 + position) % GIVEN.len()]
+        ),
+    }
+}
+
 fn build_roster(code: &str, index: usize, villages: usize, now: i64) -> Result<AutoCommit, String> {
     let commune = CommuneCode::parse(code).map_err(|err| err.to_string())?;
     let mut doc = tramyte_shared::roster::new_roster(&commune, now).map_err(|e| e.to_string())?;
-    const FAMILY: [&str; 6] = ["Nguyễn", "Lê", "Trịnh", "Đỗ", "Vũ", "Mai"];
-    const GIVEN: [&str; 6] = ["An", "Bình", "Chi", "Dung", "Giang", "Hà"];
     let staff = [
         (Title::Doctor, "Bác sĩ đa khoa", StationRole::Head),
         (Title::Assistant, "Y sĩ đa khoa", StationRole::Deputy),
@@ -473,11 +661,7 @@ fn build_roster(code: &str, index: usize, villages: usize, now: i64) -> Result<A
         (Title::Nurse, "Điều dưỡng trung cấp", StationRole::Member),
     ];
     for (i, (title, qualification, role)) in staff.into_iter().enumerate() {
-        let name = format!(
-            "{} Văn {} Mẫu (hư cấu)",
-            FAMILY[(index + i) % FAMILY.len()],
-            GIVEN[(index * 3 + i) % GIVEN.len()]
-        );
+        let name = staff_name(code, index, i);
         let person = Person {
             name,
             title,
@@ -493,19 +677,26 @@ fn build_roster(code: &str, index: usize, villages: usize, now: i64) -> Result<A
         let id = VillageId::parse(&village_id).map_err(|err| err.to_string())?;
         let name = format!("Thôn {village}");
         put_village(&mut doc, &id, &Village { name }, now).map_err(|e| e.to_string())?;
-        let worker = Person {
-            name: format!(
+        let id = format!("vhw-{code}-{village}");
+        // The village health worker account is this person.
+        let name = if id == VHW_PERSON {
+            VHW_NAME.to_owned()
+        } else {
+            format!(
                 "{} Thị {} Thôn (hư cấu)",
                 FAMILY[(index + village) % FAMILY.len()],
                 GIVEN[(index + village * 2) % GIVEN.len()]
-            ),
+            )
+        };
+        let worker = Person {
+            name,
             title: Title::Other,
             qualification: "Nhân viên y tế thôn".to_owned(),
             role: StationRole::Member,
             village: Some(village_id),
             ..Person::default()
         };
-        let id = person_id(&format!("vhw-{code}-{village}"))?;
+        let id = person_id(&id)?;
         put_person(&mut doc, Group::VillageWorker, &id, &worker, now).map_err(|e| e.to_string())?;
     }
     Ok(doc)
@@ -514,7 +705,14 @@ fn build_roster(code: &str, index: usize, villages: usize, now: i64) -> Result<A
 /// How a demo assessment is made: the unit, its scores, and when each step happened.
 #[derive(Debug, Clone)]
 struct Plan {
+    round: u16,
     unit_type: UnitType,
+    /// Who reviews it.
+    reviewer: &'static str,
+    /// Whether two staff score TC2 offline, leaving a conflict.
+    conflict: bool,
+    /// How many items a draft has scored (`None`: as many as its index, modulo the items).
+    drafted: Option<usize>,
     state: &'static str,
     /// When self-assessment starts (unix milliseconds).
     start: i64,
@@ -542,14 +740,50 @@ fn at(date: &str, hour: i64) -> Result<Option<i64>, String> {
 fn commune_plan(index: usize) -> Result<Plan, String> {
     let (submitted, reviewed, approved) = DATES[index];
     let dates = [submitted, reviewed, approved, ""];
-    dated_plan(
+    let mut plan = dated_plan(
         UnitType::Xa,
         STATES[index],
         "2024-03-04",
         index,
         dates,
         None,
-    )
+    )?;
+    plan.conflict = COMMUNES[index].0 == CONFLICT_COMMUNE;
+    Ok(plan)
+}
+
+/// The year of `now` in Vietnam: the current round.
+pub fn current_year(now: i64) -> u16 {
+    crate::date::vietnam_date(now)
+        .get(..4)
+        .and_then(|year| year.parse().ok())
+        .unwrap_or(ROUND)
+}
+
+/// The plan of the current round's `index`th commune: its steps [`CURRENT_DAYS_AGO`] days
+/// before `now`, none before 1 January (early in January, steps a day apart, in order).
+fn current_plan(index: usize, now: i64) -> Result<Plan, String> {
+    const DAY: i64 = 86_400_000;
+    let round = current_year(now);
+    let year_start = vietnam_millis(&format!("{round:04}-01-01"), 8).ok_or("bad year")?;
+    let (start, submitted, reviewed, approved) = CURRENT_DAYS_AGO[index];
+    let at = |days: i64, step: i64| (now - days * DAY).max(year_start + step * DAY);
+    let step = |days: i64, step: i64| (days > 0).then(|| at(days, step));
+    Ok(Plan {
+        round,
+        unit_type: UnitType::Xa,
+        reviewer: "demo.ttytkv",
+        conflict: CURRENT_COMMUNES[index].0 == CURRENT_CONFLICT_COMMUNE,
+        // Drafts in progress: some criteria scored, the latest one barely started.
+        drafted: Some((index + 4) % 10),
+        state: CURRENT_STATES[index],
+        start: at(start, 0),
+        submitted: step(submitted, 1),
+        reviewed: step(reviewed, 2),
+        approved: step(approved, 3),
+        maintained: None,
+        review_deduction: None,
+    })
 }
 
 fn ward_plan(index: usize) -> Result<Plan, String> {
@@ -578,7 +812,15 @@ fn dated_plan(
 ) -> Result<Plan, String> {
     let start = vietnam_millis(first_day, 8).ok_or("bad start")? + index as i64 * 86_400_000;
     Ok(Plan {
+        round: ROUND,
         unit_type,
+        reviewer: if unit_type == UnitType::Xa {
+            "demo.ttyt"
+        } else {
+            "demo.ttyt.lb"
+        },
+        conflict: false,
+        drafted: None,
         state,
         start,
         submitted: at(submitted, 9)?,
@@ -622,17 +864,13 @@ fn build_assessment(
     let zone = Zone::new(1 + (index % 3) as i64).map_err(|e| e.to_string())?;
     let new = NewAssessment {
         commune: CommuneCode::parse(code).map_err(|e| e.to_string())?,
-        round: ROUND,
+        round: plan.round,
         zone,
         unit_type: plan.unit_type,
     };
     let mut doc = new_assessment(catalog, &new, plan.start).map_err(err)?;
     let (staff, head) = station_people(code)?;
-    let reviewer = user(if plan.unit_type == UnitType::Xa {
-        "demo.ttyt"
-    } else {
-        "demo.ttyt.lb"
-    })?;
+    let reviewer = user(plan.reviewer)?;
     let state = plan.state;
     let items: Vec<(ItemId, Points)> = catalog
         .items()
@@ -642,7 +880,7 @@ fn build_assessment(
     // Self scores: drafts partly scored, everything else fully; between 75% and 100% of each
     // item, or (wards) half a point above the review's deduction.
     let scored = if state == "draft" {
-        index % items.len()
+        plan.drafted.unwrap_or(index) % items.len()
     } else {
         items.len()
     };
@@ -666,7 +904,7 @@ fn build_assessment(
     if let Some((item, _)) = items.first() {
         set_note(&mut doc, item, "Đã họp Ban chỉ đạo quý I (minh họa).", at).map_err(err)?;
     }
-    if code == CONFLICT_COMMUNE {
+    if plan.conflict {
         // Two staff score TC2 offline on two phones; merged, both values stay visible.
         let item = ItemId::parse("TC2").map_err(|e| e.to_string())?;
         let mut phone_a = doc.fork().with_actor(ActorId::from(&[0xA1; 16][..]));
@@ -764,7 +1002,7 @@ fn build_assessment(
         &EventKind::Maintain { decision: None },
         &reviewer,
         maintained,
-        "Duy trì đạt tiêu chí năm 2024 (minh họa).",
+        &format!("Duy trì đạt tiêu chí năm {} (minh họa).", plan.round),
     )
     .map_err(err)?;
     Ok(doc)
@@ -900,6 +1138,41 @@ mod tests {
     }
 
     #[test]
+    fn the_current_round_is_this_year_and_dated_before_today() {
+        let catalog = shipped_catalogs().remove(0);
+        // 20 February 2026 and 5 January 2026 (early in the year: dates kept in the year).
+        for now in [1_771_578_000_000_i64, 1_767_600_000_000] {
+            assert_eq!(current_year(now), 2026);
+            let year_start = vietnam_millis("2026-01-01", 0).unwrap();
+            for (index, (code, _)) in CURRENT_COMMUNES.iter().enumerate() {
+                let plan = current_plan(index, now).unwrap();
+                let mut doc = build_assessment(&catalog, code, index, &plan).unwrap();
+                let summary = summarize(&mut doc, Some(&catalog));
+                assert_eq!(
+                    summary.status.map(Status::name),
+                    Some(CURRENT_STATES[index]),
+                    "{code}"
+                );
+                assert_eq!(
+                    summary.open_conflicts,
+                    u32::from(*code == CURRENT_CONFLICT_COMMUNE),
+                    "{code}"
+                );
+                let view = read_assessment(&doc).unwrap();
+                assert_eq!(view.round, 2026);
+                let dated: Vec<i64> = summary.status_history.iter().map(|c| c.at).collect();
+                assert!(dated.is_sorted(), "{code}: {dated:?}");
+                let at = last_signed(&doc).map_or(plan.start, |(at, _)| at);
+                assert!(at >= year_start, "{code}");
+                if now == 1_771_578_000_000 {
+                    assert!(at < now, "{code}: dated before the demo was loaded");
+                }
+            }
+        }
+        assert!(CURRENT_STATES.contains(&"returned"));
+    }
+
+    #[test]
     fn the_units_file_is_valid_and_names_the_communes_and_wards() {
         let units = unit::parse_units(&units_csv(), &[]).unwrap();
         assert_eq!(
@@ -907,8 +1180,11 @@ mod tests {
                 .iter()
                 .filter(|u| u.kind == unit::UnitKind::Commune)
                 .count(),
-            13 + 14
+            13 + 14 + 8
         );
+        let centre = units.iter().find(|u| u.code == REGIONAL_CENTRE).unwrap();
+        assert_eq!(centre.parent.as_deref(), Some("38"));
+        assert_eq!(centre.covers.len(), CURRENT_COMMUNES.len());
         assert!(units.iter().any(|u| u.name == "Xã Thiệu Nguyên"));
         assert!(units.iter().any(|u| u.name == "Phường Ngọc Thụy"));
     }

@@ -88,6 +88,9 @@ pub struct NewDocument<'a> {
     pub created_by: &'a str,
     /// The user the creation is recorded against as the last change, if a person did it.
     pub by_user: Option<&'a str>,
+    /// The last change as the document itself dates it (`(at, by)`), for a document made with
+    /// a history of its own (the demo's); `None`: the creation, now, by `by_user`.
+    pub dated: Option<(i64, Option<&'a str>)>,
     pub snapshot: &'a Chunk,
     /// Its summary, written in the same transaction.
     pub summary: &'a SummaryRecord,
@@ -154,7 +157,7 @@ pub async fn create(
             }
         }
         insert_chunk!(tx, &id_text, new.snapshot, now);
-        crate::upsert_summary!(tx, &id_text, new.summary, now, Some((now, new.by_user)));
+        crate::upsert_summary!(tx, &id_text, new.summary, now, Some(new.dated.unwrap_or((now, new.by_user))));
         // Delivered to the other nodes only if this commits.
         if store.is_postgres() {
             sqlx::query("SELECT pg_notify($1, $2)")

@@ -24,6 +24,8 @@ use serde::{Deserialize, Serialize};
 use tramyte_shared::catalog::Catalog;
 use tramyte_shared::points::Points;
 use tramyte_shared::policy::Role;
+use tramyte_shared::scoring::Verdict;
+use tramyte_shared::workflow::Status;
 
 use crate::catalog::{self, CatalogStoreError};
 use crate::date::{vietnam_date, vietnam_midnight};
@@ -428,29 +430,24 @@ fn compute(
     }
 }
 
-/// A status as the downloads show it, in Vietnamese.
+/// A status as the downloads show it: the screen's Vietnamese label.
 fn status_vi(status: Option<&str>) -> &str {
     match status {
-        Some("draft") => "Đang tự đánh giá",
-        Some("submitted") => "Đã nộp",
-        Some("returned") => "Trả lại",
-        Some("appraised") => "Đã thẩm định",
-        Some("approved") => "Đã thông qua",
-        Some("recognized") => "Đã công nhận",
-        Some("maintained") => "Duy trì",
-        Some("withdrawn") => "Thu hồi",
-        Some(other) => other,
+        Some(name) => match Status::parse(name) {
+            Some(status) => status.label_vi(),
+            None => name,
+        },
         None => "",
     }
 }
 
-/// A verdict as the downloads show it, in Vietnamese.
+/// A verdict as the downloads show it: the screen's Vietnamese label.
 fn verdict_vi(verdict: Option<&str>) -> &str {
     match verdict {
-        Some("pass") => "Đạt",
-        Some("fail") => "Không đạt",
-        Some("incomplete") => "Chưa đủ điểm",
-        Some(other) => other,
+        Some(name) => match Verdict::parse(name) {
+            Some(verdict) => verdict.label_vi(),
+            None => name,
+        },
         None => "",
     }
 }
@@ -1000,7 +997,7 @@ mod tests {
         let csv = String::from_utf8(to_csv(&report).unwrap()).unwrap();
         assert!(csv.starts_with('\u{feff}'));
         assert!(
-            csv.contains(&format!("99102,Xã 99102,Trả lại,60,,Không đạt,{low}")),
+            csv.contains(&format!("99102,Xã 99102,Bị trả lại,60,,Không đạt,{low}")),
             "{csv}"
         );
         assert!(

@@ -17,6 +17,7 @@ use tramyte_shared::assessment::{NewAssessment, new_assessment};
 use tramyte_shared::commune::{UnitType, Zone};
 use tramyte_shared::id::CommuneCode;
 use tramyte_shared::policy::{Principal, Role, Scope};
+use tramyte_shared::rest::{KindCounts, OpenedCounts};
 use tramyte_shared::summary::summarize;
 use tramyte_shared::sync::{Chunk, ChunkKind, DocumentId};
 
@@ -59,8 +60,29 @@ pub struct Opened {
     pub created: usize,
     /// Documents the round needs that existed already.
     pub existing: usize,
+    /// The same by kind: the round's assessments, the communes' rosters.
+    pub assessments: KindCounts,
+    pub rosters: KindCounts,
     /// Every document the round needs: each commune's assessment and roster.
     pub documents: Vec<DocumentId>,
+}
+
+impl Opened {
+    /// Counts one document of `kind` the round needs, created now or there already.
+    fn count(&mut self, kind: DocumentKind, created: bool) {
+        let by_kind = if kind == DocumentKind::Assessment {
+            &mut self.assessments
+        } else {
+            &mut self.rosters
+        };
+        if created {
+            self.created += 1;
+            by_kind.created += 1;
+        } else {
+            self.existing += 1;
+            by_kind.existing += 1;
+        }
+    }
 }
 
 /// Why a round was not opened.
@@ -188,6 +210,8 @@ pub async fn open_round(
     let mut opened = Opened {
         created: 0,
         existing: 0,
+        assessments: KindCounts::default(),
+        rosters: KindCounts::default(),
         documents: Vec::new(),
     };
     let round = i32::from(request.round);
@@ -206,7 +230,7 @@ pub async fn open_round(
                 0
             };
             if let Some(id) = slot_of(store, commune, kind, slot_round).await? {
-                opened.existing += 1;
+                opened.count(kind, false);
                 opened.documents.push(id);
                 continue;
             }
@@ -232,6 +256,7 @@ pub async fn open_round(
                 kind,
                 created_by: &created_by,
                 by_user,
+                dated: None,
                 snapshot: &snapshot,
                 summary: &record,
                 slot: Some(Slot {
@@ -243,12 +268,12 @@ pub async fn open_round(
             };
             match document::create(store, &new, node).await? {
                 Created::Created => {
-                    opened.created += 1;
+                    opened.count(kind, true);
                     opened.documents.push(id);
                 }
                 // Someone opened it meanwhile: theirs is the one.
                 Created::SlotTaken => {
-                    opened.existing += 1;
+                    opened.count(kind, false);
                     if let Some(id) = slot_of(store, commune, kind, slot_round).await? {
                         opened.documents.push(id);
                     }
@@ -259,8 +284,10 @@ pub async fn open_round(
     tracing::info!(
         round = request.round,
         catalog = %catalog.code.as_str(),
-        created = opened.created,
-        existing = opened.existing,
+        assessments_created = opened.assessments.created,
+        assessments_existing = opened.assessments.existing,
+        rosters_created = opened.rosters.created,
+        rosters_existing = opened.rosters.existing,
         "round opened"
     );
     Ok(opened)
@@ -312,8 +339,8 @@ pub fn routes() -> Router<AppState> {
 /// The answer to `POST /api/rounds`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct OpenedRound {
-    pub created: usize,
-    pub existing: usize,
+    #[serde(flatten)]
+    pub counts: OpenedCounts,
     pub documents: Vec<DocumentRow>,
 }
 
@@ -339,8 +366,12 @@ async fn open(
         ..Filter::default()
     };
     Ok(Json(OpenedRound {
-        created: opened.created,
-        existing: opened.existing,
+        counts: OpenedCounts {
+            created: opened.created,
+            existing: opened.existing,
+            assessments: opened.assessments,
+            rosters: opened.rosters,
+        },
         documents: summary::list(&state.store, &filter).await?,
     }))
 }

@@ -18,6 +18,7 @@
 //! - [`policy`]: roles, scopes, and which paths of which document a role may write.
 //! - [`summary`]: what an overview shows of a document (status, totals, verdict, conflicts).
 //! - [`sync`]: the automerge-repo sync protocol, sans-IO (server hub and client).
+//! - [`rest`]: bodies of REST answers the server writes and the web app reads.
 
 pub mod assessment;
 pub mod catalog;
@@ -26,6 +27,7 @@ pub mod document;
 pub mod id;
 pub mod points;
 pub mod policy;
+pub mod rest;
 pub mod roster;
 pub mod scoring;
 pub mod summary;

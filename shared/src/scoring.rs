@@ -105,6 +105,15 @@ impl Verdict {
         }
     }
 
+    /// Its name in Vietnamese, as the app shows it and the downloads write it.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Verdict::Pass => "Đạt",
+            Verdict::Fail => "Không đạt",
+            Verdict::Incomplete => "Chưa đủ",
+        }
+    }
+
     /// Reads a stored name.
     pub fn parse(name: &str) -> Option<Verdict> {
         Verdict::ALL

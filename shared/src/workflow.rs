@@ -82,6 +82,21 @@ impl Status {
         }
     }
 
+    /// Its name in Vietnamese, as the app shows it and the downloads write it (one label for
+    /// both, so a CSV says what the screen says).
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Status::Draft => "Đang tự đánh giá",
+            Status::Submitted => "Đã nộp",
+            Status::Returned => "Bị trả lại",
+            Status::Appraised => "Đã thẩm định",
+            Status::Approved => "Đã thông qua",
+            Status::Recognized => "Đã công nhận",
+            Status::Maintained => "Duy trì",
+            Status::Withdrawn => "Bị thu hồi",
+        }
+    }
+
     /// Reads a stored name.
     pub fn parse(name: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|status| status.name() == name)

@@ -211,12 +211,12 @@ await main(async (baseUrl) => {
   await overviewRow(reviewer, baseUrl, 'recognized');
   const open = reviewer.getByRole('button', { name: `Mở kỳ đánh giá ${ROUND} cho các xã phụ trách` });
   await open.click();
-  await reviewer.getByTestId('round-opened').filter({ hasText: 'Đã tạo 3 hồ sơ mới, 1 hồ sơ đã có.' })
+  await reviewer.getByTestId('round-opened').filter({ hasText: `Kỳ ${ROUND}: 1 phiếu đánh giá mới, 1 phiếu đã có; 2 danh sách nhân lực mới, 0 danh sách đã có.` })
     .waitFor({ timeout: TIMEOUT });
   await reviewer.locator('[data-testid=overview-rows] li[data-commune="16025"][data-status="draft"]')
     .waitFor({ timeout: TIMEOUT });
   await open.click();
-  await reviewer.getByTestId('round-opened').filter({ hasText: 'Đã tạo 0 hồ sơ mới, 4 hồ sơ đã có.' })
+  await reviewer.getByTestId('round-opened').filter({ hasText: `Kỳ ${ROUND}: 0 phiếu đánh giá mới, 2 phiếu đã có; 0 danh sách nhân lực mới, 2 danh sách đã có.` })
     .waitFor({ timeout: TIMEOUT });
 
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);

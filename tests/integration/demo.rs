@@ -1,6 +1,8 @@
 //! The demo, through the real binary: the first start on an empty database loads it and prints
 //! the demo accounts; a restart and `tramyte demo` duplicate nothing; the district reviewer's
-//! listing shows the 13 communes' assessments in their demo states.
+//! listing shows the 13 communes' 2024 assessments in their demo states, dated in 2024; the
+//! regional centre's reviewer sees this year's round under the province; everyone who signed
+//! something has a display name.
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -8,7 +10,9 @@ use std::process::Stdio;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use tramyte_server::demo::{COMMUNES, CONFLICT_COMMUNE, STATES};
+use tramyte_server::demo::{
+    COMMUNES, CONFLICT_COMMUNE, CURRENT_COMMUNES, CURRENT_CONFLICT_COMMUNE, CURRENT_STATES, STATES,
+};
 use tramyte_tests::api;
 use tramyte_tests::backends;
 use tramyte_tests::process::tramyte_binary;
@@ -96,6 +100,7 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
                 "demo.truongtram",
                 "demo.ttyt",
                 "demo.ttyt.lb",
+                "demo.ttytkv",
                 "demo.ytthon"
             ],
             "{backend:?}: one account per role, printed: {printed:#?}"
@@ -125,6 +130,9 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
             let conflicts = i64::from(row["commune"] == CONFLICT_COMMUNE);
             assert_eq!(row["open_conflicts"], conflicts, "{row}");
             assert_eq!(row["round"], 2024);
+            // Its last activity is its last dated step, in 2024, not the demo's loading.
+            let last = row["last_change_at"].as_i64().unwrap();
+            assert!(last < 1_735_664_400_000, "{row}");
             if row["status"] == "approved" {
                 assert!(row["review_total"].is_number(), "{row}");
                 assert!(row["self_total"].is_number(), "{row}");
@@ -137,7 +145,61 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
         assert_eq!(targets.len(), 13);
         assert!(targets.iter().all(|t| t["kind"] == "reach"));
 
-        // The station's staff see their commune only.
+        // The regional centre's reviewer: this year's round, communes under the province.
+        let year = i64::from(tramyte_tests::people::current_round());
+        let regional = sign_in(&url, "demo.ttytkv", &passwords["demo.ttytkv"]).await;
+        let (_, current) = api::get(
+            &url,
+            &format!("/api/documents?kind=assessment&round={year}"),
+            Some(&regional),
+        )
+        .await;
+        let current = current["documents"].as_array().unwrap();
+        let seen: Vec<(&str, &str)> = current
+            .iter()
+            .map(|row| {
+                (
+                    row["commune"].as_str().unwrap(),
+                    row["status"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let expected: Vec<(&str, &str)> = CURRENT_COMMUNES
+            .iter()
+            .zip(CURRENT_STATES)
+            .map(|((code, _), state)| (*code, state))
+            .collect();
+        assert_eq!(seen, expected, "{backend:?}");
+        for row in current {
+            let conflicts = i64::from(row["commune"] == CURRENT_CONFLICT_COMMUNE);
+            assert_eq!(row["open_conflicts"], conflicts, "{row}");
+            assert!(row["commune_name"].as_str().unwrap().contains("(minh họa)"));
+        }
+        let (_, targets) =
+            api::get(&url, &format!("/api/targets?year={year}"), Some(&regional)).await;
+        assert_eq!(targets["targets"].as_array().unwrap().len(), 8, "{targets}");
+        let (_, units) = api::get(&url, "/api/me", Some(&regional)).await;
+        assert_eq!(units["user"]["units"], json!(["38-TTYTKV-01"]), "{units}");
+
+        // Whoever signed a step has a name: the fictional staff and the demo accounts.
+        let (status, names) = api::get(
+            &url,
+            "/api/names?ids=demo.nhanvien.99102,demo.truongtram.99302,demo.ytthon,nobody",
+            Some(&regional),
+        )
+        .await;
+        assert_eq!(status, 200, "{names}");
+        let names = names["names"].as_object().unwrap();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert_eq!(names["demo.ytthon"], "Lò Thị Mẫu (hư cấu)");
+        assert!(
+            names["demo.nhanvien.99102"]
+                .as_str()
+                .unwrap()
+                .ends_with("(hư cấu)")
+        );
+
+        // The station's staff see their commune: its 2024 history and this year's round.
         let staff = sign_in(&url, "demo.nhanvien", &passwords["demo.nhanvien"]).await;
         let (_, own) = api::get(&url, "/api/documents", Some(&staff)).await;
         let communes: Vec<&str> = own["documents"]
@@ -146,7 +208,15 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
             .iter()
             .map(|row| row["commune"].as_str().unwrap())
             .collect();
-        assert_eq!(communes, [COMMUNES[0].0, COMMUNES[0].0]);
+        assert_eq!(
+            communes,
+            [
+                COMMUNES[0].0,
+                COMMUNES[0].0,
+                CURRENT_COMMUNES[0].0,
+                CURRENT_COMMUNES[0].0
+            ]
+        );
 
         // A restart loads nothing and prints no accounts; the same documents are there.
         server.kill().await.unwrap();
@@ -162,8 +232,9 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
                 .map(|row| row["id"].as_str().unwrap().to_owned())
                 .collect()
         };
-        // 13 communes and 14 wards, an assessment and a roster each.
-        assert_eq!(ids(&everything).len(), 2 * (13 + 14), "{backend:?}");
+        // 13 communes and 14 wards in 2024, 8 communes this year: an assessment and a roster
+        // each.
+        assert_eq!(ids(&everything).len(), 2 * (13 + 14 + 8), "{backend:?}");
 
         // `tramyte demo` on the same database creates nothing and sets new passwords.
         let output = Command::new(tramyte_binary())
@@ -179,7 +250,7 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
         assert!(text.contains(": 0 documents created"), "{text}");
         let lines: Vec<String> = text.lines().map(str::to_owned).collect();
         let renewed = accounts(&lines);
-        assert_eq!(renewed.len(), 7, "{text}");
+        assert_eq!(renewed.len(), 8, "{text}");
         let admin = sign_in(&url, "demo.quantri", &renewed["demo.quantri"]).await;
         let (_, again) = api::get(&url, "/api/documents", Some(&admin)).await;
         assert_eq!(

@@ -8,6 +8,7 @@ mod backup;
 mod browser;
 mod connection;
 mod demo;
+mod desk;
 mod documents;
 mod durability;
 mod exports;

@@ -287,7 +287,7 @@ async fn reports_count_the_round_from_summaries_and_download_as_csv_and_xlsx() {
         );
         assert_eq!(
             lines[3],
-            "16026,Xã Thiệu Hợp (thử),Đang tự đánh giá,,,Chưa đủ điểm,,,,,,,,,,,0"
+            "16026,Xã Thiệu Hợp (thử),Đang tự đánh giá,,,Chưa đủ,,,,,,,,,,,0"
         );
         assert_eq!(lines[4], "");
         assert_eq!(
@@ -493,4 +493,54 @@ async fn a_half_year_report_counts_each_dossier_as_it_stood_on_30_june() {
         assert_eq!(overview["targets"], report["targets"], "{backend:?}");
         assert_eq!(overview["by_status"]["approved"], 3);
     }
+}
+
+#[tokio::test]
+async fn the_csv_labels_statuses_and_verdicts_as_the_screen_does() {
+    let server = spawn_server_on(tramyte_tests::Backend::Sqlite, |_| {}).await;
+    let store = Store::connect(&server.config.database_url).await.unwrap();
+    let now = tramyte_server::store::now_millis();
+    let loaded = tramyte_server::demo::load(&store, true, now).await.unwrap();
+    let password = loaded
+        .accounts
+        .iter()
+        .find(|a| a.user == "demo.ttyt")
+        .map(|a| a.password.clone())
+        .unwrap();
+    let (token, _) = tramyte_server::account::sign_in(&store, "demo.ttyt", &password, "test")
+        .await
+        .unwrap();
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/api/reports.csv?year=2024&period=year",
+            server.url()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let csv = response.text().await.unwrap();
+    let field = |code: &str, column: usize| -> String {
+        csv.lines()
+            .find(|line| line.starts_with(&format!("{code},")))
+            .unwrap_or_else(|| panic!("no line for {code} in {csv}"))
+            .split(',')
+            .nth(column)
+            .unwrap()
+            .to_owned()
+    };
+    // Thiệu Giao was returned; Thiệu Thành is a draft without every score.
+    assert_eq!(field("99107", 2), "Bị trả lại");
+    assert_eq!(field("99109", 2), "Đang tự đánh giá");
+    assert_eq!(field("99109", 5), "Chưa đủ");
+    assert_eq!(field("99101", 2), "Đã thông qua");
+    assert_eq!(field("99101", 5), "Đạt");
+    // The screen's labels, from the one place both take them.
+    use tramyte_shared::scoring::Verdict;
+    use tramyte_shared::workflow::Status;
+    assert_eq!(Status::Returned.label_vi(), "Bị trả lại");
+    assert_eq!(Verdict::Incomplete.label_vi(), "Chưa đủ");
+    assert!(!csv.contains("Chưa đủ điểm"), "{csv}");
+    assert!(!csv.contains(",Trả lại,"), "{csv}");
 }

@@ -1,6 +1,7 @@
 //! Opening rounds and setting targets against the real server: opening twice (or twice at
 //! once, or from the command line) creates nothing new; only reviewers and administrators open
-//! rounds, only for communes they cover; targets are read within scope.
+//! rounds, only for communes they cover; targets are read within scope; an opening says how
+//! many assessments and how many rosters it created or found.
 
 use serde_json::{Value, json};
 use tramyte_server::config::{DatabaseArgs, RoundCommand};
@@ -50,6 +51,51 @@ async fn zone_of(store: &Store, id: &str) -> u8 {
         .unwrap()
         .zone
         .get()
+}
+
+#[tokio::test]
+async fn opening_a_round_counts_assessments_and_rosters_apart() {
+    let server = spawn_server_on(tramyte_tests::Backend::Sqlite, |_| {}).await;
+    let store = Store::connect(&server.config.database_url).await.unwrap();
+    seed_units(&store).await;
+    let reviewer = user(&store, "thu.ttyt", Role::Reviewer, &["38-405-TTYT"]).await;
+    let url = server.url();
+    let open = |round: u16| json!({"round": round, "catalog": "QD1300-2023"});
+    let counts = |body: &Value| {
+        (
+            body["assessments"]["created"].as_u64(),
+            body["assessments"]["existing"].as_u64(),
+            body["rosters"]["created"].as_u64(),
+            body["rosters"]["existing"].as_u64(),
+        )
+    };
+
+    let (status, first) = api::post(&url, "/api/rounds", Some(&reviewer), &open(2024)).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        counts(&first),
+        (Some(2), Some(0), Some(2), Some(0)),
+        "{first}"
+    );
+    // The next year's round: new assessments, the rosters there already — not "2 new, 2
+    // already there" as if the assessments existed.
+    let (status, next) = api::post(&url, "/api/rounds", Some(&reviewer), &open(2025)).await;
+    assert_eq!(status, 200, "{next}");
+    assert_eq!(
+        counts(&next),
+        (Some(2), Some(0), Some(0), Some(2)),
+        "{next}"
+    );
+    assert_eq!(
+        (&next["created"], &next["existing"]),
+        (&json!(2), &json!(2))
+    );
+    let (_, again) = api::post(&url, "/api/rounds", Some(&reviewer), &open(2025)).await;
+    assert_eq!(
+        counts(&again),
+        (Some(0), Some(2), Some(0), Some(2)),
+        "{again}"
+    );
 }
 
 #[tokio::test]

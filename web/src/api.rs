@@ -196,6 +196,15 @@ pub async fn assessments_of(commune: &str) -> Result<Vec<DocumentRow>, ApiError>
     parse::<Documents>(&call("GET", &path, None).await?).map(|d| d.documents)
 }
 
+/// People's display names for user ids (`GET /api/names`); ids of nobody are left out.
+pub async fn names(ids: &[String]) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    let list = js_sys::encode_uri_component(&ids.join(","));
+    parse::<tramyte_shared::rest::Names>(
+        &call("GET", &format!("/api/names?ids={list}"), None).await?,
+    )
+    .map(|n| n.names)
+}
+
 /// Every change of one field (a dotted path such as `items.TC2.self_score`).
 pub async fn history(document: &str, path: &str) -> Result<Vec<HistoryRow>, ApiError> {
     let path = js_sys::encode_uri_component(path);
@@ -433,14 +442,8 @@ pub async fn set_targets(unit: &str, year: u16, targets: &[Target]) -> Result<()
     .map(drop)
 }
 
-/// What opening a round did.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct OpenedRound {
-    /// Documents created (assessments, and rosters for communes without one).
-    pub created: usize,
-    /// Documents that were there already.
-    pub existing: usize,
-}
+/// What opening a round did: assessments and rosters counted apart.
+pub type OpenedRound = tramyte_shared::rest::OpenedCounts;
 
 /// Opens a round for every commune in the caller's scope (idempotent).
 pub async fn open_round(round: u16, catalog: &str) -> Result<OpenedRound, ApiError> {

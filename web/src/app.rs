@@ -20,7 +20,13 @@ use crate::session::{provide_session, use_session};
 #[component]
 pub fn App() -> impl IntoView {
     provide_i18n();
-    provide_session();
+    let me = provide_session().me;
+    let names = crate::names::provide_names();
+    Effect::new(move |_| {
+        if let Some(me) = me.get() {
+            names.learn(&me.user.id, &me.user.display_name);
+        }
+    });
     view! {
         <Router>
             <Header/>

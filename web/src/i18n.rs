@@ -172,12 +172,37 @@ impl I18n {
         }
     }
 
+    /// A number as people write it in the current language (reactive): `6,5` in Vietnamese,
+    /// `6.5` in English.
+    pub fn num(&self, value: impl std::fmt::Display) -> String {
+        decimal(self.lang.get(), &value.to_string())
+    }
+
     /// Changes the language, remembers it and updates `<html lang>`.
     pub fn set(&self, lang: Lang) {
         self.lang.set(lang);
         crate::platform::store_local(STORAGE_KEY, lang.tag());
         crate::platform::set_document_lang(lang.tag());
     }
+}
+
+/// A number written with a dot (as Rust formats it) in `lang`'s way: the decimal comma in
+/// Vietnamese. Only a dot between digits is a decimal point.
+pub fn decimal(lang: Lang, text: &str) -> String {
+    if lang == Lang::En {
+        return text.to_owned();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let between_digits = i > 0
+                && chars[i - 1].is_ascii_digit()
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+            if *c == '.' && between_digits { ',' } else { *c }
+        })
+        .collect()
 }
 
 /// Provides [`I18n`] to the component tree, starting from the remembered language.
@@ -205,6 +230,15 @@ pub fn use_i18n() -> I18n {
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn vietnamese_numbers_take_the_decimal_comma() {
+        assert_eq!(decimal(Lang::Vi, "6.5"), "6,5");
+        assert_eq!(decimal(Lang::Vi, "93.5/100"), "93,5/100");
+        assert_eq!(decimal(Lang::Vi, "12"), "12");
+        assert_eq!(decimal(Lang::Vi, "TC1. Tên"), "TC1. Tên");
+        assert_eq!(decimal(Lang::En, "6.5"), "6.5");
+    }
 
     #[wasm_bindgen_test]
     fn vietnamese_is_the_default_and_unknown_tags_fall_back_to_it() {

@@ -13,6 +13,7 @@ pub mod app;
 pub mod i18n;
 pub mod journal;
 pub mod local;
+pub mod names;
 pub mod page;
 pub mod platform;
 pub mod repo;

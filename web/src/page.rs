@@ -51,16 +51,17 @@ pub fn role_name(i18n: I18n, role: Role) -> &'static str {
 
 /// A status, as the interface names it.
 pub fn status_label(i18n: I18n, status: Status) -> &'static str {
-    match status {
-        Status::Draft => i18n.pick("Đang tự đánh giá", "Draft"),
-        Status::Submitted => i18n.pick("Đã nộp", "Submitted"),
-        Status::Returned => i18n.pick("Bị trả lại", "Returned"),
-        Status::Appraised => i18n.pick("Đã thẩm định", "Appraised"),
-        Status::Approved => i18n.pick("Đã thông qua", "Approved"),
-        Status::Recognized => i18n.pick("Đã công nhận", "Recognized"),
-        Status::Maintained => i18n.pick("Duy trì", "Maintained"),
-        Status::Withdrawn => i18n.pick("Bị thu hồi", "Withdrawn"),
-    }
+    let en = match status {
+        Status::Draft => "Draft",
+        Status::Submitted => "Submitted",
+        Status::Returned => "Returned",
+        Status::Appraised => "Appraised",
+        Status::Approved => "Approved",
+        Status::Recognized => "Recognized",
+        Status::Maintained => "Maintained",
+        Status::Withdrawn => "Withdrawn",
+    };
+    i18n.pick(status.label_vi(), en)
 }
 
 /// A status, from its stored name (as the server lists it).
@@ -78,11 +79,12 @@ pub fn verdict_class(verdict: Option<Verdict>) -> String {
 
 /// A verdict's name.
 pub fn verdict_name(i18n: I18n, verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Pass => i18n.pick("Đạt", "Pass"),
-        Verdict::Fail => i18n.pick("Không đạt", "Fail"),
-        Verdict::Incomplete => i18n.pick("Chưa đủ", "Incomplete"),
-    }
+    let en = match verdict {
+        Verdict::Pass => "Pass",
+        Verdict::Fail => "Fail",
+        Verdict::Incomplete => "Incomplete",
+    };
+    i18n.pick(verdict.label_vi(), en)
 }
 
 /// A reason of the verdict, as a sentence.
@@ -92,6 +94,7 @@ pub fn reason_text(i18n: I18n, reason: &Reason) -> String {
         Reason::TotalBelowThreshold {
             total, required, ..
         } => {
+            let (total, required) = (i18n.num(total), i18n.num(required));
             if vi {
                 format!("Tổng điểm {total} thấp hơn mức đạt {required}")
             } else {
@@ -104,6 +107,7 @@ pub fn reason_text(i18n: I18n, reason: &Reason) -> String {
             required,
             ..
         } => {
+            let (points, required) = (i18n.num(points), i18n.num(required));
             if vi {
                 format!("{criterion}: {points} điểm, cần tối thiểu {required}")
             } else {

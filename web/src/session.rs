@@ -60,6 +60,7 @@ impl Session {
             let _ = crate::local::clear().await;
             crate::journal::clear_all();
             platform::remove_local(DOCUMENTS_KEY);
+            platform::remove_local(crate::names::CACHE_KEY);
             // A clean repo for the new person: reload the app.
             platform::store_local(LAST_USER_KEY, &me.user.id);
             remember(&me);

@@ -164,6 +164,7 @@ pub fn AssessmentEditor(id: DocumentId) -> impl IntoView {
 #[component]
 fn Summary(ctx: Ctx) -> impl IntoView {
     let i18n = use_i18n();
+    let names = crate::names::use_names();
     let view = ctx.view;
     let report = ctx.report;
     let side = ctx.side;
@@ -315,9 +316,9 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                 view! {
                     <p class="score">
                         {side_label}": "
-                        <strong data-testid="total">{r.total.to_string()}</strong>
-                        " / "{r.max.to_string()}
-                        " · "{i18n.pick_fn("cần", "needs")}" "{r.required.to_string()}
+                        <strong data-testid="total">{i18n.num(r.total)}</strong>
+                        " / "{i18n.num(r.max)}
+                        " · "{i18n.pick_fn("cần", "needs")}" "{i18n.num(r.required)}
                         " · "
                         <span class=verdict_class data-testid="verdict">{verdict_name(i18n, r.verdict)}</span>
                     </p>
@@ -368,8 +369,8 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                     }).collect_view()}
                     <span class="hint">
                         {move || {
-                            let mut by = late.by.clone();
-                            by.extend(late_names.get());
+                            let mut by: Vec<String> = late.by.iter().map(|id| names.of(id)).collect();
+                            by.extend(late_names.get().iter().map(|id| names.of(id)));
                             by.sort();
                             by.dedup();
                             (!by.is_empty()).then(|| format!("— {} ", by.join(", ")))
@@ -405,6 +406,7 @@ fn Summary(ctx: Ctx) -> impl IntoView {
 #[component]
 fn Workflow(ctx: Ctx) -> impl IntoView {
     let i18n = use_i18n();
+    let names = crate::names::use_names();
     let view = ctx.view;
     let report = ctx.report;
     let role = ctx.session.role();
@@ -550,12 +552,27 @@ fn Workflow(ctx: Ctx) -> impl IntoView {
     view! {
         <Show when=shown>
         <section class="card workflow" aria-label=i18n.pick_fn("Quy trình", "Workflow")>
-            {move || last_return().map(|(text, by, at)| view! {
+            {move || last_return().map(|(text, by, at)| {
+                // The items the reviewer commented on: what the return is about.
+                let commented: Vec<String> = view.with(|v| v.as_ref().map(|v| v.items.iter()
+                    .filter(|(_, item)| !item.review_comment.trim().is_empty())
+                    .map(|(id, _)| id.clone())
+                    .collect()).unwrap_or_default());
+                view! {
                 <div class="returned" role="note" data-testid="return-comment">
                     <strong>{i18n.pick_fn("Hồ sơ bị trả lại: ", "Returned: ")}</strong>
                     {text.clone()}
-                    <span class="hint">" — "{by.clone()}", "{platform::format_time(at)}</span>
+                    <span class="hint">" — "{names.of(&by)}", "{platform::format_time(at)}</span>
+                    {(!commented.is_empty()).then(|| view! {
+                        <p class="return-items" data-testid="return-items">
+                            {i18n.pick_fn("Nhận xét tại: ", "Comments on: ")}
+                            {commented.into_iter().map(|item| view! {
+                                <a href=format!("#item-{item}")>{item.clone()}</a>" "
+                            }).collect_view()}
+                        </p>
+                    })}
                 </div>
+                }
             })}
             <Show when=move || reviewer>
                 <label class="block">
@@ -712,10 +729,10 @@ fn CriterionSection(ctx: Ctx, criterion: Criterion) -> impl IntoView {
                 let met = points >= required;
                 view! {
                     <p class="criterion-score" class:met=met>
-                        <strong>{points.to_string()}</strong>" / "{max.to_string()}" "
+                        <strong>{i18n.num(points)}</strong>" / "{i18n.num(max)}" "
                         {i18n.pick_fn("điểm", "points")}" · "
                         {move || if met { i18n.pick("đạt mức tối thiểu ", "meets its minimum ") } else { i18n.pick("chưa đạt mức tối thiểu ", "below its minimum ") }}
-                        {required.to_string()}
+                        {i18n.num(required)}
                     </p>
                 }
             })}
@@ -867,10 +884,10 @@ fn open_criterion(dom_id: &str) {
 
 fn answer_text(i18n: I18n, answer: &Answer) -> String {
     match answer {
-        Answer::Points(p) => format!("{p} {}", i18n.pick("điểm", "points")),
+        Answer::Points(p) => format!("{} {}", i18n.num(p), i18n.pick("điểm", "points")),
         Answer::Met(true) => i18n.pick("Đạt", "Met").to_owned(),
         Answer::Met(false) => i18n.pick("Không đạt", "Not met").to_owned(),
-        Answer::Measured(v) => format!("{v}"),
+        Answer::Measured(v) => i18n.num(v),
     }
 }
 
@@ -886,6 +903,7 @@ fn ItemEditor(
     knockout: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let names = crate::names::use_names();
     let Ok(item_id) = ItemId::parse(&item) else {
         return ().into_any();
     };
@@ -971,12 +989,12 @@ fn ItemEditor(
                             match text.trim().parse::<f64>().ok().and_then(|f| Points::from_f64(f).ok()) {
                                 Some(points) if points <= max => write(Answer::Points(points)),
                                 _ => problem.set(Some(match i18n.lang() {
-                                    Lang::Vi => format!("Điểm phải từ 0 đến {max}, theo bước 0,5"),
+                                    Lang::Vi => format!("Điểm phải từ 0 đến {}, theo bước 0,5", i18n.num(max)),
                                     Lang::En => format!("Points go from 0 to {max} in steps of 0.5"),
                                 })),
                             }
                         }/>
-                    <span class="max">" / "{max.to_string()}</span>
+                    <span class="max">" / "{move || i18n.num(max)}</span>
                 }
                 .into_any()
             }
@@ -1026,7 +1044,9 @@ fn ItemEditor(
         }
     };
     let outcome_text = move || match outcome() {
-        Some(Outcome::Scored { points }) => format!("= {points} {}", i18n.pick("điểm", "points")),
+        Some(Outcome::Scored { points }) => {
+            format!("= {} {}", i18n.num(points), i18n.pick("điểm", "points"))
+        }
         Some(Outcome::Missing) => i18n.pick("chưa chấm", "not scored").to_owned(),
         Some(Outcome::Invalid { problem }) => problem,
         Some(Outcome::NotApplicable) => i18n.pick("không áp dụng", "not applicable").to_owned(),
@@ -1078,6 +1098,16 @@ fn ItemEditor(
             });
         }
     };
+    // Each comment box says which item it is about (ten boxes, ten names).
+    let comment_label = {
+        let item = item.clone();
+        move || {
+            format!(
+                "{} {item}",
+                i18n.pick("Nhận xét của đơn vị thẩm định về", "Reviewer's comment on")
+            )
+        }
+    };
     let item_dom_id = format!("item-{item}");
     // A criterion scored as a whole has its name in the section heading already.
     let has_title = !name_vi.is_empty();
@@ -1119,7 +1149,7 @@ fn ItemEditor(
             })}
             {move || current().map(|v| view! {
                 <p class="hint who-set" data-testid="set-by">
-                    {i18n.pick_fn("Người nhập: ", "Set by: ")}{v.by.clone()}", "{platform::format_time(v.at)}
+                    {i18n.pick_fn("Người nhập: ", "Set by: ")}{names.of(&v.by)}", "{platform::format_time(v.at)}
                 </p>
             })}
             {move || {
@@ -1135,8 +1165,9 @@ fn ItemEditor(
                                     let keep = keep.clone();
                                     let answer = value.value.answer;
                                     let text = answer_text(i18n, &answer);
-                                    let who = format!("{}, {}", value.value.by, platform::format_time(value.value.at));
-                                    let aria = format!("{} {text} ({})", i18n.pick("Giữ", "Keep"), value.value.by);
+                                    let by = names.of(&value.value.by);
+                                    let who = format!("{by}, {}", platform::format_time(value.value.at));
+                                    let aria = format!("{} {text} ({by})", i18n.pick("Giữ", "Keep"));
                                     view! {
                                         <li>
                                             <span class="value">{text.clone()}</span>
@@ -1165,6 +1196,7 @@ fn ItemEditor(
                 <label class="block review-comment">
                     <span>{i18n.pick_fn("Nhận xét của đơn vị thẩm định", "Reviewer's comment")}</span>
                     <textarea rows="2" data-testid="review-comment" disabled=move || !may_comment.get()
+                        aria-label=comment_label.clone()
                         prop:value=review_comment on:input=on_comment.clone()></textarea>
                 </label>
             </Show>
@@ -1185,6 +1217,7 @@ fn EvidenceList(
     may: Memo<bool>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let names = crate::names::use_names();
     let label = RwSignal::new(String::new());
     let reference = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
@@ -1249,7 +1282,7 @@ fn EvidenceList(
                         <li>
                             <span>{e.label.clone()}</span>
                             {(!e.reference.is_empty()).then(|| view! { <span class="hint">" — "{e.reference.clone()}</span> })}
-                            <span class="hint">" ("{e.added_by.clone()}")"</span>
+                            <span class="hint">" ("{names.of(&e.added_by)}")"</span>
                             <Show when=move || may.get()>
                                 <button type="button" class="secondary small"
                                     aria-label=i18n.pick_fn("Xoá minh chứng", "Remove evidence")
@@ -1279,6 +1312,7 @@ fn EvidenceList(
 #[component]
 fn History(ctx: Ctx, path: String) -> impl IntoView {
     let i18n = use_i18n();
+    let names = crate::names::use_names();
     let rows = RwSignal::new(None::<Result<Vec<api::HistoryRow>, api::ApiError>>);
     let load = {
         let path = path.clone();
@@ -1305,7 +1339,7 @@ fn History(ctx: Ctx, path: String) -> impl IntoView {
                             let short = row.field.split('.').skip(2).collect::<Vec<_>>().join(".");
                             view! {
                                 <li>
-                                    <span class="hint">{platform::format_time(at)}" · "{row.user.clone()}</span>
+                                    <span class="hint">{platform::format_time(at)}" · "{names.of(&row.user)}</span>
                                     " "{short}": "{if row.old.is_empty() { "∅".to_owned() } else { row.old.clone() }}" → "{row.new.clone()}
                                 </li>
                             }
@@ -1333,6 +1367,7 @@ struct Presence {
 #[component]
 fn PresenceLine(id: DocumentId) -> impl IntoView {
     let i18n = use_i18n();
+    let names = crate::names::use_names();
     let session = use_session();
     let repo = session.repo.clone();
     let others = RwSignal::new(std::collections::BTreeMap::<String, (String, i64)>::new());
@@ -1352,6 +1387,7 @@ fn PresenceLine(id: DocumentId) -> impl IntoView {
         let Ok(presence) = serde_json::from_slice::<Presence>(&data) else {
             return;
         };
+        names.learn(&presence.user, &presence.name);
         others.update(|map| {
             if presence.leaving {
                 map.remove(&sender);

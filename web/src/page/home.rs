@@ -240,8 +240,8 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
                         .unwrap_or(0);
                     (
                         Some(status.name().to_owned()),
-                        report.total.to_string(),
-                        report.max.to_string(),
+                        i18n.num(report.total),
+                        i18n.num(report.max),
                         Some(report.verdict),
                         missing,
                         report.conflicts.len(),
@@ -250,7 +250,7 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
                 None => (
                     row.status.clone(),
                     row.self_total
-                        .map(|t| t.to_string())
+                        .map(|t| i18n.num(t))
                         .unwrap_or_else(|| "–".into()),
                     "100".into(),
                     row.verdict.as_deref().and_then(Verdict::parse),

@@ -25,6 +25,7 @@ enum SortBy {
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let i18n = use_i18n();
+    let names = crate::names::use_names();
     let session = use_session();
     let documents = session.documents;
     // Reviewers set the targets of their own unit.
@@ -90,14 +91,15 @@ pub fn OverviewPage() -> impl IntoView {
                 .unwrap_or_default();
             match api::open_round(year, &catalog).await {
                 Ok(done) => {
+                    let (a, r) = (done.assessments, done.rosters);
                     opened.set(Some(match i18n.lang() {
                         Lang::Vi => format!(
-                            "Đã tạo {} hồ sơ mới, {} hồ sơ đã có.",
-                            done.created, done.existing
+                            "Kỳ {year}: {} phiếu đánh giá mới, {} phiếu đã có; {} danh sách nhân lực mới, {} danh sách đã có.",
+                            a.created, a.existing, r.created, r.existing
                         ),
                         Lang::En => format!(
-                            "{} documents created, {} already there.",
-                            done.created, done.existing
+                            "Round {year}: {} assessments created, {} already there; {} rosters created, {} already there.",
+                            a.created, a.existing, r.created, r.existing
                         ),
                     }));
                     refetch.update(|n| *n += 1);
@@ -137,7 +139,7 @@ pub fn OverviewPage() -> impl IntoView {
             rows.retain(|r| r.status.as_deref() == Some(filter.as_str()));
         }
         match sort.get() {
-            SortBy::Commune => rows.sort_by_key(name_of),
+            SortBy::Commune => platform::sort_vietnamese(&mut rows, name_of),
             SortBy::SelfScore => rows.sort_by(|a, b| {
                 b.self_total
                     .unwrap_or(-1.0)
@@ -235,23 +237,31 @@ pub fn OverviewPage() -> impl IntoView {
                         <a href=format!("/assessment/{}", row.id)><strong>{name_of(&row)}</strong></a>
                         <span class="badge">{let s = row.status.clone().unwrap_or_default(); move || status_name(i18n, &s)}</span>
                         <span>
-                            {i18n.pick_fn("Tự chấm ", "Self ")}{row.self_total.map(|t| t.to_string()).unwrap_or_else(|| "–".into())}
-                            " · "{i18n.pick_fn("Thẩm định ", "Review ")}{row.review_total.map(|t| t.to_string()).unwrap_or_else(|| "–".into())}
+                            {i18n.pick_fn("Tự chấm ", "Self ")}{move || row.self_total.map(|t| i18n.num(t)).unwrap_or_else(|| "–".into())}
+                            " · "{i18n.pick_fn("Thẩm định ", "Review ")}{move || row.review_total.map(|t| i18n.num(t)).unwrap_or_else(|| "–".into())}
                         </span>
                         {let verdict = row.verdict.as_deref().and_then(Verdict::parse);
                          view! { <span class=verdict_class(verdict)>{move || verdict.map(|v| verdict_name(i18n, v))}</span> }}
-                        {(row.open_conflicts > 0).then(|| view! { <span class="warn">{format!("⚠ {}", row.open_conflicts)}</span> })}
+                        {(row.open_conflicts > 0).then(|| {
+                            let n = row.open_conflicts;
+                            let name = move || match i18n.lang() {
+                                Lang::Vi => format!("{n} xung đột chưa giải quyết"),
+                                Lang::En => format!("{n} open conflicts"),
+                            };
+                            view! { <span class="warn" role="img" data-testid="conflict-count" aria-label=name title=name>{format!("⚠ {n}")}</span> }
+                        })}
                         {row.changed_after_submission.clone().map(|late| {
                             let items = late.items.join(", ");
-                            let by = late.by.join(", ");
+                            let by = late.by.clone();
                             view! {
                                 <span class="warn" data-testid="changed-after-submission"
-                                    title=move || format!("{}{items} — {by}", i18n.pick("Trạm đã thay đổi sau khi nộp: ", "Changed by the station after submission: "))>
+                                    title=move || format!("{}{items} — {}", i18n.pick("Trạm đã thay đổi sau khi nộp: ", "Changed by the station after submission: "),
+                                        by.iter().map(|id| names.of(id)).collect::<Vec<_>>().join(", "))>
                                     {i18n.pick_fn("✎ sửa sau khi nộp", "✎ changed after submission")}
                                 </span>
                             }
                         })}
-                        <span class="hint">{row.last_change_at.map(platform::format_time)}{row.last_change_by.clone().map(|b| format!(" · {b}"))}</span>
+                        <span class="hint">{row.last_change_at.map(platform::format_time)}{row.last_change_by.clone().map(|b| move || format!(" · {}", names.of(&b)))}</span>
                     </li>
                 </For>
             </ul>

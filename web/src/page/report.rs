@@ -11,13 +11,38 @@ use crate::i18n::{Lang, use_i18n};
 #[component]
 pub fn ReportPage() -> impl IntoView {
     let i18n = use_i18n();
-    let year = RwSignal::new(js_sys::Date::new_0().get_full_year() as u16);
+    let documents = crate::session::use_session().documents;
+    // The year shown: the one chosen, else the latest round among the person's assessments (as
+    // the overview opens), else this year.
+    let chosen = RwSignal::new(None::<u16>);
+    let year = Memo::new(move |_| {
+        chosen.get().unwrap_or_else(|| {
+            documents
+                .with(|documents| {
+                    documents
+                        .iter()
+                        .filter(|d| d.kind == "assessment")
+                        .filter_map(|d| d.round)
+                        .max()
+                })
+                .unwrap_or_else(|| js_sys::Date::new_0().get_full_year() as u16)
+        })
+    });
     let period = RwSignal::new("year".to_owned());
     let report = RwSignal::new(None::<Result<Report, api::ApiError>>);
+    // Each request has a generation; only the answer to the latest one is shown, so a slow
+    // answer for an earlier choice never replaces a later one.
+    let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
         let (y, p) = (year.get(), period.get());
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        report.set(None);
         leptos::task::spawn_local(async move {
-            report.set(Some(api::report(y, &p).await));
+            let answer = api::report(y, &p).await;
+            if generation.get_value() == mine {
+                report.set(Some(answer));
+            }
         });
     });
     let download = move |ext: &str| {
@@ -40,7 +65,7 @@ pub fn ReportPage() -> impl IntoView {
                 <label class="block">
                     <span>{i18n.pick_fn("Năm", "Year")}</span>
                     <input type="number" min="2000" max="2100" prop:value=move || year.get().to_string()
-                        on:change=move |ev| { if let Ok(y) = event_target_value(&ev).parse::<u16>() { year.set(y) } }/>
+                        on:change=move |ev| { if let Ok(y) = event_target_value(&ev).parse::<u16>() { chosen.set(Some(y)) } }/>
                 </label>
                 <label class="block">
                     <span>{i18n.pick_fn("Kỳ báo cáo", "Period")}</span>
@@ -133,7 +158,7 @@ fn ReportBody(report: Report) -> impl IntoView {
         report.passing,
     );
     view! {
-        <section class="card report" aria-labelledby="report-title" data-testid="report">
+        <section class="card report" aria-labelledby="report-title" data-testid="report" data-year=report.year.to_string()>
             <h2 id="report-title">{heading}</h2>
             <p class="hint" data-testid="as-of">{as_of_line}</p>
             <table class="figures">
@@ -166,7 +191,7 @@ fn ReportBody(report: Report) -> impl IntoView {
                         <text x="0" y=(y + 14).to_string() class="label">{c.id.clone()}</text>
                         <rect x="44" y=y.to_string() height="16" width=format!("{:.1}", share * 230.0) class="bar"></rect>
                         <text x=format!("{:.1}", 48.0 + share * 230.0) y=(y + 13).to_string() class="value">
-                            {c.average.map(|a| format!("{a:.1}/{}", c.max)).unwrap_or_else(|| "–".into())}
+                            {c.average.map(|a| i18n.num(format!("{a:.1}/{}", c.max))).unwrap_or_else(|| "–".into())}
                         </text>
                     }
                 }).collect_view()}
@@ -178,7 +203,7 @@ fn ReportBody(report: Report) -> impl IntoView {
             <ul class="below">
                 {below.into_iter().filter(|c| !c.below_minimum.is_empty()).map(|c| {
                     let name = if i18n.lang() == Lang::En && !c.name_en.is_empty() { c.name_en.clone() } else { c.name_vi.clone() };
-                    let list = c.below_minimum.iter().map(|b| format!("{} ({}/{})", b.commune_name.clone().unwrap_or_else(|| b.commune.clone()), b.points, b.required)).collect::<Vec<_>>().join(", ");
+                    let list = c.below_minimum.iter().map(|b| format!("{} ({}/{})", b.commune_name.clone().unwrap_or_else(|| b.commune.clone()), i18n.num(b.points), i18n.num(b.required))).collect::<Vec<_>>().join(", ");
                     view! { <li><strong>{c.id.clone()}" "{name}": "</strong>{list}</li> }
                 }).collect_view()}
             </ul>

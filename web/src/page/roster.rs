@@ -198,19 +198,25 @@ fn RosterEditor(id: DocumentId) -> impl IntoView {
                         <label><span>{i18n.pick_fn("Họ và tên", "Full name")}</span>
                             <input type="text" prop:value=move || new_name.get() on:input=move |ev| new_name.set(event_target_value(&ev))/></label>
                         <label><span>{i18n.pick_fn("Thuộc", "Group")}</span>
-                            <select on:change=move |ev| new_group.set(if event_target_value(&ev) == "village" { Group::VillageWorker } else { Group::Staff })>
-                                <option value="staff">{i18n.pick_fn("Nhân viên trạm", "Station staff")}</option>
-                                <option value="village">{i18n.pick_fn("Nhân viên y tế thôn, bản", "Village health worker")}</option>
+                            // The form is rebuilt with the roster after each addition: every
+                            // choice is shown from its signal, so what the form shows is what the
+                            // next person is added as.
+                            <select data-testid="new-person-group" on:change=move |ev| new_group.set(if event_target_value(&ev) == "village" { Group::VillageWorker } else { Group::Staff })>
+                                <option value="staff" selected=move || new_group.get() == Group::Staff>{i18n.pick_fn("Nhân viên trạm", "Station staff")}</option>
+                                <option value="village" selected=move || new_group.get() == Group::VillageWorker>{i18n.pick_fn("Nhân viên y tế thôn, bản", "Village health worker")}</option>
                             </select></label>
                         <label><span>{i18n.pick_fn("Chức danh", "Title")}</span>
                             <select on:change=move |ev| new_title.set(Title::parse_lenient(&event_target_value(&ev)))>
-                                {TITLES.iter().map(|t| view! { <option value=t.as_str() selected=*t == Title::Other>{move || title_name(i18n, *t)}</option> }).collect_view()}
+                                {TITLES.iter().map(|t| view! { <option value=t.as_str() selected=move || new_title.get() == *t>{move || title_name(i18n, *t)}</option> }).collect_view()}
                             </select></label>
                         <Show when=move || new_group.get() == Group::VillageWorker>
                             <label><span>{i18n.pick_fn("Thôn, bản phụ trách", "Village served")}</span>
                                 <select on:change=move |ev| new_village.set(event_target_value(&ev))>
-                                    <option value="">"—"</option>
-                                    {view.get().map(|r| r.villages.into_iter().map(|(vid, v)| view! { <option value=vid>{v.name}</option> }).collect_view())}
+                                    <option value="" selected=move || new_village.get().is_empty()>"—"</option>
+                                    {view.get().map(|r| r.villages.into_iter().map(|(vid, v)| {
+                                        let chosen = vid.clone();
+                                        view! { <option value=vid selected=move || new_village.get() == chosen>{v.name}</option> }
+                                    }).collect_view())}
                                 </select></label>
                         </Show>
                         <button type="submit">{i18n.pick_fn("Thêm", "Add")}</button>

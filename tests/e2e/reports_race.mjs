@@ -1,0 +1,66 @@
+// The reports page: opens on the latest year with data (2025 here, not the calendar's year);
+// when the answer for an earlier choice (2024) arrives after the answer for a later one (2025),
+// the page keeps showing 2025, and the download links are for 2025. The earlier answer is held
+// back in the browser (a route handler) until the later one is shown.
+import { launch, check, main, signIn } from './browser.mjs';
+
+const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
+const TIMEOUT = 30000;
+
+// Lets the page run what is queued: its promise continuations and a rendering pass.
+async function settle(page) {
+  for (let i = 0; i < 3; i += 1) {
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+  }
+}
+
+async function shown(page, year) {
+  await page.locator(`[data-testid=report][data-year="${year}"]`).waitFor({ timeout: TIMEOUT });
+}
+
+await main(async (baseUrl) => {
+  const browser = await launch();
+  // No service worker, so that the route handler sees the app's requests.
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 }, locale: 'vi-VN', serviceWorkers: 'block',
+  });
+  const errors = [];
+  const page = await signIn(context, baseUrl, 'rv1', PASSWORD, errors);
+  await page.goto(baseUrl + '/reports');
+  await shown(page, '2025');
+  const year = page.getByLabel('Năm', { exact: true });
+  check(await year.inputValue() === '2025', 'the year field opens on the latest year with data');
+
+  // Hold the answer for 2024 until we let it go.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let heldSeen;
+  const seen = new Promise((resolve) => { heldSeen = resolve; });
+  await page.route(/\/api\/reports\?year=2024/, async (route) => {
+    heldSeen();
+    await held;
+    await route.continue();
+  });
+  await year.fill('2024');
+  await year.press('Tab');
+  await seen;
+  await year.fill('2025');
+  await year.press('Tab');
+  await shown(page, '2025');
+
+  // The earlier answer arrives last.
+  const late = page.waitForResponse((response) => response.url().includes('year=2024'));
+  release();
+  await (await late).finished();
+  await settle(page);
+  check(await page.locator('[data-testid=report][data-year="2025"]').count() === 1,
+    'the later year stays shown after the earlier answer arrived');
+  check(await page.locator('[data-testid=report][data-year="2024"]').count() === 0,
+    'the earlier answer did not replace it');
+  check(await page.getByTestId('communes').textContent() === '1', 'the 2025 figures (one commune)');
+  check(await year.inputValue() === '2025', 'the field says 2025');
+  const csv = await page.getByRole('link', { name: 'CSV' }).getAttribute('href');
+  check(csv.includes('year=2025'), `the CSV link is for 2025: ${csv}`);
+  check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
+  await browser.close();
+});

@@ -1,0 +1,88 @@
+//! Rough edges of the reviewer's desk in headless Chromium: the overview sorts communes in
+//! Vietnamese alphabetical order (`tests/e2e/vietnamese_sort.mjs`), a slow answer for an earlier
+//! year never replaces the report of a later choice (`reports_race.mjs`), and the roster form
+//! adds the next person as the kind it shows (`roster_form.mjs`).
+
+use serde_json::json;
+use tramyte_server::config::DocKindArg;
+use tramyte_server::store::Store;
+use tramyte_shared::policy::Role;
+use tramyte_tests::browser::Script;
+use tramyte_tests::people::{PASSWORD, current_round, open_assessment_of, seed_units, user};
+use tramyte_tests::spawn_server;
+
+/// Communes whose names need Vietnamese collation: Ân after An, Đ after D, Ư after U, Ngọc
+/// before Nguyên, Tân before Thiệu. Fictional codes and names.
+const NAMED: &str = "code,kind,name,parent,unit_type,covers
+16031,commune,Xã Ưng Hòa (thử),38-405,xa,
+16032,commune,Xã Uy Nỗ (thử),38-405,xa,
+16033,commune,Xã Đông Sơn (thử),38-405,xa,
+16034,commune,Xã Dương Liễu (thử),38-405,xa,
+16035,commune,Xã Ân Thi (thử),38-405,xa,
+16036,commune,Xã An Khánh (thử),38-405,xa,
+16037,commune,Xã Thiệu Nguyên (thử),38-405,xa,
+16038,commune,Xã Thiệu Ngọc (thử),38-405,xa,
+16039,commune,Xã Tân Châu (thử),38-405,xa,
+";
+
+#[tokio::test]
+async fn the_overview_sorts_communes_in_vietnamese_order() {
+    let server = spawn_server().await;
+    let store = Store::connect(&server.config.database_url).await.unwrap();
+    seed_units(&store).await;
+    tramyte_server::unit::import(&store, NAMED).await.unwrap();
+    user(&store, "rv1", Role::Reviewer, &["38-405-TTYT"]).await;
+    let round = current_round();
+    for code in [
+        "16024", "16025", "16031", "16032", "16033", "16034", "16035", "16036", "16037", "16038",
+        "16039",
+    ] {
+        open_assessment_of(&store, code, round).await;
+    }
+    drop(store);
+    let script = Script::start_with(
+        "vietnamese_sort",
+        &server.url(),
+        &[("TRAMYTE_TEST_PASSWORD", PASSWORD)],
+    );
+    script.finish().await;
+}
+
+#[tokio::test]
+async fn a_slow_report_for_an_earlier_choice_never_replaces_a_later_one() {
+    let server = spawn_server().await;
+    let store = Store::connect(&server.config.database_url).await.unwrap();
+    seed_units(&store).await;
+    user(&store, "rv1", Role::Reviewer, &["38-405-TTYT"]).await;
+    // Data in 2024 and 2025 only: the page opens on 2025, not on the calendar's year.
+    open_assessment_of(&store, "16024", 2024).await;
+    open_assessment_of(&store, "16025", 2024).await;
+    open_assessment_of(&store, "16024", 2025).await;
+    drop(store);
+    let script = Script::start_with(
+        "reports_race",
+        &server.url(),
+        &[("TRAMYTE_TEST_PASSWORD", PASSWORD)],
+    );
+    script.finish().await;
+}
+
+#[tokio::test]
+async fn the_roster_form_adds_the_next_person_as_the_kind_it_shows() {
+    let server = spawn_server().await;
+    let store = Store::connect(&server.config.database_url).await.unwrap();
+    seed_units(&store).await;
+    user(&store, "nv1", Role::StationStaff, &["16024"]).await;
+    open_assessment_of(&store, "16024", current_round()).await;
+    let roster = json!({"commune": "16024"});
+    tramyte_server::cli::create_document(&store, DocKindArg::Roster, roster.as_object().unwrap())
+        .await
+        .unwrap();
+    drop(store);
+    let script = Script::start_with(
+        "roster_form",
+        &server.url(),
+        &[("TRAMYTE_TEST_PASSWORD", PASSWORD)],
+    );
+    script.finish().await;
+}
