@@ -414,9 +414,10 @@ async fn preview_sheet(
             });
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
         }
-        Err(err @ catalog::sheet::SheetError::NotAWorkbook(_)) => {
-            Err(ApiError::BadRequest(err.to_string()))
-        }
+        Err(
+            err @ (catalog::sheet::SheetError::NotAWorkbook(_)
+            | catalog::sheet::SheetError::TooLarge),
+        ) => Err(ApiError::BadRequest(err.to_string())),
         Err(err) => Err(sheet_error(err)),
     }
 }

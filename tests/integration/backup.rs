@@ -42,6 +42,29 @@ fn dir_arg(dir: &Path) -> &str {
     dir.to_str().unwrap()
 }
 
+/// `tramyte backup --to FILE --data-dir DIR` or `tramyte restore --from FILE --data-dir DIR`.
+async fn on_data_dir(command: &str, file: &Path, data_dir: &Path) -> std::process::Output {
+    let flag = if command == "backup" {
+        "--to"
+    } else {
+        "--from"
+    };
+    tramyte(&[
+        command,
+        flag,
+        dir_arg(file),
+        "--data-dir",
+        dir_arg(data_dir),
+    ])
+    .await
+}
+
+/// The command failed and said `words` on stderr.
+fn failed_saying(out: &std::process::Output, words: &str) {
+    assert!(!out.status.success(), "{words}: it succeeded");
+    assert!(text(&out.stderr).contains(words), "{}", text(&out.stderr));
+}
+
 #[tokio::test]
 async fn a_backup_taken_under_load_restores_every_change_acknowledged_before_it() {
     let served = TempDir::new("backup-served");
@@ -79,14 +102,7 @@ async fn a_backup_taken_under_load_restores_every_change_acknowledged_before_it(
 
     let backup_dir = TempDir::new("backup-file");
     let backup_file = backup_dir.0.join("tramyte-backup.db");
-    let out = tramyte(&[
-        "backup",
-        "--to",
-        backup_file.to_str().unwrap(),
-        "--data-dir",
-        dir_arg(&served.0),
-    ])
-    .await;
+    let out = on_data_dir("backup", &backup_file, &served.0).await;
     assert!(out.status.success(), "backup: {}", text(&out.stderr));
     let said = text(&out.stdout);
     assert!(
@@ -96,36 +112,12 @@ async fn a_backup_taken_under_load_restores_every_change_acknowledged_before_it(
     let editing_during = *progress.borrow();
 
     // A second backup never overwrites the first.
-    let again = tramyte(&[
-        "backup",
-        "--to",
-        backup_file.to_str().unwrap(),
-        "--data-dir",
-        dir_arg(&served.0),
-    ])
-    .await;
-    assert!(!again.status.success());
-    assert!(
-        text(&again.stderr).contains("already exists"),
-        "{}",
-        text(&again.stderr)
-    );
+    let again = on_data_dir("backup", &backup_file, &served.0).await;
+    failed_saying(&again, "already exists");
 
     // Restoring over the database the server is serving is refused, and changes nothing.
-    let refused = tramyte(&[
-        "restore",
-        "--from",
-        backup_file.to_str().unwrap(),
-        "--data-dir",
-        dir_arg(&served.0),
-    ])
-    .await;
-    assert!(!refused.status.success());
-    assert!(
-        text(&refused.stderr).contains("stop it before restoring"),
-        "{}",
-        text(&refused.stderr)
-    );
+    let refused = on_data_dir("restore", &backup_file, &served.0).await;
+    failed_saying(&refused, "stop it before restoring");
     assert!(!served.0.join("tramyte.db.before-restore").exists());
 
     let _ = stop.send(true);
@@ -137,20 +129,8 @@ async fn a_backup_taken_under_load_restores_every_change_acknowledged_before_it(
     let garbage = backup_dir.0.join("notes.txt");
     std::fs::write(&garbage, "ghi chú, không phải bản sao lưu").unwrap();
     let restored = TempDir::new("backup-restored");
-    let out = tramyte(&[
-        "restore",
-        "--from",
-        garbage.to_str().unwrap(),
-        "--data-dir",
-        dir_arg(&restored.0),
-    ])
-    .await;
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("is not a tramyte backup"),
-        "{}",
-        text(&out.stderr)
-    );
+    let out = on_data_dir("restore", &garbage, &restored.0).await;
+    failed_saying(&out, "is not a tramyte backup");
     assert!(!restored.0.join("tramyte.db").exists());
 
     let check = tramyte(&[
@@ -167,14 +147,7 @@ async fn a_backup_taken_under_load_restores_every_change_acknowledged_before_it(
         text(&check.stdout)
     );
 
-    let out = tramyte(&[
-        "restore",
-        "--from",
-        backup_file.to_str().unwrap(),
-        "--data-dir",
-        dir_arg(&restored.0),
-    ])
-    .await;
+    let out = on_data_dir("restore", &backup_file, &restored.0).await;
     assert!(out.status.success(), "restore: {}", text(&out.stderr));
     assert!(
         text(&out.stdout).starts_with("restored "),

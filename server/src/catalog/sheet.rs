@@ -97,6 +97,11 @@ const DECISION_COLUMNS: [(&str, &str); 4] = [
     ("kind", "Loại: issued, correction, amendment / kind"),
 ];
 
+/// The most entries an indicator sheet's archive may hold.
+pub const MAX_ARCHIVE_ENTRIES: usize = 256;
+/// The most bytes an indicator sheet may expand to (all its parts inflated).
+pub const MAX_EXPANDED_BYTES: u64 = 64 << 20;
+
 /// A place in the workbook: sheet, 1-based row, column letter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
@@ -137,6 +142,12 @@ pub struct SheetProblem {
 pub enum SheetError {
     #[error("not an XLSX workbook: {0}")]
     NotAWorkbook(String),
+    #[error(
+        "the workbook expands to more than {} MiB or holds more than {MAX_ARCHIVE_ENTRIES} \
+         parts; an indicator sheet is far smaller",
+        MAX_EXPANDED_BYTES >> 20
+    )]
+    TooLarge,
     #[error("{count} problem{plural} in the sheet:{list}", count = .0.len(), plural = if .0.len() == 1 { "" } else { "s" }, list = list(.0))]
     Problems(Vec<SheetProblem>),
     #[error("cannot write the workbook: {0}")]
@@ -377,6 +388,7 @@ fn excel_date(serial: f64) -> String {
 /// Reads a filled sheet into a catalog, validated whole by the catalog parser; every problem is
 /// reported at its cell. Also returns the catalog file (JSON) it stands for, to store.
 pub fn import(bytes: &[u8]) -> Result<(Catalog, String), SheetError> {
+    check_archive(bytes)?;
     let mut workbook =
         Xlsx::new(Cursor::new(bytes)).map_err(|err| SheetError::NotAWorkbook(err.to_string()))?;
     let mut problems = Vec::new();
@@ -442,6 +454,32 @@ pub fn import(bytes: &[u8]) -> Result<(Catalog, String), SheetError> {
             Err(SheetError::Problems(problems))
         }
     }
+}
+
+/// Reads the archive itself, inflating every part within [`MAX_EXPANDED_BYTES`] in all (whatever
+/// sizes its headers declare), before a library that would inflate it without limit sees it.
+fn check_archive(bytes: &[u8]) -> Result<(), SheetError> {
+    use std::io::Read;
+    let not_a_workbook = |err: &dyn std::fmt::Display| SheetError::NotAWorkbook(err.to_string());
+    let mut archive =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|err| not_a_workbook(&err))?;
+    if archive.len() > MAX_ARCHIVE_ENTRIES {
+        return Err(SheetError::TooLarge);
+    }
+    let mut total = 0u64;
+    for index in 0..archive.len() {
+        let part = archive
+            .by_index(index)
+            .map_err(|err| not_a_workbook(&err))?;
+        let allowed = MAX_EXPANDED_BYTES - total;
+        let read = std::io::copy(&mut part.take(allowed + 1), &mut std::io::sink())
+            .map_err(|err| not_a_workbook(&err))?;
+        total += read;
+        if total > MAX_EXPANDED_BYTES {
+            return Err(SheetError::TooLarge);
+        }
+    }
+    Ok(())
 }
 
 /// The catalog parser's problems at their cells: the longest recorded prefix of each path.
@@ -917,6 +955,28 @@ mod tests {
                 "{cell}: {words} in {found:#?}"
             );
         }
+    }
+
+    #[test]
+    fn a_workbook_that_inflates_beyond_the_limit_is_refused_before_it_is_read() {
+        use std::io::Write;
+        let mut archive = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        archive
+            .start_file("xl/worksheets/sheet1.xml", options)
+            .unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..=(MAX_EXPANDED_BYTES >> 20) {
+            archive.write_all(&zeros).unwrap();
+        }
+        let bomb = archive.finish().unwrap().into_inner();
+        assert!(bomb.len() < 1 << 20, "{} bytes on the wire", bomb.len());
+        assert!(matches!(import(&bomb), Err(SheetError::TooLarge)));
+        assert!(matches!(
+            import(b"not a zip"),
+            Err(SheetError::NotAWorkbook(_))
+        ));
     }
 
     #[test]
