@@ -18,9 +18,6 @@ use crate::store::Store;
 use crate::summary::{self, Filter, ListError, Viewer};
 use crate::target::TargetError;
 
-/// Statuses that count as "approved" for a target: approved, and what can only follow it.
-pub const APPROVED: [&str; 3] = ["approved", "recognized", "maintained"];
-
 /// Progress of one reviewing unit against one kind of target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetProgress {
@@ -93,7 +90,8 @@ macro_rules! targets_sql {
 }
 
 /// Progress against targets, counted by the database: per unit and kind, the communes, those
-/// approved, those without an assessment of the round, those passing.
+/// approved, those without an assessment of the round, those passing. The approved statuses are
+/// `Status::counts_as_approved`'s, written out for SQL (a test checks that they agree).
 macro_rules! progress_sql {
     ($in_json_2:literal) => {
         targets_sql!(
@@ -297,7 +295,10 @@ pub fn tally_targets(rows: Vec<TargetRow>, cutoff: i64) -> Vec<TargetProgress> {
         };
         at.communes += 1;
         let status = status_at_cutoff(status.as_deref(), history.as_deref(), cutoff);
-        if status.as_deref().is_some_and(|s| APPROVED.contains(&s)) {
+        if status
+            .as_deref()
+            .is_some_and(tramyte_shared::workflow::Status::name_counts_as_approved)
+        {
             at.approved += 1;
         }
         if document.is_none() {
@@ -349,4 +350,25 @@ async fn get_overview(
     Ok(Json(
         overview(&state.store, round, viewer.communes()).await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use tramyte_shared::workflow::Status;
+
+    #[test]
+    fn the_sql_counts_as_approved_exactly_what_the_workflow_does() {
+        let sql = progress_sql!("?");
+        let listed: Vec<&str> = Status::ALL
+            .into_iter()
+            .filter(|status| status.counts_as_approved())
+            .map(Status::name)
+            .collect();
+        let written = listed
+            .iter()
+            .map(|name| format!("'{name}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(sql.contains(&format!("s.status IN ({written})")), "{sql}");
+    }
 }

@@ -31,21 +31,9 @@ use crate::catalog::{self, CatalogStoreError};
 use crate::date::{vietnam_date, vietnam_midnight};
 use crate::error::ApiError;
 use crate::http::AppState;
-use crate::overview::{APPROVED, TargetProgress, status_at_cutoff, target_progress_at};
+use crate::overview::{TargetProgress, status_at_cutoff, target_progress_at};
 use crate::store::Store;
 use crate::summary::{self, DocumentRow, Filter, ListError, Viewer};
-
-/// Statuses that count as submitted: submitted and everything that can only follow a
-/// submission (a returned assessment was submitted once; a withdrawn one was approved).
-pub const SUBMITTED: [&str; 7] = [
-    "submitted",
-    "returned",
-    "appraised",
-    "approved",
-    "recognized",
-    "maintained",
-    "withdrawn",
-];
 
 /// Which part of the year a report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +170,7 @@ pub struct Report {
     pub period_ended: bool,
     /// Assessments of the round in the caller's scope.
     pub communes: usize,
-    /// Of them, those submitted or further along ([`SUBMITTED`]).
+    /// Of them, those submitted or further along ([`Status::counts_as_submitted`]).
     pub submitted: usize,
     /// Of them, those approved, recognized or maintained.
     pub approved: usize,
@@ -403,11 +391,8 @@ fn compute(
             criterion.average = Some((mean * 100.0).round() / 100.0);
         }
     }
-    let status_in = |row: &DocumentRow, set: &[&str]| {
-        row.status
-            .as_deref()
-            .is_some_and(|status| set.contains(&status))
-    };
+    let status_is =
+        |row: &DocumentRow, counts: fn(&str) -> bool| row.status.as_deref().is_some_and(counts);
     let (from, to) = period.dates(year);
     Report {
         year,
@@ -417,8 +402,14 @@ fn compute(
         as_of: vietnam_date(when.cutoff),
         period_ended: when.ended,
         communes: rows.len(),
-        submitted: rows.iter().filter(|r| status_in(r, &SUBMITTED)).count(),
-        approved: rows.iter().filter(|r| status_in(r, &APPROVED)).count(),
+        submitted: rows
+            .iter()
+            .filter(|r| status_is(r, Status::name_counts_as_submitted))
+            .count(),
+        approved: rows
+            .iter()
+            .filter(|r| status_is(r, Status::name_counts_as_approved))
+            .count(),
         passing: rows
             .iter()
             .filter(|r| r.verdict.as_deref() == Some("pass"))

@@ -730,15 +730,7 @@ pub fn read_decided(doc: &mut AutoCommit) -> Result<AssessmentView, DocumentErro
     let current = read_assessment(doc)?;
     let workflow = current.workflow();
     match workflow.approval {
-        Some(approval)
-            if matches!(
-                workflow.status,
-                crate::workflow::Status::Approved
-                    | crate::workflow::Status::Recognized
-                    | crate::workflow::Status::Maintained
-                    | crate::workflow::Status::Withdrawn
-            ) =>
-        {
+        Some(approval) if workflow.status.rests_on_an_approval() => {
             let heads = document::parse_heads(doc, &approval.heads)?;
             let approved = doc.fork_at(&heads)?;
             Ok(AssessmentView {

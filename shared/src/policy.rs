@@ -293,10 +293,7 @@ impl Freeze {
 
     /// Why this side is read-only at `status`, if it is.
     pub fn refuses(self, status: Status) -> Option<&'static str> {
-        let approved = matches!(
-            status,
-            Status::Approved | Status::Recognized | Status::Maintained | Status::Withdrawn
-        );
+        let approved = status.rests_on_an_approval();
         match self {
             _ if approved => Some(
                 "the dossier was approved: nobody changes it until a reviewer reopens it with a reason",

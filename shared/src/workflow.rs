@@ -101,6 +101,41 @@ impl Status {
     pub fn parse(name: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|status| status.name() == name)
     }
+
+    /// Whether it counts as submitted in reports and targets: submitted, and everything that can
+    /// only follow a submission (a returned dossier was submitted once; a withdrawn one was
+    /// approved).
+    pub fn counts_as_submitted(self) -> bool {
+        !matches!(self, Status::Draft)
+    }
+
+    /// Whether it counts as approved in reports and targets: approved, and recognized or
+    /// maintained on that approval (a withdrawn recognition no longer counts).
+    pub fn counts_as_approved(self) -> bool {
+        matches!(
+            self,
+            Status::Approved | Status::Recognized | Status::Maintained
+        )
+    }
+
+    /// Whether the dossier rests on an approval (approved, recognized, maintained, or withdrawn
+    /// after recognition): what was approved is a record, read at the approved heads and frozen.
+    pub fn rests_on_an_approval(self) -> bool {
+        matches!(
+            self,
+            Status::Approved | Status::Recognized | Status::Maintained | Status::Withdrawn
+        )
+    }
+
+    /// Whether a stored status name counts as submitted ([`Status::counts_as_submitted`]).
+    pub fn name_counts_as_submitted(name: &str) -> bool {
+        Status::parse(name).is_some_and(Status::counts_as_submitted)
+    }
+
+    /// Whether a stored status name counts as approved ([`Status::counts_as_approved`]).
+    pub fn name_counts_as_approved(name: &str) -> bool {
+        Status::parse(name).is_some_and(Status::counts_as_approved)
+    }
 }
 
 /// A decision reference (số quyết định, ngày).
@@ -359,6 +394,31 @@ mod tests {
             at: 0,
             comment: String::new(),
         }
+    }
+
+    #[test]
+    fn reports_count_submitted_and_approved_from_the_workflow_alone() {
+        let submitted: Vec<&str> = Status::ALL
+            .into_iter()
+            .filter(|s| s.counts_as_submitted())
+            .map(Status::name)
+            .collect();
+        assert_eq!(
+            submitted,
+            [
+                "submitted",
+                "returned",
+                "appraised",
+                "approved",
+                "recognized",
+                "maintained",
+                "withdrawn"
+            ]
+        );
+        assert!(Status::name_counts_as_approved("maintained"));
+        assert!(!Status::name_counts_as_approved("withdrawn"));
+        assert!(!Status::name_counts_as_submitted("draft"));
+        assert!(!Status::name_counts_as_submitted("unknown"));
     }
 
     #[test]
