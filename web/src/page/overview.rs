@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError, DocumentRow, Overview};
 use crate::i18n::{Lang, use_i18n};
-use crate::page::{status_name, verdict_class, verdict_name};
+use crate::page::{api_problem, status_name, verdict_class, verdict_name};
 use crate::platform;
 use crate::session::use_session;
 use tramyte_shared::scoring::Verdict;
@@ -76,7 +76,7 @@ pub fn OverviewPage() -> impl IntoView {
                     )
                     .to_owned(),
                 )),
-                Err(err) => problem.set(Some(err.to_string())),
+                Err(err) => problem.set(Some(api_problem(i18n, &err))),
             }
         });
     });
@@ -104,7 +104,7 @@ pub fn OverviewPage() -> impl IntoView {
                     }));
                     refetch.update(|n| *n += 1);
                 }
-                Err(err) => problem.set(Some(err.to_string())),
+                Err(err) => problem.set(Some(api_problem(i18n, &err))),
             }
         });
     };
@@ -294,7 +294,7 @@ pub fn TargetsEditor(
                         })
                         .collect(),
                 ),
-                Err(err) => problem.set(Some(err.to_string())),
+                Err(err) => problem.set(Some(api_problem(i18n, &err))),
             }
         });
     }
@@ -318,7 +318,7 @@ pub fn TargetsEditor(
                     saved.set(true);
                     on_saved();
                 }
-                Err(err) => problem.set(Some(err.to_string())),
+                Err(err) => problem.set(Some(api_problem(i18n, &err))),
             }
         });
     };

@@ -86,7 +86,7 @@ pub fn ReportPage() -> impl IntoView {
             Some(Err(api::ApiError::Unreachable)) => view! {
                 <p class="card hint">{i18n.pick_fn("Báo cáo cần có mạng.", "Reports need the network.")}</p>
             }.into_any(),
-            Some(Err(err)) => view! { <p class="card error" role="alert">{err.to_string()}</p> }.into_any(),
+            Some(Err(err)) => view! { <p class="card error" role="alert">{crate::page::api_problem(i18n, &err)}</p> }.into_any(),
             Some(Ok(r)) => view! { <ReportBody report=r/> }.into_any(),
         }}
     }
