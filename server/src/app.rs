@@ -222,6 +222,33 @@ impl Application {
     }
 }
 
+/// Raises this process's open-files limit to its hard limit (every websocket, every database
+/// connection and every file is one) and answers the limit now in force, if known.
+pub fn raise_open_files_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        if limit.current < limit.maximum {
+            let raised = Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            };
+            if setrlimit(Resource::Nofile, raised).is_ok() {
+                return limit.maximum;
+            }
+        }
+        limit.current
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// Fewer open files than this and the operator is told how to allow more.
+pub const OPEN_FILES_WANTED: u64 = 65_536;
+
 /// How long shutdown waits for sockets to close and persists to commit.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -258,4 +285,30 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #[test]
+    fn the_open_files_limit_is_raised_to_the_hard_limit() {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        // Start from a lowered soft limit, as many systems set one (1024).
+        let start = getrlimit(Resource::Nofile);
+        let lowered = Rlimit {
+            current: Some(start.maximum.unwrap_or(1024).min(1024)),
+            maximum: start.maximum,
+        };
+        setrlimit(Resource::Nofile, lowered).unwrap();
+        let answered = super::raise_open_files_limit();
+        let now = getrlimit(Resource::Nofile);
+        assert_eq!(answered, now.current);
+        if now.maximum.is_some() {
+            assert_eq!(now.current, now.maximum, "the soft limit is the hard one");
+        }
+        assert_eq!(
+            super::raise_open_files_limit(),
+            answered,
+            "a second call changes nothing"
+        );
+    }
 }

@@ -87,6 +87,17 @@ async fn serve(config: Config) -> Result<(), String> {
             );
         }
     }
+    match app::raise_open_files_limit() {
+        Some(limit) if limit < app::OPEN_FILES_WANTED => tracing::warn!(
+            limit,
+            "open files are limited to {limit}: each phone's websocket takes one, so at most about \
+             {} phones can be connected at once; raise the hard limit (systemd LimitNOFILE=, \
+             ulimit -Hn) for more",
+            limit.saturating_sub(200)
+        ),
+        Some(limit) => tracing::info!(limit, "open files limit"),
+        None => {}
+    }
     let database = store::redact(&config.database_url);
     let demo_on_empty = config.demo_on_empty;
     let metrics_by_token = config.metrics_token.is_some();
