@@ -311,18 +311,26 @@ impl<'a, D: ReadDoc> Version<'a, D> {
 /// The path (keys from the root; list and text elements as `#`) and type of the object whose
 /// id is `id` (`counter@actor`), if the document has it — visible or not (an object that lost a
 /// conflict or was deleted still has the path it was created at).
+///
+/// automerge 0.12 panics (an assertion in `seek_list_opid`) walking up from an object inside a
+/// list element that was deleted in some histories; such an object has no path here (`None`),
+/// so a change touching it is refused instead of costing its document
+/// (`docs/automerge-defects.md`). The walk only reads, so the document is unharmed.
 pub fn object_path(doc: &automerge::Automerge, id: &str) -> Option<(Vec<String>, ObjType)> {
     let (obj, typ) = doc.import(id).ok()?;
-    let path = doc
-        .parents(&obj)
-        .ok()?
-        .path()
-        .into_iter()
-        .map(|(_, prop)| match prop {
-            automerge::Prop::Map(key) => key,
-            automerge::Prop::Seq(_) => "#".to_owned(),
+    let walk = std::panic::AssertUnwindSafe(|| {
+        doc.parents(&obj).ok().map(|parents| {
+            parents
+                .path()
+                .into_iter()
+                .map(|(_, prop)| match prop {
+                    automerge::Prop::Map(key) => key,
+                    automerge::Prop::Seq(_) => "#".to_owned(),
+                })
+                .collect::<Vec<String>>()
         })
-        .collect();
+    });
+    let path = std::panic::catch_unwind(walk).ok().flatten()?;
     Some((path, typ))
 }
 
