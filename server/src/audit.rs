@@ -11,7 +11,6 @@ use automerge::{Automerge, ObjId, PatchAction, Prop, ReadDoc, ScalarValue, Value
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -256,15 +255,9 @@ async fn audit_csv(
     let body = writer
         .into_inner()
         .map_err(|err| ApiError::Internal(Box::new(err.into_error())))?;
-    let disposition = format!(
-        "attachment; filename=\"audit-{}.csv\"",
-        id.chars().take(40).collect::<String>()
-    );
+    let name = format!("audit-{}.csv", id.chars().take(40).collect::<String>());
     Ok((
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (CONTENT_DISPOSITION, disposition),
-        ],
+        crate::http::attachment("text/csv; charset=utf-8", &name),
         body,
     ))
 }

@@ -43,12 +43,7 @@ pub async fn catalog(command: CatalogCommand, out: &mut impl Write) -> Result<()
             to,
             database,
         } => {
-            let store = open(&database.url()).await?;
-            let result = catalog::find(&store, &code, revision).await;
-            store.close().await;
-            let stored = result
-                .map_err(|err| err.to_string())?
-                .ok_or_else(|| format!("no catalog {code} (see `tramyte catalog list`)"))?;
+            let stored = find_catalog(&database, &code, revision).await?;
             let bytes = catalog::sheet::export(&stored.catalog).map_err(|err| err.to_string())?;
             std::fs::write(&to, bytes).map_err(|err| format!("{}: {err}", to.display()))?;
             writeln!(
@@ -118,17 +113,7 @@ pub async fn catalog(command: CatalogCommand, out: &mut impl Write) -> Result<()
             json,
             database,
         } => {
-            let store = open(&database.url()).await?;
-            let result = catalog::find(&store, &code, revision).await;
-            store.close().await;
-            let stored = result
-                .map_err(|err| err.to_string())?
-                .ok_or_else(|| match revision {
-                    Some(revision) => format!(
-                        "no catalog {code} revision {revision} (see `tramyte catalog list`)"
-                    ),
-                    None => format!("no catalog {code} (see `tramyte catalog list`)"),
-                })?;
+            let stored = find_catalog(&database, &code, revision).await?;
             if json {
                 writeln!(out, "{}", stored.catalog.to_json()).map_err(io)?;
             } else {
@@ -587,6 +572,25 @@ async fn open(url: &str) -> Result<Store, String> {
     let store = Store::connect(url).await.map_err(|err| err.to_string())?;
     store.migrate().await.map_err(|err| err.to_string())?;
     Ok(store)
+}
+
+/// The stored catalog `code` (a given revision, or the newest), or a line saying it is missing.
+async fn find_catalog(
+    database: &DatabaseArgs,
+    code: &str,
+    revision: Option<u32>,
+) -> Result<StoredCatalog, String> {
+    let store = open(&database.url()).await?;
+    let result = catalog::find(&store, code, revision).await;
+    store.close().await;
+    result
+        .map_err(|err| err.to_string())?
+        .ok_or_else(|| match revision {
+            Some(revision) => {
+                format!("no catalog {code} revision {revision} (see `tramyte catalog list`)")
+            }
+            None => format!("no catalog {code} (see `tramyte catalog list`)"),
+        })
 }
 
 /// A catalog file, JSON or an indicator sheet (`.xlsx`), validated whole: the catalog and the

@@ -37,8 +37,11 @@ pub fn vietnam_millis(date: &str, hour: i64) -> Option<i64> {
 
 /// The date (`YYYY-MM-DD`) of unix milliseconds in Vietnam.
 pub fn vietnam_date(millis: i64) -> String {
-    let days = millis.saturating_add(VIETNAM_OFFSET).div_euclid(DAY);
-    // The inverse of `days_from_civil`.
+    civil_date(millis.saturating_add(VIETNAM_OFFSET).div_euclid(DAY))
+}
+
+/// The date (`YYYY-MM-DD`) `days` after 1970-01-01: the inverse of [`days_from_civil`].
+pub fn civil_date(days: i64) -> String {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;

@@ -320,23 +320,24 @@ async fn get_catalog(
 /// The largest indicator sheet `POST /api/catalogs/preview` reads (413 beyond).
 pub const SHEET_LIMIT: usize = 4 << 20;
 
+/// The content type of XLSX downloads.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The headers of a download: its type, and the file name the browser saves it under.
+pub fn attachment(content_type: &str, file_name: &str) -> [(axum::http::HeaderName, String); 2] {
+    [
+        (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+        (
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        ),
+    ]
+}
+
 /// An XLSX download.
 fn xlsx(bytes: Vec<u8>, name: &str) -> axum::response::Response {
     use axum::response::IntoResponse;
-    (
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+    (attachment(XLSX, name), bytes).into_response()
 }
 
 fn sheet_error(err: catalog::sheet::SheetError) -> ApiError {
@@ -394,7 +395,11 @@ async fn preview_sheet(
             "only administrators bring indicator sheets".to_owned(),
         ));
     }
-    match catalog::sheet::import(&body) {
+    // Inflating and reading up to 64 MiB of XML is CPU work: off the async workers.
+    let read = tokio::task::spawn_blocking(move || catalog::sheet::import(&body))
+        .await
+        .map_err(|err| ApiError::Internal(Box::new(err)))?;
+    match read {
         Ok((catalog, _)) => Ok(Json(serde_json::json!({ "catalog": catalog })).into_response()),
         Err(catalog::sheet::SheetError::Problems(problems)) => {
             let problems: Vec<SheetProblemView> = problems

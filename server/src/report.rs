@@ -15,7 +15,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -751,16 +750,10 @@ fn download(
     content_type: &'static str,
     ext: &str,
 ) -> [(axum::http::HeaderName, String); 2] {
-    [
-        (CONTENT_TYPE, content_type.to_owned()),
-        (
-            CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"bao-cao-{}-{}.{ext}\"",
-                report.year, report.period
-            ),
-        ),
-    ]
+    crate::http::attachment(
+        content_type,
+        &format!("bao-cao-{}-{}.{ext}", report.year, report.period),
+    )
 }
 
 async fn get_csv(
@@ -780,14 +773,7 @@ async fn get_xlsx(
 ) -> Result<impl IntoResponse, ApiError> {
     let report = answer(&state, &viewer, &query).await?;
     let body = to_xlsx(&report).map_err(|err| ApiError::Internal(Box::new(err)))?;
-    Ok((
-        download(
-            &report,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-        body,
-    ))
+    Ok((download(&report, crate::http::XLSX, "xlsx"), body))
 }
 
 #[cfg(test)]

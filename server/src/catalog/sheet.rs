@@ -371,18 +371,8 @@ fn format_number(value: f64) -> String {
 
 /// An Excel date serial as `YYYY-MM-DD` (days since 1899-12-30).
 fn excel_date(serial: f64) -> String {
-    let days = serial.floor() as i64 - 25_569; // to days since 1970-01-01
-    // Civil date from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    // 25,569 days from 1899-12-30 to 1970-01-01.
+    crate::date::civil_date(serial.floor() as i64 - 25_569)
 }
 
 /// Reads a filled sheet into a catalog, validated whole by the catalog parser; every problem is
@@ -427,29 +417,19 @@ pub fn import(bytes: &[u8]) -> Result<(Catalog, String), SheetError> {
         return Err(SheetError::Problems(problems));
     };
     let mut places: BTreeMap<String, Cell> = BTreeMap::new();
-    let root = read_set(&set, &mut places, &mut problems);
-    let mut root = root;
+    let mut root = read_set(&set, &mut places, &mut problems);
     root.insert(
         "criteria".into(),
         read_indicators(&indicators, &mut places, &mut problems),
     );
-    root.insert(
-        "decisions".into(),
-        read_decisions(&decisions, &mut places, &mut problems),
-    );
+    root.insert("decisions".into(), read_decisions(&decisions, &mut places));
     let source = serde_json::to_string_pretty(&Value::Object(root)).unwrap_or_default();
     match parse_catalog(&source) {
         Ok(catalog) if problems.is_empty() => Ok((catalog, source)),
         Ok(_) => Err(SheetError::Problems(problems)),
         Err(errors) => {
             problems.extend(locate(&errors, &places));
-            problems.sort_by(|a, b| {
-                (a.cell.sheet, a.cell.row, a.cell.column).cmp(&(
-                    b.cell.sheet,
-                    b.cell.row,
-                    b.cell.column,
-                ))
-            });
+            problems.sort_by_key(|p| (p.cell.sheet, p.cell.row, p.cell.column));
             problems.dedup();
             Err(SheetError::Problems(problems))
         }
@@ -778,11 +758,7 @@ fn read_indicators(
     Value::Array(criteria.into_iter().map(Value::Object).collect())
 }
 
-fn read_decisions(
-    grid: &Grid,
-    places: &mut BTreeMap<String, Cell>,
-    _problems: &mut [SheetProblem],
-) -> Value {
+fn read_decisions(grid: &Grid, places: &mut BTreeMap<String, Cell>) -> Value {
     let mut decisions = Vec::new();
     for row in 1..grid.rows {
         if (0..4).all(|c| grid.text(row, c).is_none()) {
