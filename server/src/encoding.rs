@@ -4,20 +4,11 @@
 //! `assets`); JSON and CSV answers of the API above [`MIN_COMPRESSED_BYTES`] are gzipped as they
 //! go out, since a listing of thousands of communes shrinks to a fraction on slow mobile data.
 
-use std::io::Write;
-
-use axum::body::Body;
-use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 /// API answers smaller than this go as they are (gzip's own header and the CPU are not worth it).
 pub const MIN_COMPRESSED_BYTES: usize = 1024;
-/// Answers larger than this are compressed on a blocking thread.
-const INLINE_BYTES: usize = 64 * 1024;
-/// The most an API answer is read into memory to be compressed (they are built in memory).
-const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+const _: () = assert!(MIN_COMPRESSED_BYTES <= u16::MAX as usize);
 
 /// A content coding the server can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,66 +79,26 @@ pub fn vary_on_accept_encoding(headers: &mut HeaderMap) {
     }
 }
 
-/// Middleware: gzips JSON and CSV answers of at least [`MIN_COMPRESSED_BYTES`] when the request
-/// accepts gzip. Everything else (the PWA's files, already compressed; websockets; XLSX, a zip)
-/// passes untouched.
-pub async fn compress_api(request: Request, next: Next) -> Response {
-    let gzip = accepted(request.headers(), &[Coding::Gzip]).contains(&Coding::Gzip);
-    let response = next.run(request).await;
-    let compressible = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/csv"));
-    if !compressible || response.headers().contains_key(header::CONTENT_ENCODING) {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    vary_on_accept_encoding(&mut parts.headers);
-    if !gzip {
-        return Response::from_parts(parts, body);
-    }
-    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            tracing::error!(%err, "an API answer could not be read to be compressed");
-            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+/// The layer that gzips JSON and CSV answers of at least [`MIN_COMPRESSED_BYTES`] when the
+/// request accepts gzip, as they stream out (tower-http). Everything else (the PWA's files, already
+/// compressed; websockets; XLSX, a zip) passes untouched.
+pub fn compress_api()
+-> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{Predicate, SizeAbove};
+    let json_or_csv = |_: axum::http::StatusCode,
+                       _: axum::http::Version,
+                       headers: &HeaderMap,
+                       _: &axum::http::Extensions| {
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/csv"))
     };
-    if bytes.len() < MIN_COMPRESSED_BYTES {
-        return Response::from_parts(parts, Body::from(bytes));
-    }
-    let compressed = if bytes.len() <= INLINE_BYTES {
-        gzip_bytes(&bytes)
-    } else {
-        let input = bytes.clone();
-        tokio::task::spawn_blocking(move || gzip_bytes(&input))
-            .await
-            .unwrap_or_else(|err| Err(std::io::Error::other(err)))
-    };
-    match compressed {
-        Ok(compressed) => {
-            parts.headers.remove(header::CONTENT_LENGTH);
-            parts.headers.insert(
-                header::CONTENT_ENCODING,
-                HeaderValue::from_static(Coding::Gzip.token()),
-            );
-            Response::from_parts(parts, Body::from(compressed))
-        }
-        Err(err) => {
-            tracing::warn!(%err, "gzip failed; the answer goes uncompressed");
-            Response::from_parts(parts, Body::from(bytes))
-        }
-    }
-}
-
-fn gzip_bytes(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 4),
-        flate2::Compression::new(6),
-    );
-    encoder.write_all(bytes)?;
-    encoder.finish()
+    tower_http::compression::CompressionLayer::new()
+        .no_br()
+        .no_deflate()
+        .no_zstd()
+        .compress_when(SizeAbove::new(MIN_COMPRESSED_BYTES as u16).and(json_or_csv))
 }
 
 #[cfg(test)]

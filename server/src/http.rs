@@ -151,7 +151,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
         .fallback(crate::assets::serve)
-        .layer(axum::middleware::from_fn(crate::encoding::compress_api))
+        .layer(crate::encoding::compress_api())
         .layer(axum::middleware::map_response(security_headers))
         // Outermost last: an id for every request (kept if the client sent one), its span, and
         // the id echoed in the response.
