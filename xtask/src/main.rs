@@ -305,7 +305,9 @@ impl Project {
         // cargo deny reads the metadata of every target's packages (Windows ones too), which a
         // fresh machine has not downloaded for its own builds: fetch them first (from the
         // registry, at the lock file's versions), then check without touching the network.
-        stage("fetch every locked package", || self.cargo(["fetch", "--locked"]))?;
+        stage("fetch every locked package", || {
+            self.cargo(["fetch", "--locked"])
+        })?;
         stage("dependency policy (cargo deny)", || {
             self.cargo(["deny", "--frozen", "check", "licenses", "bans", "sources"])
         })
