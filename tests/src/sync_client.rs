@@ -193,17 +193,30 @@ impl SyncClient {
     }
 
     /// Reads frames until the server closes the connection; returns the `error` it sent.
+    /// Answers what it reads as a client would (a local change may need another round of the
+    /// sync protocol before it is sent), but never lets a failed send hide the `error` still to
+    /// be read.
     pub async fn expect_closed(&mut self) -> String {
         let deadline = tokio::time::Instant::now() + SETTLE;
         let mut error = None;
+        let mut sending = true;
         while let Some(socket) = self.socket.as_mut() {
             match tokio::time::timeout_at(deadline, socket.next()).await {
-                Err(_) => panic!("the server did not close the connection"),
-                Ok(Some(Ok(WsMessage::Binary(frame)))) => {
-                    if let Err(err) = self.client.receive(&frame) {
-                        error = Some(err.to_string());
+                Err(_) => panic!(
+                    "the server did not close the connection of {}",
+                    self.client.peer_id()
+                ),
+                Ok(Some(Ok(WsMessage::Binary(frame)))) => match self.client.receive(&frame) {
+                    Ok(step) => {
+                        for frame in step.frames {
+                            if sending {
+                                sending =
+                                    socket.send(WsMessage::Binary(frame.into())).await.is_ok();
+                            }
+                        }
                     }
-                }
+                    Err(err) => error = Some(err.to_string()),
+                },
                 Ok(Some(Ok(WsMessage::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => {
                     self.socket = None;
                     self.client.disconnected();
