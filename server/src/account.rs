@@ -248,6 +248,37 @@ pub async fn list_users(store: &Store) -> Result<Vec<User>, AccountError> {
         .collect())
 }
 
+/// The display names of the users among `ids` whom `viewer` may know by name: themselves and
+/// people whose scope shares a commune with theirs ([`Scope::overlaps`]). Ids of nobody, and of
+/// people outside the viewer's communes, are left out (the app shows them as they are).
+pub async fn display_names_for(
+    store: &Store,
+    viewer: &Principal,
+    ids: &[String],
+) -> Result<std::collections::BTreeMap<String, String>, AccountError> {
+    let mut names = display_names(store, ids).await?;
+    if viewer.scope == Scope::All {
+        return Ok(names);
+    }
+    let users: Vec<String> = names.keys().cloned().collect();
+    for id in users {
+        if id == viewer.user {
+            continue;
+        }
+        let role: Option<(String,)> = with_pool!(store, pool => {
+            sqlx::query_as("SELECT role FROM users WHERE id = $1").bind(&id).fetch_optional(pool).await?
+        });
+        let scope = match role.and_then(|(role,)| Role::parse(&role)) {
+            Some(Role::SystemAdmin) => Scope::All,
+            _ => Scope::Communes(unit::communes_of_user(store, &id).await?),
+        };
+        if !viewer.scope.overlaps(&scope) {
+            names.remove(&id);
+        }
+    }
+    Ok(names)
+}
+
 /// The display names of the users among `ids`; ids of nobody are left out.
 pub async fn display_names(
     store: &Store,

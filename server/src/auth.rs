@@ -98,11 +98,11 @@ struct NamesQuery {
 }
 
 /// `GET /api/names?ids=a,b`: people's display names for the user ids the app shows (who set a
-/// score, who returned a dossier, who changed what). Any signed-in person may ask: a display
-/// name is what the app shows next to whatever that person signed, and asking needs the id.
+/// score, who returned a dossier, who changed what). Only names of people whose communes overlap
+/// the asker's come back (and the asker's own): knowing an id is not enough to learn who it is.
 async fn names(
     State(state): State<AppState>,
-    _who: Authenticated,
+    who: Authenticated,
     axum::extract::Query(query): axum::extract::Query<NamesQuery>,
 ) -> Result<Json<Names>, ApiError> {
     let ids: Vec<String> = query
@@ -117,7 +117,7 @@ async fn names(
             "at most {MAX_NAMES} ids at once"
         )));
     }
-    let names = account::display_names(&state.store, &ids).await?;
+    let names = account::display_names_for(&state.store, &who.0.principal, &ids).await?;
     Ok(Json(Names { names }))
 }
 

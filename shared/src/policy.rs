@@ -80,6 +80,21 @@ pub enum Scope {
     Communes(BTreeSet<String>),
 }
 
+impl Scope {
+    /// Whether the two scopes share a commune. People see one another's display names (who set
+    /// a value, who commented, who is online) only then: a name is not a directory lookup for
+    /// communes one does not work with.
+    pub fn overlaps(&self, other: &Scope) -> bool {
+        match (self, other) {
+            (Scope::All, Scope::All) => true,
+            (Scope::All, Scope::Communes(communes)) | (Scope::Communes(communes), Scope::All) => {
+                !communes.is_empty()
+            }
+            (Scope::Communes(a), Scope::Communes(b)) => !a.is_disjoint(b),
+        }
+    }
+}
+
 /// An authenticated person, as the policy needs them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -356,6 +371,21 @@ mod tests {
             scope: Scope::Communes(["16024".to_owned()].into()),
             person: Some("vhw-1".to_owned()),
         }
+    }
+
+    #[test]
+    fn scopes_overlap_only_where_they_share_a_commune() {
+        let communes =
+            |codes: &[&str]| Scope::Communes(codes.iter().map(|c| (*c).to_owned()).collect());
+        assert!(communes(&["16024", "16025"]).overlaps(&communes(&["16025"])));
+        assert!(!communes(&["16024"]).overlaps(&communes(&["16025"])));
+        assert!(Scope::All.overlaps(&communes(&["16024"])));
+        assert!(communes(&["16024"]).overlaps(&Scope::All));
+        assert!(Scope::All.overlaps(&Scope::All));
+        assert!(
+            !Scope::All.overlaps(&communes(&[])),
+            "a person without communes shares none"
+        );
     }
 
     fn assessment() -> AutoCommit {

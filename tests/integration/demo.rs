@@ -181,17 +181,33 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
         let (_, units) = api::get(&url, "/api/me", Some(&regional)).await;
         assert_eq!(units["user"]["units"], json!(["38-TTYTKV-01"]), "{units}");
 
-        // Whoever signed a step has a name: the fictional staff and the demo accounts.
-        let (status, names) = api::get(
-            &url,
-            "/api/names?ids=demo.nhanvien.99102,demo.truongtram.99302,demo.ytthon,nobody",
-            Some(&regional),
-        )
-        .await;
-        assert_eq!(status, 200, "{names}");
-        let names = names["names"].as_object().unwrap();
-        assert_eq!(names.len(), 3, "{names:?}");
+        // Whoever signed a step has a name: the fictional staff and the demo accounts; a
+        // reviewer learns the names of people in their own communes only.
+        let names_seen_by = |token: String| {
+            let url = url.clone();
+            async move {
+                let (status, names) = api::get(
+                    &url,
+                    "/api/names?ids=demo.nhanvien.99102,demo.truongtram.99302,demo.ytthon,nobody",
+                    Some(&token),
+                )
+                .await;
+                assert_eq!(status, 200, "{names}");
+                names["names"].as_object().unwrap().clone()
+            }
+        };
+        let names = names_seen_by(regional.clone()).await;
+        assert_eq!(names.len(), 2, "{names:?}");
         assert_eq!(names["demo.ytthon"], "Lò Thị Mẫu (hư cấu)");
+        assert!(
+            names["demo.truongtram.99302"]
+                .as_str()
+                .unwrap()
+                .ends_with("(hư cấu)")
+        );
+        let district = sign_in(&url, "demo.ttyt", &passwords["demo.ttyt"]).await;
+        let names = names_seen_by(district).await;
+        assert_eq!(names.len(), 1, "{names:?}");
         assert!(
             names["demo.nhanvien.99102"]
                 .as_str()
