@@ -796,6 +796,7 @@ mod tests {
             verdict: Some(verdict.to_owned()),
             open_conflicts: 0,
             changed_after_submission: None,
+            criteria: Vec::new(),
             last_change_at: None,
             last_change_by: None,
         }

@@ -18,11 +18,12 @@ use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tramyte_shared::assessment::ChangedAfterSubmission;
 use tramyte_shared::catalog::Catalog;
 use tramyte_shared::points::Points;
 use tramyte_shared::policy::{Principal, Role, Scope};
-use tramyte_shared::summary::{Facts, Summary, summarize_facts};
+use tramyte_shared::summary::{CriterionPoints, Facts, Summary, summarize_facts};
 use tramyte_shared::sync::DocumentId;
 use tramyte_shared::sync::hub::load_chunks;
 
@@ -178,6 +179,9 @@ impl SummaryRecord {
             review_total: points(self.review_total),
             verdict: self.verdict.as_deref(),
             open_conflicts: self.open_conflicts,
+            criteria: serde_json::from_str::<&RawValue>(&self.criteria)
+                .ok()
+                .filter(|list| list.get() != "[]"),
             changed_after_submission: self
                 .changed_after_submission
                 .as_deref()
@@ -202,6 +206,10 @@ struct ListedFields<'a> {
     review_total: Option<Points>,
     verdict: Option<&'a str>,
     open_conflicts: i32,
+    /// Points per criterion ([`tramyte_shared::summary::CriterionPoints`]), for the overview's
+    /// heat map and charts; left out while nothing is scored against a catalog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    criteria: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     changed_after_submission: Option<ChangedAfterSubmission>,
 }
@@ -507,6 +515,10 @@ pub struct DocumentRow {
     /// What the station changed after its submission, unseen by a reviewer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_after_submission: Option<ChangedAfterSubmission>,
+    /// Points per criterion on each side, in catalog order (assessments scored against a
+    /// catalog): the desk's heat map and charts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<CriterionPoints>,
     pub last_change_at: Option<i64>,
     pub last_change_by: Option<String>,
 }
@@ -560,7 +572,7 @@ macro_rules! list_sql {
         list_sql!(
             "s.document_id, s.kind, s.commune, u.name, s.round, s.catalog, s.status, \
              s.self_total, s.review_total, s.verdict, s.open_conflicts, s.last_change_at, \
-             s.last_change_by, s.changed_after_submission",
+             s.last_change_by, s.changed_after_submission, s.criteria",
             $in_json_1,
             $in_json_6
         )
@@ -600,6 +612,7 @@ type ListedRow = (
     Option<i64>,
     Option<String>,
     Option<String>,
+    String,
 );
 
 /// The two lists of a filter (communes, documents) as the JSON arrays the listing queries read.
@@ -683,6 +696,7 @@ fn to_row(row: ListedRow) -> DocumentRow {
         last_change_at,
         last_change_by,
         changed_after_submission,
+        criteria,
     ) = row;
     let points = |value: Option<f64>| value.and_then(|v| Points::from_f64(v).ok());
     DocumentRow {
@@ -701,6 +715,7 @@ fn to_row(row: ListedRow) -> DocumentRow {
         changed_after_submission: changed_after_submission
             .as_deref()
             .and_then(|json| serde_json::from_str(json).ok()),
+        criteria: serde_json::from_str(&criteria).unwrap_or_default(),
         last_change_at,
         last_change_by,
     }
@@ -917,7 +932,7 @@ mod tests {
             verdict: Some("pass".to_owned()),
             verdict_side: Some("review".to_owned()),
             reasons: "[]".to_owned(),
-            criteria: "[]".to_owned(),
+            criteria: r#"[{"id":"TC1","max":14,"required":7,"self":6.5}]"#.to_owned(),
             open_conflicts: 2,
             problem: None,
             changes: 7,
@@ -955,6 +970,13 @@ mod tests {
                     actors: Vec::new(),
                     at: 9000,
                 }),
+                criteria: vec![CriterionPoints {
+                    id: "TC1".to_owned(),
+                    max: Points::whole(14),
+                    required: Points::whole(7),
+                    self_points: Some(Points::from_halves(13)),
+                    review_points: None,
+                }],
                 last_change_at: None,
                 last_change_by: None,
             }

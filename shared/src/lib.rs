@@ -17,6 +17,7 @@
 //! - [`scoring`]: points, totals and the verdict with every reason; local targets.
 //! - [`policy`]: roles, scopes, and which paths of which document a role may write.
 //! - [`summary`]: what an overview shows of a document (status, totals, verdict, conflicts).
+//! - [`figures`]: what the reviewer's charts show (funnel, distribution, criterion averages).
 //! - [`sync`]: the automerge-repo sync protocol, sans-IO (server hub and client).
 //! - [`rest`]: bodies of REST answers the server writes and the web app reads.
 
@@ -24,6 +25,7 @@ pub mod assessment;
 pub mod catalog;
 pub mod commune;
 pub mod document;
+pub mod figures;
 pub mod id;
 pub mod points;
 pub mod policy;

@@ -23,7 +23,7 @@
 //!   is missing.
 
 use automerge::{AutoCommit, ReadDoc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::assessment::{self, AssessmentView, ChangedAfterSubmission, Side, read_decided};
 use crate::catalog::Catalog;
@@ -91,8 +91,9 @@ impl Facts {
     }
 }
 
-/// Points of one criterion on each side.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Points of one criterion on each side. A side not scored yet is left out of the JSON (the
+/// overview carries ten of these per commune).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CriterionPoints {
     /// Criterion id.
     pub id: String,
@@ -101,10 +102,10 @@ pub struct CriterionPoints {
     /// Minimum to pass.
     pub required: Points,
     /// The station's points, once one of its items has a self score.
-    #[serde(rename = "self")]
+    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
     pub self_points: Option<Points>,
     /// The reviewer's points, once one of its items has a review score.
-    #[serde(rename = "review")]
+    #[serde(rename = "review", default, skip_serializing_if = "Option::is_none")]
     pub review_points: Option<Points>,
 }
 

@@ -1,4 +1,6 @@
-//! Rough edges of the reviewer's desk in headless Chromium: the overview sorts communes in
+//! The reviewer's desk in headless Chromium: a round of 10,000 communes as a table that sorts,
+//! filters, scrolls and moves by keyboard, with charts of the overview's numbers
+//! (`tests/e2e/desk_table.mjs`); the overview sorts communes in
 //! Vietnamese alphabetical order (`tests/e2e/vietnamese_sort.mjs`), a slow answer for an earlier
 //! year never replaces the report of a later choice (`reports_race.mjs`), and the roster form
 //! adds the next person as the kind it shows (`roster_form.mjs`).
@@ -44,6 +46,30 @@ async fn the_overview_sorts_communes_in_vietnamese_order() {
         "vietnamese_sort",
         &server.url(),
         &[("TRAMYTE_TEST_PASSWORD", PASSWORD)],
+    );
+    script.finish().await;
+}
+
+/// Communes of the generated round: the 10,000.
+const GENERATED: usize = 10_000;
+
+#[tokio::test]
+async fn the_desk_table_sorts_filters_and_scrolls_ten_thousand_communes() {
+    let server = spawn_server().await;
+    let store = Store::connect(&server.config.database_url).await.unwrap();
+    let round = current_round();
+    tramyte_tests::generated::fill_round(&store, "B-SYT", GENERATED, round).await;
+    user(&store, "rvdesk", Role::Reviewer, &["B-SYT"]).await;
+    drop(store);
+    let (communes, round) = (GENERATED.to_string(), round.to_string());
+    let script = Script::start_with(
+        "desk_table",
+        &server.url(),
+        &[
+            ("TRAMYTE_TEST_PASSWORD", PASSWORD),
+            ("TRAMYTE_TEST_COMMUNES", &communes),
+            ("TRAMYTE_TEST_ROUND", &round),
+        ],
     );
     script.finish().await;
 }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod browser;
 pub mod deploy;
+pub mod generated;
 pub mod hostile;
 pub mod people;
 pub mod process;

@@ -77,6 +77,10 @@ pub struct DocumentRow {
     pub verdict: Option<String>,
     #[serde(default)]
     pub open_conflicts: u32,
+    /// Points per criterion on each side, in catalog order (assessments scored against a
+    /// catalog): the desk's heat map and charts.
+    #[serde(default)]
+    pub criteria: Vec<tramyte_shared::summary::CriterionPoints>,
     /// What the station changed after its submission, unseen by a reviewer.
     #[serde(default)]
     pub changed_after_submission: Option<tramyte_shared::assessment::ChangedAfterSubmission>,

@@ -10,6 +10,8 @@
 
 pub mod api;
 pub mod app;
+pub mod chart;
+pub mod desk;
 pub mod i18n;
 pub mod journal;
 pub mod local;

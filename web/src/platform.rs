@@ -58,6 +58,29 @@ pub fn online_signal() -> ReadSignal<bool> {
     online
 }
 
+/// Whether the window is wide enough for the desk's table (at least [`WIDE_SCREEN_PX`] CSS
+/// pixels), updated as it is resized; phones keep one card per row.
+pub fn wide_screen_signal() -> ReadSignal<bool> {
+    let width = || {
+        web_sys::window()
+            .and_then(|w| w.inner_width().ok())
+            .and_then(|w| w.as_f64())
+            .unwrap_or(0.0)
+    };
+    let (wide, set_wide) = signal(width() >= WIDE_SCREEN_PX);
+    let handle = window_event_listener(leptos::ev::resize, move |_| {
+        let now = width() >= WIDE_SCREEN_PX;
+        if now != wide.get_untracked() {
+            set_wide.set(now);
+        }
+    });
+    on_cleanup(move || handle.remove());
+    wide
+}
+
+/// The narrowest window, in CSS pixels, that shows the desk's table.
+pub const WIDE_SCREEN_PX: f64 = 900.0;
+
 /// Becomes `true` when a new version of the app is waiting to take over.
 pub fn update_available_signal() -> ReadSignal<bool> {
     let already = web_sys::window()

@@ -50,6 +50,29 @@ impl Session {
         self.me.with(|me| me.as_ref().map(|me| me.user.role))
     }
 
+    /// The documents of `list` this phone fetches and keeps in sync without being asked: every
+    /// one for the people of a station (their commune's few dossiers, ready offline); none for
+    /// reviewers and administrators, whose scope may be thousands of communes — a dossier they
+    /// open is fetched then and kept (see [`Repo::want`]), like the ones already on the phone.
+    fn prefetched(&self, list: &[DocumentRow]) -> Vec<String> {
+        let station = self.role_untracked().is_some_and(|role| {
+            matches!(
+                role,
+                Role::StationStaff | Role::StationHead | Role::VillageHealthWorker
+            )
+        });
+        if station {
+            list.iter().map(|d| d.id.clone()).collect()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn role_untracked(&self) -> Option<Role> {
+        self.me
+            .with_untracked(|me| me.as_ref().map(|me| me.user.role))
+    }
+
     /// Signs in online; clears the phone first when another person was signed in before.
     pub async fn sign_in(&self, user: &str, password: &str) -> Result<(), ApiError> {
         let device = device_name();
@@ -93,12 +116,7 @@ impl Session {
     /// Loads the phone's documents and connects.
     async fn open(&self) {
         self.repo.load_local().await;
-        let ids: Vec<String> = self
-            .documents
-            .get_untracked()
-            .iter()
-            .map(|d| d.id.clone())
-            .collect();
+        let ids = self.documents.with_untracked(|list| self.prefetched(list));
         self.repo.want(&ids);
         self.repo.start();
     }
@@ -110,7 +128,7 @@ impl Session {
                 if let Ok(json) = serde_json::to_string(&list) {
                     platform::store_local(DOCUMENTS_KEY, &json);
                 }
-                let ids: Vec<String> = list.iter().map(|d| d.id.clone()).collect();
+                let ids = self.prefetched(&list);
                 self.documents.set(list);
                 self.repo.want(&ids);
             }

@@ -1,25 +1,23 @@
 //! The reviewer's overview (tổng quan): every commune in scope for a round with status, self and
 //! review score, verdict, open conflicts and last activity; filter and sort; progress against the
-//! year's targets. Read from the server's summaries; the last answer is kept for offline use.
+//! year's targets; charts of the round. On a wide screen the communes are a table with a heat map
+//! of the criteria ([`crate::desk`]); a phone keeps one card per commune. Read from the server's
+//! summaries; the last answer is kept for offline use.
 
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError, DocumentRow, Overview};
+use crate::chart::{CriteriaChart, FunnelChart, TotalsChart};
+use crate::desk::{Column, DeskTable, Sort, commune_ranks, sort_rows};
 use crate::i18n::{Lang, use_i18n};
 use crate::page::{api_problem, status_name, verdict_class, verdict_name};
 use crate::platform;
 use crate::session::use_session;
+use tramyte_shared::figures;
 use tramyte_shared::scoring::Verdict;
 use tramyte_shared::workflow::Status;
 
 const CACHE_KEY: &str = "tramyte.overview";
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SortBy {
-    Commune,
-    SelfScore,
-    Activity,
-}
 
 /// `/overview`.
 #[component]
@@ -55,7 +53,13 @@ pub fn OverviewPage() -> impl IntoView {
     let data = RwSignal::new(cached);
     let problem = RwSignal::new(None::<String>);
     let status_filter = RwSignal::new(String::new());
-    let sort = RwSignal::new(SortBy::Commune);
+    let verdict_filter = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
+    let sort = RwSignal::new(Sort {
+        column: Column::Commune,
+        descending: false,
+    });
+    let wide = platform::wide_screen_signal();
     let refetch = RwSignal::new(0u32);
     Effect::new(move |_| {
         let round = round.get();
@@ -127,28 +131,45 @@ pub fn OverviewPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
-    let rows = move || {
-        let mut rows: Vec<DocumentRow> = data.with(|d| {
+    // Every row of the round shown, and the communes' Vietnamese order (asked of the browser's
+    // collation once per answer, not once per sort).
+    let round_rows = Memo::new(move |_| {
+        data.with(|d| {
             d.as_ref()
                 .filter(|d| d.round == round.get())
                 .map(|d| d.documents.clone())
                 .unwrap_or_default()
-        });
-        let filter = status_filter.get();
-        if !filter.is_empty() {
-            rows.retain(|r| r.status.as_deref() == Some(filter.as_str()));
+        })
+    });
+    let ranks = Memo::new(move |_| round_rows.with(|rows| commune_ranks(rows)));
+    let rows = Memo::new(move |_| {
+        let mut rows = round_rows.get();
+        let status = status_filter.get();
+        if !status.is_empty() {
+            rows.retain(|r| r.status.as_deref() == Some(status.as_str()));
         }
-        match sort.get() {
-            SortBy::Commune => platform::sort_vietnamese(&mut rows, name_of),
-            SortBy::SelfScore => rows.sort_by(|a, b| {
-                b.self_total
-                    .unwrap_or(-1.0)
-                    .total_cmp(&a.self_total.unwrap_or(-1.0))
-            }),
-            SortBy::Activity => rows.sort_by_key(|r| std::cmp::Reverse(r.last_change_at)),
+        let verdict = verdict_filter.get();
+        if !verdict.is_empty() {
+            rows.retain(|r| r.verdict.as_deref().unwrap_or("none") == verdict);
         }
+        let needle = search.get().trim().to_lowercase();
+        if !needle.is_empty() {
+            rows.retain(|r| {
+                r.commune.contains(&needle) || name_of(r).to_lowercase().contains(&needle)
+            });
+        }
+        ranks.with(|ranks| sort_rows(&mut rows, sort.get(), ranks));
         rows
-    };
+    });
+    // The criterion columns: those of the first row scored against a catalog.
+    let criteria = Memo::new(move |_| {
+        round_rows.with(|rows| {
+            rows.iter()
+                .find(|r| !r.criteria.is_empty())
+                .map(|r| r.criteria.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    });
     let statuses = Status::ALL.map(Status::name);
     view! {
         <nav class="crumbs"><a href="/">{i18n.pick_fn("← Trang chính", "← Home")}</a></nav>
@@ -207,17 +228,34 @@ pub fn OverviewPage() -> impl IntoView {
                     </select>
                 </label>
                 <label class="block">
-                    <span>{i18n.pick_fn("Sắp xếp", "Sort by")}</span>
-                    <select on:change=move |ev| sort.set(match event_target_value(&ev).as_str() {
-                        "score" => SortBy::SelfScore,
-                        "activity" => SortBy::Activity,
-                        _ => SortBy::Commune,
-                    })>
-                        <option value="commune">{i18n.pick_fn("Tên xã", "Commune")}</option>
-                        <option value="score">{i18n.pick_fn("Điểm tự chấm", "Self score")}</option>
-                        <option value="activity">{i18n.pick_fn("Hoạt động gần nhất", "Last activity")}</option>
+                    <span>{i18n.pick_fn("Kết luận", "Verdict")}</span>
+                    <select on:change=move |ev| verdict_filter.set(event_target_value(&ev))>
+                        <option value="">{i18n.pick_fn("Tất cả", "All")}</option>
+                        {[Verdict::Pass, Verdict::Fail, Verdict::Incomplete].map(|v| view! {
+                            <option value=v.name()>{move || verdict_name(i18n, v)}</option>
+                        }).collect_view()}
+                        <option value="none">{i18n.pick_fn("Chưa có", "None yet")}</option>
                     </select>
                 </label>
+                <label class="block">
+                    <span>{i18n.pick_fn("Tìm xã", "Find a commune")}</span>
+                    <input type="search" prop:value=move || search.get()
+                        on:input=move |ev| search.set(event_target_value(&ev))/>
+                </label>
+                <Show when=move || !wide.get()>
+                    <label class="block">
+                        <span>{i18n.pick_fn("Sắp xếp", "Sort by")}</span>
+                        <select on:change=move |ev| sort.set(match event_target_value(&ev).as_str() {
+                            "score" => Sort { column: Column::SelfTotal, descending: true },
+                            "activity" => Sort { column: Column::Activity, descending: true },
+                            _ => Sort { column: Column::Commune, descending: false },
+                        })>
+                            <option value="commune" selected=move || sort.get().column == Column::Commune>{i18n.pick_fn("Tên xã", "Commune")}</option>
+                            <option value="score" selected=move || sort.get().column == Column::SelfTotal>{i18n.pick_fn("Điểm tự chấm", "Self score")}</option>
+                            <option value="activity" selected=move || sort.get().column == Column::Activity>{i18n.pick_fn("Hoạt động gần nhất", "Last activity")}</option>
+                        </select>
+                    </label>
+                </Show>
             </div>
         </section>
         {move || {
@@ -230,9 +268,10 @@ pub fn OverviewPage() -> impl IntoView {
                 <TargetsEditor unit=unit round=round communes=communes on_saved=move || refetch.update(|n| *n += 1)/>
             })
         }}
-        <section class="card">
+        <Show when=move || wide.get() fallback=move || view! {
+            <section class="card">
             <ul class="overview-rows" data-testid="overview-rows">
-                <For each=rows key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total.map(f64::to_bits)) let:row>
+                <For each=move || rows.get() key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total.map(f64::to_bits)) let:row>
                     <li data-commune=row.commune.clone() data-status=row.status.clone().unwrap_or_default()>
                         <a href=format!("/assessment/{}", row.id)><strong>{name_of(&row)}</strong></a>
                         <span class="badge">{let s = row.status.clone().unwrap_or_default(); move || status_name(i18n, &s)}</span>
@@ -265,9 +304,53 @@ pub fn OverviewPage() -> impl IntoView {
                     </li>
                 </For>
             </ul>
+            </section>
+        }>
+            <section class="card desk-wide">
+                <DeskTable i18n=i18n names=names rows=rows sort=sort criteria=criteria/>
+            </section>
+        </Show>
+        {move || {
+            let rows = round_rows.get();
+            (!rows.is_empty()).then(|| overview_charts(i18n, &rows))
+        }}
+    }
+}
+
+/// The charts of a round (on every screen): where the dossiers stand, the distribution of
+/// totals against the pass line, and each criterion's average against its minimum.
+fn overview_charts(i18n: crate::i18n::I18n, rows: &[DocumentRow]) -> impl IntoView + use<> {
+    let assessments: Vec<&DocumentRow> = rows.iter().filter(|r| r.kind == "assessment").collect();
+    let stages = figures::funnel(
+        assessments
+            .iter()
+            .filter_map(|r| r.status.as_deref().and_then(Status::parse)),
+    );
+    let bins = figures::histogram(
+        assessments
+            .iter()
+            .filter_map(|r| figures::total_percent(&r.criteria)),
+        5,
+    );
+    let pass_percent = assessments
+        .iter()
+        .find_map(|r| r.catalog.as_deref().and_then(crate::page::catalog_for))
+        .map(|catalog| catalog.pass_rule.total_min_percent);
+    let averages = figures::criterion_averages(assessments.iter().map(|r| r.criteria.as_slice()));
+    view! {
+        <section class="card charts" aria-labelledby="charts-title" data-testid="overview-charts">
+            <h2 id="charts-title">{i18n.pick_fn("Biểu đồ của kỳ", "Charts of the round")}</h2>
+            <div class="chart-grid">
+                <FunnelChart i18n=i18n stages=stages/>
+                <TotalsChart i18n=i18n bins=bins pass_percent=pass_percent/>
+                {(!averages.is_empty()).then(|| view! { <CriteriaChart i18n=i18n averages=averages/> })}
+            </div>
         </section>
     }
 }
+
+/// Most communes the targets editor shows at once.
+const TARGET_ROWS_SHOWN: usize = 200;
 
 /// The yearly targets of the signed-in reviewer's unit: per commune, reach or maintain, and a
 /// local minimum total when stricter than the national rule.
@@ -282,6 +365,26 @@ pub fn TargetsEditor(
     let choices = RwSignal::new(std::collections::BTreeMap::<String, (String, String)>::new());
     let problem = RwSignal::new(None::<String>);
     let saved = RwSignal::new(false);
+    // The rows are built only while the editor is open, and at most [`TARGET_ROWS_SHOWN`] of
+    // them (narrowed by a name): a province's thousands of communes stay out of the page.
+    let opened = RwSignal::new(false);
+    let narrow = RwSignal::new(String::new());
+    let communes = StoredValue::new(communes);
+    let shown_communes = Memo::new(move |_| {
+        let needle = narrow.get().trim().to_lowercase();
+        communes.with_value(|all| {
+            all.iter()
+                .filter(|(code, name)| {
+                    needle.is_empty()
+                        || code.contains(&needle)
+                        || name.to_lowercase().contains(&needle)
+                })
+                .take(TARGET_ROWS_SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let communes_len = communes.with_value(Vec::len);
     {
         let unit = unit.clone();
         leptos::task::spawn_local(async move {
@@ -323,13 +426,34 @@ pub fn TargetsEditor(
         });
     };
     view! {
-        <details class="card targets-editor">
+        <details class="card targets-editor" on:toggle=move |ev| {
+            use wasm_bindgen::JsCast;
+            let is_open = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|el| el.has_attribute("open"));
+            opened.set(is_open);
+        }>
             <summary>{move || match i18n.lang() {
                 Lang::Vi => format!("Giao mục tiêu năm {round}"),
                 Lang::En => format!("Set the targets of {round}"),
             }}</summary>
             <form class="form" on:submit=save>
-                {communes.into_iter().map(|(code, name)| {
+                <Show when=move || { communes_len > TARGET_ROWS_SHOWN }>
+                    <label class="block">
+                        <span>{i18n.pick_fn("Tìm xã", "Find a commune")}</span>
+                        <input type="search" prop:value=move || narrow.get()
+                            on:input=move |ev| narrow.set(event_target_value(&ev))/>
+                    </label>
+                    <p class="hint">{move || {
+                        let (shown, total) = (shown_communes.with(Vec::len), communes_len);
+                        match i18n.lang() {
+                            Lang::Vi => format!("Hiển thị {shown} / {total} xã; gõ tên để tìm xã khác. Mục tiêu đã chọn của mọi xã đều được lưu."),
+                            Lang::En => format!("Showing {shown} of {total} communes; type a name to find others. The targets chosen for every commune are saved."),
+                        }
+                    }}</p>
+                </Show>
+                {move || opened.get().then(|| shown_communes.get().into_iter().map(|(code, name)| {
                     let kind_code = code.clone();
                     let min_code = code.clone();
                     let set_code = code.clone();
@@ -360,7 +484,7 @@ pub fn TargetsEditor(
                                 }/>
                         </div>
                     }
-                }).collect_view()}
+                }).collect_view())}
                 <button type="submit">{i18n.pick_fn("Lưu mục tiêu", "Save the targets")}</button>
                 <Show when=move || saved.get()>
                     <p class="hint" role="status">{i18n.pick_fn("Đã lưu.", "Saved.")}</p>
