@@ -5,12 +5,22 @@
 use crate::summary::CriterionPoints;
 use crate::workflow::Status;
 
-/// A criterion's current points: the review's once the reviewer scored it, else the station's.
-pub fn current_points(criterion: &CriterionPoints) -> Option<f64> {
-    criterion
-        .review_points
-        .or(criterion.self_points)
-        .map(crate::points::Points::to_f64)
+/// Whether a dossier's figures are read on the review side: once the reviewer scored anything,
+/// as its verdict is ([`crate::summary::Summary::verdict_side`]).
+pub fn reviewed(criteria: &[CriterionPoints]) -> bool {
+    criteria.iter().any(|c| c.review_points.is_some())
+}
+
+/// A criterion's points on the side its dossier is read on ([`reviewed`]): the review's once
+/// the reviewer scored anything (a criterion the reviewer has not scored yet has none), else the
+/// station's.
+pub fn current_points(criterion: &CriterionPoints, reviewed: bool) -> Option<f64> {
+    if reviewed {
+        criterion.review_points
+    } else {
+        criterion.self_points
+    }
+    .map(crate::points::Points::to_f64)
 }
 
 /// One stage of the funnel (phễu trạng thái): how many dossiers reached at least this stage.
@@ -54,7 +64,11 @@ pub fn funnel(statuses: impl IntoIterator<Item = Status>) -> [FunnelStage; 4] {
 /// criteria's maxima); `None` while nothing is scored or the maximum is unknown.
 pub fn total_percent(criteria: &[CriterionPoints]) -> Option<f64> {
     let max: f64 = criteria.iter().map(|c| c.max.to_f64()).sum();
-    let scored: Vec<f64> = criteria.iter().filter_map(current_points).collect();
+    let side = reviewed(criteria);
+    let scored: Vec<f64> = criteria
+        .iter()
+        .filter_map(|c| current_points(c, side))
+        .collect();
     (max > 0.0 && !scored.is_empty()).then(|| scored.iter().sum::<f64>() * 100.0 / max)
 }
 
@@ -120,6 +134,7 @@ pub fn criterion_averages<'a>(
     }
     let mut order: Vec<(String, Sums)> = Vec::new();
     for criteria in dossiers {
+        let side = reviewed(criteria);
         for criterion in criteria {
             let at = match order.iter().position(|(id, _)| *id == criterion.id) {
                 Some(at) => at,
@@ -137,7 +152,7 @@ pub fn criterion_averages<'a>(
                     order.len() - 1
                 }
             };
-            if let Some(points) = current_points(criterion) {
+            if let Some(points) = current_points(criterion, side) {
                 let sums = &mut order[at].1;
                 sums.points += points;
                 sums.required += criterion.required.to_f64();
@@ -207,8 +222,13 @@ mod tests {
             criterion("TC1", Some(8), Some(6)),
             criterion("TC2", Some(9), None),
         ];
-        // (6 + 9) of 20.
-        assert_eq!(total_percent(&dossier), Some(75.0));
+        // 6 of 20: the reviewer scored TC1 only, and the station's 9 no longer counts.
+        assert_eq!(total_percent(&dossier), Some(30.0));
+        let own = [
+            criterion("TC1", Some(8), None),
+            criterion("TC2", Some(9), None),
+        ];
+        assert_eq!(total_percent(&own), Some(85.0));
         assert_eq!(total_percent(&[criterion("TC1", None, None)]), None);
     }
 

@@ -59,6 +59,12 @@ await main(async (baseUrl) => {
     'the earlier answer did not replace it');
   check(await page.getByTestId('communes').textContent() === '1', 'the 2025 figures (one commune)');
   check(await year.inputValue() === '2025', 'the field says 2025');
+  // The printed report carries the period's charts: one dossier opened, none submitted.
+  const opened = await page.locator('[data-testid=chart-funnel] g[data-stage=draft]').getAttribute('data-count');
+  const submitted = await page.locator('[data-testid=chart-funnel] g[data-stage=submitted]').getAttribute('data-count');
+  check(opened === '1' && submitted === '0', `the report's funnel: ${opened} opened, ${submitted} submitted`);
+  check(await page.getByTestId('chart-totals').count() === 1, 'the distribution of totals is drawn');
+  check(await page.getByTestId('chart-criteria').count() === 1, 'the criteria chart is drawn');
   const csv = await page.getByRole('link', { name: 'CSV' }).getAttribute('href');
   check(csv.includes('year=2025'), `the CSV link is for 2025: ${csv}`);
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);

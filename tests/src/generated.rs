@@ -35,7 +35,7 @@ fn record(i: usize, round: u16) -> SummaryRecord {
     let criteria: Vec<String> = (1..=10)
         .map(|c| {
             let points = criterion_points(i, c);
-            format!(r#"{{"id":"TC{c}","max":10,"required":5,"self":{points},"review":null}}"#)
+            format!(r#"{{"id":"TC{c}","max":10,"required":5,"self":{points}}}"#)
         })
         .collect();
     let total: f64 = (1..=10).map(|c| criterion_points(i, c)).sum();

@@ -4,8 +4,10 @@
 //! `data-` attributes, so what it draws can be read and checked.
 
 use leptos::prelude::*;
-use tramyte_shared::figures::{Bin, CriterionAverage, FunnelStage};
+use tramyte_shared::figures::{self, Bin, CriterionAverage, FunnelStage};
+use tramyte_shared::workflow::Status;
 
+use crate::api::DocumentRow;
 use crate::i18n::{I18n, Lang};
 use crate::page::status_label;
 
@@ -173,5 +175,35 @@ pub fn CriteriaChart(i18n: I18n, averages: Vec<CriterionAverage>) -> impl IntoVi
                 }).collect_view()}
             </svg>
         </figure>
+    }
+}
+
+/// The charts of a round's assessments (the overview and the printed report): where the
+/// dossiers stand, the distribution of totals against the catalog's pass line, and each
+/// criterion's average against its minimum.
+pub fn round_charts(i18n: I18n, rows: &[DocumentRow]) -> impl IntoView + use<> {
+    let assessments: Vec<&DocumentRow> = rows.iter().filter(|r| r.kind == "assessment").collect();
+    let stages = figures::funnel(
+        assessments
+            .iter()
+            .filter_map(|r| r.status.as_deref().and_then(Status::parse)),
+    );
+    let bins = figures::histogram(
+        assessments
+            .iter()
+            .filter_map(|r| figures::total_percent(&r.criteria)),
+        5,
+    );
+    let pass_percent = assessments
+        .iter()
+        .find_map(|r| r.catalog.as_deref().and_then(crate::page::catalog_for))
+        .map(|catalog| catalog.pass_rule.total_min_percent);
+    let averages = figures::criterion_averages(assessments.iter().map(|r| r.criteria.as_slice()));
+    view! {
+        <div class="chart-grid">
+            <FunnelChart i18n=i18n stages=stages/>
+            <TotalsChart i18n=i18n bins=bins pass_percent=pass_percent/>
+            {(!averages.is_empty()).then(|| view! { <CriteriaChart i18n=i18n averages=averages/> })}
+        </div>
     }
 }

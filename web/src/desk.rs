@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use tramyte_shared::figures::current_points;
+use tramyte_shared::figures::{current_points, reviewed};
 use tramyte_shared::scoring::Verdict;
 use tramyte_shared::summary::CriterionPoints;
 use tramyte_shared::workflow::Status;
@@ -100,8 +100,10 @@ pub fn sort_rows(rows: &mut [DocumentRow], sort: Sort, ranks: &HashMap<String, u
         Some(Verdict::Fail) => 0,
         None => -1,
     };
-    let criterion =
-        |r: &DocumentRow, at: usize| number(r.criteria.get(at).and_then(current_points));
+    let criterion = |r: &DocumentRow, at: usize| {
+        let side = reviewed(&r.criteria);
+        number(r.criteria.get(at).and_then(|c| current_points(c, side)))
+    };
     rows.sort_by(|a, b| {
         let by_column = match sort.column {
             Column::Commune => Ordering::Equal,
@@ -133,9 +135,9 @@ pub fn sort_rows(rows: &mut [DocumentRow], sort: Sort, ranks: &HashMap<String, u
 }
 
 /// How a criterion's cell is coloured: below its minimum, met, or near its maximum (90 % and
-/// more); `none` while unscored.
-pub fn heat_class(criterion: &CriterionPoints) -> &'static str {
-    match current_points(criterion) {
+/// more); `none` while unscored (on the side the dossier is read on, see [`reviewed`]).
+pub fn heat_class(criterion: &CriterionPoints, reviewed: bool) -> &'static str {
+    match current_points(criterion, reviewed) {
         None => "heat none",
         Some(points) if points < criterion.required.to_f64() => "heat below",
         Some(points) if points >= criterion.max.to_f64() * 0.9 => "heat high",
@@ -346,13 +348,14 @@ fn desk_row(
     let verdict = row.verdict.as_deref().and_then(Verdict::parse);
     let points =
         move |value: Option<f64>| move || value.map(|t| i18n.num(t)).unwrap_or_else(|| "–".into());
+    let side = reviewed(&row.criteria);
     let cells = (0..columns)
         .map(|at| {
             let Some(c) = row.criteria.get(at) else {
                 return view! { <td class="heat none"></td> }.into_any();
             };
-            let class = heat_class(c);
-            let current = current_points(c);
+            let class = heat_class(c, side);
+            let current = current_points(c, side);
             let (max, required, id) = (c.max.to_f64(), c.required.to_f64(), c.id.clone());
             let title = move || {
                 let shown = current.map(|p| i18n.num(p)).unwrap_or_else(|| "–".into());

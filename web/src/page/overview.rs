@@ -7,13 +7,12 @@
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError, DocumentRow, Overview};
-use crate::chart::{CriteriaChart, FunnelChart, TotalsChart};
+use crate::chart::round_charts;
 use crate::desk::{Column, DeskTable, Sort, commune_ranks, sort_rows};
 use crate::i18n::{Lang, use_i18n};
 use crate::page::{api_problem, status_name, verdict_class, verdict_name};
 use crate::platform;
 use crate::session::use_session;
-use tramyte_shared::figures;
 use tramyte_shared::scoring::Verdict;
 use tramyte_shared::workflow::Status;
 
@@ -312,40 +311,13 @@ pub fn OverviewPage() -> impl IntoView {
         </Show>
         {move || {
             let rows = round_rows.get();
-            (!rows.is_empty()).then(|| overview_charts(i18n, &rows))
+            (!rows.is_empty()).then(|| view! {
+                <section class="card charts" aria-labelledby="charts-title" data-testid="overview-charts">
+                    <h2 id="charts-title">{i18n.pick_fn("Biểu đồ của kỳ", "Charts of the round")}</h2>
+                    {round_charts(i18n, &rows)}
+                </section>
+            })
         }}
-    }
-}
-
-/// The charts of a round (on every screen): where the dossiers stand, the distribution of
-/// totals against the pass line, and each criterion's average against its minimum.
-fn overview_charts(i18n: crate::i18n::I18n, rows: &[DocumentRow]) -> impl IntoView + use<> {
-    let assessments: Vec<&DocumentRow> = rows.iter().filter(|r| r.kind == "assessment").collect();
-    let stages = figures::funnel(
-        assessments
-            .iter()
-            .filter_map(|r| r.status.as_deref().and_then(Status::parse)),
-    );
-    let bins = figures::histogram(
-        assessments
-            .iter()
-            .filter_map(|r| figures::total_percent(&r.criteria)),
-        5,
-    );
-    let pass_percent = assessments
-        .iter()
-        .find_map(|r| r.catalog.as_deref().and_then(crate::page::catalog_for))
-        .map(|catalog| catalog.pass_rule.total_min_percent);
-    let averages = figures::criterion_averages(assessments.iter().map(|r| r.criteria.as_slice()));
-    view! {
-        <section class="card charts" aria-labelledby="charts-title" data-testid="overview-charts">
-            <h2 id="charts-title">{i18n.pick_fn("Biểu đồ của kỳ", "Charts of the round")}</h2>
-            <div class="chart-grid">
-                <FunnelChart i18n=i18n stages=stages/>
-                <TotalsChart i18n=i18n bins=bins pass_percent=pass_percent/>
-                {(!averages.is_empty()).then(|| view! { <CriteriaChart i18n=i18n averages=averages/> })}
-            </div>
-        </section>
     }
 }
 

@@ -1,6 +1,7 @@
-//! Reports (báo cáo) of a reviewing body: 6-monthly (1/1–30/6) and yearly — pass rates, points
-//! per criterion across communes (a bar chart), communes below each criterion's minimum, targets
-//! met — printable, with CSV and XLSX downloads made by the server.
+//! Reports (báo cáo) of a reviewing body: 6-monthly (1/1–30/6) and yearly — pass rates, charts
+//! of the period (where the dossiers stood, totals against the pass line, each criterion's
+//! average against its minimum), communes below each criterion's minimum, targets met —
+//! printable, with CSV and XLSX downloads made by the server.
 
 use leptos::prelude::*;
 
@@ -148,7 +149,7 @@ fn ReportBody(report: Report) -> impl IntoView {
             ),
         }
     };
-    let bars = report.criteria.clone();
+    let rows = report.rows.clone();
     let below = report.criteria.clone();
     let targets = report.targets.clone();
     let (communes, submitted, approved, passing) = (
@@ -181,21 +182,8 @@ fn ReportBody(report: Report) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             })}
-            <h3>{i18n.pick_fn("Điểm trung bình theo tiêu chí (% điểm tối đa)", "Average points per criterion (% of maximum)")}</h3>
-            <svg class="chart" role="img" viewBox=format!("0 0 320 {}", bars.len() * 22 + 4)
-                aria-label=i18n.pick_fn("Biểu đồ điểm trung bình theo tiêu chí", "Chart of average points per criterion")>
-                {bars.iter().enumerate().map(|(i, c)| {
-                    let share = c.average.map_or(0.0, |a| if c.max > 0.0 { (a / c.max).clamp(0.0, 1.0) } else { 0.0 });
-                    let y = i * 22 + 2;
-                    view! {
-                        <text x="0" y=(y + 14).to_string() class="label">{c.id.clone()}</text>
-                        <rect x="44" y=y.to_string() height="16" width=format!("{:.1}", share * 230.0) class="bar"></rect>
-                        <text x=format!("{:.1}", 48.0 + share * 230.0) y=(y + 13).to_string() class="value">
-                            {c.average.map(|a| i18n.num(format!("{a:.1}/{}", c.max))).unwrap_or_else(|| "–".into())}
-                        </text>
-                    }
-                }).collect_view()}
-            </svg>
+            <h3>{i18n.pick_fn("Biểu đồ", "Charts")}</h3>
+            {crate::chart::round_charts(i18n, &rows)}
             <h3>{i18n.pick_fn("Xã dưới mức tối thiểu của tiêu chí", "Communes below a criterion's minimum")}</h3>
             {below.iter().all(|c| c.below_minimum.is_empty()).then(|| view! {
                 <p class="hint">{i18n.pick_fn("Không có xã nào.", "None.")}</p>
