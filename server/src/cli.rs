@@ -7,18 +7,18 @@ use tramyte_shared::catalog::{Catalog, ScoringRule, parse_catalog};
 
 use tramyte_shared::sync::{Chunk, ChunkKind, DocumentId};
 
-use crate::catalog::{self, ImportOutcome, StoredCatalog};
+use crate::domain::catalog::{self, ImportOutcome, StoredCatalog};
 use tramyte_shared::policy::Role;
 
-use crate::account::{self, NewUser};
 use crate::config::{
     CatalogCommand, DatabaseArgs, DocCommand, DocKindArg, RoundCommand, UnitsCommand, UserCommand,
 };
-use crate::document::{self, DocumentKind, NewDocument, Slot};
-use crate::round::{OpenRound, open_round};
+use crate::domain::account::{self, NewUser};
+use crate::domain::document::{self, DocumentKind, NewDocument, Slot};
+use crate::domain::round::{OpenRound, open_round};
+use crate::domain::summary::{CatalogCache, SummaryRecord};
+use crate::domain::unit;
 use crate::store::{Store, now_millis};
-use crate::summary::{CatalogCache, SummaryRecord};
-use crate::unit;
 
 /// Runs `tramyte catalog …`, printing to `out`. The error is what to tell the person.
 pub async fn catalog(command: CatalogCommand, out: &mut impl Write) -> Result<(), String> {

@@ -49,13 +49,13 @@ use tramyte_shared::summary::summarize;
 use tramyte_shared::sync::{Chunk, ChunkKind};
 use tramyte_shared::workflow::EventKind;
 
-use crate::account::{self, AccountError, NewUser};
-use crate::date::vietnam_millis;
-use crate::document::{self, DocumentKind, NewDocument, Slot};
+use crate::domain::account::{self, AccountError, NewUser};
+use crate::domain::date::vietnam_millis;
+use crate::domain::document::{self, DocumentKind, NewDocument, Slot};
+use crate::domain::summary::SummaryRecord;
+use crate::domain::target::{self, Target, TargetError, TargetKind};
+use crate::domain::unit::{self, UnitError};
 use crate::store::{Store, StoreError};
-use crate::summary::SummaryRecord;
-use crate::target::{self, Target, TargetError, TargetKind};
-use crate::unit::{self, UnitError};
 use crate::with_pool;
 
 /// The round of the demo's assessments.
@@ -341,7 +341,7 @@ pub async fn database_is_empty(store: &Store) -> Result<bool, StoreError> {
     Ok(units == 0 && users == 0)
 }
 
-/// The demo's units as a units CSV (see [`crate::unit`]).
+/// The demo's units as a units CSV (see [`crate::domain::unit`]).
 pub fn units_csv() -> String {
     let mut csv = String::from(
         "code,kind,name,parent,unit_type,covers\n\
@@ -754,7 +754,7 @@ fn commune_plan(index: usize) -> Result<Plan, String> {
 
 /// The year of `now` in Vietnam: the current round.
 pub fn current_year(now: i64) -> u16 {
-    crate::date::vietnam_date(now)
+    crate::domain::date::vietnam_date(now)
         .get(..4)
         .and_then(|year| year.parse().ok())
         .unwrap_or(ROUND)
@@ -1018,7 +1018,7 @@ mod tests {
     #[test]
     fn every_assessment_reaches_its_state_and_one_has_a_conflict() {
         let catalog = shipped_catalogs().remove(0);
-        let h1_end = crate::report::Period::H1.end_millis(ROUND);
+        let h1_end = crate::domain::report::Period::H1.end_millis(ROUND);
         for (index, (code, _)) in COMMUNES.iter().enumerate() {
             let plan = commune_plan(index).unwrap();
             let mut doc = build_assessment(&catalog, code, index, &plan).unwrap();

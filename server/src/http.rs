@@ -8,13 +8,20 @@ use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use tramyte_shared::catalog::Catalog;
 
-use crate::catalog::{self, CatalogSummary, StoredCatalog};
+use crate::domain::catalog::{self, CatalogSummary, StoredCatalog};
 use axum::http::StatusCode;
 use axum::routing::get;
 
-use crate::error::ApiError;
+use crate::domain::summary::Viewer;
+use crate::http::error::ApiError;
 use crate::store::Store;
-use crate::summary::Viewer;
+
+pub mod admin;
+pub mod assets;
+pub mod auth;
+pub mod client;
+pub mod encoding;
+pub mod error;
 
 /// How long `/healthz` waits for the database before answering 503.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -26,7 +33,7 @@ pub struct AppState {
     pub open: bool,
     pub sync: crate::sync::SyncService,
     /// How clients' addresses and HTTPS are known (cookies, sign-in throttling).
-    pub client: crate::client::ClientOptions,
+    pub client: crate::http::client::ClientOptions,
     /// Every metric; `/metrics` writes them out.
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Where `/metrics` is served (see [`MetricsAccess`]).
@@ -128,16 +135,16 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(preview_sheet)
                 .layer(axum::extract::DefaultBodyLimit::max(SHEET_LIMIT)),
         )
-        .merge(crate::auth::routes())
-        .merge(crate::admin::routes())
-        .merge(crate::summary::routes())
-        .merge(crate::round::routes())
-        .merge(crate::target::routes())
-        .merge(crate::overview::routes())
+        .merge(crate::http::auth::routes())
+        .merge(crate::http::admin::routes())
+        .merge(crate::domain::summary::routes())
+        .merge(crate::domain::round::routes())
+        .merge(crate::domain::target::routes())
+        .merge(crate::domain::overview::routes())
         .layer(timeout(REQUEST_TIMEOUT));
     let downloads = Router::new()
-        .merge(crate::audit::routes())
-        .merge(crate::report::routes())
+        .merge(crate::domain::audit::routes())
+        .merge(crate::domain::report::routes())
         .layer(timeout(DOWNLOAD_TIMEOUT));
     Router::new()
         .merge(rest)
@@ -150,8 +157,8 @@ pub fn router(state: AppState) -> Router {
             count_request,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
-        .fallback(crate::assets::serve)
-        .layer(crate::encoding::compress_api())
+        .fallback(crate::http::assets::serve)
+        .layer(crate::http::encoding::compress_api())
         .layer(axum::middleware::map_response(security_headers))
         // Outermost last: an id for every request (kept if the client sent one), its span, and
         // the id echoed in the response.
@@ -449,7 +456,7 @@ mod tests {
             store,
             open: false,
             sync,
-            client: crate::client::ClientOptions::default(),
+            client: crate::http::client::ClientOptions::default(),
             metrics,
             metrics_access: MetricsAccess::Token("test-token".into()),
         }
@@ -587,7 +594,7 @@ mod tests {
                 .unwrap();
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
         }
-        let new = crate::account::NewUser {
+        let new = crate::domain::account::NewUser {
             id: "quantri".into(),
             display_name: "Quản trị (thử)".into(),
             role: tramyte_shared::policy::Role::SystemAdmin,
@@ -595,10 +602,13 @@ mod tests {
             units: Vec::new(),
             password: "mật-khẩu-thử-1".into(),
         };
-        crate::account::add_user(&state.store, &new).await.unwrap();
-        let (token, _) = crate::account::sign_in(&state.store, "quantri", "mật-khẩu-thử-1", "t")
+        crate::domain::account::add_user(&state.store, &new)
             .await
             .unwrap();
+        let (token, _) =
+            crate::domain::account::sign_in(&state.store, "quantri", "mật-khẩu-thử-1", "t")
+                .await
+                .unwrap();
         let get = |path: &str| {
             Request::get(path)
                 .header("authorization", format!("Bearer {token}"))

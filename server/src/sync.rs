@@ -40,12 +40,12 @@ use tramyte_shared::sync::hub::{
 };
 use tramyte_shared::sync::message::Message;
 
-use crate::account::Session;
-use crate::document::{self, DocumentKind, PersistJob, Provenance};
+use crate::domain::account::Session;
+use crate::domain::document::{self, DocumentKind, PersistJob, Provenance};
+use crate::domain::summary::{CatalogCache, SummaryRecord};
 use crate::http::AppState;
 use crate::metrics::SyncMetrics;
 use crate::store::Store;
-use crate::summary::{CatalogCache, SummaryRecord};
 
 /// Limits and behaviour of the sync endpoint.
 #[derive(Debug, Clone)]
@@ -424,13 +424,13 @@ pub async fn upgrade(
     let session = if service.config.open {
         None
     } else {
-        let Some(token) = crate::auth::token_of(&headers, uri.query()) else {
-            return crate::error::ApiError::Unauthorized("sign in first".to_owned())
+        let Some(token) = crate::http::auth::token_of(&headers, uri.query()) else {
+            return crate::http::error::ApiError::Unauthorized("sign in first".to_owned())
                 .into_response();
         };
-        match crate::account::authenticate(&state.store, &token).await {
+        match crate::domain::account::authenticate(&state.store, &token).await {
             Ok(session) => Some(session),
-            Err(err) => return crate::error::ApiError::from(err).into_response(),
+            Err(err) => return crate::http::error::ApiError::from(err).into_response(),
         }
     };
     let limit = service.config.max_connections_per_address;
@@ -784,7 +784,7 @@ impl HubDriver {
         let (store, catalogs) = (self.store.clone(), self.catalogs.clone());
         self.tracker.spawn(async move {
             let record = SummaryRecord::of(&catalogs.summarize(&store, &facts).await);
-            if let Err(err) = crate::summary::refresh(&store, document, &record).await {
+            if let Err(err) = crate::domain::summary::refresh(&store, document, &record).await {
                 tracing::warn!(%document, error = %err, "could not refresh a summary");
             }
         });
@@ -794,7 +794,7 @@ impl HubDriver {
     /// after a submission are named from the hub's actor bindings.
     fn facts_of(&mut self, document: &DocumentId) -> Option<tramyte_shared::summary::Facts> {
         let mut facts = tramyte_shared::summary::read_facts(self.hub.document_mut(document)?);
-        crate::summary::name_devices(&mut facts, |actor| self.hub.actor_user(actor));
+        crate::domain::summary::name_devices(&mut facts, |actor| self.hub.actor_user(actor));
         Some(facts)
     }
 
@@ -1085,7 +1085,7 @@ async fn watch_sessions(
             () = shutdown.cancelled() => return,
         }
         let now = crate::store::now_millis();
-        match crate::account::sessions_ended_since(&store, since, now).await {
+        match crate::domain::account::sessions_ended_since(&store, since, now).await {
             Ok(hashes) => {
                 since = now;
                 if !hashes.is_empty() && commands.send(Command::EndSessions(hashes)).await.is_err()

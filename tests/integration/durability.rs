@@ -4,7 +4,7 @@
 
 use automerge::ReadDoc;
 use automerge::transaction::Transactable;
-use tramyte_server::document::{self, DocumentKind, PersistJob, Provenance};
+use tramyte_server::domain::document::{self, DocumentKind, PersistJob, Provenance};
 use tramyte_server::store::Store;
 use tramyte_shared::sync::{Chunk, ChunkKey, ChunkKind, DocumentId};
 use tramyte_tests::process::ServerProcess;

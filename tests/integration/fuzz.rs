@@ -155,7 +155,7 @@ async fn fuzz_server_mutated_frames_hurt_no_one_else_on(backend: Backend) {
         tramyte_server::cli::create_document(&store, DocKindArg::Json, object.as_object().unwrap())
             .await
             .unwrap();
-    let chunks = tramyte_server::document::load(&store, target)
+    let chunks = tramyte_server::domain::document::load(&store, target)
         .await
         .unwrap()
         .unwrap();

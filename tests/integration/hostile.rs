@@ -43,7 +43,7 @@ async fn stored_document(server: &TestServer) -> (DocumentId, Vec<automerge::Cha
         tramyte_server::cli::create_document(&store, DocKindArg::Json, object.as_object().unwrap())
             .await
             .unwrap();
-    let chunks = tramyte_server::document::load(&store, id)
+    let chunks = tramyte_server::domain::document::load(&store, id)
         .await
         .unwrap()
         .unwrap();

@@ -1,6 +1,6 @@
 //! Document summaries in the database: one `document_summaries` row per document, computed by
 //! `tramyte_shared::summary` from the document in memory and written in the transaction that
-//! stores its change (see [`crate::document`]), so listings and overviews never load documents.
+//! stores its change (see [`crate::domain::document`]), so listings and overviews never load documents.
 //!
 //! Ordering: persists of one document may commit out of order, and nodes sharing PostgreSQL
 //! each summarize their own copy. A row records the document's change count; a summary of
@@ -26,11 +26,11 @@ use tramyte_shared::summary::{Facts, Summary, summarize_facts};
 use tramyte_shared::sync::DocumentId;
 use tramyte_shared::sync::hub::load_chunks;
 
-use crate::auth::Authenticated;
-use crate::catalog;
-use crate::document;
-use crate::error::ApiError;
+use crate::domain::catalog;
+use crate::domain::document;
 use crate::http::AppState;
+use crate::http::auth::Authenticated;
+use crate::http::error::ApiError;
 use crate::store::{Store, StoreError, now_millis};
 use crate::with_pool;
 
@@ -213,7 +213,7 @@ struct ListedFields<'a> {
 #[macro_export]
 macro_rules! upsert_summary {
     // The statement's head (columns) and tail (the update that never goes back to fewer
-    // changes), shared with the many-row upsert of [`crate::document::persist`].
+    // changes), shared with the many-row upsert of [`crate::domain::document::persist`].
     (@into) => {
         "INSERT INTO document_summaries (document_id, kind, commune, round, catalog, \
          catalog_revision, status, self_total, review_total, verdict, verdict_side, reasons, \
@@ -234,7 +234,7 @@ macro_rules! upsert_summary {
          WHERE document_summaries.changes <= excluded.changes"
     };
     ($tx:expr, $id:expr, $record:expr, $now:expr, $last:expr) => {{
-        let record: &$crate::summary::SummaryRecord = $record;
+        let record: &$crate::domain::summary::SummaryRecord = $record;
         let id: &str = $id;
         let last: Option<(i64, Option<&str>)> = $last;
         $crate::sqlx::query(::std::concat!(
@@ -800,7 +800,7 @@ impl axum::extract::FromRequestParts<AppState> for Viewer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let has_token = crate::auth::token_of(&parts.headers, parts.uri.query()).is_some();
+        let has_token = crate::http::auth::token_of(&parts.headers, parts.uri.query()).is_some();
         if state.open && !has_token {
             return Ok(Viewer(None));
         }

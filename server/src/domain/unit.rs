@@ -155,7 +155,8 @@ fn parse_lines(csv_text: &str, existing: &[Unit]) -> Result<Vec<(usize, Unit)>, 
             .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
         // A cell our own export neutralised (`'=…`) reads as the text it was.
         let get = |at: Option<usize>| {
-            crate::export::read_text_cell(at.and_then(|i| record.get(i)).unwrap_or("")).to_owned()
+            crate::domain::export::read_text_cell(at.and_then(|i| record.get(i)).unwrap_or(""))
+                .to_owned()
         };
         let code = get(Some(code_at));
         let kind_text = get(Some(kind_at));
@@ -391,9 +392,9 @@ pub async fn import_managed(
 }
 
 /// The units as CSV, in the import format; text neutralised for spreadsheets
-/// ([`crate::export::text_cell`]), which [`import`] reads back as it was.
+/// ([`crate::domain::export::text_cell`]), which [`import`] reads back as it was.
 pub fn to_csv(units: &[Unit]) -> String {
-    use crate::export::text_cell;
+    use crate::domain::export::text_cell;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let _ = writer.write_record(["code", "kind", "name", "parent", "unit_type", "covers"]);
     for unit in units {

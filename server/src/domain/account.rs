@@ -1,6 +1,6 @@
 //! People who sign in (tài khoản): users with a role and a scope, argon2 password hashes,
 //! sessions as random tokens stored only as hashes, and sign-in slowed after failures
-//! ([`crate::throttle`]: per account and address, and per address; never a lock).
+//! ([`crate::domain::throttle`]: per account and address, and per address; never a lock).
 //!
 //! Nothing secret is logged: passwords and tokens never reach a log line, only user ids.
 
@@ -12,8 +12,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tramyte_shared::policy::{Principal, Role, Scope};
 
+use crate::domain::unit;
 use crate::store::{Store, StoreError, now_millis};
-use crate::unit;
 use crate::with_pool;
 
 /// How long a session lasts (phones go offline for weeks; they keep their session).
@@ -338,7 +338,7 @@ pub async fn reset_password(store: &Store, id: &str, password: &str) -> Result<(
     if changed == 0 {
         return Err(AccountError::UnknownUser(id.to_owned()));
     }
-    crate::throttle::forget_account(store, id).await?;
+    crate::domain::throttle::forget_account(store, id).await?;
     tracing::info!(user = %id, "password reset");
     Ok(())
 }
@@ -372,7 +372,7 @@ pub async fn sign_in_from(
     at: i64,
 ) -> Result<(String, Session), AccountError> {
     let started = now_millis();
-    let attempt = match crate::throttle::claim(store, id, address, at).await? {
+    let attempt = match crate::domain::throttle::claim(store, id, address, at).await? {
         Ok(attempt) => attempt,
         Err(throttled) => {
             tracing::warn!(user = %id, %address, "sign-in throttled");
@@ -387,11 +387,11 @@ pub async fn sign_in_from(
     let (stored, disabled) = row.unwrap_or_else(|| (DECOY_HASH.to_owned(), false));
     if !verify_password(password, &stored).await {
         let answered = at + (now_millis() - started).max(0);
-        crate::throttle::failed(store, attempt, answered).await?;
+        crate::domain::throttle::failed(store, attempt, answered).await?;
         tracing::info!(user = %id, %address, "failed sign-in");
         return Err(AccountError::WrongCredentials);
     }
-    crate::throttle::succeeded(store, attempt).await?;
+    crate::domain::throttle::succeeded(store, attempt).await?;
     if disabled {
         return Err(AccountError::Disabled);
     }
@@ -516,7 +516,7 @@ mod tests {
     async fn store() -> Store {
         let store = Store::connect("sqlite::memory:").await.unwrap();
         store.migrate().await.unwrap();
-        crate::unit::import(&store, "code,kind,name,parent,unit_type,covers\n38,province,Thanh Hóa,,,\n16024,commune,Xã Thiệu Vận,38,xa,\n")
+        crate::domain::unit::import(&store, "code,kind,name,parent,unit_type,covers\n38,province,Thanh Hóa,,,\n16024,commune,Xã Thiệu Vận,38,xa,\n")
             .await
             .unwrap();
         store
@@ -567,7 +567,7 @@ mod tests {
             .await
             .unwrap();
         let stranger = "203.0.113.9";
-        for _ in 0..crate::throttle::PER_ACCOUNT_AND_ADDRESS.free_failures + 1 {
+        for _ in 0..crate::domain::throttle::PER_ACCOUNT_AND_ADDRESS.free_failures + 1 {
             assert!(matches!(
                 sign_in_from(
                     &store,

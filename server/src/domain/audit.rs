@@ -18,10 +18,10 @@ use tramyte_shared::policy;
 use tramyte_shared::sync::DocumentId;
 use tramyte_shared::sync::hub::load_chunks;
 
-use crate::auth::Authenticated;
-use crate::document;
-use crate::error::ApiError;
+use crate::domain::document;
 use crate::http::AppState;
+use crate::http::auth::Authenticated;
+use crate::http::error::ApiError;
 
 /// One field changed by one change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -238,7 +238,7 @@ async fn audit_csv(
             String::new()
         };
         // Every cell is text from the document or its senders: neutralised for spreadsheets.
-        let text = crate::export::text_cell;
+        let text = crate::domain::export::text_cell;
         writer
             .write_record([
                 text(&received).as_ref(),

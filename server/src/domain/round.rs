@@ -21,13 +21,13 @@ use tramyte_shared::rest::{KindCounts, OpenedCounts};
 use tramyte_shared::summary::summarize;
 use tramyte_shared::sync::{Chunk, ChunkKind, DocumentId};
 
-use crate::auth::Authenticated;
-use crate::catalog::{self, CatalogStoreError};
-use crate::document::{self, Created, DocumentKind, NewDocument, Slot};
-use crate::error::ApiError;
+use crate::domain::catalog::{self, CatalogStoreError};
+use crate::domain::document::{self, Created, DocumentKind, NewDocument, Slot};
+use crate::domain::summary::{self, DocumentRow, Filter, SummaryRecord};
 use crate::http::AppState;
+use crate::http::auth::Authenticated;
+use crate::http::error::ApiError;
 use crate::store::{Store, StoreError, now_millis};
-use crate::summary::{self, DocumentRow, Filter, SummaryRecord};
 use crate::with_pool;
 
 /// Most communes one opening may cover.
@@ -357,7 +357,7 @@ async fn open(
     if principal.role == Role::ProvincialAdmin
         && let Scope::Communes(communes) = &mut principal.scope
     {
-        let managed = crate::admin::managed_by(&state, &who).await?;
+        let managed = crate::http::admin::managed_by(&state, &who).await?;
         communes.retain(|commune| managed.commune(commune));
     }
     let opened = open_round(&state.store, Some(&principal), &request, "api").await?;

@@ -26,13 +26,13 @@ use tramyte_shared::policy::Role;
 use tramyte_shared::scoring::Verdict;
 use tramyte_shared::workflow::Status;
 
-use crate::catalog::{self, CatalogStoreError};
-use crate::date::{vietnam_date, vietnam_midnight};
-use crate::error::ApiError;
+use crate::domain::catalog::{self, CatalogStoreError};
+use crate::domain::date::{vietnam_date, vietnam_midnight};
+use crate::domain::overview::{TargetProgress, status_at_cutoff, target_progress_at};
+use crate::domain::summary::{self, DocumentRow, Filter, ListError, Viewer};
 use crate::http::AppState;
-use crate::overview::{TargetProgress, status_at_cutoff, target_progress_at};
+use crate::http::error::ApiError;
 use crate::store::Store;
-use crate::summary::{self, DocumentRow, Filter, ListError, Viewer};
 
 /// Which part of the year a report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -501,14 +501,14 @@ const TARGET_HEADER: [&str; 6] = [
     "Đạt",
 ];
 
-/// A text cell of the CSV, neutralised for spreadsheets ([`crate::export::text_cell`]).
+/// A text cell of the CSV, neutralised for spreadsheets ([`crate::domain::export::text_cell`]).
 fn csv_text(text: &str) -> String {
-    crate::export::text_cell(text).into_owned()
+    crate::domain::export::text_cell(text).into_owned()
 }
 
 /// A text cell of the XLSX, neutralised the same way as the CSV's.
 fn write_text(sheet: &mut Worksheet, row: u32, col: u16, text: &str) -> Result<(), XlsxError> {
-    sheet.write_string(row, col, crate::export::text_cell(text))?;
+    sheet.write_string(row, col, crate::domain::export::text_cell(text))?;
     Ok(())
 }
 

@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use tramyte_shared::policy::{Role, Scope};
 use tramyte_shared::rest::{MAX_NAMES, Names};
 
-use crate::account::{self, SESSION_MILLIS, Session, User};
-use crate::client::Client;
-use crate::error::ApiError;
+use crate::domain::account::{self, SESSION_MILLIS, Session, User};
 use crate::http::AppState;
+use crate::http::client::Client;
+use crate::http::error::ApiError;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "tramyte_session";
@@ -191,7 +191,7 @@ async fn sign_in(
         body.user.trim(),
         &body.password,
         &device,
-        &crate::throttle::address_key(client.address),
+        &crate::domain::throttle::address_key(client.address),
         crate::store::now_millis(),
     )
     .await;

@@ -2,13 +2,13 @@
 //!
 //! Every write is one transaction (chunks ready together share one: [`persist`]), committed
 //! before the caller hears of success, and every write of content also writes the document's
-//! summary row (see [`crate::summary`]); on PostgreSQL the same transaction notifies the other
+//! summary row (see [`crate::domain::summary`]); on PostgreSQL the same transaction notifies the other
 //! server nodes (`NOTIFY tramyte_chunks`), which is delivered only if it commits.
 
 use tramyte_shared::sync::{Chunk, ChunkKey, ChunkKind, DocumentId};
 
+use crate::domain::summary::SummaryRecord;
 use crate::store::{Store, StoreError, now_millis};
-use crate::summary::SummaryRecord;
 use crate::with_pool;
 
 /// Inserts a chunk inside an open transaction (of either database), ignoring one already there.
@@ -604,7 +604,10 @@ mod tests {
         assert_eq!(load(&store, a).await.unwrap().unwrap().len(), 2);
         assert_eq!(load(&store, b).await.unwrap().unwrap().len(), 1);
         assert_eq!(provenance(&store, a).await.unwrap().len(), 2);
-        let stored = crate::summary::stored(&store, a).await.unwrap().unwrap();
+        let stored = crate::domain::summary::stored(&store, a)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.record.changes, 2);
         assert_eq!(stored.last_change_by.as_deref(), Some("minh"));
         // A later group never takes a summary back to fewer changes.
@@ -616,10 +619,16 @@ mod tests {
         )
         .await
         .unwrap();
-        let stored = crate::summary::stored(&store, a).await.unwrap().unwrap();
+        let stored = crate::domain::summary::stored(&store, a)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.record.changes, 2);
         assert_eq!(stored.last_change_by.as_deref(), Some("lan"));
-        let stored = crate::summary::stored(&store, b).await.unwrap().unwrap();
+        let stored = crate::domain::summary::stored(&store, b)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.last_change_by.as_deref(), Some("hoa"));
     }
 }

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use tramyte_shared::points::Points;
 use tramyte_shared::policy::Role;
 
-use crate::auth::Authenticated;
-use crate::error::ApiError;
+use crate::domain::summary::Viewer;
 use crate::http::AppState;
+use crate::http::auth::Authenticated;
+use crate::http::error::ApiError;
 use crate::store::{Store, StoreError};
-use crate::summary::Viewer;
 use crate::with_pool;
 
 /// Most targets one unit may have in a year.
@@ -262,7 +262,7 @@ struct PutTargets {
 
 /// Who may set targets: reviewers of the unit itself, for communes in their scope; provincial
 /// administrators for the reviewing units and communes of their subtree
-/// ([`crate::unit::Managed`]); system administrators everywhere.
+/// ([`crate::domain::unit::Managed`]); system administrators everywhere.
 async fn put_targets(
     State(state): State<AppState>,
     who: Authenticated,
@@ -294,7 +294,7 @@ async fn put_targets(
         )));
     }
     if session.user.role == Role::ProvincialAdmin {
-        let managed = crate::admin::managed_by(&state, &who).await?;
+        let managed = crate::http::admin::managed_by(&state, &who).await?;
         if !managed.unit(unit) {
             return Err(ApiError::Forbidden(format!(
                 "unit {} is outside the units you manage",

@@ -12,11 +12,11 @@ use serde_json::value::RawValue;
 use tramyte_shared::policy::Role;
 use tramyte_shared::workflow::{Status, StatusChange, status_at};
 
-use crate::error::ApiError;
+use crate::domain::summary::{self, Filter, ListError, Viewer};
+use crate::domain::target::TargetError;
 use crate::http::AppState;
+use crate::http::error::ApiError;
 use crate::store::Store;
-use crate::summary::{self, Filter, ListError, Viewer};
-use crate::target::TargetError;
 
 /// Progress of one reviewing unit against one kind of target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
