@@ -390,8 +390,8 @@ pub async fn load(store: &Store, reset_passwords: bool, now: i64) -> Result<Load
     let mut loaded = Loaded::default();
     unit::import(store, &units_csv()).await?;
     for (id, role, name, units) in ACCOUNTS {
-        let password =
-            crate::cli::generate_password().map_err(|err| DemoError::Document(err.clone()))?;
+        let password = crate::domain::account::generate_password()
+            .map_err(|err| DemoError::Document(err.clone()))?;
         match account::find_user(store, id).await {
             Ok(_) if !reset_passwords => continue,
             Ok(_) => account::reset_password(store, id, &password).await?,
@@ -567,7 +567,7 @@ async fn store_document(
     if taken.is_some() {
         return Ok(false);
     }
-    let id = crate::cli::new_document_id().map_err(DemoError::Document)?;
+    let id = crate::domain::document::new_document_id().map_err(DemoError::Document)?;
     let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
     let record = SummaryRecord::of(&summarize(&mut doc, Some(catalog)));
     let new = NewDocument {

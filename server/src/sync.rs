@@ -27,7 +27,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -43,7 +42,6 @@ use tramyte_shared::sync::message::Message;
 use crate::domain::account::Session;
 use crate::domain::document::{self, DocumentKind, PersistJob, Provenance};
 use crate::domain::summary::{CatalogCache, SummaryRecord};
-use crate::http::AppState;
 use crate::metrics::SyncMetrics;
 use crate::store::Store;
 
@@ -388,91 +386,95 @@ async fn supervise<T: Send>(
     }
 }
 
-/// `GET /sync`: upgrades to a websocket speaking the automerge-repo protocol.
-pub async fn upgrade(
-    State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: axum::http::HeaderMap,
-    uri: axum::http::Uri,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let service = state.sync.clone();
-    if let Err(reason) = service.serving() {
-        return (StatusCode::SERVICE_UNAVAILABLE, reason).into_response();
-    }
-    // A browser page from another site must not use the visitor's session cookie here
-    // (cross-site websocket hijacking): browsers always send `Origin`; other clients need not.
-    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
-        let host = headers
-            .get(axum::http::header::HOST)
-            .and_then(|h| h.to_str().ok());
-        let allowed = origin
-            .to_str()
-            .is_ok_and(|origin| origin_allowed(origin, host, &service.config.allowed_origins));
-        if !allowed {
-            service.metrics.refused("origin_not_allowed");
-            tracing::warn!(%addr, origin = ?origin, "refused a websocket from another origin");
-            return (
-                StatusCode::FORBIDDEN,
-                "this origin may not open /sync (see --allowed-origins)",
-            )
-                .into_response();
+impl SyncService {
+    /// The checks of a `GET /sync` before its caller is authenticated: whether sync is served
+    /// at all (503), and whether a browser page from another site asks (403). A browser page
+    /// from another site must not use the visitor's session cookie here (cross-site websocket
+    /// hijacking): browsers always send `Origin`; other clients need not. Answers the refusal, if
+    /// any.
+    pub fn screen(&self, addr: SocketAddr, headers: &axum::http::HeaderMap) -> Option<Response> {
+        if let Err(reason) = self.serving() {
+            return Some((StatusCode::SERVICE_UNAVAILABLE, reason).into_response());
         }
-    }
-    // Authentication happens here, before the upgrade: a client without a valid session never
-    // gets a socket (except in open mode, which accepts anyone).
-    let session = if service.config.open {
+        if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+            let host = headers
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok());
+            let allowed = origin
+                .to_str()
+                .is_ok_and(|origin| origin_allowed(origin, host, &self.config.allowed_origins));
+            if !allowed {
+                self.metrics.refused("origin_not_allowed");
+                tracing::warn!(%addr, origin = ?origin, "refused a websocket from another origin");
+                return Some(
+                    (
+                        StatusCode::FORBIDDEN,
+                        "this origin may not open /sync (see --allowed-origins)",
+                    )
+                        .into_response(),
+                );
+            }
+        }
         None
-    } else {
-        let Some(token) = crate::http::auth::token_of(&headers, uri.query()) else {
-            return crate::http::error::ApiError::Unauthorized("sign in first".to_owned())
-                .into_response();
-        };
-        match crate::domain::account::authenticate(&state.store, &token).await {
-            Ok(session) => Some(session),
-            Err(err) => return crate::http::error::ApiError::from(err).into_response(),
-        }
-    };
-    let limit = service.config.max_connections_per_address;
-    {
-        let mut per_address = service
-            .per_address
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let count = per_address.entry(addr.ip()).or_default();
-        if *count >= limit {
-            tracing::warn!(%addr, limit, "refused a websocket: too many connections from one address");
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("more than {limit} connections from one address"),
-            )
-                .into_response();
-        }
-        *count += 1;
     }
-    let max = service.config.max_frame_bytes;
-    // Small buffers: tungstenite's 128 KiB defaults cost ~135 KiB per idle connection (and a
-    // memset per read); frames larger than this are still read, in more steps.
-    upgrade
-        .read_buffer_size(SOCKET_BUFFER_BYTES)
-        .write_buffer_size(SOCKET_BUFFER_BYTES)
-        .max_message_size(max)
-        .max_frame_size(max)
-        .on_failed_upgrade({
-            let service = service.clone();
-            move |_| release_address(&service, addr.ip())
-        })
-        .on_upgrade(move |socket| {
-            use tracing::Instrument;
-            let tracker = service.tracker.clone();
-            // The socket's own span, carrying the id of the request that opened it.
-            let span = tracing::info_span!(
-                "websocket",
-                request_id = %crate::http::request_id_of(&headers),
-                user = session.as_ref().map_or("open", |s| s.user.id.as_str()),
-            );
-            tracker.track_future(serve_socket(socket, addr, service, session).instrument(span))
-        })
+
+    /// Whether anyone may sync without signing in (`--open`).
+    pub fn is_open(&self) -> bool {
+        self.config.open
+    }
+
+    /// Upgrades an authenticated (or, in open mode, anonymous) `GET /sync` to a websocket
+    /// speaking the automerge-repo protocol, unless its address has too many already (429).
+    /// `request_id` names the request in the socket's span.
+    pub fn accept(
+        self,
+        upgrade: WebSocketUpgrade,
+        addr: SocketAddr,
+        request_id: String,
+        session: Option<Session>,
+    ) -> Response {
+        let service = self;
+        let limit = service.config.max_connections_per_address;
+        {
+            let mut per_address = service
+                .per_address
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let count = per_address.entry(addr.ip()).or_default();
+            if *count >= limit {
+                tracing::warn!(%addr, limit, "refused a websocket: too many connections from one address");
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!("more than {limit} connections from one address"),
+                )
+                    .into_response();
+            }
+            *count += 1;
+        }
+        let max = service.config.max_frame_bytes;
+        // Small buffers: tungstenite's 128 KiB defaults cost ~135 KiB per idle connection (and a
+        // memset per read); frames larger than this are still read, in more steps.
+        upgrade
+            .read_buffer_size(SOCKET_BUFFER_BYTES)
+            .write_buffer_size(SOCKET_BUFFER_BYTES)
+            .max_message_size(max)
+            .max_frame_size(max)
+            .on_failed_upgrade({
+                let service = service.clone();
+                move |_| release_address(&service, addr.ip())
+            })
+            .on_upgrade(move |socket| {
+                use tracing::Instrument;
+                let tracker = service.tracker.clone();
+                // The socket's own span, carrying the id of the request that opened it.
+                let span = tracing::info_span!(
+                    "websocket",
+                    request_id = %request_id,
+                    user = session.as_ref().map_or("open", |s| s.user.id.as_str()),
+                );
+                tracker.track_future(serve_socket(socket, addr, service, session).instrument(span))
+            })
+    }
 }
 
 /// Whether a browser `Origin` may open `/sync`: the server's own (the `Host` the request was

@@ -22,7 +22,7 @@ use tramyte_tests::sync_client::{SETTLE, SyncClient};
 use tramyte_tests::{Backend, TestServer, backends, spawn_server_on};
 
 fn new_id() -> DocumentId {
-    tramyte_server::cli::new_document_id().unwrap()
+    tramyte_server::domain::document::new_document_id().unwrap()
 }
 
 fn hex(text: &str) -> Vec<u8> {

@@ -509,6 +509,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A random password of 14 characters that people can read aloud (no 0/O, 1/l).
+pub fn generate_password() -> Result<String, String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 14];
+    getrandom::fill(&mut bytes).map_err(|err| format!("no random source: {err}"))?;
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

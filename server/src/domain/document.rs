@@ -548,6 +548,14 @@ pub async fn list(store: &Store) -> Result<Vec<(String, String)>, StoreError> {
     }))
 }
 
+/// A new random document id.
+pub fn new_document_id() -> Result<DocumentId, String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|err| format!("no random source for a document id: {err}"))?;
+    Ok(DocumentId::from_bytes(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,8 +598,8 @@ mod tests {
         let store = Store::connect("sqlite::memory:").await.unwrap();
         store.migrate().await.unwrap();
         let (a, b) = (
-            crate::cli::new_document_id().unwrap(),
-            crate::cli::new_document_id().unwrap(),
+            crate::domain::document::new_document_id().unwrap(),
+            crate::domain::document::new_document_id().unwrap(),
         );
         let group = [
             job(a, b"a1", "lan", 1, true),

@@ -4,18 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use tramyte_shared::policy::Role;
 use tramyte_shared::workflow::{Status, StatusChange, status_at};
 
-use crate::domain::summary::{self, Filter, ListError, Viewer};
+use crate::domain::summary::{self, Filter, ListError};
 use crate::domain::target::TargetError;
-use crate::http::AppState;
-use crate::http::error::ApiError;
 use crate::store::Store;
 
 /// Progress of one reviewing unit against one kind of target.
@@ -58,15 +52,6 @@ pub enum OverviewError {
     List(#[from] ListError),
     #[error(transparent)]
     Targets(#[from] TargetError),
-}
-
-impl From<OverviewError> for ApiError {
-    fn from(err: OverviewError) -> Self {
-        match err {
-            OverviewError::List(err) => err.into(),
-            OverviewError::Targets(err) => err.into(),
-        }
-    }
 }
 
 /// `$columns` of the targets of year `$1` over the communes of `$2` (a JSON array; NULL: every
@@ -314,42 +299,6 @@ pub fn tally_targets(rows: Vec<TargetRow>, cutoff: i64) -> Vec<TargetProgress> {
         }
     }
     progress
-}
-
-/// Routes: `GET /api/overview?round=`.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/overview", get(get_overview))
-}
-
-#[derive(Debug, Deserialize)]
-struct OverviewQuery {
-    round: Option<String>,
-}
-
-async fn get_overview(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<OverviewQuery>,
-) -> Result<Json<Overview>, ApiError> {
-    if let Some(principal) = &viewer.0
-        && !matches!(
-            principal.role,
-            Role::Reviewer | Role::ProvincialAdmin | Role::SystemAdmin
-        )
-    {
-        return Err(ApiError::Forbidden(format!(
-            "the overview is for reviewers, not a {}",
-            principal.role.as_str()
-        )));
-    }
-    let round = query
-        .round
-        .as_deref()
-        .and_then(|r| r.trim().parse::<u16>().ok())
-        .ok_or_else(|| ApiError::BadRequest("round must be given as a year".to_owned()))?;
-    Ok(Json(
-        overview(&state.store, round, viewer.communes()).await?,
-    ))
 }
 
 #[cfg(test)]

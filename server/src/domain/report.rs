@@ -14,24 +14,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::extract::{Query, State};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde::{Deserialize, Serialize};
 use tramyte_shared::catalog::Catalog;
 use tramyte_shared::points::Points;
-use tramyte_shared::policy::Role;
 use tramyte_shared::scoring::Verdict;
 use tramyte_shared::workflow::Status;
 
 use crate::domain::catalog::{self, CatalogStoreError};
 use crate::domain::date::{vietnam_date, vietnam_midnight};
 use crate::domain::overview::{TargetProgress, status_at_cutoff, target_progress_at};
-use crate::domain::summary::{self, DocumentRow, Filter, ListError, Viewer};
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::domain::summary::{self, DocumentRow, Filter, ListError};
 use crate::store::Store;
 
 /// Which part of the year a report covers.
@@ -111,16 +104,6 @@ pub enum ReportError {
 impl From<sqlx::Error> for ReportError {
     fn from(err: sqlx::Error) -> Self {
         ReportError::List(ListError::from(err))
-    }
-}
-
-impl From<ReportError> for ApiError {
-    fn from(err: ReportError) -> Self {
-        match err {
-            ReportError::BadYear | ReportError::BadPeriod => ApiError::BadRequest(err.to_string()),
-            ReportError::List(err) => err.into(),
-            ReportError::Catalog(err) => err.into(),
-        }
     }
 }
 
@@ -698,82 +681,6 @@ pub fn to_xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
         write_text(sheet, r, 6, &below)?;
     }
     workbook.save_to_buffer()
-}
-
-/// Routes: `GET /api/reports`, `/api/reports.csv`, `/api/reports.xlsx`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/reports", get(get_report))
-        .route("/api/reports.csv", get(get_csv))
-        .route("/api/reports.xlsx", get(get_xlsx))
-}
-
-#[derive(Debug, Deserialize)]
-struct ReportQuery {
-    year: Option<String>,
-    period: Option<String>,
-}
-
-/// Checks the caller may see reports and reads the query; then makes the report.
-async fn answer(
-    state: &AppState,
-    viewer: &Viewer,
-    query: &ReportQuery,
-) -> Result<Report, ApiError> {
-    if let Some(principal) = &viewer.0
-        && !matches!(
-            principal.role,
-            Role::Reviewer | Role::ProvincialAdmin | Role::SystemAdmin
-        )
-    {
-        return Err(ApiError::Forbidden(format!(
-            "reports are for reviewers, not a {}",
-            principal.role.as_str()
-        )));
-    }
-    let year = parse_year(query.year.as_deref())?;
-    let period = Period::parse(query.period.as_deref())?;
-    Ok(report(&state.store, year, period, viewer.communes()).await?)
-}
-
-async fn get_report(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<ReportQuery>,
-) -> Result<Json<Report>, ApiError> {
-    Ok(Json(answer(&state, &viewer, &query).await?))
-}
-
-/// The download headers: content type and `attachment; filename="bao-cao-2024-h1.EXT"`.
-fn download(
-    report: &Report,
-    content_type: &'static str,
-    ext: &str,
-) -> [(axum::http::HeaderName, String); 2] {
-    crate::http::attachment(
-        content_type,
-        &format!("bao-cao-{}-{}.{ext}", report.year, report.period),
-    )
-}
-
-async fn get_csv(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<ReportQuery>,
-) -> Result<impl IntoResponse, ApiError> {
-    let report = answer(&state, &viewer, &query).await?;
-    let body = to_csv(&report).map_err(|err| ApiError::Internal(Box::new(err)))?;
-    Ok((download(&report, "text/csv; charset=utf-8", "csv"), body))
-}
-
-async fn get_xlsx(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<ReportQuery>,
-) -> Result<impl IntoResponse, ApiError> {
-    let report = answer(&state, &viewer, &query).await?;
-    let body = to_xlsx(&report).map_err(|err| ApiError::Internal(Box::new(err)))?;
-    Ok((download(&report, crate::http::XLSX, "xlsx"), body))
 }
 
 #[cfg(test)]

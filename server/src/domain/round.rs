@@ -9,24 +9,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tramyte_shared::assessment::{NewAssessment, new_assessment};
 use tramyte_shared::commune::{UnitType, Zone};
 use tramyte_shared::id::CommuneCode;
 use tramyte_shared::policy::{Principal, Role, Scope};
-use tramyte_shared::rest::{KindCounts, OpenedCounts};
+use tramyte_shared::rest::KindCounts;
 use tramyte_shared::summary::summarize;
 use tramyte_shared::sync::{Chunk, ChunkKind, DocumentId};
 
 use crate::domain::catalog::{self, CatalogStoreError};
 use crate::domain::document::{self, Created, DocumentKind, NewDocument, Slot};
-use crate::domain::summary::{self, DocumentRow, Filter, SummaryRecord};
-use crate::http::AppState;
-use crate::http::auth::Authenticated;
-use crate::http::error::ApiError;
+use crate::domain::summary::SummaryRecord;
 use crate::store::{Store, StoreError, now_millis};
 use crate::with_pool;
 
@@ -119,17 +113,6 @@ impl From<CatalogStoreError> for RoundError {
         match err {
             CatalogStoreError::Store(err) => RoundError::Store(err),
             other => RoundError::Document(other.to_string()),
-        }
-    }
-}
-
-impl From<RoundError> for ApiError {
-    fn from(err: RoundError) -> Self {
-        match err {
-            RoundError::Store(err) => ApiError::Unavailable(err),
-            RoundError::OutOfScope(_) => ApiError::Forbidden(err.to_string()),
-            RoundError::Document(_) => ApiError::Internal(Box::new(err)),
-            _ => ApiError::BadRequest(err.to_string()),
         }
     }
 }
@@ -248,7 +231,7 @@ pub async fn open_round(
                 _ => tramyte_shared::roster::new_roster(&code, now),
             };
             let mut doc = doc.map_err(|err| RoundError::Document(err.to_string()))?;
-            let id = crate::cli::new_document_id().map_err(RoundError::Document)?;
+            let id = crate::domain::document::new_document_id().map_err(RoundError::Document)?;
             let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
             let record = SummaryRecord::of(&summarize(&mut doc, Some(&catalog)));
             let new = NewDocument {
@@ -328,50 +311,5 @@ pub async fn register_existing(store: &Store) -> Result<u64, StoreError> {
         .execute(pool)
         .await?
         .rows_affected()
-    }))
-}
-
-/// Routes: `POST /api/rounds`.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/rounds", post(open))
-}
-
-/// The answer to `POST /api/rounds`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct OpenedRound {
-    #[serde(flatten)]
-    pub counts: OpenedCounts,
-    pub documents: Vec<DocumentRow>,
-}
-
-async fn open(
-    State(state): State<AppState>,
-    who: Authenticated,
-    body: Result<Json<OpenRound>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<OpenedRound>, ApiError> {
-    who.require(OPENERS)?;
-    let Json(request) = body.map_err(|err| ApiError::BadRequest(err.body_text()))?;
-    let mut principal = who.0.principal.clone();
-    // A provincial administrator opens rounds only in their subtree, not in communes their
-    // health department was given to cover elsewhere.
-    if principal.role == Role::ProvincialAdmin
-        && let Scope::Communes(communes) = &mut principal.scope
-    {
-        let managed = crate::http::admin::managed_by(&state, &who).await?;
-        communes.retain(|commune| managed.commune(commune));
-    }
-    let opened = open_round(&state.store, Some(&principal), &request, "api").await?;
-    let filter = Filter {
-        ids: Some(opened.documents.iter().map(DocumentId::to_string).collect()),
-        ..Filter::default()
-    };
-    Ok(Json(OpenedRound {
-        counts: OpenedCounts {
-            created: opened.created,
-            existing: opened.existing,
-            assessments: opened.assessments,
-            rosters: opened.rosters,
-        },
-        documents: summary::list(&state.store, &filter).await?,
     }))
 }
