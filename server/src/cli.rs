@@ -14,10 +14,10 @@ use crate::config::{
     CatalogCommand, DatabaseArgs, DocCommand, DocKindArg, RoundCommand, UnitsCommand, UserCommand,
 };
 use crate::domain::account::{self, NewUser};
-use crate::domain::document::{self, DocumentKind, NewDocument, Slot};
 use crate::domain::round::{OpenRound, open_round};
 use crate::domain::summary::{CatalogCache, SummaryRecord};
 use crate::domain::unit;
+use crate::store::document::{self, DocumentKind, NewDocument, Slot};
 use crate::store::{Store, now_millis};
 
 /// Runs `tramyte catalog …`, printing to `out`. The error is what to tell the person.

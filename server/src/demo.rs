@@ -51,12 +51,11 @@ use tramyte_shared::workflow::EventKind;
 
 use crate::domain::account::{self, AccountError, NewUser};
 use crate::domain::date::vietnam_millis;
-use crate::domain::document::{self, DocumentKind, NewDocument, Slot};
 use crate::domain::summary::SummaryRecord;
 use crate::domain::target::{self, Target, TargetError, TargetKind};
 use crate::domain::unit::{self, UnitError};
+use crate::store::document::{self, DocumentKind, NewDocument, Slot};
 use crate::store::{Store, StoreError};
-use crate::with_pool;
 
 /// The round of the demo's assessments.
 pub const ROUND: u16 = 2024;
@@ -333,12 +332,7 @@ impl From<sqlx::Error> for DemoError {
 
 /// Whether the database is empty: no units and no users.
 pub async fn database_is_empty(store: &Store) -> Result<bool, StoreError> {
-    let (units, users): (i64, i64) = with_pool!(store, pool => {
-        sqlx::query_as("SELECT (SELECT COUNT(*) FROM units), (SELECT COUNT(*) FROM users)")
-            .fetch_one(pool)
-            .await?
-    });
-    Ok(units == 0 && users == 0)
+    store.is_empty().await
 }
 
 /// The demo's units as a units CSV (see [`crate::domain::unit`]).
@@ -556,18 +550,11 @@ async fn store_document(
     catalog: &Catalog,
     dated: (i64, Option<&str>),
 ) -> Result<bool, DemoError> {
-    let taken: Option<(String,)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT document_id FROM commune_documents WHERE commune = $1 AND kind = $2 AND round = $3")
-            .bind(commune)
-            .bind(kind.as_str())
-            .bind(round)
-            .fetch_optional(pool)
-            .await?
-    });
+    let taken = crate::store::document::slot_holder(store, commune, kind, round).await?;
     if taken.is_some() {
         return Ok(false);
     }
-    let id = crate::domain::document::new_document_id().map_err(DemoError::Document)?;
+    let id = crate::store::document::new_document_id().map_err(DemoError::Document)?;
     let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
     let record = SummaryRecord::of(&summarize(&mut doc, Some(catalog)));
     let new = NewDocument {

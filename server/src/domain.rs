@@ -8,7 +8,6 @@ pub mod account;
 pub mod audit;
 pub mod catalog;
 pub mod date;
-pub mod document;
 pub mod export;
 pub mod overview;
 pub mod report;

@@ -40,10 +40,10 @@ use tramyte_shared::sync::hub::{
 use tramyte_shared::sync::message::Message;
 
 use crate::domain::account::Session;
-use crate::domain::document::{self, DocumentKind, PersistJob, Provenance};
 use crate::domain::summary::{CatalogCache, SummaryRecord};
 use crate::metrics::SyncMetrics;
 use crate::store::Store;
+use crate::store::document::{self, DocumentKind, PersistJob, Provenance};
 
 /// Limits and behaviour of the sync endpoint.
 #[derive(Debug, Clone)]

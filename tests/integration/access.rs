@@ -83,7 +83,7 @@ impl World {
     }
 
     async fn stored_heads(&self, id: DocumentId) -> Vec<automerge::ChangeHash> {
-        let chunks = tramyte_server::domain::document::load(&self.store, id)
+        let chunks = tramyte_server::store::document::load(&self.store, id)
             .await
             .unwrap()
             .unwrap();
@@ -273,7 +273,7 @@ async fn another_communes_document_is_unavailable_like_a_missing_one_on(backend:
     let mut client = SyncClient::new("lan-phone");
     client.connect_as(&world.server.url(), Some(&token)).await;
     client.request(world.other_commune).await;
-    let missing = tramyte_server::domain::document::new_document_id().unwrap();
+    let missing = tramyte_server::store::document::new_document_id().unwrap();
     client.request(missing).await;
     client
         .pump_until(SETTLE, |_, events| {

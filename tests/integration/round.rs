@@ -43,7 +43,7 @@ fn ids(body: &Value) -> Vec<String> {
 
 async fn zone_of(store: &Store, id: &str) -> u8 {
     let id = DocumentId::parse(id).unwrap();
-    let chunks = tramyte_server::domain::document::load(store, id)
+    let chunks = tramyte_server::store::document::load(store, id)
         .await
         .unwrap()
         .unwrap();

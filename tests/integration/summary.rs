@@ -55,13 +55,13 @@ async fn create_assessment(store: &Store, commune: &str) -> DocumentId {
 
 /// The summary computed from the document as stored, as a row.
 async fn expected(store: &Store, id: DocumentId) -> SummaryRecord {
-    let chunks = tramyte_server::domain::document::load(store, id)
+    let chunks = tramyte_server::store::document::load(store, id)
         .await
         .unwrap()
         .unwrap();
     let mut doc = load_chunks(&chunks).unwrap();
     let mut facts = tramyte_shared::summary::read_facts(&mut doc);
-    let owners = tramyte_server::domain::document::actor_bindings(store)
+    let owners = tramyte_server::store::document::actor_bindings(store)
         .await
         .unwrap();
     tramyte_server::domain::summary::name_devices(&mut facts, |actor| {

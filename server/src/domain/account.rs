@@ -13,8 +13,7 @@ use sha2::{Digest, Sha256};
 use tramyte_shared::policy::{Principal, Role, Scope};
 
 use crate::domain::unit;
-use crate::store::{Store, StoreError, now_millis};
-use crate::with_pool;
+use crate::store::{Store, StoreError, account, now_millis};
 
 /// How long a session lasts (phones go offline for weeks; they keep their session).
 pub const SESSION_MILLIS: i64 = 60 * 24 * 60 * 60 * 1000;
@@ -140,43 +139,21 @@ const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$
 pub async fn add_user(store: &Store, new: &NewUser) -> Result<(), AccountError> {
     check_user_id(&new.id)?;
     for code in &new.units {
-        let found: Option<(String,)> = with_pool!(store, pool => {
-            sqlx::query_as("SELECT code FROM units WHERE code = $1").bind(code).fetch_optional(pool).await?
-        });
-        if found.is_none() {
+        if !crate::store::unit::exists(store, code).await? {
             return Err(AccountError::UnknownUnit(code.clone()));
         }
     }
     let hash = hash_password(&new.password).await?;
     let now = now_millis();
-    let inserted = with_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, display_name, role, person, password_hash, disabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&new.id)
-        .bind(&new.display_name)
-        .bind(new.role.as_str())
-        .bind(&new.person)
-        .bind(&hash)
-        .bind(false)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            for code in &new.units {
-                sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ($1, $2)")
-                    .bind(&new.id)
-                    .bind(code)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-        }
-        inserted
-    });
+    let row = account::NewUserRow {
+        id: &new.id,
+        display_name: &new.display_name,
+        role: new.role.as_str(),
+        person: new.person.as_deref(),
+        password_hash: &hash,
+        units: &new.units,
+    };
+    let inserted = account::insert_user(store, &row, now).await?;
     if inserted == 0 {
         return Err(AccountError::Exists(new.id.clone()));
     }
@@ -195,42 +172,14 @@ pub async fn add_person_without_sign_in(
     unit: &str,
 ) -> Result<(), AccountError> {
     check_user_id(id)?;
-    let now = now_millis();
-    with_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        // "!" is no password hash: nothing verifies against it.
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, display_name, role, person, password_hash, disabled, created_at) \
-             VALUES ($1, $2, $3, NULL, '!', $4, $5) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(display_name)
-        .bind(role.as_str())
-        .bind(true)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ($1, $2)")
-                .bind(id)
-                .bind(unit)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-    });
+    account::insert_person(store, id, display_name, role.as_str(), unit, now_millis()).await?;
     Ok(())
 }
 
 /// Every user, by id.
 pub async fn list_users(store: &Store) -> Result<Vec<User>, AccountError> {
-    let rows: Vec<(String, String, String, Option<String>, bool)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT id, display_name, role, person, disabled FROM users ORDER BY id").fetch_all(pool).await?
-    });
-    let units: Vec<(String, String)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT user_id, unit FROM user_units ORDER BY user_id, unit").fetch_all(pool).await?
-    });
+    let rows = account::users(store).await?;
+    let units = account::user_units(store).await?;
     Ok(rows
         .into_iter()
         .map(|(id, display_name, role, person, disabled)| User {
@@ -257,24 +206,7 @@ pub async fn display_names(
         return Ok(std::collections::BTreeMap::new());
     }
     let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
-    let rows: Vec<(String, String)> =
-        match store {
-            Store::Sqlite(pool, _) => sqlx::query_as(
-                "SELECT id, display_name FROM users WHERE id IN (SELECT value FROM json_each($1))",
-            )
-            .bind(&list)
-            .fetch_all(pool)
-            .await?,
-            Store::Postgres(pool) => {
-                sqlx::query_as(
-                    "SELECT id, display_name FROM users \
-                 WHERE id IN (SELECT jsonb_array_elements_text($1::text::jsonb))",
-                )
-                .bind(&list)
-                .fetch_all(pool)
-                .await?
-            }
-        };
+    let rows = account::display_names(store, &list).await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -289,25 +221,7 @@ pub async fn find_user(store: &Store, id: &str) -> Result<User, AccountError> {
 
 /// Disables (or enables) a user. Disabling ends every session of theirs at once.
 pub async fn set_disabled(store: &Store, id: &str, disabled: bool) -> Result<(), AccountError> {
-    let now = now_millis();
-    let changed = with_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        let changed = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-            .bind(disabled)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if disabled {
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        changed
-    });
+    let changed = account::set_disabled(store, id, disabled, now_millis()).await?;
     if changed == 0 {
         return Err(AccountError::UnknownUser(id.to_owned()));
     }
@@ -318,23 +232,7 @@ pub async fn set_disabled(store: &Store, id: &str, disabled: bool) -> Result<(),
 /// Sets a new password and ends the user's sessions.
 pub async fn reset_password(store: &Store, id: &str, password: &str) -> Result<(), AccountError> {
     let hash = hash_password(password).await?;
-    let now = now_millis();
-    let changed = with_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(&hash)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        changed
-    });
+    let changed = account::set_password(store, id, &hash, now_millis()).await?;
     if changed == 0 {
         return Err(AccountError::UnknownUser(id.to_owned()));
     }
@@ -381,9 +279,7 @@ pub async fn sign_in_from(
             });
         }
     };
-    let row: Option<(String, bool)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT password_hash, disabled FROM users WHERE id = $1").bind(id).fetch_optional(pool).await?
-    });
+    let row = account::credentials(store, id).await?;
     let (stored, disabled) = row.unwrap_or_else(|| (DECOY_HASH.to_owned(), false));
     if !verify_password(password, &stored).await {
         let answered = at + (now_millis() - started).max(0);
@@ -402,20 +298,7 @@ pub async fn sign_in_from(
     let token_hash = hash_token(&token);
     let device: String = device.chars().take(120).collect();
     let expires_at = now + SESSION_MILLIS;
-    with_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, device, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&token_hash)
-        .bind(id)
-        .bind(&device)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-    });
+    account::insert_session(store, &token_hash, id, &device, now, expires_at).await?;
     tracing::info!(user = %id, "signed in");
     let session = authenticate_hash(store, &token_hash).await?;
     Ok((token, session))
@@ -427,18 +310,7 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Session, Account
 }
 
 async fn authenticate_hash(store: &Store, token_hash: &str) -> Result<Session, AccountError> {
-    let now = now_millis();
-    let row: Option<(String, String, i64)> = with_pool!(store, pool => {
-        sqlx::query_as(
-            "SELECT s.user_id, s.device, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled = $3",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .bind(false)
-        .fetch_optional(pool)
-        .await?
-    });
+    let row = account::valid_session(store, token_hash, now_millis()).await?;
     let Some((user_id, device, expires_at)) = row else {
         return Err(AccountError::InvalidSession);
     };
@@ -455,13 +327,7 @@ async fn authenticate_hash(store: &Store, token_hash: &str) -> Result<Session, A
 
 /// Ends a session.
 pub async fn sign_out(store: &Store, token_hash: &str) -> Result<(), AccountError> {
-    with_pool!(store, pool => {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
-            .bind(now_millis())
-            .bind(token_hash)
-            .execute(pool)
-            .await?;
-    });
+    account::revoke_session(store, token_hash, now_millis()).await?;
     Ok(())
 }
 
@@ -471,17 +337,7 @@ pub async fn sessions_ended_since(
     since: i64,
     now: i64,
 ) -> Result<Vec<String>, StoreError> {
-    let rows: Vec<(String,)> = with_pool!(store, pool => {
-        sqlx::query_as(
-            "SELECT token_hash FROM sessions WHERE (revoked_at >= $1 AND revoked_at < $2) \
-             OR (expires_at >= $1 AND expires_at < $2)",
-        )
-        .bind(since)
-        .bind(now)
-        .fetch_all(pool)
-        .await?
-    });
-    Ok(rows.into_iter().map(|(hash,)| hash).collect())
+    account::sessions_ended_between(store, since, now).await
 }
 
 /// What the policy needs to know about a user.
@@ -559,10 +415,20 @@ mod tests {
         assert!(session.principal.covers("16024"));
         let again = authenticate(&store, &token).await.unwrap();
         assert_eq!(again.user.id, "lan.tyt");
-        let stored: Vec<(String,)> = with_pool!(&store, pool => {
-            sqlx::query_as("SELECT token_hash FROM sessions").fetch_all(pool).await.unwrap()
-        });
-        assert_ne!(stored[0].0, token, "the token itself is never stored");
+        let now = crate::store::now_millis();
+        let stored = |key: String| {
+            let store = store.clone();
+            async move {
+                crate::store::account::valid_session(&store, &key, now)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(
+            stored(token.clone()).await.is_none(),
+            "the token itself is never stored"
+        );
+        assert!(stored(hash_token(&token)).await.is_some(), "its hash is");
         sign_out(&store, &again.token_hash).await.unwrap();
         assert!(matches!(
             authenticate(&store, &token).await,

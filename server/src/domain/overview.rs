@@ -10,7 +10,7 @@ use tramyte_shared::workflow::{Status, StatusChange, status_at};
 
 use crate::domain::summary::{self, Filter, ListError};
 use crate::domain::target::TargetError;
-use crate::store::Store;
+use crate::store::{Store, round_view};
 
 /// Progress of one reviewing unit against one kind of target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,62 +54,6 @@ pub enum OverviewError {
     Targets(#[from] TargetError),
 }
 
-/// `$columns` of the targets of year `$1` over the communes of `$2` (a JSON array; NULL: every
-/// commune), each with its commune's assessment of that round (`c`, the one holding its place in
-/// `commune_documents`) and that assessment's summary (`s`); then `$tail`.
-macro_rules! targets_sql {
-    ($columns:literal, $in_json_2:literal, $tail:literal) => {
-        concat!(
-            "SELECT ",
-            $columns,
-            " FROM targets t \
-             LEFT JOIN commune_documents c ON c.commune = t.commune AND c.kind = 'assessment' \
-                 AND c.round = t.year \
-             LEFT JOIN document_summaries s ON s.document_id = c.document_id \
-             WHERE t.year = $1 AND ($2 IS NULL OR t.commune IN (",
-            $in_json_2,
-            ")) ",
-            $tail
-        )
-    };
-}
-
-/// Progress against targets, counted by the database: per unit and kind, the communes, those
-/// approved, those without an assessment of the round, those passing. The approved statuses are
-/// `Status::counts_as_approved`'s, written out for SQL (a test checks that they agree).
-macro_rules! progress_sql {
-    ($in_json_2:literal) => {
-        targets_sql!(
-            "t.unit, t.kind, COUNT(*), \
-             SUM(CASE WHEN s.status IN ('approved', 'recognized', 'maintained') THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN c.document_id IS NULL THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN s.verdict = 'pass' AND (t.local_min_score IS NULL \
-                 OR COALESCE(s.review_total, s.self_total) >= t.local_min_score) THEN 1 ELSE 0 END)",
-            $in_json_2,
-            "GROUP BY t.unit, t.kind ORDER BY t.unit, t.kind"
-        )
-    };
-}
-
-type ProgressRow = (String, String, i64, Option<i64>, Option<i64>, Option<i64>);
-
-/// Status, verdict, whether conflicted (1) or not (0), and how many assessments.
-type StatusCount = (String, String, i32, i64);
-
-/// Assessments of the round counted by status, verdict and whether they have open conflicts.
-macro_rules! counts_sql {
-    ($in_json_2:literal) => {
-        concat!(
-            "SELECT COALESCE(s.status, 'none'), COALESCE(s.verdict, 'none'), \
-             CASE WHEN s.open_conflicts > 0 THEN 1 ELSE 0 END, COUNT(*) \
-             FROM document_summaries s \
-             WHERE s.kind = 'assessment' AND s.round = $1 AND ($2 IS NULL OR s.commune IN (",
-            $in_json_2,
-            ")) GROUP BY 1, 2, 3"
-        )
-    };
-}
-
 /// The overview of `round` over `communes` (`None`: every commune).
 pub async fn overview(
     store: &Store,
@@ -129,9 +73,9 @@ pub async fn overview(
     // on separate connections.
     let listing = async {
         let counts_query = async {
-            let counts: Result<Vec<StatusCount>, sqlx::Error> =
-                crate::fetch_in_scope!(store, counts_sql, i32::from(round), &scope);
-            counts.map_err(|err| OverviewError::List(ListError::from(err)))
+            round_view::status_counts(store, i32::from(round), scope.as_deref())
+                .await
+                .map_err(|err| OverviewError::List(ListError::from(err)))
         };
         let (documents, counts) =
             futures_util::future::join(summary::list_json(store, &filter), counts_query).await;
@@ -171,7 +115,7 @@ pub async fn target_progress(
     scope: Option<&str>,
 ) -> Result<Vec<TargetProgress>, ListError> {
     let year = i32::from(round);
-    let progress: Vec<ProgressRow> = crate::fetch_in_scope!(store, progress_sql, year, scope)?;
+    let progress = round_view::target_progress(store, year, scope).await?;
     let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
     Ok(progress
         .into_iter()
@@ -188,30 +132,7 @@ pub async fn target_progress(
         .collect())
 }
 
-/// One target with its commune's assessment, for counting progress at a date in Rust.
-macro_rules! target_rows_sql {
-    ($in_json_2:literal) => {
-        targets_sql!(
-            "t.unit, t.kind, t.local_min_score, c.document_id, s.status, s.status_history, \
-             s.verdict, COALESCE(s.review_total, s.self_total)",
-            $in_json_2,
-            "ORDER BY t.unit, t.kind"
-        )
-    };
-}
-
-/// A target and its commune's assessment: unit, kind, local minimum, the assessment's id,
-/// status, status history (JSON), verdict and decisive total.
-pub type TargetRow = (
-    String,
-    String,
-    Option<f64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<f64>,
-);
+pub use crate::store::round_view::TargetRow;
 
 /// Progress against the targets of year `round` as the statuses stood at `cutoff` (unix
 /// milliseconds; see [`tramyte_shared::workflow::status_at`]): what a report of a past period
@@ -224,7 +145,7 @@ pub async fn target_progress_at(
     cutoff: i64,
 ) -> Result<Vec<TargetProgress>, ListError> {
     let year = i32::from(round);
-    let rows: Vec<TargetRow> = crate::fetch_in_scope!(store, target_rows_sql, year, scope)?;
+    let rows = round_view::targets_with_assessments(store, year, scope).await?;
     Ok(tally_targets(rows, cutoff))
 }
 
@@ -299,25 +220,4 @@ pub fn tally_targets(rows: Vec<TargetRow>, cutoff: i64) -> Vec<TargetProgress> {
         }
     }
     progress
-}
-
-#[cfg(test)]
-mod tests {
-    use tramyte_shared::workflow::Status;
-
-    #[test]
-    fn the_sql_counts_as_approved_exactly_what_the_workflow_does() {
-        let sql = progress_sql!("?");
-        let listed: Vec<&str> = Status::ALL
-            .into_iter()
-            .filter(|status| status.counts_as_approved())
-            .map(Status::name)
-            .collect();
-        let written = listed
-            .iter()
-            .map(|name| format!("'{name}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        assert!(sql.contains(&format!("s.status IN ({written})")), "{sql}");
-    }
 }

@@ -26,6 +26,7 @@ use crate::domain::date::{vietnam_date, vietnam_midnight};
 use crate::domain::overview::{TargetProgress, status_at_cutoff, target_progress_at};
 use crate::domain::summary::{self, DocumentRow, Filter, ListError};
 use crate::store::Store;
+use crate::store::round_view::{self, DetailRow};
 
 /// Which part of the year a report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,28 +183,6 @@ struct StoredCriterion {
     review_points: Option<Points>,
 }
 
-/// Per assessment: id, catalog, revision, verdict side, per-criterion JSON, status history JSON.
-type DetailRow = (
-    String,
-    Option<String>,
-    Option<i32>,
-    Option<String>,
-    String,
-    Option<String>,
-);
-
-macro_rules! details_sql {
-    ($in_json_2:literal) => {
-        concat!(
-            "SELECT document_id, catalog, catalog_revision, verdict_side, criteria, status_history \
-             FROM document_summaries WHERE kind = 'assessment' AND round = $1 \
-             AND ($2 IS NULL OR commune IN (",
-            $in_json_2,
-            "))"
-        )
-    };
-}
-
 /// The report of round `year` over `communes` (`None`: every commune).
 ///
 /// Points per criterion are the side the summary's verdict is of: the review once the reviewer
@@ -226,8 +205,7 @@ pub async fn report(
         ..Filter::default()
     };
     let rows = summary::list(store, &filter).await?;
-    let details: Vec<DetailRow> =
-        crate::fetch_in_scope!(store, details_sql, i32::from(year), &scope)?;
+    let details = round_view::report_details(store, i32::from(year), scope.as_deref()).await?;
     let now = crate::store::now_millis();
     let end = period.end_millis(year);
     let cutoff = end.min(now);

@@ -8,8 +8,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use tramyte_shared::points::Points;
 
-use crate::store::{Store, StoreError};
-use crate::with_pool;
+use crate::store::{Store, StoreError, target};
 
 /// Most targets one unit may have in a year.
 pub const MAX_TARGETS: usize = 20_000;
@@ -98,23 +97,16 @@ pub async fn replace(
     if targets.len() > MAX_TARGETS {
         return Err(TargetError::TooMany);
     }
-    let kind: Option<(String,)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT kind FROM units WHERE code = $1").bind(unit).fetch_optional(pool).await?
-    });
-    if !matches!(
-        kind.as_ref().map(|(k,)| k.as_str()),
-        Some("health_department" | "health_centre")
-    ) {
+    let kind = crate::store::unit::kind_of(store, unit).await?;
+    if !matches!(kind.as_deref(), Some("health_department" | "health_centre")) {
         return Err(TargetError::NotAReviewingUnit(
             unit.chars().take(32).collect(),
         ));
     }
-    let communes: BTreeSet<String> = with_pool!(store, pool => {
-        sqlx::query_as::<_, (String,)>("SELECT code FROM units WHERE kind = 'commune'").fetch_all(pool).await?
-    })
-    .into_iter()
-    .map(|(code,)| code)
-    .collect();
+    let communes: BTreeSet<String> = crate::store::unit::commune_codes(store)
+        .await?
+        .into_iter()
+        .collect();
     let mut seen = BTreeSet::new();
     for target in targets {
         if !communes.contains(&target.commune) {
@@ -126,31 +118,17 @@ pub async fn replace(
             return Err(TargetError::Duplicate(target.commune.clone()));
         }
     }
-    crate::with_write_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("DELETE FROM targets WHERE unit = $1 AND year = $2")
-            .bind(unit)
-            .bind(year)
-            .execute(&mut *tx)
-            .await?;
-        for target in targets {
-            sqlx::query(
-                "INSERT INTO targets (unit, year, commune, kind, local_min_score) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(unit)
-            .bind(year)
-            .bind(&target.commune)
-            .bind(target.kind.as_str())
-            .bind(target.local_min_score.map(Points::to_f64))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-    });
+    let rows: Vec<target::NewTarget<'_>> = targets
+        .iter()
+        .map(|target| target::NewTarget {
+            commune: &target.commune,
+            kind: target.kind.as_str(),
+            local_min_score: target.local_min_score.map(Points::to_f64),
+        })
+        .collect();
+    target::replace(store, unit, year, &rows).await?;
     Ok(())
 }
-
-type TargetColumns = (String, i32, String, Option<String>, String, Option<f64>);
 
 /// The targets of `year` (of one unit, or of every unit), of the communes in `communes` (`None`:
 /// all), by unit and commune.
@@ -161,17 +139,7 @@ pub async fn list(
     communes: Option<&BTreeSet<String>>,
 ) -> Result<Vec<TargetRow>, TargetError> {
     let year = check_year(year)?;
-    let rows: Vec<TargetColumns> = with_pool!(store, pool => {
-        sqlx::query_as(
-            "SELECT t.unit, t.year, t.commune, u.name, t.kind, t.local_min_score FROM targets t \
-             LEFT JOIN units u ON u.code = t.commune \
-             WHERE t.year = $1 AND ($2 IS NULL OR t.unit = $2) ORDER BY t.unit, t.commune",
-        )
-        .bind(year)
-        .bind(unit)
-        .fetch_all(pool)
-        .await?
-    });
+    let rows = target::list(store, year, unit).await?;
     Ok(rows
         .into_iter()
         .filter(|(_, _, commune, ..)| communes.is_none_or(|set| set.contains(commune)))

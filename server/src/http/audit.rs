@@ -12,10 +12,10 @@ use tramyte_shared::sync::DocumentId;
 use tramyte_shared::sync::hub::load_chunks;
 
 use crate::domain::audit::{AuditRow, audit_rows, iso8601};
-use crate::domain::document;
 use crate::http::AppState;
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
+use crate::store::document;
 
 /// Routes for a document's audit and field history.
 pub fn routes() -> Router<AppState> {

@@ -2,12 +2,12 @@
 //!
 //! Every write is one transaction (chunks ready together share one: [`persist`]), committed
 //! before the caller hears of success, and every write of content also writes the document's
-//! summary row (see [`crate::domain::summary`]); on PostgreSQL the same transaction notifies the other
+//! summary row (see [`crate::store::summary`]); on PostgreSQL the same transaction notifies the other
 //! server nodes (`NOTIFY tramyte_chunks`), which is delivered only if it commits.
 
 use tramyte_shared::sync::{Chunk, ChunkKey, ChunkKind, DocumentId};
 
-use crate::domain::summary::SummaryRecord;
+use crate::store::summary::SummaryRecord;
 use crate::store::{Store, StoreError, now_millis};
 use crate::with_pool;
 
@@ -556,6 +556,43 @@ pub fn new_document_id() -> Result<DocumentId, String> {
     Ok(DocumentId::from_bytes(bytes))
 }
 
+/// The id of the document holding a commune's place (`commune_documents`), if any.
+pub async fn slot_holder(
+    store: &Store,
+    commune: &str,
+    kind: DocumentKind,
+    round: i32,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT document_id FROM commune_documents WHERE commune = $1 AND kind = $2 AND round = $3")
+            .bind(commune)
+            .bind(kind.as_str())
+            .bind(round)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(row.map(|(id,)| id))
+}
+
+/// Gives the documents that hold no place yet their commune's place when it is free, oldest
+/// first; how many it gave.
+pub async fn register_existing(store: &Store) -> Result<u64, StoreError> {
+    Ok(crate::with_write_pool!(store, pool => {
+        sqlx::query(
+            "INSERT INTO commune_documents (commune, kind, round, document_id) \
+             SELECT s.commune, s.kind, COALESCE(s.round, 0), s.document_id \
+             FROM document_summaries s JOIN documents d ON d.id = s.document_id \
+             WHERE s.kind IN ('assessment', 'roster') AND s.commune IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM commune_documents c WHERE c.document_id = s.document_id) \
+             ORDER BY d.created_at, d.id \
+             ON CONFLICT DO NOTHING",
+        )
+        .execute(pool)
+        .await?
+        .rows_affected()
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -598,8 +635,8 @@ mod tests {
         let store = Store::connect("sqlite::memory:").await.unwrap();
         store.migrate().await.unwrap();
         let (a, b) = (
-            crate::domain::document::new_document_id().unwrap(),
-            crate::domain::document::new_document_id().unwrap(),
+            crate::store::document::new_document_id().unwrap(),
+            crate::store::document::new_document_id().unwrap(),
         );
         let group = [
             job(a, b"a1", "lan", 1, true),
@@ -612,7 +649,7 @@ mod tests {
         assert_eq!(load(&store, a).await.unwrap().unwrap().len(), 2);
         assert_eq!(load(&store, b).await.unwrap().unwrap().len(), 1);
         assert_eq!(provenance(&store, a).await.unwrap().len(), 2);
-        let stored = crate::domain::summary::stored(&store, a)
+        let stored = crate::store::summary::stored(&store, a)
             .await
             .unwrap()
             .unwrap();
@@ -627,13 +664,13 @@ mod tests {
         )
         .await
         .unwrap();
-        let stored = crate::domain::summary::stored(&store, a)
+        let stored = crate::store::summary::stored(&store, a)
             .await
             .unwrap()
             .unwrap();
         assert_eq!(stored.record.changes, 2);
         assert_eq!(stored.last_change_by.as_deref(), Some("lan"));
-        let stored = crate::domain::summary::stored(&store, b)
+        let stored = crate::store::summary::stored(&store, b)
             .await
             .unwrap()
             .unwrap();

@@ -1,0 +1,724 @@
+//! The `document_summaries` table: one row per document, written in the transaction that
+//! stores its change ([`crate::store::document`]) or on its own ([`refresh`]), and the listings
+//! read from it (`GET /api/documents`, the overview, what opening a round answers).
+//!
+//! Ordering: persists of one document may commit out of order, and nodes sharing PostgreSQL
+//! each summarize their own copy. A row records the document's change count; a summary of
+//! fewer changes never overwrites one of more (a merge holds more changes than either side).
+
+use serde::{Deserialize, Serialize};
+use tramyte_shared::assessment::ChangedAfterSubmission;
+use tramyte_shared::points::Points;
+use tramyte_shared::summary::Summary;
+use tramyte_shared::sync::DocumentId;
+
+use crate::store::{Store, StoreError, now_millis};
+use crate::with_pool;
+
+/// A summary as stored: every column but the id and the last change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRecord {
+    pub kind: &'static str,
+    pub commune: Option<String>,
+    pub round: Option<i32>,
+    pub catalog: Option<String>,
+    pub catalog_revision: Option<i32>,
+    pub status: Option<String>,
+    /// JSON array of [`tramyte_shared::workflow::StatusChange`].
+    pub status_history: String,
+    pub self_total: Option<f64>,
+    pub review_total: Option<f64>,
+    pub verdict: Option<String>,
+    pub verdict_side: Option<String>,
+    /// JSON array.
+    pub reasons: String,
+    /// JSON array.
+    pub criteria: String,
+    pub open_conflicts: i32,
+    pub problem: Option<String>,
+    pub changes: i64,
+    /// JSON of [`ChangedAfterSubmission`], if the station changed anything unseen.
+    pub changed_after_submission: Option<String>,
+}
+
+/// The serde name of a unit-like enum value (`"submitted"`, `"pass"`, `"self"`).
+fn name_of(value: &impl Serialize) -> Option<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => Some(name),
+        _ => None,
+    }
+}
+
+impl SummaryRecord {
+    /// The columns of a summary.
+    pub fn of(summary: &Summary) -> SummaryRecord {
+        SummaryRecord {
+            kind: summary.kind.as_str(),
+            commune: summary.commune.clone(),
+            round: summary.round.map(i32::from),
+            catalog: summary.catalog.clone(),
+            catalog_revision: summary
+                .catalog_revision
+                .map(|r| i32::try_from(r).unwrap_or(i32::MAX)),
+            status: summary.status.as_ref().and_then(name_of),
+            status_history: serde_json::to_string(&summary.status_history)
+                .unwrap_or_else(|_| "[]".to_owned()),
+            self_total: summary.self_total.map(Points::to_f64),
+            review_total: summary.review_total.map(Points::to_f64),
+            verdict: summary.verdict.as_ref().and_then(name_of),
+            verdict_side: summary.verdict_side.as_ref().and_then(name_of),
+            reasons: serde_json::to_string(&summary.reasons).unwrap_or_else(|_| "[]".to_owned()),
+            criteria: serde_json::to_string(&summary.criteria).unwrap_or_else(|_| "[]".to_owned()),
+            open_conflicts: i32::try_from(summary.open_conflicts).unwrap_or(i32::MAX),
+            problem: summary.problem.clone(),
+            changes: i64::try_from(summary.changes).unwrap_or(i64::MAX),
+            changed_after_submission: summary
+                .changed_after_submission
+                .as_ref()
+                .and_then(|late| serde_json::to_string(late).ok()),
+        }
+    }
+
+    /// The `listing` column of document `id`: the members of its [`DocumentRow`] JSON object
+    /// that this record decides, without braces (the listing query adds the commune's name and
+    /// the last change, which change on their own).
+    pub fn listing(&self, id: &str) -> String {
+        let points = |value: Option<f64>| value.and_then(|v| Points::from_f64(v).ok());
+        let fields = ListedFields {
+            id,
+            url: format!("automerge:{id}"),
+            kind: self.kind,
+            commune: self.commune.as_deref(),
+            round: self.round,
+            catalog: self.catalog.as_deref(),
+            status: self.status.as_deref(),
+            self_total: points(self.self_total),
+            review_total: points(self.review_total),
+            verdict: self.verdict.as_deref(),
+            open_conflicts: self.open_conflicts,
+            changed_after_submission: self
+                .changed_after_submission
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok()),
+        };
+        let object = serde_json::to_string(&fields).unwrap_or_else(|_| "{}".to_owned());
+        object[1..object.len() - 1].to_owned()
+    }
+}
+
+/// The fields of a [`DocumentRow`] that its summary decides, named as there.
+#[derive(Serialize)]
+struct ListedFields<'a> {
+    id: &'a str,
+    url: String,
+    kind: &'a str,
+    commune: Option<&'a str>,
+    round: Option<i32>,
+    catalog: Option<&'a str>,
+    status: Option<&'a str>,
+    self_total: Option<Points>,
+    review_total: Option<Points>,
+    verdict: Option<&'a str>,
+    open_conflicts: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed_after_submission: Option<ChangedAfterSubmission>,
+}
+
+/// Writes a summary inside an open transaction (of either database): inserts the row, or
+/// updates it unless it already holds a summary of more changes. With `$last` (`(at, by)`,
+/// `by` a user id if a person made it), also records the last change, unless a later one is
+/// already recorded.
+#[macro_export]
+macro_rules! upsert_summary {
+    // The statement's head (columns) and tail (the update that never goes back to fewer
+    // changes), shared with the many-row upsert of [`crate::store::document::persist`].
+    (@into) => {
+        "INSERT INTO document_summaries (document_id, kind, commune, round, catalog, \
+         catalog_revision, status, self_total, review_total, verdict, verdict_side, reasons, \
+         criteria, open_conflicts, problem, changes, last_change_at, last_change_by, updated_at, \
+         status_history, listing, changed_after_submission) "
+    };
+    (@on_conflict) => {
+        " ON CONFLICT (document_id) DO UPDATE SET kind = excluded.kind, commune = excluded.commune, \
+         round = excluded.round, catalog = excluded.catalog, \
+         catalog_revision = excluded.catalog_revision, status = excluded.status, \
+         self_total = excluded.self_total, review_total = excluded.review_total, \
+         verdict = excluded.verdict, verdict_side = excluded.verdict_side, \
+         reasons = excluded.reasons, criteria = excluded.criteria, \
+         open_conflicts = excluded.open_conflicts, problem = excluded.problem, \
+         changes = excluded.changes, updated_at = excluded.updated_at, \
+         status_history = excluded.status_history, listing = excluded.listing, \
+         changed_after_submission = excluded.changed_after_submission \
+         WHERE document_summaries.changes <= excluded.changes"
+    };
+    ($tx:expr, $id:expr, $record:expr, $now:expr, $last:expr) => {{
+        let record: &$crate::store::summary::SummaryRecord = $record;
+        let id: &str = $id;
+        let last: Option<(i64, Option<&str>)> = $last;
+        $crate::sqlx::query(::std::concat!(
+            $crate::upsert_summary!(@into),
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+            $crate::upsert_summary!(@on_conflict),
+        ))
+        .bind(id)
+        .bind(record.kind)
+        .bind(&record.commune)
+        .bind(record.round)
+        .bind(&record.catalog)
+        .bind(record.catalog_revision)
+        .bind(&record.status)
+        .bind(record.self_total)
+        .bind(record.review_total)
+        .bind(&record.verdict)
+        .bind(&record.verdict_side)
+        .bind(&record.reasons)
+        .bind(&record.criteria)
+        .bind(record.open_conflicts)
+        .bind(&record.problem)
+        .bind(record.changes)
+        .bind(last.map(|(at, _)| at))
+        .bind(last.and_then(|(_, by)| by))
+        .bind($now)
+        .bind(&record.status_history)
+        .bind(record.listing(id))
+        .bind(&record.changed_after_submission)
+        .execute(&mut *$tx)
+        .await?;
+        if let Some((at, by)) = last {
+            $crate::sqlx::query(
+                "UPDATE document_summaries SET last_change_at = $2, last_change_by = $3 \
+                 WHERE document_id = $1 AND (last_change_at IS NULL OR last_change_at <= $2)",
+            )
+            .bind(id)
+            .bind(at)
+            .bind(by)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
+/// Writes a summary on its own (after merging another node's chunks): the content columns
+/// only, and only if it summarizes at least as many changes as the stored row.
+pub async fn refresh(
+    store: &Store,
+    id: DocumentId,
+    record: &SummaryRecord,
+) -> Result<(), StoreError> {
+    let id = id.to_string();
+    let now = now_millis();
+    crate::with_write_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        upsert_summary!(tx, &id, record, now, None);
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// A summary row as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSummary {
+    pub record: SummaryRecord,
+    pub last_change_at: Option<i64>,
+    pub last_change_by: Option<String>,
+}
+
+type SummaryColumns = (
+    String,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    i32,
+    Option<String>,
+    i64,
+    Option<String>,
+);
+
+/// The stored summary of one document, if it has one.
+pub async fn stored(store: &Store, id: DocumentId) -> Result<Option<StoredSummary>, StoreError> {
+    type Head = (String, Option<i64>, Option<String>, Option<String>);
+    let row: Option<Head> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT kind, last_change_at, last_change_by, changed_after_submission \
+             FROM document_summaries WHERE document_id = $1",
+        )
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await?
+    });
+    let Some((_, last_change_at, last_change_by, changed_after_submission)) = row else {
+        return Ok(None);
+    };
+    let columns: SummaryColumns = with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT kind, commune, round, catalog, catalog_revision, status, self_total, \
+             review_total, verdict, verdict_side, reasons, criteria, open_conflicts, problem, \
+             changes, status_history FROM document_summaries WHERE document_id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_one(pool)
+        .await?
+    });
+    let (
+        kind,
+        commune,
+        round,
+        catalog,
+        catalog_revision,
+        status,
+        self_total,
+        review_total,
+        verdict,
+        verdict_side,
+        reasons,
+        criteria,
+        open_conflicts,
+        problem,
+        changes,
+        status_history,
+    ) = columns;
+    let kind = tramyte_shared::summary::Kind::parse(&kind)
+        .unwrap_or(tramyte_shared::summary::Kind::Json)
+        .as_str();
+    Ok(Some(StoredSummary {
+        record: SummaryRecord {
+            kind,
+            commune,
+            round,
+            catalog,
+            catalog_revision,
+            status,
+            status_history: status_history.unwrap_or_else(|| "[]".to_owned()),
+            self_total,
+            review_total,
+            verdict,
+            verdict_side,
+            reasons,
+            criteria,
+            open_conflicts,
+            problem,
+            changes,
+            changed_after_submission,
+        },
+        last_change_at,
+        last_change_by,
+    }))
+}
+
+/// Documents without a summary row, or with one written before `status_history` existed, after
+/// id `after` in id order, `limit` at most: id, creation time and creator.
+pub async fn without_summary(
+    store: &Store,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<(String, i64, String)>, StoreError> {
+    Ok(with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT d.id, d.created_at, d.created_by FROM documents d \
+             LEFT JOIN document_summaries s ON s.document_id = d.id \
+             WHERE (s.document_id IS NULL OR s.status_history IS NULL) AND d.id > $2 \
+             ORDER BY d.id LIMIT $1",
+        )
+        .bind(limit)
+        .bind(after)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// Writes the summary the start-up backfill computed for document `id`, and its last change
+/// (`last_at`, by `last_by`) unless one is recorded already.
+pub async fn write_backfilled(
+    store: &Store,
+    id: &str,
+    record: &SummaryRecord,
+    now: i64,
+    last_at: i64,
+    last_by: Option<&str>,
+) -> Result<(), StoreError> {
+    crate::with_write_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        upsert_summary!(tx, id, record, now, None);
+        sqlx::query(
+            "UPDATE document_summaries SET last_change_at = $2, last_change_by = $3 \
+             WHERE document_id = $1 AND last_change_at IS NULL",
+        )
+        .bind(id)
+        .bind(last_at)
+        .bind(last_by)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// One document as listed (`GET /api/documents`, and what opening a round answers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentRow {
+    /// Base58 document id.
+    pub id: String,
+    /// `automerge:<id>`.
+    pub url: String,
+    /// `assessment` or `roster`.
+    pub kind: String,
+    pub commune: Option<String>,
+    /// The unit's name, if the commune is a known unit.
+    pub commune_name: Option<String>,
+    pub round: Option<i32>,
+    pub catalog: Option<String>,
+    pub status: Option<String>,
+    pub self_total: Option<Points>,
+    pub review_total: Option<Points>,
+    pub verdict: Option<String>,
+    pub open_conflicts: i32,
+    /// What the station changed after its submission, unseen by a reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_after_submission: Option<ChangedAfterSubmission>,
+    pub last_change_at: Option<i64>,
+    pub last_change_by: Option<String>,
+}
+
+/// Which rows to list. Every field narrows the list; `None` does not.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only these communes (`None`: every commune).
+    pub communes: Option<Vec<String>>,
+    pub commune: Option<String>,
+    pub kind: Option<String>,
+    pub round: Option<i32>,
+    pub status: Option<String>,
+    /// Only these documents.
+    pub ids: Option<Vec<String>>,
+}
+
+/// Most rows one listing answers; a caller who needs more narrows the filter.
+pub const MAX_LISTED: usize = 50_000;
+
+/// Why rows could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error(
+        "more than {MAX_LISTED} documents match; narrow the list with commune, kind, round or status"
+    )]
+    TooMany,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ListError {
+    fn from(err: sqlx::Error) -> Self {
+        ListError::Store(StoreError::Query(err))
+    }
+}
+
+/// The listing query (of `$columns`, by default those of a [`DocumentRow`]); `$in_json` is how
+/// each database reads a JSON array of texts.
+macro_rules! list_sql {
+    ($in_json_1:literal, $in_json_6:literal) => {
+        list_sql!(
+            "s.document_id, s.kind, s.commune, u.name, s.round, s.catalog, s.status, \
+             s.self_total, s.review_total, s.verdict, s.open_conflicts, s.last_change_at, \
+             s.last_change_by, s.changed_after_submission",
+            $in_json_1,
+            $in_json_6
+        )
+    };
+    ($columns:literal, $in_json_1:literal, $in_json_6:literal) => {
+        concat!(
+            "SELECT ",
+            $columns,
+            " FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
+             WHERE s.kind IN ('assessment', 'roster') \
+             AND ($1 IS NULL OR s.commune IN (",
+            $in_json_1,
+            ")) \
+             AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
+             AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
+             AND ($6 IS NULL OR s.document_id IN (",
+            $in_json_6,
+            ")) \
+             ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, \
+             s.document_id LIMIT $7"
+        )
+    };
+}
+
+type ListedRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<String>,
+    i32,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The two lists of a filter (communes, documents) as the JSON arrays the listing queries read.
+fn filter_lists(filter: &Filter) -> (Option<String>, Option<String>) {
+    let json = |list: &Option<Vec<String>>| {
+        list.as_ref()
+            .map(|items| serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned()))
+    };
+    (json(&filter.communes), json(&filter.ids))
+}
+
+/// Binds `$1`–`$6` of a listing query: the communes (JSON), commune, kind, round, status and the
+/// documents (JSON) of `$filter`, the lists as [`filter_lists`] wrote them.
+macro_rules! bind_filter {
+    ($query:expr, $filter:expr, $communes:expr, $ids:expr) => {
+        $query
+            .bind($communes)
+            .bind(&$filter.commune)
+            .bind(&$filter.kind)
+            .bind($filter.round)
+            .bind(&$filter.status)
+            .bind($ids)
+    };
+}
+
+/// Rows one listing query reads at most: one more than it answers, to tell when there are more.
+const LISTED_LIMIT: i64 = MAX_LISTED as i64 + 1;
+
+/// The rows matching `filter`, sorted by commune, then kind, then round (newest first).
+pub async fn list(store: &Store, filter: &Filter) -> Result<Vec<DocumentRow>, ListError> {
+    let (communes, ids) = filter_lists(filter);
+    macro_rules! run {
+        ($pool:expr, $sql:expr) => {
+            bind_filter!(
+                sqlx::query_as::<_, ListedRow>($sql),
+                filter,
+                &communes,
+                &ids
+            )
+            .bind(LISTED_LIMIT)
+            .fetch_all($pool)
+            .await?
+        };
+    }
+    let rows: Vec<ListedRow> = match store {
+        Store::Sqlite(pool, _) => run!(
+            pool,
+            list_sql!(
+                "SELECT value FROM json_each($1)",
+                "SELECT value FROM json_each($6)"
+            )
+        ),
+        Store::Postgres(pool) => run!(
+            pool,
+            list_sql!(
+                "SELECT jsonb_array_elements_text($1::text::jsonb)",
+                "SELECT jsonb_array_elements_text($6::text::jsonb)"
+            )
+        ),
+    };
+    if rows.len() > MAX_LISTED {
+        return Err(ListError::TooMany);
+    }
+    // NULLs are placed explicitly in the ORDER BY: the databases disagree on where they go.
+    Ok(rows.into_iter().map(to_row).collect())
+}
+
+fn to_row(row: ListedRow) -> DocumentRow {
+    let (
+        id,
+        kind,
+        commune,
+        commune_name,
+        round,
+        catalog,
+        status,
+        self_total,
+        review_total,
+        verdict,
+        open_conflicts,
+        last_change_at,
+        last_change_by,
+        changed_after_submission,
+    ) = row;
+    let points = |value: Option<f64>| value.and_then(|v| Points::from_f64(v).ok());
+    DocumentRow {
+        url: format!("automerge:{id}"),
+        id,
+        kind,
+        commune,
+        commune_name,
+        round,
+        catalog,
+        status,
+        self_total: points(self_total),
+        review_total: points(review_total),
+        verdict,
+        open_conflicts,
+        changed_after_submission: changed_after_submission
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok()),
+        last_change_at,
+        last_change_by,
+    }
+}
+
+/// The listing as one JSON array built by SQLite from each row's stored `listing` fields and
+/// the three it adds (the commune's name, the last change and who made it): the same rows,
+/// fields and order as [`list`], without handing every row through the driver (an overview of
+/// 10,000 communes is one row to read).
+const SQLITE_LIST_JSON: &str = "SELECT COUNT(*), '[' || COALESCE(group_concat('{' || s.listing \
+     || ',\"commune_name\":' || json_quote(u.name) || ',\"last_change_at\":' || COALESCE(s.last_change_at, 'null') \
+     || ',\"last_change_by\":' || json_quote(s.last_change_by) || '}', ',' \
+     ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, \
+     s.document_id), '') || ']' \
+     FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
+     WHERE s.kind IN ('assessment', 'roster') \
+     AND ($1 IS NULL OR s.commune IN (SELECT value FROM json_each($1))) \
+     AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
+     AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
+     AND ($6 IS NULL OR s.document_id IN (SELECT value FROM json_each($6)))";
+
+/// [`list`] as the JSON array the API answers, from each row's stored `listing` fields (written
+/// by serde, so points are written as serde writes them) and the three fields the listing adds.
+/// SQLite joins them itself (`SQLITE_LIST_JSON`); PostgreSQL sends those four columns, joined
+/// here: measured over 10,000 rows, 20 ms against 33 ms for its own `string_agg`, which spends
+/// the difference concatenating.
+pub async fn list_json(
+    store: &Store,
+    filter: &Filter,
+) -> Result<Box<serde_json::value::RawValue>, ListError> {
+    let (communes, ids) = filter_lists(filter);
+    let array = match store {
+        Store::Sqlite(_, side) => {
+            let (count, array): (i64, String) =
+                bind_filter!(sqlx::query_as(SQLITE_LIST_JSON), filter, &communes, &ids)
+                    .fetch_one(&side.listing)
+                    .await?;
+            if usize::try_from(count).unwrap_or(usize::MAX) > MAX_LISTED {
+                return Err(ListError::TooMany);
+            }
+            array
+        }
+        Store::Postgres(pool) => {
+            let query = sqlx::query_as(list_sql!(
+                "s.listing, u.name, s.last_change_at, s.last_change_by",
+                "SELECT jsonb_array_elements_text($1::text::jsonb)",
+                "SELECT jsonb_array_elements_text($6::text::jsonb)"
+            ));
+            let rows: Vec<ListingParts> = bind_filter!(query, filter, &communes, &ids)
+                .bind(LISTED_LIMIT)
+                .fetch_all(pool)
+                .await?;
+            if rows.len() > MAX_LISTED {
+                return Err(ListError::TooMany);
+            }
+            let mut array =
+                String::with_capacity(2 + rows.iter().map(|r| r.0.len() + 96).sum::<usize>());
+            array.push('[');
+            for (index, (listing, name, at, by)) in rows.iter().enumerate() {
+                if index > 0 {
+                    array.push(',');
+                }
+                array.push('{');
+                array.push_str(listing);
+                array.push_str(",\"commune_name\":");
+                push_json(&mut array, name);
+                array.push_str(",\"last_change_at\":");
+                push_json(&mut array, at);
+                array.push_str(",\"last_change_by\":");
+                push_json(&mut array, by);
+                array.push('}');
+            }
+            array.push(']');
+            array
+        }
+    };
+    serde_json::value::RawValue::from_string(array)
+        .map_err(|err| ListError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(err)))))
+}
+
+/// A row's stored `listing` fields, its commune's name, its last change and who made it.
+type ListingParts = (String, Option<String>, Option<i64>, Option<String>);
+
+/// Appends `value` as JSON.
+fn push_json(out: &mut String, value: &impl Serialize) {
+    match serde_json::to_string(value) {
+        Ok(text) => out.push_str(&text),
+        Err(_) => out.push_str("null"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listing_fields_are_the_rows_fields_as_serde_writes_them() {
+        let record = SummaryRecord {
+            kind: "assessment",
+            commune: Some("16024".to_owned()),
+            round: Some(2024),
+            catalog: Some("QD1300-2023".to_owned()),
+            catalog_revision: Some(1),
+            status: Some("approved".to_owned()),
+            status_history: "[]".to_owned(),
+            self_total: Some(85.5),
+            review_total: Some(90.0),
+            verdict: Some("pass".to_owned()),
+            verdict_side: Some("review".to_owned()),
+            reasons: "[]".to_owned(),
+            criteria: "[]".to_owned(),
+            open_conflicts: 2,
+            problem: None,
+            changes: 7,
+            changed_after_submission: Some(
+                r#"{"items":["TC4"],"by":["lan"],"at":9000}"#.to_owned(),
+            ),
+        };
+        let fields = record.listing("abc\"d");
+        assert!(
+            fields.contains(r#""self_total":85.5,"review_total":90,"#),
+            "{fields}"
+        );
+        let row: DocumentRow = serde_json::from_str(&format!(
+            r#"{{{fields},"commune_name":null,"last_change_at":null,"last_change_by":null}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            row,
+            DocumentRow {
+                id: "abc\"d".to_owned(),
+                url: "automerge:abc\"d".to_owned(),
+                kind: "assessment".to_owned(),
+                commune: Some("16024".to_owned()),
+                commune_name: None,
+                round: Some(2024),
+                catalog: Some("QD1300-2023".to_owned()),
+                status: Some("approved".to_owned()),
+                self_total: Some(Points::from_halves(171)),
+                review_total: Some(Points::whole(90)),
+                verdict: Some("pass".to_owned()),
+                open_conflicts: 2,
+                changed_after_submission: Some(ChangedAfterSubmission {
+                    items: vec!["TC4".to_owned()],
+                    by: vec!["lan".to_owned()],
+                    actors: Vec::new(),
+                    at: 9000,
+                }),
+                last_change_at: None,
+                last_change_by: None,
+            }
+        );
+    }
+}
