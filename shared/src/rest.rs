@@ -1,8 +1,12 @@
-//! Bodies of REST answers that the server writes and the web app reads, defined once here.
+//! Bodies of REST requests and answers that the server and the web app both read and write,
+//! defined once here: plain serde types, no IO. Fields a newer server added carry
+//! `#[serde(default)]` so that what a phone remembered still reads.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use crate::policy::Role;
 
 /// Documents of one kind a round opening needed: created now, or there already.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,4 +38,86 @@ pub const MAX_NAMES: usize = 200;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Names {
     pub names: BTreeMap<String, String>,
+}
+
+/// A person who signs in, as `GET /api/me`, the sign-in and `GET /api/users` describe them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The roster person this user is, if any.
+    #[serde(default)]
+    pub person: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    /// The units they are attached to.
+    #[serde(default)]
+    pub units: Vec<String>,
+}
+
+/// Who is signed in (`GET /api/me`, and the answer to `POST /api/session`), as the PWA keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: User,
+    /// The communes the user's scope covers (`null`: all).
+    pub communes: Option<Vec<String>>,
+    pub expires_at: i64,
+}
+
+/// Progress of one reviewing unit against one kind of target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetProgress {
+    pub unit: String,
+    /// `reach` or `maintain`.
+    pub kind: String,
+    /// Communes with this target.
+    pub communes: usize,
+    /// Of them, those whose assessment of the round is approved (or recognized, maintained).
+    pub approved: usize,
+    /// Of them, those without an assessment in this round.
+    pub not_opened: usize,
+    /// Of them, those whose current verdict is `pass` (and the local minimum met, if any).
+    pub passing: usize,
+}
+
+/// The reviewer's overview of a round (`GET /api/overview?round=`). `D` is how the documents
+/// travel: the server writes them as JSON it already holds, the app reads them as rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview<D> {
+    pub round: u16,
+    /// Every assessment of the round in scope, as `GET /api/documents` lists them.
+    pub documents: D,
+    /// Assessments by status.
+    #[serde(default)]
+    pub by_status: BTreeMap<String, usize>,
+    /// Assessments by verdict (`none` while the catalog is unknown).
+    #[serde(default)]
+    pub by_verdict: BTreeMap<String, usize>,
+    /// Assessments with at least one open conflict.
+    #[serde(default)]
+    pub with_conflicts: usize,
+    /// Progress against the year's targets, per unit and kind.
+    #[serde(default)]
+    pub targets: Vec<TargetProgress>,
+}
+
+/// One field changed by one change (`GET /api/documents/{id}/history`, and each line of
+/// `audit.csv`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// When the server stored the change (unix ms; 0 if it came before provenance was kept).
+    pub received_at: i64,
+    /// The change's own time, from the device that made it (unix ms).
+    pub change_time: i64,
+    pub user: String,
+    #[serde(default)]
+    pub device: String,
+    /// The field, as a dotted path (`items.TC2.self_score.points`).
+    pub field: String,
+    pub old: String,
+    pub new: String,
+    /// The change hash.
+    #[serde(default)]
+    pub change: String,
 }

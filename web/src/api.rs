@@ -35,25 +35,10 @@ impl std::fmt::Display for ApiError {
 }
 
 /// A user, as `/api/me` describes them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    pub id: String,
-    pub display_name: String,
-    pub role: tramyte_shared::policy::Role,
-    #[serde(default)]
-    pub person: Option<String>,
-    #[serde(default)]
-    pub units: Vec<String>,
-}
+pub use tramyte_shared::rest::User;
 
 /// Who is signed in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Me {
-    pub user: User,
-    /// Communes in scope; `None`: all.
-    pub communes: Option<Vec<String>>,
-    pub expires_at: i64,
-}
+pub use tramyte_shared::rest::Me;
 
 /// One document in the caller's scope (`GET /api/documents`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,15 +77,7 @@ struct Documents {
 }
 
 /// One change of one field (`GET /api/documents/{id}/history`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct HistoryRow {
-    pub received_at: i64,
-    pub change_time: i64,
-    pub user: String,
-    pub field: String,
-    pub old: String,
-    pub new: String,
-}
+pub type HistoryRow = tramyte_shared::rest::AuditRow;
 
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -219,30 +196,10 @@ pub async fn history(document: &str, path: &str) -> Result<Vec<HistoryRow>, ApiE
 }
 
 /// Progress of one reviewing unit against one kind of target (`reach` or `maintain`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TargetProgress {
-    pub unit: String,
-    pub kind: String,
-    pub communes: usize,
-    pub approved: usize,
-    pub not_opened: usize,
-    pub passing: usize,
-}
+pub use tramyte_shared::rest::TargetProgress;
 
 /// The reviewer's overview of one round (`GET /api/overview?round=`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Overview {
-    pub round: u16,
-    pub documents: Vec<DocumentRow>,
-    #[serde(default)]
-    pub by_status: std::collections::BTreeMap<String, usize>,
-    #[serde(default)]
-    pub by_verdict: std::collections::BTreeMap<String, usize>,
-    #[serde(default)]
-    pub with_conflicts: usize,
-    #[serde(default)]
-    pub targets: Vec<TargetProgress>,
-}
+pub type Overview = tramyte_shared::rest::Overview<Vec<DocumentRow>>;
 
 /// The overview of a round, for reviewers.
 pub async fn overview(round: u16) -> Result<Overview, ApiError> {

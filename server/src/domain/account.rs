@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tramyte_shared::policy::{Principal, Role, Scope};
 
@@ -53,16 +52,8 @@ impl From<sqlx::Error> for AccountError {
     }
 }
 
-/// A user as shown to administrators.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct User {
-    pub id: String,
-    pub display_name: String,
-    pub role: Role,
-    pub person: Option<String>,
-    pub disabled: bool,
-    pub units: Vec<String>,
-}
+/// A user as shown to administrators and in a session (a REST type).
+pub use tramyte_shared::rest::User;
 
 /// What it takes to add a user.
 #[derive(Debug, Clone)]

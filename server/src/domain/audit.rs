@@ -8,24 +8,9 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::{Automerge, ObjId, PatchAction, Prop, ReadDoc, ScalarValue, Value};
-use serde::Serialize;
 
-/// One field changed by one change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuditRow {
-    /// When the server stored the change (unix ms; 0 if it came before provenance was kept).
-    pub received_at: i64,
-    /// The change's own time, from the device that made it (unix ms).
-    pub change_time: i64,
-    pub user: String,
-    pub device: String,
-    /// The field, as a dotted path (`items.TC2.self_score.points`).
-    pub field: String,
-    pub old: String,
-    pub new: String,
-    /// The change hash.
-    pub change: String,
-}
+/// One field changed by one change (a REST type).
+pub use tramyte_shared::rest::AuditRow;
 
 /// Every field every change touched, in causal order.
 pub fn audit_rows(

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use tramyte_shared::workflow::{Status, StatusChange, status_at};
 
@@ -12,38 +12,11 @@ use crate::domain::summary::{self, Filter, ListError};
 use crate::domain::target::TargetError;
 use crate::store::{Store, round_view};
 
-/// Progress of one reviewing unit against one kind of target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TargetProgress {
-    pub unit: String,
-    /// `reach` or `maintain`.
-    pub kind: String,
-    /// Communes with this target.
-    pub communes: usize,
-    /// Of them, those whose assessment of the round is approved (or recognized, maintained).
-    pub approved: usize,
-    /// Of them, those without an assessment in this round.
-    pub not_opened: usize,
-    /// Of them, those whose current verdict is `pass` (and the local minimum met, if any).
-    pub passing: usize,
-}
+/// Progress of one reviewing unit against one kind of target (a REST type).
+pub use tramyte_shared::rest::TargetProgress;
 
-/// The overview of one round.
-#[derive(Debug, Clone, Serialize)]
-pub struct Overview {
-    pub round: u16,
-    /// Every assessment of the round in scope, as `GET /api/documents` lists them (joined from
-    /// each row's stored JSON fields: 10,000 rows are not decoded and encoded again).
-    pub documents: Box<RawValue>,
-    /// Assessments by status.
-    pub by_status: BTreeMap<String, usize>,
-    /// Assessments by verdict (`none` while the catalog is unknown).
-    pub by_verdict: BTreeMap<String, usize>,
-    /// Assessments with at least one open conflict.
-    pub with_conflicts: usize,
-    /// Progress against the year's targets, per unit and kind.
-    pub targets: Vec<TargetProgress>,
-}
+/// The overview of one round: the documents travel as the JSON their summary rows hold.
+pub type Overview = tramyte_shared::rest::Overview<Box<RawValue>>;
 
 /// Why the overview could not be built.
 #[derive(Debug, thiserror::Error)]
