@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::assessment::ChangedAfterSubmission;
+use crate::points::Points;
 use crate::policy::Role;
 
 /// Documents of one kind a round opening needed: created now, or there already.
@@ -120,4 +122,57 @@ pub struct AuditRow {
     /// The change hash.
     #[serde(default)]
     pub change: String,
+}
+
+/// One document as listed (`GET /api/documents`, the overview's rows, what opening a round
+/// answers). The phone keeps the list offline: fields added later read as their default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentRow {
+    /// Base58 document id.
+    pub id: String,
+    /// `automerge:<id>`.
+    #[serde(default)]
+    pub url: String,
+    /// `assessment` or `roster`.
+    pub kind: String,
+    #[serde(default)]
+    pub commune: Option<String>,
+    /// The unit's name, if the commune is a known unit.
+    #[serde(default)]
+    pub commune_name: Option<String>,
+    #[serde(default)]
+    pub round: Option<i32>,
+    #[serde(default)]
+    pub catalog: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub self_total: Option<Points>,
+    #[serde(default)]
+    pub review_total: Option<Points>,
+    #[serde(default)]
+    pub verdict: Option<String>,
+    #[serde(default)]
+    pub open_conflicts: i32,
+    /// What the station changed after its submission, unseen by a reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_after_submission: Option<ChangedAfterSubmission>,
+    #[serde(default)]
+    pub last_change_at: Option<i64>,
+    #[serde(default)]
+    pub last_change_by: Option<String>,
+}
+
+impl DocumentRow {
+    /// The commune's code, empty for a document of no commune.
+    pub fn commune_code(&self) -> &str {
+        self.commune.as_deref().unwrap_or_default()
+    }
+
+    /// The commune's name, or its code when the name is not known.
+    pub fn commune_label(&self) -> String {
+        self.commune_name
+            .clone()
+            .unwrap_or_else(|| self.commune_code().to_owned())
+    }
 }

@@ -41,35 +41,7 @@ pub use tramyte_shared::rest::User;
 pub use tramyte_shared::rest::Me;
 
 /// One document in the caller's scope (`GET /api/documents`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DocumentRow {
-    pub id: String,
-    pub kind: String,
-    pub commune: String,
-    #[serde(default)]
-    pub commune_name: Option<String>,
-    #[serde(default)]
-    pub round: Option<u16>,
-    #[serde(default)]
-    pub catalog: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub self_total: Option<f64>,
-    #[serde(default)]
-    pub review_total: Option<f64>,
-    #[serde(default)]
-    pub verdict: Option<String>,
-    #[serde(default)]
-    pub open_conflicts: u32,
-    /// What the station changed after its submission, unseen by a reviewer.
-    #[serde(default)]
-    pub changed_after_submission: Option<tramyte_shared::assessment::ChangedAfterSubmission>,
-    #[serde(default)]
-    pub last_change_at: Option<i64>,
-    #[serde(default)]
-    pub last_change_by: Option<String>,
-}
+pub use tramyte_shared::rest::DocumentRow;
 
 #[derive(Deserialize)]
 struct Documents {

@@ -6,7 +6,7 @@
 //! each summarize their own copy. A row records the document's change count; a summary of
 //! fewer changes never overwrites one of more (a merge holds more changes than either side).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tramyte_shared::assessment::ChangedAfterSubmission;
 use tramyte_shared::points::Points;
 use tramyte_shared::summary::Summary;
@@ -361,31 +361,8 @@ pub async fn write_backfilled(
     Ok(())
 }
 
-/// One document as listed (`GET /api/documents`, and what opening a round answers).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DocumentRow {
-    /// Base58 document id.
-    pub id: String,
-    /// `automerge:<id>`.
-    pub url: String,
-    /// `assessment` or `roster`.
-    pub kind: String,
-    pub commune: Option<String>,
-    /// The unit's name, if the commune is a known unit.
-    pub commune_name: Option<String>,
-    pub round: Option<i32>,
-    pub catalog: Option<String>,
-    pub status: Option<String>,
-    pub self_total: Option<Points>,
-    pub review_total: Option<Points>,
-    pub verdict: Option<String>,
-    pub open_conflicts: i32,
-    /// What the station changed after its submission, unseen by a reviewer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub changed_after_submission: Option<ChangedAfterSubmission>,
-    pub last_change_at: Option<i64>,
-    pub last_change_by: Option<String>,
-}
+/// One document as listed (a REST type).
+pub use tramyte_shared::rest::DocumentRow;
 
 /// Which rows to list. Every field narrows the list; `None` does not.
 #[derive(Debug, Clone, Default)]

@@ -44,7 +44,7 @@ pub fn OverviewPage() -> impl IntoView {
                     documents
                         .iter()
                         .filter(|d| d.kind == "assessment")
-                        .filter_map(|d| d.round)
+                        .filter_map(|d| d.round.and_then(|r| u16::try_from(r).ok()))
                         .max()
                 })
                 .unwrap_or_else(|| js_sys::Date::new_0().get_full_year() as u16)
@@ -108,11 +108,7 @@ pub fn OverviewPage() -> impl IntoView {
             }
         });
     };
-    let name_of = move |row: &DocumentRow| {
-        row.commune_name
-            .clone()
-            .unwrap_or_else(|| row.commune.clone())
-    };
+    let name_of = move |row: &DocumentRow| row.commune_label();
     let editor_communes = Memo::new(move |_| {
         let round = round.get();
         data.with(|d| {
@@ -121,7 +117,7 @@ pub fn OverviewPage() -> impl IntoView {
                 .map(|d| {
                     d.documents
                         .iter()
-                        .map(|r| (r.commune.clone(), name_of(r)))
+                        .map(|r| (r.commune_code().to_owned(), name_of(r)))
                         .collect::<Vec<(String, String)>>()
                 })
                 .unwrap_or_default()
@@ -140,11 +136,7 @@ pub fn OverviewPage() -> impl IntoView {
         }
         match sort.get() {
             SortBy::Commune => platform::sort_vietnamese(&mut rows, name_of),
-            SortBy::SelfScore => rows.sort_by(|a, b| {
-                b.self_total
-                    .unwrap_or(-1.0)
-                    .total_cmp(&a.self_total.unwrap_or(-1.0))
-            }),
+            SortBy::SelfScore => rows.sort_by_key(|r| std::cmp::Reverse(r.self_total)),
             SortBy::Activity => rows.sort_by_key(|r| std::cmp::Reverse(r.last_change_at)),
         }
         rows
@@ -232,8 +224,8 @@ pub fn OverviewPage() -> impl IntoView {
         }}
         <section class="card">
             <ul class="overview-rows" data-testid="overview-rows">
-                <For each=rows key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total.map(f64::to_bits)) let:row>
-                    <li data-commune=row.commune.clone() data-status=row.status.clone().unwrap_or_default()>
+                <For each=rows key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total) let:row>
+                    <li data-commune=row.commune_code().to_owned() data-status=row.status.clone().unwrap_or_default()>
                         <a href=format!("/assessment/{}", row.id)><strong>{name_of(&row)}</strong></a>
                         <span class="badge">{let s = row.status.clone().unwrap_or_default(); move || status_name(i18n, &s)}</span>
                         <span>
