@@ -1,5 +1,5 @@
-//! `GET /api/documents`: the documents a viewer may see, from their summary rows; and [`Viewer`],
-//! who is asking.
+//! `GET /api/documents`: the documents a viewer may see, from their summary rows; and how a
+//! request becomes a [`Viewer`] (signed in, or anyone in open mode).
 
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
