@@ -176,3 +176,16 @@ impl DocumentRow {
             .unwrap_or_else(|| self.commune_code().to_owned())
     }
 }
+
+/// A commune whose points on a criterion are below its minimum, in a report
+/// (`GET /api/reports`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BelowMinimum {
+    pub commune: String,
+    #[serde(default)]
+    pub commune_name: Option<String>,
+    pub points: f64,
+    /// The criterion's minimum for this commune: the catalog pass rule's
+    /// `criterion_min_percent` of the commune's applicable maximum, rounded up to 0.5.
+    pub required: f64,
+}

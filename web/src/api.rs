@@ -179,14 +179,7 @@ pub async fn overview(round: u16) -> Result<Overview, ApiError> {
 }
 
 /// A commune below a criterion's minimum, in a report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BelowMinimum {
-    pub commune: String,
-    #[serde(default)]
-    pub commune_name: Option<String>,
-    pub points: f64,
-    pub required: f64,
-}
+pub use tramyte_shared::rest::BelowMinimum;
 
 /// One criterion across the communes of a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -108,16 +108,8 @@ impl From<sqlx::Error> for ReportError {
     }
 }
 
-/// A commune whose points on a criterion are below its minimum.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BelowMinimum {
-    pub commune: String,
-    pub commune_name: Option<String>,
-    pub points: f64,
-    /// The criterion's minimum for this commune: the catalog pass rule's
-    /// `criterion_min_percent` of the commune's applicable maximum, rounded up to 0.5.
-    pub required: f64,
-}
+/// A commune whose points on a criterion are below its minimum (a REST type).
+pub use tramyte_shared::rest::BelowMinimum;
 
 /// One criterion across the communes of a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
