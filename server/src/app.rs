@@ -76,15 +76,18 @@ impl Application {
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
         // Documents stored before summaries existed (or by an older version) get theirs now.
-        let summarized =
-            crate::summary::backfill(&store, &crate::summary::CatalogCache::default()).await?;
+        let summarized = crate::domain::summary::backfill(
+            &store,
+            &crate::domain::summary::CatalogCache::default(),
+        )
+        .await?;
         if summarized > 0 {
             tracing::info!(
                 documents = summarized,
                 "summarized documents that had no summary"
             );
         }
-        let placed = crate::round::register_existing(&store).await?;
+        let placed = crate::domain::round::register_existing(&store).await?;
         if placed > 0 {
             tracing::info!(documents = placed, "gave documents their commune's place");
         }

@@ -7,18 +7,18 @@ use tramyte_shared::catalog::{Catalog, ScoringRule, parse_catalog};
 
 use tramyte_shared::sync::{Chunk, ChunkKind, DocumentId};
 
-use crate::catalog::{self, ImportOutcome, StoredCatalog};
+use crate::domain::catalog::{self, ImportOutcome, StoredCatalog};
 use tramyte_shared::policy::Role;
 
-use crate::account::{self, NewUser};
 use crate::config::{
     CatalogCommand, DatabaseArgs, DocCommand, DocKindArg, RoundCommand, UnitsCommand, UserCommand,
 };
-use crate::document::{self, DocumentKind, NewDocument, Slot};
-use crate::round::{OpenRound, open_round};
+use crate::domain::account::{self, NewUser};
+use crate::domain::round::{OpenRound, open_round};
+use crate::domain::summary::{CatalogCache, SummaryRecord};
+use crate::domain::unit;
+use crate::store::document::{self, DocumentKind, NewDocument, Slot};
 use crate::store::{Store, now_millis};
-use crate::summary::{CatalogCache, SummaryRecord};
-use crate::unit;
 
 /// Runs `tramyte catalog …`, printing to `out`. The error is what to tell the person.
 pub async fn catalog(command: CatalogCommand, out: &mut impl Write) -> Result<(), String> {
@@ -231,7 +231,7 @@ pub async fn create_document(
             (doc, DocumentKind::Json)
         }
     };
-    let id = new_document_id()?;
+    let id = document::new_document_id()?;
     let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
     let facts = tramyte_shared::summary::read_facts(&mut doc);
     let summary = CatalogCache::default().summarize(store, &facts).await;
@@ -259,14 +259,6 @@ pub async fn create_document(
         .await
         .map_err(|err| err.to_string())?;
     Ok(id)
-}
-
-/// A new random document id.
-pub fn new_document_id() -> Result<DocumentId, String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|err| format!("no random source for a document id: {err}"))?;
-    Ok(DocumentId::from_bytes(bytes))
 }
 
 /// Runs `tramyte units …`.
@@ -554,18 +546,7 @@ fn password(from_stdin: bool) -> Result<(String, bool), String> {
             .map_err(|err| format!("cannot read the password: {err}"))?;
         return Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false));
     }
-    Ok((generate_password()?, true))
-}
-
-/// A random password of 14 characters that people can read aloud (no 0/O, 1/l).
-pub fn generate_password() -> Result<String, String> {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 14];
-    getrandom::fill(&mut bytes).map_err(|err| format!("no random source: {err}"))?;
-    Ok(bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect())
+    Ok((account::generate_password()?, true))
 }
 
 async fn open(url: &str) -> Result<Store, String> {

@@ -409,7 +409,7 @@ pub struct Config {
     /// The sync endpoint's limits (`open` above overrides its own flag).
     pub sync: SyncConfig,
     /// Secure cookies and trusted proxies.
-    pub client: crate::client::ClientOptions,
+    pub client: crate::http::client::ClientOptions,
     /// A separate address serving `GET /metrics` alone (`--metrics-addr`).
     pub metrics_addr: Option<SocketAddr>,
     /// The bearer token of `GET /metrics` on the public port (`--metrics-token`); off without.
@@ -427,7 +427,7 @@ impl Config {
             open: false,
             demo_on_empty: false,
             sync: SyncConfig::default(),
-            client: crate::client::ClientOptions::default(),
+            client: crate::http::client::ClientOptions::default(),
             metrics_addr: None,
             metrics_token: None,
         }
@@ -443,7 +443,7 @@ impl From<ServeArgs> for Config {
             open: args.open,
             demo_on_empty: !args.no_demo,
             sync: args.limits.sync_config(),
-            client: crate::client::ClientOptions {
+            client: crate::http::client::ClientOptions {
                 secure_cookies: args.secure_cookies,
                 trusted_proxies: args
                     .trusted_proxy

@@ -49,14 +49,13 @@ use tramyte_shared::summary::summarize;
 use tramyte_shared::sync::{Chunk, ChunkKind};
 use tramyte_shared::workflow::EventKind;
 
-use crate::account::{self, AccountError, NewUser};
-use crate::date::vietnam_millis;
-use crate::document::{self, DocumentKind, NewDocument, Slot};
+use crate::domain::account::{self, AccountError, NewUser};
+use crate::domain::date::vietnam_millis;
+use crate::domain::summary::SummaryRecord;
+use crate::domain::target::{self, Target, TargetError, TargetKind};
+use crate::domain::unit::{self, UnitError};
+use crate::store::document::{self, DocumentKind, NewDocument, Slot};
 use crate::store::{Store, StoreError};
-use crate::summary::SummaryRecord;
-use crate::target::{self, Target, TargetError, TargetKind};
-use crate::unit::{self, UnitError};
-use crate::with_pool;
 
 /// The round of the demo's assessments.
 pub const ROUND: u16 = 2024;
@@ -333,15 +332,10 @@ impl From<sqlx::Error> for DemoError {
 
 /// Whether the database is empty: no units and no users.
 pub async fn database_is_empty(store: &Store) -> Result<bool, StoreError> {
-    let (units, users): (i64, i64) = with_pool!(store, pool => {
-        sqlx::query_as("SELECT (SELECT COUNT(*) FROM units), (SELECT COUNT(*) FROM users)")
-            .fetch_one(pool)
-            .await?
-    });
-    Ok(units == 0 && users == 0)
+    store.is_empty().await
 }
 
-/// The demo's units as a units CSV (see [`crate::unit`]).
+/// The demo's units as a units CSV (see [`crate::domain::unit`]).
 pub fn units_csv() -> String {
     let mut csv = String::from(
         "code,kind,name,parent,unit_type,covers\n\
@@ -390,8 +384,8 @@ pub async fn load(store: &Store, reset_passwords: bool, now: i64) -> Result<Load
     let mut loaded = Loaded::default();
     unit::import(store, &units_csv()).await?;
     for (id, role, name, units) in ACCOUNTS {
-        let password =
-            crate::cli::generate_password().map_err(|err| DemoError::Document(err.clone()))?;
+        let password = crate::domain::account::generate_password()
+            .map_err(|err| DemoError::Document(err.clone()))?;
         match account::find_user(store, id).await {
             Ok(_) if !reset_passwords => continue,
             Ok(_) => account::reset_password(store, id, &password).await?,
@@ -556,18 +550,11 @@ async fn store_document(
     catalog: &Catalog,
     dated: (i64, Option<&str>),
 ) -> Result<bool, DemoError> {
-    let taken: Option<(String,)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT document_id FROM commune_documents WHERE commune = $1 AND kind = $2 AND round = $3")
-            .bind(commune)
-            .bind(kind.as_str())
-            .bind(round)
-            .fetch_optional(pool)
-            .await?
-    });
+    let taken = crate::store::document::slot_holder(store, commune, kind, round).await?;
     if taken.is_some() {
         return Ok(false);
     }
-    let id = crate::cli::new_document_id().map_err(DemoError::Document)?;
+    let id = crate::store::document::new_document_id().map_err(DemoError::Document)?;
     let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
     let record = SummaryRecord::of(&summarize(&mut doc, Some(catalog)));
     let new = NewDocument {
@@ -754,7 +741,7 @@ fn commune_plan(index: usize) -> Result<Plan, String> {
 
 /// The year of `now` in Vietnam: the current round.
 pub fn current_year(now: i64) -> u16 {
-    crate::date::vietnam_date(now)
+    crate::domain::date::vietnam_date(now)
         .get(..4)
         .and_then(|year| year.parse().ok())
         .unwrap_or(ROUND)
@@ -1018,7 +1005,7 @@ mod tests {
     #[test]
     fn every_assessment_reaches_its_state_and_one_has_a_conflict() {
         let catalog = shipped_catalogs().remove(0);
-        let h1_end = crate::report::Period::H1.end_millis(ROUND);
+        let h1_end = crate::domain::report::Period::H1.end_millis(ROUND);
         for (index, (code, _)) in COMMUNES.iter().enumerate() {
             let plan = commune_plan(index).unwrap();
             let mut doc = build_assessment(&catalog, code, index, &plan).unwrap();

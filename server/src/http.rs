@@ -4,17 +4,28 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use serde::{Deserialize, Serialize};
-use tramyte_shared::catalog::Catalog;
+use axum::extract::State;
 
-use crate::catalog::{self, CatalogSummary, StoredCatalog};
 use axum::http::StatusCode;
 use axum::routing::get;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::store::Store;
-use crate::summary::Viewer;
+
+pub mod admin;
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod catalogs;
+pub mod client;
+pub mod documents;
+pub mod encoding;
+pub mod error;
+pub mod overview;
+pub mod reports;
+pub mod rounds;
+pub mod sync;
+pub mod targets;
 
 /// How long `/healthz` waits for the database before answering 503.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -26,7 +37,7 @@ pub struct AppState {
     pub open: bool,
     pub sync: crate::sync::SyncService,
     /// How clients' addresses and HTTPS are known (cookies, sign-in throttling).
-    pub client: crate::client::ClientOptions,
+    pub client: crate::http::client::ClientOptions,
     /// Every metric; `/metrics` writes them out.
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Where `/metrics` is served (see [`MetricsAccess`]).
@@ -119,39 +130,31 @@ pub fn router(state: AppState) -> Router {
     let rest = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/api/catalogs", get(list_catalogs))
-        .route("/api/catalogs/{code}", get(get_catalog))
-        .route("/api/catalogs/template.xlsx", get(catalog_template))
-        .route("/api/catalogs/{code}/sheet.xlsx", get(catalog_sheet))
-        .route(
-            "/api/catalogs/preview",
-            axum::routing::post(preview_sheet)
-                .layer(axum::extract::DefaultBodyLimit::max(SHEET_LIMIT)),
-        )
-        .merge(crate::auth::routes())
-        .merge(crate::admin::routes())
-        .merge(crate::summary::routes())
-        .merge(crate::round::routes())
-        .merge(crate::target::routes())
-        .merge(crate::overview::routes())
+        .merge(catalogs::routes())
+        .merge(auth::routes())
+        .merge(admin::routes())
+        .merge(documents::routes())
+        .merge(rounds::routes())
+        .merge(targets::routes())
+        .merge(overview::routes())
         .layer(timeout(REQUEST_TIMEOUT));
     let downloads = Router::new()
-        .merge(crate::audit::routes())
-        .merge(crate::report::routes())
+        .merge(audit::routes())
+        .merge(reports::routes())
         .layer(timeout(DOWNLOAD_TIMEOUT));
     Router::new()
         .merge(rest)
         .merge(downloads)
         // The upgrade answers at once; the socket it opens lives on, unlimited by time.
-        .route("/sync", get(crate::sync::upgrade))
+        .route("/sync", get(sync::upgrade))
         // Every matched route is counted under its pattern (never its path: no ids in labels).
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             count_request,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
-        .fallback(crate::assets::serve)
-        .layer(crate::encoding::compress_api())
+        .fallback(crate::http::assets::serve)
+        .layer(crate::http::encoding::compress_api())
         .layer(axum::middleware::map_response(security_headers))
         // Outermost last: an id for every request (kept if the client sent one), its span, and
         // the id echoed in the response.
@@ -282,41 +285,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// `GET /api/catalogs`: the newest revision of every criteria set.
-#[derive(Debug, Serialize)]
-struct CatalogList {
-    catalogs: Vec<CatalogSummary>,
-}
-
-async fn list_catalogs(
-    State(state): State<AppState>,
-    _signed_in: Viewer,
-) -> Result<Json<CatalogList>, ApiError> {
-    let catalogs = catalog::latest(&state.store).await?;
-    Ok(Json(CatalogList {
-        catalogs: catalogs.iter().map(StoredCatalog::summary).collect(),
-    }))
-}
-
-#[derive(Debug, Deserialize)]
-struct RevisionQuery {
-    revision: Option<u32>,
-}
-
-/// `GET /api/catalogs/{code}[?revision=N]`: one criteria set in the catalog file format, which
-/// the PWA keeps offline. Like every REST call, only within a session (or in open mode).
-async fn get_catalog(
-    State(state): State<AppState>,
-    _signed_in: Viewer,
-    Path(code): Path<String>,
-    Query(query): Query<RevisionQuery>,
-) -> Result<Json<Catalog>, ApiError> {
-    match catalog::find(&state.store, &code, query.revision).await? {
-        Some(stored) => Ok(Json(stored.catalog)),
-        None => Err(ApiError::NotFound),
-    }
-}
-
 /// The largest indicator sheet `POST /api/catalogs/preview` reads (413 beyond).
 pub const SHEET_LIMIT: usize = 4 << 20;
 
@@ -332,99 +300,6 @@ pub fn attachment(content_type: &str, file_name: &str) -> [(axum::http::HeaderNa
             format!("attachment; filename=\"{file_name}\""),
         ),
     ]
-}
-
-/// An XLSX download.
-fn xlsx(bytes: Vec<u8>, name: &str) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    (attachment(XLSX, name), bytes).into_response()
-}
-
-fn sheet_error(err: catalog::sheet::SheetError) -> ApiError {
-    ApiError::Internal(Box::new(err))
-}
-
-/// `GET /api/catalogs/template.xlsx`: the indicator sheet to fill (bảng chấm điểm).
-async fn catalog_template(_signed_in: Viewer) -> Result<axum::response::Response, ApiError> {
-    let bytes = catalog::sheet::template().map_err(sheet_error)?;
-    Ok(xlsx(bytes, "bang-cham-diem-mau.xlsx"))
-}
-
-/// `GET /api/catalogs/{code}/sheet.xlsx[?revision=N]`: a catalog as an indicator sheet.
-async fn catalog_sheet(
-    State(state): State<AppState>,
-    _signed_in: Viewer,
-    Path(code): Path<String>,
-    Query(query): Query<RevisionQuery>,
-) -> Result<axum::response::Response, ApiError> {
-    let stored = catalog::find(&state.store, &code, query.revision)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let bytes = catalog::sheet::export(&stored.catalog).map_err(sheet_error)?;
-    let name = format!(
-        "{}-{}.xlsx",
-        stored.catalog.code.as_str(),
-        stored.catalog.revision
-    );
-    Ok(xlsx(bytes, &name))
-}
-
-/// One problem of a previewed sheet, at its cell.
-#[derive(Debug, Serialize)]
-struct SheetProblemView {
-    /// `Chỉ tiêu!H7`.
-    cell: String,
-    sheet: &'static str,
-    row: u32,
-    column: String,
-    message: String,
-}
-
-/// `POST /api/catalogs/preview` (an XLSX body, administrators): the catalog as it will be
-/// scored, or 422 with every problem at its cell. Stores nothing.
-async fn preview_sheet(
-    Viewer(viewer): Viewer,
-    body: axum::body::Bytes,
-) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
-    use tramyte_shared::policy::Role;
-    if let Some(principal) = &viewer
-        && !matches!(principal.role, Role::SystemAdmin | Role::ProvincialAdmin)
-    {
-        return Err(ApiError::Forbidden(
-            "only administrators bring indicator sheets".to_owned(),
-        ));
-    }
-    // Inflating and reading up to 64 MiB of XML is CPU work: off the async workers.
-    let read = tokio::task::spawn_blocking(move || catalog::sheet::import(&body))
-        .await
-        .map_err(|err| ApiError::Internal(Box::new(err)))?;
-    match read {
-        Ok((catalog, _)) => Ok(Json(serde_json::json!({ "catalog": catalog })).into_response()),
-        Err(catalog::sheet::SheetError::Problems(problems)) => {
-            let problems: Vec<SheetProblemView> = problems
-                .into_iter()
-                .map(|problem| SheetProblemView {
-                    cell: problem.cell.to_string(),
-                    sheet: problem.cell.sheet,
-                    row: problem.cell.row,
-                    column: problem.cell.column_letter(),
-                    message: problem.message,
-                })
-                .collect();
-            let body = serde_json::json!({
-                "error": "invalid_sheet",
-                "message": format!("{} problem(s) in the sheet; nothing was kept", problems.len()),
-                "problems": problems,
-            });
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
-        }
-        Err(
-            err @ (catalog::sheet::SheetError::NotAWorkbook(_)
-            | catalog::sheet::SheetError::TooLarge),
-        ) => Err(ApiError::BadRequest(err.to_string())),
-        Err(err) => Err(sheet_error(err)),
-    }
 }
 
 #[cfg(test)]
@@ -449,7 +324,7 @@ mod tests {
             store,
             open: false,
             sync,
-            client: crate::client::ClientOptions::default(),
+            client: crate::http::client::ClientOptions::default(),
             metrics,
             metrics_access: MetricsAccess::Token("test-token".into()),
         }
@@ -587,7 +462,7 @@ mod tests {
                 .unwrap();
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
         }
-        let new = crate::account::NewUser {
+        let new = crate::domain::account::NewUser {
             id: "quantri".into(),
             display_name: "Quản trị (thử)".into(),
             role: tramyte_shared::policy::Role::SystemAdmin,
@@ -595,10 +470,13 @@ mod tests {
             units: Vec::new(),
             password: "mật-khẩu-thử-1".into(),
         };
-        crate::account::add_user(&state.store, &new).await.unwrap();
-        let (token, _) = crate::account::sign_in(&state.store, "quantri", "mật-khẩu-thử-1", "t")
+        crate::domain::account::add_user(&state.store, &new)
             .await
             .unwrap();
+        let (token, _) =
+            crate::domain::account::sign_in(&state.store, "quantri", "mật-khẩu-thử-1", "t")
+                .await
+                .unwrap();
         let get = |path: &str| {
             Request::get(path)
                 .header("authorization", format!("Bearer {token}"))

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 use tramyte_server::config::{Cli, Command};
-use tramyte_server::{Application, Config, app, assets, cli, demo, store, telemetry};
+use tramyte_server::http::assets;
+use tramyte_server::{Application, Config, app, cli, demo, store, telemetry};
 
 /// jemalloc instead of the system allocator: automerge's apply and the sync path allocate many
 /// short-lived buffers larger than glibc's per-thread caches take, and glibc spent about a

@@ -12,7 +12,15 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub mod account;
 pub mod backup;
+pub mod catalog;
+pub mod document;
+pub mod round_view;
+pub mod summary;
+pub mod target;
+pub mod throttle;
+pub mod unit;
 
 /// How long to wait for the database before calling it unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -64,32 +72,6 @@ macro_rules! with_write_pool {
                 $body
             }
             $crate::store::Store::Postgres($pool) => $body,
-        }
-    };
-}
-
-/// Fetches the rows of a listing query written once for both databases: `$sql` is a macro that
-/// takes the SQL expression listing the communes of the JSON array bound as `$2` (`$1` is
-/// `$year`), so each database gets its own way of reading the array. On SQLite it runs on the
-/// listing connections ([`SqliteSide::listing`]).
-#[macro_export]
-macro_rules! fetch_in_scope {
-    ($store:expr, $sql:ident, $year:expr, $scope:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite(_, side) => {
-                $crate::sqlx::query_as($sql!("SELECT value FROM json_each($2)"))
-                    .bind($year)
-                    .bind($scope)
-                    .fetch_all(&side.listing)
-                    .await
-            }
-            $crate::store::Store::Postgres(pool) => {
-                $crate::sqlx::query_as($sql!("SELECT jsonb_array_elements_text($2::text::jsonb)"))
-                    .bind($year)
-                    .bind($scope)
-                    .fetch_all(pool)
-                    .await
-            }
         }
     };
 }
@@ -247,6 +229,16 @@ impl Store {
             Store::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
         }
         Ok(())
+    }
+
+    /// Whether the database is empty: no units and no users.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let (units, users): (i64, i64) = with_pool!(self, pool => {
+            sqlx::query_as("SELECT (SELECT COUNT(*) FROM units), (SELECT COUNT(*) FROM users)")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(units == 0 && users == 0)
     }
 
     /// Closes every connection, waiting for those in use to be returned.

@@ -1,8 +1,14 @@
-//! Bodies of REST answers that the server writes and the web app reads, defined once here.
+//! Bodies of REST requests and answers that the server and the web app both read and write,
+//! defined once here: plain serde types, no IO. Fields a newer server added carry
+//! `#[serde(default)]` so that what a phone remembered still reads.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use crate::assessment::ChangedAfterSubmission;
+use crate::points::Points;
+use crate::policy::Role;
 
 /// Documents of one kind a round opening needed: created now, or there already.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,4 +40,156 @@ pub const MAX_NAMES: usize = 200;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Names {
     pub names: BTreeMap<String, String>,
+}
+
+/// A person who signs in, as `GET /api/me`, the sign-in and `GET /api/users` describe them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The roster person this user is, if any.
+    #[serde(default)]
+    pub person: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    /// The units they are attached to.
+    #[serde(default)]
+    pub units: Vec<String>,
+}
+
+/// Who is signed in (`GET /api/me`, and the answer to `POST /api/session`), as the PWA keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: User,
+    /// The communes the user's scope covers (`null`: all).
+    pub communes: Option<Vec<String>>,
+    pub expires_at: i64,
+}
+
+/// Progress of one reviewing unit against one kind of target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetProgress {
+    pub unit: String,
+    /// `reach` or `maintain`.
+    pub kind: String,
+    /// Communes with this target.
+    pub communes: usize,
+    /// Of them, those whose assessment of the round is approved (or recognized, maintained).
+    pub approved: usize,
+    /// Of them, those without an assessment in this round.
+    pub not_opened: usize,
+    /// Of them, those whose current verdict is `pass` (and the local minimum met, if any).
+    pub passing: usize,
+}
+
+/// The reviewer's overview of a round (`GET /api/overview?round=`). `D` is how the documents
+/// travel: the server writes them as JSON it already holds, the app reads them as rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview<D> {
+    pub round: u16,
+    /// Every assessment of the round in scope, as `GET /api/documents` lists them.
+    pub documents: D,
+    /// Assessments by status.
+    #[serde(default)]
+    pub by_status: BTreeMap<String, usize>,
+    /// Assessments by verdict (`none` while the catalog is unknown).
+    #[serde(default)]
+    pub by_verdict: BTreeMap<String, usize>,
+    /// Assessments with at least one open conflict.
+    #[serde(default)]
+    pub with_conflicts: usize,
+    /// Progress against the year's targets, per unit and kind.
+    #[serde(default)]
+    pub targets: Vec<TargetProgress>,
+}
+
+/// One field changed by one change (`GET /api/documents/{id}/history`, and each line of
+/// `audit.csv`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// When the server stored the change (unix ms; 0 if it came before provenance was kept).
+    pub received_at: i64,
+    /// The change's own time, from the device that made it (unix ms).
+    pub change_time: i64,
+    pub user: String,
+    #[serde(default)]
+    pub device: String,
+    /// The field, as a dotted path (`items.TC2.self_score.points`).
+    pub field: String,
+    pub old: String,
+    pub new: String,
+    /// The change hash.
+    #[serde(default)]
+    pub change: String,
+}
+
+/// One document as listed (`GET /api/documents`, the overview's rows, what opening a round
+/// answers). The phone keeps the list offline: fields added later read as their default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentRow {
+    /// Base58 document id.
+    pub id: String,
+    /// `automerge:<id>`.
+    #[serde(default)]
+    pub url: String,
+    /// `assessment` or `roster`.
+    pub kind: String,
+    #[serde(default)]
+    pub commune: Option<String>,
+    /// The unit's name, if the commune is a known unit.
+    #[serde(default)]
+    pub commune_name: Option<String>,
+    #[serde(default)]
+    pub round: Option<i32>,
+    #[serde(default)]
+    pub catalog: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub self_total: Option<Points>,
+    #[serde(default)]
+    pub review_total: Option<Points>,
+    #[serde(default)]
+    pub verdict: Option<String>,
+    #[serde(default)]
+    pub open_conflicts: i32,
+    /// What the station changed after its submission, unseen by a reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_after_submission: Option<ChangedAfterSubmission>,
+    /// Points per criterion on each side, in catalog order (assessments scored against a
+    /// catalog): the desk's heat map and charts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<crate::summary::CriterionPoints>,
+    #[serde(default)]
+    pub last_change_at: Option<i64>,
+    #[serde(default)]
+    pub last_change_by: Option<String>,
+}
+
+impl DocumentRow {
+    /// The commune's code, empty for a document of no commune.
+    pub fn commune_code(&self) -> &str {
+        self.commune.as_deref().unwrap_or_default()
+    }
+
+    /// The commune's name, or its code when the name is not known.
+    pub fn commune_label(&self) -> String {
+        self.commune_name
+            .clone()
+            .unwrap_or_else(|| self.commune_code().to_owned())
+    }
+}
+
+/// A commune whose points on a criterion are below its minimum, in a report
+/// (`GET /api/reports`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BelowMinimum {
+    pub commune: String,
+    #[serde(default)]
+    pub commune_name: Option<String>,
+    pub points: f64,
+    /// The criterion's minimum for this commune: the catalog pass rule's
+    /// `criterion_min_percent` of the commune's applicable maximum, rounded up to 0.5.
+    pub required: f64,
 }

@@ -12,10 +12,11 @@
 
 use std::time::{Duration, Instant};
 
+use tramyte_server::domain::overview;
+use tramyte_server::domain::summary::{self, Filter, SummaryRecord};
+use tramyte_server::domain::target::{Target, TargetKind};
 use tramyte_server::store::Store;
-use tramyte_server::summary::{self, Filter, SummaryRecord};
-use tramyte_server::target::{Target, TargetKind};
-use tramyte_server::{overview, with_pool};
+use tramyte_server::with_pool;
 use tramyte_tests::Backend;
 use tramyte_tests::server::{TestDatabase, postgres_admin_url};
 
@@ -94,7 +95,7 @@ async fn fill(store: &Store, n: usize) {
     for i in 0..n {
         csv.push_str(&format!("{},commune,Xã Thử {i},B,xa,\n", code(i)));
     }
-    tramyte_server::unit::import(store, &csv)
+    tramyte_server::domain::unit::import(store, &csv)
         .await
         .expect("bench units");
     let now = 1_704_067_200_000_i64;
@@ -132,7 +133,7 @@ async fn fill(store: &Store, n: usize) {
             local_min_score: None,
         })
         .collect();
-    tramyte_server::target::replace(store, UNIT, i64::from(ROUND), &targets)
+    tramyte_server::domain::target::replace(store, UNIT, i64::from(ROUND), &targets)
         .await
         .expect("targets");
     match store {

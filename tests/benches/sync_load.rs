@@ -256,7 +256,8 @@ async fn load_phase(settings: &Settings, backend: Backend, ticks: f64) -> Load {
             client.connect(&url).await;
             let mut ids: Vec<DocumentId> = Vec::with_capacity(docs);
             for doc in 0..docs {
-                let id = tramyte_server::cli::new_document_id().expect("a random document id");
+                let id = tramyte_server::store::document::new_document_id()
+                    .expect("a random document id");
                 client.insert(id, new_document(index, doc)).await;
                 ids.push(id);
             }

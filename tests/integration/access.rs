@@ -83,7 +83,7 @@ impl World {
     }
 
     async fn stored_heads(&self, id: DocumentId) -> Vec<automerge::ChangeHash> {
-        let chunks = tramyte_server::document::load(&self.store, id)
+        let chunks = tramyte_server::store::document::load(&self.store, id)
             .await
             .unwrap()
             .unwrap();
@@ -273,7 +273,7 @@ async fn another_communes_document_is_unavailable_like_a_missing_one_on(backend:
     let mut client = SyncClient::new("lan-phone");
     client.connect_as(&world.server.url(), Some(&token)).await;
     client.request(world.other_commune).await;
-    let missing = tramyte_server::cli::new_document_id().unwrap();
+    let missing = tramyte_server::store::document::new_document_id().unwrap();
     client.request(missing).await;
     client
         .pump_until(SETTLE, |_, events| {
@@ -359,7 +359,7 @@ async fn ended_sessions_close_their_sockets_and_open_no_new_ones_on(backend: Bac
     phone.request(world.assessment).await;
     phone.settle(world.assessment).await;
 
-    tramyte_server::account::set_disabled(&world.store, user_id, true)
+    tramyte_server::domain::account::set_disabled(&world.store, user_id, true)
         .await
         .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(6);
@@ -387,10 +387,10 @@ async fn ended_sessions_close_their_sockets_and_open_no_new_ones_on(backend: Bac
 
     // A revoked (signed-out) session and an expired one.
     let (head, head_token) = world.token(Role::StationHead);
-    let session = tramyte_server::account::authenticate(&world.store, &head_token)
+    let session = tramyte_server::domain::account::authenticate(&world.store, &head_token)
         .await
         .unwrap();
-    tramyte_server::account::sign_out(&world.store, &session.token_hash)
+    tramyte_server::domain::account::sign_out(&world.store, &session.token_hash)
         .await
         .unwrap();
     let refused = tokio_tungstenite::connect_async(format!(
@@ -399,10 +399,10 @@ async fn ended_sessions_close_their_sockets_and_open_no_new_ones_on(backend: Bac
     ))
     .await;
     assert!(refused.is_err(), "a signed-out token opens nothing");
-    let (expiring, _) = tramyte_server::account::sign_in(&world.store, head, PASSWORD, "d")
+    let (expiring, _) = tramyte_server::domain::account::sign_in(&world.store, head, PASSWORD, "d")
         .await
         .unwrap();
-    let hash = tramyte_server::account::hash_token(&expiring);
+    let hash = tramyte_server::domain::account::hash_token(&expiring);
     tramyte_server::with_pool!(&world.store, pool => {
         tramyte_server::sqlx::query("UPDATE sessions SET expires_at = 1 WHERE token_hash = $1")
             .bind(&hash)

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use tramyte_server::account::{self, NewUser};
 use tramyte_server::demo;
+use tramyte_server::domain::account::{self, NewUser};
 use tramyte_server::store::Store;
 use tramyte_shared::policy::Role;
 use tramyte_tests::people::PASSWORD;

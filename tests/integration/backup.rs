@@ -71,7 +71,7 @@ async fn a_backup_taken_under_load_restores_every_change_acknowledged_before_it(
     let server = ServerProcess::start(&["--open", "--data-dir", dir_arg(&served.0)]).await;
 
     // One document edited and acknowledged to the end before the backup...
-    let settled = tramyte_server::cli::new_document_id().unwrap();
+    let settled = tramyte_server::store::document::new_document_id().unwrap();
     let mut phone = SyncClient::new("phone");
     phone.connect(&server.url).await;
     let mut doc = automerge::AutoCommit::new();
@@ -89,7 +89,7 @@ async fn a_backup_taken_under_load_restores_every_change_acknowledged_before_it(
         phone.settle(settled).await;
     }
     // ...and one edited all along, before, during and after it.
-    let busy = tramyte_server::cli::new_document_id().unwrap();
+    let busy = tramyte_server::store::document::new_document_id().unwrap();
     let (stop, stop_rx) = watch::channel(false);
     let (editing, progress) = keep_editing(&server.url, busy, 5, stop_rx).await;
     let mut progress_now = progress.clone();

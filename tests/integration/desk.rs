@@ -32,7 +32,9 @@ async fn the_overview_sorts_communes_in_vietnamese_order() {
     let server = spawn_server().await;
     let store = Store::connect(&server.config.database_url).await.unwrap();
     seed_units(&store).await;
-    tramyte_server::unit::import(&store, NAMED).await.unwrap();
+    tramyte_server::domain::unit::import(&store, NAMED)
+        .await
+        .unwrap();
     user(&store, "rv1", Role::Reviewer, &["38-405-TTYT"]).await;
     let round = current_round();
     for code in [

@@ -4,8 +4,8 @@
 
 use automerge::ReadDoc;
 use automerge::transaction::Transactable;
-use tramyte_server::document::{self, DocumentKind, PersistJob, Provenance};
 use tramyte_server::store::Store;
+use tramyte_server::store::document::{self, DocumentKind, PersistJob, Provenance};
 use tramyte_shared::sync::{Chunk, ChunkKey, ChunkKind, DocumentId};
 use tramyte_tests::process::ServerProcess;
 use tramyte_tests::server::{TempDir, TestDatabase};
@@ -24,7 +24,7 @@ async fn nothing_acknowledged_is_lost_when_the_server_is_killed() {
             args.extend(["--database-url", database.url.as_str()]);
         }
         let server = ServerProcess::start(&args).await;
-        let id = tramyte_server::cli::new_document_id().unwrap();
+        let id = tramyte_server::store::document::new_document_id().unwrap();
         let mut phone = SyncClient::new("phone");
         phone.connect(&server.url).await;
         let mut doc = automerge::AutoCommit::new();
@@ -84,7 +84,7 @@ async fn who_sent_each_change_is_kept_when_its_chunks_are_compacted() {
         let database = TestDatabase::new(backend).await;
         let store = Store::connect(&database.url).await.unwrap();
         store.migrate().await.unwrap();
-        let id = tramyte_server::cli::new_document_id().unwrap();
+        let id = tramyte_server::store::document::new_document_id().unwrap();
         let received = tramyte_server::store::now_millis();
         document::persist(&store, &[job(id, b"c1", "lan", "h1")], "node", received)
             .await

@@ -74,7 +74,9 @@ async fn exported_text_is_neutralised_the_same_way_in_csv_and_xlsx() {
         let url = server.url();
         let store = Store::connect(&server.config.database_url).await.unwrap();
         seed_units(&store).await;
-        tramyte_server::unit::import(&store, TRAPS).await.unwrap();
+        tramyte_server::domain::unit::import(&store, TRAPS)
+            .await
+            .unwrap();
         let admin = user(&store, "quantri", Role::SystemAdmin, &[]).await;
         let reviewer = user(&store, "thu.ttyt", Role::Reviewer, &["38-405-TTYT"]).await;
         user(&store, "lan.tyt", Role::StationStaff, &["16026"]).await;
@@ -97,7 +99,7 @@ async fn exported_text_is_neutralised_the_same_way_in_csv_and_xlsx() {
             );
         }
         assert_eq!(formula_cells(&units), Vec::<String>::new(), "{units}");
-        let stored = tramyte_server::unit::all(&store).await.unwrap();
+        let stored = tramyte_server::domain::unit::all(&store).await.unwrap();
         let response = reqwest::Client::new()
             .post(format!("{url}/api/units"))
             .bearer_auth(&admin)
@@ -106,7 +108,10 @@ async fn exported_text_is_neutralised_the_same_way_in_csv_and_xlsx() {
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
-        assert_eq!(tramyte_server::unit::all(&store).await.unwrap(), stored);
+        assert_eq!(
+            tramyte_server::domain::unit::all(&store).await.unwrap(),
+            stored
+        );
         assert!(stored.iter().any(|u| u.code == "16026" && u.name == "=1+2"));
 
         // audit.csv: a device name and a note that would be formulas.

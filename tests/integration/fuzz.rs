@@ -155,7 +155,7 @@ async fn fuzz_server_mutated_frames_hurt_no_one_else_on(backend: Backend) {
         tramyte_server::cli::create_document(&store, DocKindArg::Json, object.as_object().unwrap())
             .await
             .unwrap();
-    let chunks = tramyte_server::document::load(&store, target)
+    let chunks = tramyte_server::store::document::load(&store, target)
         .await
         .unwrap()
         .unwrap();
@@ -166,7 +166,7 @@ async fn fuzz_server_mutated_frames_hurt_no_one_else_on(backend: Backend) {
     let (stop_tx, stop) = watch::channel(false);
     let (steady, progress) = keep_editing(
         &url,
-        tramyte_server::cli::new_document_id().unwrap(),
+        tramyte_server::store::document::new_document_id().unwrap(),
         3,
         stop,
     )

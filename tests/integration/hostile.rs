@@ -22,7 +22,7 @@ use tramyte_tests::sync_client::{SETTLE, SyncClient};
 use tramyte_tests::{Backend, TestServer, backends, spawn_server_on};
 
 fn new_id() -> DocumentId {
-    tramyte_server::cli::new_document_id().unwrap()
+    tramyte_server::store::document::new_document_id().unwrap()
 }
 
 fn hex(text: &str) -> Vec<u8> {
@@ -43,7 +43,7 @@ async fn stored_document(server: &TestServer) -> (DocumentId, Vec<automerge::Cha
         tramyte_server::cli::create_document(&store, DocKindArg::Json, object.as_object().unwrap())
             .await
             .unwrap();
-    let chunks = tramyte_server::document::load(&store, id)
+    let chunks = tramyte_server::store::document::load(&store, id)
         .await
         .unwrap()
         .unwrap();

@@ -266,7 +266,7 @@ async fn large_api_answers_are_gzipped_when_the_client_accepts_it() {
     assert_eq!(plain.status(), 200);
     assert_eq!(header(&plain, "content-encoding"), None);
     let plain = plain.bytes().await.unwrap();
-    assert!(plain.len() > tramyte_server::encoding::MIN_COMPRESSED_BYTES);
+    assert!(plain.len() > tramyte_server::http::encoding::MIN_COMPRESSED_BYTES);
 
     let gzip = get_encoded(&url, Some("gzip, br")).await;
     assert_eq!(header(&gzip, "content-encoding"), Some("gzip"));

@@ -8,8 +8,8 @@ use std::io::Read;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use serde_json::{Value, json};
 use tramyte_server::config::DocKindArg;
+use tramyte_server::domain::target::{Target, TargetKind};
 use tramyte_server::store::Store;
-use tramyte_server::target::{Target, TargetKind};
 use tramyte_shared::assessment::{Answer, Side, append_event, set_score};
 use tramyte_shared::catalog::{Catalog, shipped_catalogs};
 use tramyte_shared::id::{ItemId, UserId};
@@ -167,7 +167,7 @@ async fn reports_count_the_round_from_summaries_and_download_as_csv_and_xlsx() {
         let url = server.url();
         let store = Store::connect(&server.config.database_url).await.unwrap();
         seed_units(&store).await;
-        tramyte_server::unit::import(&store, MORE_UNITS)
+        tramyte_server::domain::unit::import(&store, MORE_UNITS)
             .await
             .unwrap();
         let reviewer = user(&store, "thu.ttyt", Role::Reviewer, &["38-405-TTYT"]).await;
@@ -181,7 +181,7 @@ async fn reports_count_the_round_from_summaries_and_download_as_csv_and_xlsx() {
             kind: TargetKind::Reach,
             local_min_score: None,
         });
-        tramyte_server::target::replace(&store, "38-405-TTYT", 2024, &targets)
+        tramyte_server::domain::target::replace(&store, "38-405-TTYT", 2024, &targets)
             .await
             .unwrap();
 
@@ -507,9 +507,10 @@ async fn the_csv_labels_statuses_and_verdicts_as_the_screen_does() {
         .find(|a| a.user == "demo.ttyt")
         .map(|a| a.password.clone())
         .unwrap();
-    let (token, _) = tramyte_server::account::sign_in(&store, "demo.ttyt", &password, "test")
-        .await
-        .unwrap();
+    let (token, _) =
+        tramyte_server::domain::account::sign_in(&store, "demo.ttyt", &password, "test")
+            .await
+            .unwrap();
     let response = reqwest::Client::new()
         .get(format!(
             "{}/api/reports.csv?year=2024&period=year",

@@ -43,7 +43,7 @@ fn ids(body: &Value) -> Vec<String> {
 
 async fn zone_of(store: &Store, id: &str) -> u8 {
     let id = DocumentId::parse(id).unwrap();
-    let chunks = tramyte_server::document::load(store, id)
+    let chunks = tramyte_server::store::document::load(store, id)
         .await
         .unwrap()
         .unwrap();
@@ -105,7 +105,7 @@ async fn opening_a_round_twice_creates_nothing_new() {
         let store = Store::connect(&server.config.database_url).await.unwrap();
         seed_units(&store).await;
         // A commune of the province outside the district.
-        tramyte_server::unit::import(
+        tramyte_server::domain::unit::import(
             &store,
             "code,kind,name,parent,unit_type,covers\n16100,commune,Phường khác (thử),38,phuong,\n",
         )

@@ -73,7 +73,9 @@ async fn an_administrator_downloads_the_template_and_previews_sheets_and_nothing
         assert_eq!(garbage.status().as_u16(), 400);
 
         // Previews store nothing: the shipped catalog is still the only one.
-        let listed = tramyte_server::catalog::latest(&store).await.unwrap();
+        let listed = tramyte_server::domain::catalog::latest(&store)
+            .await
+            .unwrap();
         assert_eq!(listed.len(), 1, "{backend:?}");
     }
 }

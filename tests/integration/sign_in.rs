@@ -145,7 +145,7 @@ async fn a_strangers_failures_delay_only_the_strangers_address_and_each_wait_gro
 
 #[tokio::test]
 async fn one_address_trying_one_password_on_many_accounts_is_slowed_across_them() {
-    let free = tramyte_server::throttle::PER_ADDRESS.free_failures;
+    let free = tramyte_server::domain::throttle::PER_ADDRESS.free_failures;
     for backend in backends().await {
         let (server, _store) = server_with_people(backend, |_| {}).await;
         let url = server.url();

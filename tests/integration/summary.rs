@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use automerge::AutoCommit;
 use tramyte_server::config::DocKindArg;
+use tramyte_server::domain::summary::{
+    DocumentRow, Filter, SummaryRecord, list, list_json, stored,
+};
 use tramyte_server::store::Store;
-use tramyte_server::summary::{DocumentRow, Filter, SummaryRecord, list, list_json, stored};
 use tramyte_shared::assessment::{Answer, Side, append_event, clear_score, set_note, set_score};
 use tramyte_shared::catalog::{Catalog, shipped_catalogs};
 use tramyte_shared::id::{ItemId, UserId};
@@ -53,16 +55,16 @@ async fn create_assessment(store: &Store, commune: &str) -> DocumentId {
 
 /// The summary computed from the document as stored, as a row.
 async fn expected(store: &Store, id: DocumentId) -> SummaryRecord {
-    let chunks = tramyte_server::document::load(store, id)
+    let chunks = tramyte_server::store::document::load(store, id)
         .await
         .unwrap()
         .unwrap();
     let mut doc = load_chunks(&chunks).unwrap();
     let mut facts = tramyte_shared::summary::read_facts(&mut doc);
-    let owners = tramyte_server::document::actor_bindings(store)
+    let owners = tramyte_server::store::document::actor_bindings(store)
         .await
         .unwrap();
-    tramyte_server::summary::name_devices(&mut facts, |actor| {
+    tramyte_server::domain::summary::name_devices(&mut facts, |actor| {
         owners
             .iter()
             .find(|(a, _)| a == actor)

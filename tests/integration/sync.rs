@@ -23,7 +23,7 @@ pub async fn new_assessment(store: &tramyte_server::store::Store, commune: &str)
 }
 
 fn new_id() -> DocumentId {
-    tramyte_server::cli::new_document_id().unwrap()
+    tramyte_server::store::document::new_document_id().unwrap()
 }
 
 fn new_document() -> AutoCommit {

@@ -69,7 +69,7 @@ impl Scene {
 
     /// Every stored chunk of the dossier, sorted: what "byte for byte unchanged" compares.
     async fn stored(&self) -> Vec<(String, Vec<u8>)> {
-        let chunks = tramyte_server::document::load(&self.store, self.dossier)
+        let chunks = tramyte_server::store::document::load(&self.store, self.dossier)
             .await
             .unwrap()
             .unwrap();

@@ -3,8 +3,8 @@
 //! of 10,000 communes in seconds. Names need Vietnamese collation (An, Ân, D, Đ, Ngọc, Nguyên,
 //! Tân, Thiệu, U, Ư) and the points vary, so every sort has something to prove.
 
+use tramyte_server::domain::summary::SummaryRecord;
 use tramyte_server::store::Store;
-use tramyte_server::summary::SummaryRecord;
 use tramyte_server::with_pool;
 
 /// The name stems, in Vietnamese alphabetical order.
@@ -74,7 +74,7 @@ pub async fn fill_round(store: &Store, department: &str, n: usize, round: u16) {
     for i in 0..n {
         csv.push_str(&format!("{},commune,{},B,xa,\n", code(i), name(i)));
     }
-    tramyte_server::unit::import(store, &csv)
+    tramyte_server::domain::unit::import(store, &csv)
         .await
         .expect("generated units");
     let now = tramyte_server::store::now_millis();

@@ -1,7 +1,7 @@
 //! Test people: a small hierarchy (Thanh Hóa, Thiệu Hóa, two communes) and users of every role,
 //! signed in for real. Everyone here is fictional.
 
-use tramyte_server::account::{self, NewUser};
+use tramyte_server::domain::account::{self, NewUser};
 use tramyte_server::store::Store;
 use tramyte_shared::policy::Role;
 
@@ -22,7 +22,7 @@ pub const PASSWORD: &str = "mật-khẩu-thử-1";
 
 /// Imports [`UNITS`].
 pub async fn seed_units(store: &Store) {
-    tramyte_server::unit::import(store, UNITS)
+    tramyte_server::domain::unit::import(store, UNITS)
         .await
         .expect("test units import");
 }
@@ -54,7 +54,7 @@ pub async fn open_assessment(store: &Store, commune: &str) -> tramyte_shared::sy
 /// The current year in Vietnam: the round whose reports count what a browser test does today
 /// (a report of a past year counts the statuses at that year's end).
 pub fn current_round() -> u16 {
-    let today = tramyte_server::date::vietnam_date(tramyte_server::store::now_millis());
+    let today = tramyte_server::domain::date::vietnam_date(tramyte_server::store::now_millis());
     today[..4].parse().expect("a year")
 }
 

@@ -35,60 +35,13 @@ impl std::fmt::Display for ApiError {
 }
 
 /// A user, as `/api/me` describes them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    pub id: String,
-    pub display_name: String,
-    pub role: tramyte_shared::policy::Role,
-    #[serde(default)]
-    pub person: Option<String>,
-    #[serde(default)]
-    pub units: Vec<String>,
-}
+pub use tramyte_shared::rest::User;
 
 /// Who is signed in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Me {
-    pub user: User,
-    /// Communes in scope; `None`: all.
-    pub communes: Option<Vec<String>>,
-    pub expires_at: i64,
-}
+pub use tramyte_shared::rest::Me;
 
 /// One document in the caller's scope (`GET /api/documents`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DocumentRow {
-    pub id: String,
-    pub kind: String,
-    pub commune: String,
-    #[serde(default)]
-    pub commune_name: Option<String>,
-    #[serde(default)]
-    pub round: Option<u16>,
-    #[serde(default)]
-    pub catalog: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub self_total: Option<f64>,
-    #[serde(default)]
-    pub review_total: Option<f64>,
-    #[serde(default)]
-    pub verdict: Option<String>,
-    #[serde(default)]
-    pub open_conflicts: u32,
-    /// Points per criterion on each side, in catalog order (assessments scored against a
-    /// catalog): the desk's heat map and charts.
-    #[serde(default)]
-    pub criteria: Vec<tramyte_shared::summary::CriterionPoints>,
-    /// What the station changed after its submission, unseen by a reviewer.
-    #[serde(default)]
-    pub changed_after_submission: Option<tramyte_shared::assessment::ChangedAfterSubmission>,
-    #[serde(default)]
-    pub last_change_at: Option<i64>,
-    #[serde(default)]
-    pub last_change_by: Option<String>,
-}
+pub use tramyte_shared::rest::DocumentRow;
 
 #[derive(Deserialize)]
 struct Documents {
@@ -96,15 +49,7 @@ struct Documents {
 }
 
 /// One change of one field (`GET /api/documents/{id}/history`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct HistoryRow {
-    pub received_at: i64,
-    pub change_time: i64,
-    pub user: String,
-    pub field: String,
-    pub old: String,
-    pub new: String,
-}
+pub type HistoryRow = tramyte_shared::rest::AuditRow;
 
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -223,30 +168,10 @@ pub async fn history(document: &str, path: &str) -> Result<Vec<HistoryRow>, ApiE
 }
 
 /// Progress of one reviewing unit against one kind of target (`reach` or `maintain`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TargetProgress {
-    pub unit: String,
-    pub kind: String,
-    pub communes: usize,
-    pub approved: usize,
-    pub not_opened: usize,
-    pub passing: usize,
-}
+pub use tramyte_shared::rest::TargetProgress;
 
 /// The reviewer's overview of one round (`GET /api/overview?round=`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Overview {
-    pub round: u16,
-    pub documents: Vec<DocumentRow>,
-    #[serde(default)]
-    pub by_status: std::collections::BTreeMap<String, usize>,
-    #[serde(default)]
-    pub by_verdict: std::collections::BTreeMap<String, usize>,
-    #[serde(default)]
-    pub with_conflicts: usize,
-    #[serde(default)]
-    pub targets: Vec<TargetProgress>,
-}
+pub type Overview = tramyte_shared::rest::Overview<Vec<DocumentRow>>;
 
 /// The overview of a round, for reviewers.
 pub async fn overview(round: u16) -> Result<Overview, ApiError> {
@@ -254,14 +179,7 @@ pub async fn overview(round: u16) -> Result<Overview, ApiError> {
 }
 
 /// A commune below a criterion's minimum, in a report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BelowMinimum {
-    pub commune: String,
-    #[serde(default)]
-    pub commune_name: Option<String>,
-    pub points: f64,
-    pub required: f64,
-}
+pub use tramyte_shared::rest::BelowMinimum;
 
 /// One criterion across the communes of a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use tramyte_shared::figures::{current_points, reviewed};
+use tramyte_shared::points::Points;
 use tramyte_shared::scoring::Verdict;
 use tramyte_shared::summary::CriterionPoints;
 use tramyte_shared::workflow::Status;
@@ -70,7 +71,7 @@ pub fn commune_ranks(rows: &[DocumentRow]) -> HashMap<String, usize> {
     let mut order: Vec<(String, String)> = rows
         .iter()
         .map(|r| {
-            let name = r.commune_name.clone().unwrap_or_else(|| r.commune.clone());
+            let name = r.commune_label();
             (r.id.clone(), name)
         })
         .collect();
@@ -108,8 +109,8 @@ pub fn sort_rows(rows: &mut [DocumentRow], sort: Sort, ranks: &HashMap<String, u
         let by_column = match sort.column {
             Column::Commune => Ordering::Equal,
             Column::Status => status_order(a).cmp(&status_order(b)),
-            Column::SelfTotal => number(a.self_total).total_cmp(&number(b.self_total)),
-            Column::ReviewTotal => number(a.review_total).total_cmp(&number(b.review_total)),
+            Column::SelfTotal => a.self_total.cmp(&b.self_total),
+            Column::ReviewTotal => a.review_total.cmp(&b.review_total),
             Column::Verdict => verdict_order(a).cmp(&verdict_order(b)),
             Column::Criterion(at) => criterion(a, at).total_cmp(&criterion(b, at)),
             Column::Conflicts => a.open_conflicts.cmp(&b.open_conflicts),
@@ -314,7 +315,7 @@ pub fn DeskTable(
                 <tbody>
                     <tr class="spacer" aria-hidden="true" style:height=spacer_above></tr>
                     <For each=visible
-                        key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total.map(f64::to_bits), r.review_total.map(f64::to_bits), r.open_conflicts)
+                        key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total, r.review_total, r.open_conflicts)
                         let:row>
                         {desk_row(i18n, names, row, criteria.with_untracked(Vec::len), positions, active)}
                     </For>
@@ -340,10 +341,7 @@ fn desk_row(
 ) -> impl IntoView {
     let id = row.id.clone();
     let position = Memo::new(move |_| positions.with(|p| p.get(&id).copied()));
-    let name = row
-        .commune_name
-        .clone()
-        .unwrap_or_else(|| row.commune.clone());
+    let name = row.commune_label();
     let status = row.status.clone().unwrap_or_default();
     let verdict = row.verdict.as_deref().and_then(Verdict::parse);
     let points =
@@ -394,11 +392,11 @@ fn desk_row(
     view! {
         <tr id=format!("desk-row-{}", row.id) aria-rowindex=move || position.get().map(|p| (p + 2).to_string())
             class:active=move || position.get().is_some() && active.get() == position.get()
-            data-commune=row.commune.clone() data-status=status_attribute>
+            data-commune=row.commune_code().to_owned() data-status=status_attribute>
             <th scope="row"><a href=format!("/assessment/{}", row.id) tabindex="-1">{name}</a></th>
             <td><span class="badge">{move || status_name(i18n, &status)}</span></td>
-            <td class="num">{points(row.self_total)}</td>
-            <td class="num">{points(row.review_total)}</td>
+            <td class="num">{points(row.self_total.map(Points::to_f64))}</td>
+            <td class="num">{points(row.review_total.map(Points::to_f64))}</td>
             <td><span class=verdict_class(verdict)>{move || verdict.map(|v| verdict_name(i18n, v))}</span></td>
             {cells}
             <td class="num">{(conflicts > 0).then(|| view! {

@@ -176,7 +176,7 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                     .documents
                     .with(|docs| {
                         docs.iter()
-                            .find(|d| d.commune == v.commune)
+                            .find(|d| d.commune_code() == v.commune)
                             .and_then(|d| d.commune_name.clone())
                     })
                     .unwrap_or_else(|| v.commune.clone());
@@ -633,7 +633,7 @@ fn StaffingFacts(ctx: Ctx) -> impl IntoView {
         let commune = commune()?;
         ctx.session.documents.with(|docs| {
             docs.iter()
-                .find(|d| d.kind == "roster" && d.commune == commune)
+                .find(|d| d.kind == "roster" && d.commune_code() == commune)
                 .and_then(|d| d.id.parse::<DocumentId>().ok())
         })
     };

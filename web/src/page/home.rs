@@ -158,7 +158,10 @@ fn Communes() -> impl IntoView {
         let mut by_commune: std::collections::BTreeMap<String, Vec<DocumentRow>> =
             Default::default();
         for row in documents.get() {
-            by_commune.entry(row.commune.clone()).or_default().push(row);
+            by_commune
+                .entry(row.commune_code().to_owned())
+                .or_default()
+                .push(row);
         }
         by_commune.into_values().collect::<Vec<_>>()
     };
@@ -185,7 +188,7 @@ fn Communes() -> impl IntoView {
                 "No documents on this phone yet. They download when the phone is online.",
             )}</p>
         </Show>
-        <For each=communes key=|rows| rows.first().map(|r| r.commune.clone()) let:rows>
+        <For each=communes key=|rows| rows.first().map(|r| r.commune_code().to_owned()) let:rows>
             <CommuneCard rows=rows/>
         </For>
     }
@@ -199,7 +202,7 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
     let first = rows.first().cloned();
     let name = first
         .as_ref()
-        .map(|r| r.commune_name.clone().unwrap_or_else(|| r.commune.clone()))
+        .map(DocumentRow::commune_label)
         .unwrap_or_default();
     let mut assessments: Vec<DocumentRow> = rows
         .iter()
@@ -255,7 +258,7 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
                     "100".into(),
                     row.verdict.as_deref().and_then(Verdict::parse),
                     0,
-                    row.open_conflicts as usize,
+                    usize::try_from(row.open_conflicts).unwrap_or(0),
                 ),
             };
         let href = format!("/assessment/{}", row.id);
@@ -291,7 +294,7 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
         })
     };
     view! {
-        <section class="card commune" data-commune=first.as_ref().map(|r| r.commune.clone())>
+        <section class="card commune" data-commune=first.as_ref().map(|r| r.commune_code().to_owned())>
             <h2>{name}</h2>
             {summary}
             <div class="links">

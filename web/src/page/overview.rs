@@ -41,7 +41,7 @@ pub fn OverviewPage() -> impl IntoView {
                     documents
                         .iter()
                         .filter(|d| d.kind == "assessment")
-                        .filter_map(|d| d.round)
+                        .filter_map(|d| d.round.and_then(|r| u16::try_from(r).ok()))
                         .max()
                 })
                 .unwrap_or_else(|| js_sys::Date::new_0().get_full_year() as u16)
@@ -111,11 +111,7 @@ pub fn OverviewPage() -> impl IntoView {
             }
         });
     };
-    let name_of = move |row: &DocumentRow| {
-        row.commune_name
-            .clone()
-            .unwrap_or_else(|| row.commune.clone())
-    };
+    let name_of = move |row: &DocumentRow| row.commune_label();
     let editor_communes = Memo::new(move |_| {
         let round = round.get();
         data.with(|d| {
@@ -124,7 +120,7 @@ pub fn OverviewPage() -> impl IntoView {
                 .map(|d| {
                     d.documents
                         .iter()
-                        .map(|r| (r.commune.clone(), name_of(r)))
+                        .map(|r| (r.commune_code().to_owned(), name_of(r)))
                         .collect::<Vec<(String, String)>>()
                 })
                 .unwrap_or_default()
@@ -154,7 +150,7 @@ pub fn OverviewPage() -> impl IntoView {
         let needle = search.get().trim().to_lowercase();
         if !needle.is_empty() {
             rows.retain(|r| {
-                r.commune.contains(&needle) || name_of(r).to_lowercase().contains(&needle)
+                r.commune_code().contains(&needle) || name_of(r).to_lowercase().contains(&needle)
             });
         }
         ranks.with(|ranks| sort_rows(&mut rows, sort.get(), ranks));
@@ -270,7 +266,7 @@ pub fn OverviewPage() -> impl IntoView {
         <Show when=move || wide.get() fallback=move || view! {
             <section class="card">
             <ul class="overview-rows" data-testid="overview-rows">
-                <For each=move || rows.get() key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total.map(f64::to_bits)) let:row>
+                <For each=move || rows.get() key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total) let:row>
                     <li data-commune=row.commune.clone() data-status=row.status.clone().unwrap_or_default()>
                         <a href=format!("/assessment/{}", row.id)><strong>{name_of(&row)}</strong></a>
                         <span class="badge">{let s = row.status.clone().unwrap_or_default(); move || status_name(i18n, &s)}</span>

@@ -23,7 +23,7 @@ pub fn ReportPage() -> impl IntoView {
                     documents
                         .iter()
                         .filter(|d| d.kind == "assessment")
-                        .filter_map(|d| d.round)
+                        .filter_map(|d| d.round.and_then(|r| u16::try_from(r).ok()))
                         .max()
                 })
                 .unwrap_or_else(|| js_sys::Date::new_0().get_full_year() as u16)

@@ -7,7 +7,6 @@ use tramyte_shared::catalog::{Catalog, CatalogErrors, parse_catalog, shipped_cat
 use tramyte_shared::points::Points;
 
 use crate::store::{Store, StoreError};
-use crate::with_pool;
 
 pub mod sheet;
 
@@ -100,11 +99,7 @@ pub enum ImportOutcome {
 
 /// Every revision of every catalog, shipped ones first, ordered by code and revision.
 pub async fn all(store: &Store) -> Result<Vec<StoredCatalog>, CatalogStoreError> {
-    let rows: Vec<(String, i64, String)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT code, revision, source FROM catalogs ORDER BY code, revision")
-            .fetch_all(pool)
-            .await?
-    });
+    let rows = crate::store::catalog::all(store).await?;
     let mut catalogs: Vec<StoredCatalog> = shipped_catalogs()
         .into_iter()
         .map(|catalog| StoredCatalog {
@@ -198,19 +193,9 @@ pub async fn import(
         });
     }
     let normalised = catalog.to_json();
-    let inserted = with_pool!(store, pool => {
-        sqlx::query(
-            "INSERT INTO catalogs (code, revision, source, imported_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (code, revision) DO NOTHING",
-        )
-        .bind(&code)
-        .bind(i64::from(revision))
-        .bind(&normalised)
-        .bind(now_millis)
-        .execute(pool)
-        .await?
-        .rows_affected()
-    });
+    let inserted =
+        crate::store::catalog::insert(store, &code, i64::from(revision), &normalised, now_millis)
+            .await?;
     if inserted == 0 {
         // Another import of the same revision won the race: same rule as above.
         return match find(store, &code, Some(revision)).await? {

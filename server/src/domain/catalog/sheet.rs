@@ -372,7 +372,7 @@ fn format_number(value: f64) -> String {
 /// An Excel date serial as `YYYY-MM-DD` (days since 1899-12-30).
 fn excel_date(serial: f64) -> String {
     // 25,569 days from 1899-12-30 to 1970-01-01.
-    crate::date::civil_date(serial.floor() as i64 - 25_569)
+    crate::domain::date::civil_date(serial.floor() as i64 - 25_569)
 }
 
 /// Reads a filled sheet into a catalog, validated whole by the catalog parser; every problem is

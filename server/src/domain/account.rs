@@ -1,6 +1,6 @@
 //! People who sign in (tài khoản): users with a role and a scope, argon2 password hashes,
 //! sessions as random tokens stored only as hashes, and sign-in slowed after failures
-//! ([`crate::throttle`]: per account and address, and per address; never a lock).
+//! ([`crate::domain::throttle`]: per account and address, and per address; never a lock).
 //!
 //! Nothing secret is logged: passwords and tokens never reach a log line, only user ids.
 
@@ -8,13 +8,11 @@ use std::collections::BTreeSet;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tramyte_shared::policy::{Principal, Role, Scope};
 
-use crate::store::{Store, StoreError, now_millis};
-use crate::unit;
-use crate::with_pool;
+use crate::domain::unit;
+use crate::store::{Store, StoreError, account, now_millis};
 
 /// How long a session lasts (phones go offline for weeks; they keep their session).
 pub const SESSION_MILLIS: i64 = 60 * 24 * 60 * 60 * 1000;
@@ -54,16 +52,8 @@ impl From<sqlx::Error> for AccountError {
     }
 }
 
-/// A user as shown to administrators.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct User {
-    pub id: String,
-    pub display_name: String,
-    pub role: Role,
-    pub person: Option<String>,
-    pub disabled: bool,
-    pub units: Vec<String>,
-}
+/// A user as shown to administrators and in a session (a REST type).
+pub use tramyte_shared::rest::User;
 
 /// What it takes to add a user.
 #[derive(Debug, Clone)]
@@ -140,43 +130,21 @@ const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$
 pub async fn add_user(store: &Store, new: &NewUser) -> Result<(), AccountError> {
     check_user_id(&new.id)?;
     for code in &new.units {
-        let found: Option<(String,)> = with_pool!(store, pool => {
-            sqlx::query_as("SELECT code FROM units WHERE code = $1").bind(code).fetch_optional(pool).await?
-        });
-        if found.is_none() {
+        if !crate::store::unit::exists(store, code).await? {
             return Err(AccountError::UnknownUnit(code.clone()));
         }
     }
     let hash = hash_password(&new.password).await?;
     let now = now_millis();
-    let inserted = with_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, display_name, role, person, password_hash, disabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&new.id)
-        .bind(&new.display_name)
-        .bind(new.role.as_str())
-        .bind(&new.person)
-        .bind(&hash)
-        .bind(false)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            for code in &new.units {
-                sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ($1, $2)")
-                    .bind(&new.id)
-                    .bind(code)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-        }
-        inserted
-    });
+    let row = account::NewUserRow {
+        id: &new.id,
+        display_name: &new.display_name,
+        role: new.role.as_str(),
+        person: new.person.as_deref(),
+        password_hash: &hash,
+        units: &new.units,
+    };
+    let inserted = account::insert_user(store, &row, now).await?;
     if inserted == 0 {
         return Err(AccountError::Exists(new.id.clone()));
     }
@@ -195,42 +163,14 @@ pub async fn add_person_without_sign_in(
     unit: &str,
 ) -> Result<(), AccountError> {
     check_user_id(id)?;
-    let now = now_millis();
-    with_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        // "!" is no password hash: nothing verifies against it.
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, display_name, role, person, password_hash, disabled, created_at) \
-             VALUES ($1, $2, $3, NULL, '!', $4, $5) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(display_name)
-        .bind(role.as_str())
-        .bind(true)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ($1, $2)")
-                .bind(id)
-                .bind(unit)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-    });
+    account::insert_person(store, id, display_name, role.as_str(), unit, now_millis()).await?;
     Ok(())
 }
 
 /// Every user, by id.
 pub async fn list_users(store: &Store) -> Result<Vec<User>, AccountError> {
-    let rows: Vec<(String, String, String, Option<String>, bool)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT id, display_name, role, person, disabled FROM users ORDER BY id").fetch_all(pool).await?
-    });
-    let units: Vec<(String, String)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT user_id, unit FROM user_units ORDER BY user_id, unit").fetch_all(pool).await?
-    });
+    let rows = account::users(store).await?;
+    let units = account::user_units(store).await?;
     Ok(rows
         .into_iter()
         .map(|(id, display_name, role, person, disabled)| User {
@@ -265,10 +205,8 @@ pub async fn display_names_for(
         if id == viewer.user {
             continue;
         }
-        let role: Option<(String,)> = with_pool!(store, pool => {
-            sqlx::query_as("SELECT role FROM users WHERE id = $1").bind(&id).fetch_optional(pool).await?
-        });
-        let scope = match role.and_then(|(role,)| Role::parse(&role)) {
+        let role = crate::store::account::role_of(store, &id).await?;
+        let scope = match role.as_deref().and_then(Role::parse) {
             Some(Role::SystemAdmin) => Scope::All,
             _ => Scope::Communes(unit::communes_of_user(store, &id).await?),
         };
@@ -288,24 +226,7 @@ pub async fn display_names(
         return Ok(std::collections::BTreeMap::new());
     }
     let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
-    let rows: Vec<(String, String)> =
-        match store {
-            Store::Sqlite(pool, _) => sqlx::query_as(
-                "SELECT id, display_name FROM users WHERE id IN (SELECT value FROM json_each($1))",
-            )
-            .bind(&list)
-            .fetch_all(pool)
-            .await?,
-            Store::Postgres(pool) => {
-                sqlx::query_as(
-                    "SELECT id, display_name FROM users \
-                 WHERE id IN (SELECT jsonb_array_elements_text($1::text::jsonb))",
-                )
-                .bind(&list)
-                .fetch_all(pool)
-                .await?
-            }
-        };
+    let rows = account::display_names(store, &list).await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -320,25 +241,7 @@ pub async fn find_user(store: &Store, id: &str) -> Result<User, AccountError> {
 
 /// Disables (or enables) a user. Disabling ends every session of theirs at once.
 pub async fn set_disabled(store: &Store, id: &str, disabled: bool) -> Result<(), AccountError> {
-    let now = now_millis();
-    let changed = with_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        let changed = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-            .bind(disabled)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if disabled {
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        changed
-    });
+    let changed = account::set_disabled(store, id, disabled, now_millis()).await?;
     if changed == 0 {
         return Err(AccountError::UnknownUser(id.to_owned()));
     }
@@ -349,27 +252,11 @@ pub async fn set_disabled(store: &Store, id: &str, disabled: bool) -> Result<(),
 /// Sets a new password and ends the user's sessions.
 pub async fn reset_password(store: &Store, id: &str, password: &str) -> Result<(), AccountError> {
     let hash = hash_password(password).await?;
-    let now = now_millis();
-    let changed = with_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(&hash)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        changed
-    });
+    let changed = account::set_password(store, id, &hash, now_millis()).await?;
     if changed == 0 {
         return Err(AccountError::UnknownUser(id.to_owned()));
     }
-    crate::throttle::forget_account(store, id).await?;
+    crate::domain::throttle::forget_account(store, id).await?;
     tracing::info!(user = %id, "password reset");
     Ok(())
 }
@@ -403,7 +290,7 @@ pub async fn sign_in_from(
     at: i64,
 ) -> Result<(String, Session), AccountError> {
     let started = now_millis();
-    let attempt = match crate::throttle::claim(store, id, address, at).await? {
+    let attempt = match crate::domain::throttle::claim(store, id, address, at).await? {
         Ok(attempt) => attempt,
         Err(throttled) => {
             tracing::warn!(user = %id, %address, "sign-in throttled");
@@ -412,17 +299,15 @@ pub async fn sign_in_from(
             });
         }
     };
-    let row: Option<(String, bool)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT password_hash, disabled FROM users WHERE id = $1").bind(id).fetch_optional(pool).await?
-    });
+    let row = account::credentials(store, id).await?;
     let (stored, disabled) = row.unwrap_or_else(|| (DECOY_HASH.to_owned(), false));
     if !verify_password(password, &stored).await {
         let answered = at + (now_millis() - started).max(0);
-        crate::throttle::failed(store, attempt, answered).await?;
+        crate::domain::throttle::failed(store, attempt, answered).await?;
         tracing::info!(user = %id, %address, "failed sign-in");
         return Err(AccountError::WrongCredentials);
     }
-    crate::throttle::succeeded(store, attempt).await?;
+    crate::domain::throttle::succeeded(store, attempt).await?;
     if disabled {
         return Err(AccountError::Disabled);
     }
@@ -433,20 +318,7 @@ pub async fn sign_in_from(
     let token_hash = hash_token(&token);
     let device: String = device.chars().take(120).collect();
     let expires_at = now + SESSION_MILLIS;
-    with_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, device, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&token_hash)
-        .bind(id)
-        .bind(&device)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-    });
+    account::insert_session(store, &token_hash, id, &device, now, expires_at).await?;
     tracing::info!(user = %id, "signed in");
     let session = authenticate_hash(store, &token_hash).await?;
     Ok((token, session))
@@ -458,18 +330,7 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Session, Account
 }
 
 async fn authenticate_hash(store: &Store, token_hash: &str) -> Result<Session, AccountError> {
-    let now = now_millis();
-    let row: Option<(String, String, i64)> = with_pool!(store, pool => {
-        sqlx::query_as(
-            "SELECT s.user_id, s.device, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled = $3",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .bind(false)
-        .fetch_optional(pool)
-        .await?
-    });
+    let row = account::valid_session(store, token_hash, now_millis()).await?;
     let Some((user_id, device, expires_at)) = row else {
         return Err(AccountError::InvalidSession);
     };
@@ -486,13 +347,7 @@ async fn authenticate_hash(store: &Store, token_hash: &str) -> Result<Session, A
 
 /// Ends a session.
 pub async fn sign_out(store: &Store, token_hash: &str) -> Result<(), AccountError> {
-    with_pool!(store, pool => {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
-            .bind(now_millis())
-            .bind(token_hash)
-            .execute(pool)
-            .await?;
-    });
+    account::revoke_session(store, token_hash, now_millis()).await?;
     Ok(())
 }
 
@@ -502,17 +357,7 @@ pub async fn sessions_ended_since(
     since: i64,
     now: i64,
 ) -> Result<Vec<String>, StoreError> {
-    let rows: Vec<(String,)> = with_pool!(store, pool => {
-        sqlx::query_as(
-            "SELECT token_hash FROM sessions WHERE (revoked_at >= $1 AND revoked_at < $2) \
-             OR (expires_at >= $1 AND expires_at < $2)",
-        )
-        .bind(since)
-        .bind(now)
-        .fetch_all(pool)
-        .await?
-    });
-    Ok(rows.into_iter().map(|(hash,)| hash).collect())
+    account::sessions_ended_between(store, since, now).await
 }
 
 /// What the policy needs to know about a user.
@@ -540,6 +385,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A random password of 14 characters that people can read aloud (no 0/O, 1/l).
+pub fn generate_password() -> Result<String, String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 14];
+    getrandom::fill(&mut bytes).map_err(|err| format!("no random source: {err}"))?;
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,7 +403,7 @@ mod tests {
     async fn store() -> Store {
         let store = Store::connect("sqlite::memory:").await.unwrap();
         store.migrate().await.unwrap();
-        crate::unit::import(&store, "code,kind,name,parent,unit_type,covers\n38,province,Thanh Hóa,,,\n16024,commune,Xã Thiệu Vận,38,xa,\n")
+        crate::domain::unit::import(&store, "code,kind,name,parent,unit_type,covers\n38,province,Thanh Hóa,,,\n16024,commune,Xã Thiệu Vận,38,xa,\n")
             .await
             .unwrap();
         store
@@ -579,10 +435,20 @@ mod tests {
         assert!(session.principal.covers("16024"));
         let again = authenticate(&store, &token).await.unwrap();
         assert_eq!(again.user.id, "lan.tyt");
-        let stored: Vec<(String,)> = with_pool!(&store, pool => {
-            sqlx::query_as("SELECT token_hash FROM sessions").fetch_all(pool).await.unwrap()
-        });
-        assert_ne!(stored[0].0, token, "the token itself is never stored");
+        let now = crate::store::now_millis();
+        let stored = |key: String| {
+            let store = store.clone();
+            async move {
+                crate::store::account::valid_session(&store, &key, now)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(
+            stored(token.clone()).await.is_none(),
+            "the token itself is never stored"
+        );
+        assert!(stored(hash_token(&token)).await.is_some(), "its hash is");
         sign_out(&store, &again.token_hash).await.unwrap();
         assert!(matches!(
             authenticate(&store, &token).await,
@@ -598,7 +464,7 @@ mod tests {
             .await
             .unwrap();
         let stranger = "203.0.113.9";
-        for _ in 0..crate::throttle::PER_ACCOUNT_AND_ADDRESS.free_failures + 1 {
+        for _ in 0..crate::domain::throttle::PER_ACCOUNT_AND_ADDRESS.free_failures + 1 {
             assert!(matches!(
                 sign_in_from(
                     &store,

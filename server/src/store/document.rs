@@ -2,13 +2,13 @@
 //!
 //! Every write is one transaction (chunks ready together share one: [`persist`]), committed
 //! before the caller hears of success, and every write of content also writes the document's
-//! summary row (see [`crate::summary`]); on PostgreSQL the same transaction notifies the other
+//! summary row (see [`crate::store::summary`]); on PostgreSQL the same transaction notifies the other
 //! server nodes (`NOTIFY tramyte_chunks`), which is delivered only if it commits.
 
 use tramyte_shared::sync::{Chunk, ChunkKey, ChunkKind, DocumentId};
 
+use crate::store::summary::SummaryRecord;
 use crate::store::{Store, StoreError, now_millis};
-use crate::summary::SummaryRecord;
 use crate::with_pool;
 
 /// Inserts a chunk inside an open transaction (of either database), ignoring one already there.
@@ -548,6 +548,51 @@ pub async fn list(store: &Store) -> Result<Vec<(String, String)>, StoreError> {
     }))
 }
 
+/// A new random document id.
+pub fn new_document_id() -> Result<DocumentId, String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|err| format!("no random source for a document id: {err}"))?;
+    Ok(DocumentId::from_bytes(bytes))
+}
+
+/// The id of the document holding a commune's place (`commune_documents`), if any.
+pub async fn slot_holder(
+    store: &Store,
+    commune: &str,
+    kind: DocumentKind,
+    round: i32,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT document_id FROM commune_documents WHERE commune = $1 AND kind = $2 AND round = $3")
+            .bind(commune)
+            .bind(kind.as_str())
+            .bind(round)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(row.map(|(id,)| id))
+}
+
+/// Gives the documents that hold no place yet their commune's place when it is free, oldest
+/// first; how many it gave.
+pub async fn register_existing(store: &Store) -> Result<u64, StoreError> {
+    Ok(crate::with_write_pool!(store, pool => {
+        sqlx::query(
+            "INSERT INTO commune_documents (commune, kind, round, document_id) \
+             SELECT s.commune, s.kind, COALESCE(s.round, 0), s.document_id \
+             FROM document_summaries s JOIN documents d ON d.id = s.document_id \
+             WHERE s.kind IN ('assessment', 'roster') AND s.commune IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM commune_documents c WHERE c.document_id = s.document_id) \
+             ORDER BY d.created_at, d.id \
+             ON CONFLICT DO NOTHING",
+        )
+        .execute(pool)
+        .await?
+        .rows_affected()
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,8 +635,8 @@ mod tests {
         let store = Store::connect("sqlite::memory:").await.unwrap();
         store.migrate().await.unwrap();
         let (a, b) = (
-            crate::cli::new_document_id().unwrap(),
-            crate::cli::new_document_id().unwrap(),
+            crate::store::document::new_document_id().unwrap(),
+            crate::store::document::new_document_id().unwrap(),
         );
         let group = [
             job(a, b"a1", "lan", 1, true),
@@ -604,7 +649,10 @@ mod tests {
         assert_eq!(load(&store, a).await.unwrap().unwrap().len(), 2);
         assert_eq!(load(&store, b).await.unwrap().unwrap().len(), 1);
         assert_eq!(provenance(&store, a).await.unwrap().len(), 2);
-        let stored = crate::summary::stored(&store, a).await.unwrap().unwrap();
+        let stored = crate::store::summary::stored(&store, a)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.record.changes, 2);
         assert_eq!(stored.last_change_by.as_deref(), Some("minh"));
         // A later group never takes a summary back to fewer changes.
@@ -616,10 +664,16 @@ mod tests {
         )
         .await
         .unwrap();
-        let stored = crate::summary::stored(&store, a).await.unwrap().unwrap();
+        let stored = crate::store::summary::stored(&store, a)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.record.changes, 2);
         assert_eq!(stored.last_change_by.as_deref(), Some("lan"));
-        let stored = crate::summary::stored(&store, b).await.unwrap().unwrap();
+        let stored = crate::store::summary::stored(&store, b)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.last_change_by.as_deref(), Some("hoa"));
     }
 }

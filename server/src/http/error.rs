@@ -52,9 +52,9 @@ impl ApiError {
     }
 }
 
-impl From<crate::catalog::CatalogStoreError> for ApiError {
-    fn from(err: crate::catalog::CatalogStoreError) -> Self {
-        use crate::catalog::CatalogStoreError;
+impl From<crate::domain::catalog::CatalogStoreError> for ApiError {
+    fn from(err: crate::domain::catalog::CatalogStoreError) -> Self {
+        use crate::domain::catalog::CatalogStoreError;
         match err {
             CatalogStoreError::Store(err) => ApiError::Unavailable(err),
             other => ApiError::BadRequest(other.to_string()),
@@ -62,9 +62,9 @@ impl From<crate::catalog::CatalogStoreError> for ApiError {
     }
 }
 
-impl From<crate::account::AccountError> for ApiError {
-    fn from(err: crate::account::AccountError) -> Self {
-        use crate::account::AccountError as E;
+impl From<crate::domain::account::AccountError> for ApiError {
+    fn from(err: crate::domain::account::AccountError) -> Self {
+        use crate::domain::account::AccountError as E;
         match err {
             E::WrongCredentials | E::InvalidSession | E::Disabled => {
                 ApiError::Unauthorized(err.to_string())

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
-use crate::encoding::{self, Coding};
+use crate::http::encoding::{self, Coding};
 
 /// The files produced by `cargo xtask` in `web/dist`.
 #[derive(Embed)]

@@ -14,8 +14,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use crate::error::ApiError;
 use crate::http::AppState;
+use crate::http::error::ApiError;
 
 /// How the server learns about its clients.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -8,37 +8,9 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::{Automerge, ObjId, PatchAction, Prop, ReadDoc, ScalarValue, Value};
-use axum::Json;
-use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use serde::{Deserialize, Serialize};
-use tramyte_shared::policy;
-use tramyte_shared::sync::DocumentId;
-use tramyte_shared::sync::hub::load_chunks;
 
-use crate::auth::Authenticated;
-use crate::document;
-use crate::error::ApiError;
-use crate::http::AppState;
-
-/// One field changed by one change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuditRow {
-    /// When the server stored the change (unix ms; 0 if it came before provenance was kept).
-    pub received_at: i64,
-    /// The change's own time, from the device that made it (unix ms).
-    pub change_time: i64,
-    pub user: String,
-    pub device: String,
-    /// The field, as a dotted path (`items.TC2.self_score.points`).
-    pub field: String,
-    pub old: String,
-    pub new: String,
-    /// The change hash.
-    pub change: String,
-}
+/// One field changed by one change (a REST type).
+pub use tramyte_shared::rest::AuditRow;
 
 /// Every field every change touched, in causal order.
 pub fn audit_rows(
@@ -184,102 +156,6 @@ pub fn iso8601(ms: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-/// Routes for a document's audit and field history.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/documents/{id}/audit.csv", get(audit_csv))
-        .route("/api/documents/{id}/history", get(history))
-}
-
-/// Loads a document the caller may read, or 404 (the same answer as for no document at all).
-async fn readable_rows(
-    state: &AppState,
-    who: &Authenticated,
-    id: &str,
-) -> Result<Vec<AuditRow>, ApiError> {
-    let id = DocumentId::parse(id).map_err(|_| ApiError::NotFound)?;
-    let chunks = document::load(&state.store, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let mut doc = load_chunks(&chunks).map_err(|err| ApiError::Internal(Box::new(err)))?;
-    if !policy::may_read(&who.0.principal, doc.document()) {
-        return Err(ApiError::NotFound);
-    }
-    let provenance = document::provenance(&state.store, id).await?;
-    Ok(audit_rows(doc.document(), &provenance))
-}
-
-async fn audit_csv(
-    State(state): State<AppState>,
-    who: Authenticated,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    let rows = readable_rows(&state, &who, &id).await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "received_at",
-        "change_time",
-        "user",
-        "device",
-        "field",
-        "old",
-        "new",
-        "change",
-    ];
-    writer
-        .write_record(header)
-        .map_err(|err| ApiError::Internal(Box::new(err)))?;
-    for row in rows {
-        let received = if row.received_at > 0 {
-            iso8601(row.received_at)
-        } else {
-            String::new()
-        };
-        // Every cell is text from the document or its senders: neutralised for spreadsheets.
-        let text = crate::export::text_cell;
-        writer
-            .write_record([
-                text(&received).as_ref(),
-                &text(&iso8601(row.change_time)),
-                &text(&row.user),
-                &text(&row.device),
-                &text(&row.field),
-                &text(&row.old),
-                &text(&row.new),
-                &text(&row.change),
-            ])
-            .map_err(|err| ApiError::Internal(Box::new(err)))?;
-    }
-    let body = writer
-        .into_inner()
-        .map_err(|err| ApiError::Internal(Box::new(err.into_error())))?;
-    let name = format!("audit-{}.csv", id.chars().take(40).collect::<String>());
-    Ok((
-        crate::http::attachment("text/csv; charset=utf-8", &name),
-        body,
-    ))
-}
-
-#[derive(Debug, Deserialize)]
-struct HistoryQuery {
-    path: String,
-}
-
-async fn history(
-    State(state): State<AppState>,
-    who: Authenticated,
-    Path(id): Path<String>,
-    Query(query): Query<HistoryQuery>,
-) -> Result<Json<Vec<AuditRow>>, ApiError> {
-    let rows = readable_rows(&state, &who, &id).await?;
-    let prefix = format!("{}.", query.path);
-    Ok(Json(
-        rows.into_iter()
-            .filter(|row| row.field == query.path || row.field.starts_with(&prefix))
-            .collect(),
-    ))
 }
 
 #[cfg(test)]

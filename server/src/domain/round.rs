@@ -9,26 +9,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tramyte_shared::assessment::{NewAssessment, new_assessment};
 use tramyte_shared::commune::{UnitType, Zone};
 use tramyte_shared::id::CommuneCode;
 use tramyte_shared::policy::{Principal, Role, Scope};
-use tramyte_shared::rest::{KindCounts, OpenedCounts};
+use tramyte_shared::rest::KindCounts;
 use tramyte_shared::summary::summarize;
 use tramyte_shared::sync::{Chunk, ChunkKind, DocumentId};
 
-use crate::auth::Authenticated;
-use crate::catalog::{self, CatalogStoreError};
-use crate::document::{self, Created, DocumentKind, NewDocument, Slot};
-use crate::error::ApiError;
-use crate::http::AppState;
+use crate::domain::catalog::{self, CatalogStoreError};
+use crate::domain::summary::SummaryRecord;
+use crate::store::document::{self, Created, DocumentKind, NewDocument, Slot};
 use crate::store::{Store, StoreError, now_millis};
-use crate::summary::{self, DocumentRow, Filter, SummaryRecord};
-use crate::with_pool;
 
 /// Most communes one opening may cover.
 pub const MAX_COMMUNES: usize = 20_000;
@@ -123,17 +116,6 @@ impl From<CatalogStoreError> for RoundError {
     }
 }
 
-impl From<RoundError> for ApiError {
-    fn from(err: RoundError) -> Self {
-        match err {
-            RoundError::Store(err) => ApiError::Unavailable(err),
-            RoundError::OutOfScope(_) => ApiError::Forbidden(err.to_string()),
-            RoundError::Document(_) => ApiError::Internal(Box::new(err)),
-            _ => ApiError::BadRequest(err.to_string()),
-        }
-    }
-}
-
 /// Opens a round for `by` (`None`: the command line, which may open any commune).
 pub async fn open_round(
     store: &Store,
@@ -148,13 +130,10 @@ pub async fn open_round(
         .await?
         .ok_or_else(|| RoundError::UnknownCatalog(request.catalog.chars().take(64).collect()))?;
     let catalog = stored.catalog;
-    let known: BTreeMap<String, Option<String>> = with_pool!(store, pool => {
-        sqlx::query_as::<_, (String, Option<String>)>("SELECT code, unit_type FROM units WHERE kind = 'commune'")
-            .fetch_all(pool)
-            .await?
-    })
-    .into_iter()
-    .collect();
+    let known: BTreeMap<String, Option<String>> = crate::store::unit::communes_with_type(store)
+        .await?
+        .into_iter()
+        .collect();
     let scope = by.and_then(|principal| match &principal.scope {
         _ if principal.role == Role::SystemAdmin => None,
         Scope::All => None,
@@ -248,7 +227,7 @@ pub async fn open_round(
                 _ => tramyte_shared::roster::new_roster(&code, now),
             };
             let mut doc = doc.map_err(|err| RoundError::Document(err.to_string()))?;
-            let id = crate::cli::new_document_id().map_err(RoundError::Document)?;
+            let id = crate::store::document::new_document_id().map_err(RoundError::Document)?;
             let snapshot = Chunk::new(ChunkKind::Snapshot, doc.save());
             let record = SummaryRecord::of(&summarize(&mut doc, Some(&catalog)));
             let new = NewDocument {
@@ -300,78 +279,13 @@ async fn slot_of(
     kind: DocumentKind,
     round: i32,
 ) -> Result<Option<DocumentId>, StoreError> {
-    let row: Option<(String,)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT document_id FROM commune_documents WHERE commune = $1 AND kind = $2 AND round = $3")
-            .bind(commune)
-            .bind(kind.as_str())
-            .bind(round)
-            .fetch_optional(pool)
-            .await?
-    });
-    Ok(row.and_then(|(id,)| DocumentId::parse(&id).ok()))
+    let id = document::slot_holder(store, commune, kind, round).await?;
+    Ok(id.and_then(|id| DocumentId::parse(&id).ok()))
 }
 
 /// Gives the documents that hold no place yet (stored before places existed, or by an older
 /// version) their commune's place when it is free, oldest first. Runs at start, after the
 /// summaries' backfill.
 pub async fn register_existing(store: &Store) -> Result<u64, StoreError> {
-    Ok(crate::with_write_pool!(store, pool => {
-        sqlx::query(
-            "INSERT INTO commune_documents (commune, kind, round, document_id) \
-             SELECT s.commune, s.kind, COALESCE(s.round, 0), s.document_id \
-             FROM document_summaries s JOIN documents d ON d.id = s.document_id \
-             WHERE s.kind IN ('assessment', 'roster') AND s.commune IS NOT NULL \
-             AND NOT EXISTS (SELECT 1 FROM commune_documents c WHERE c.document_id = s.document_id) \
-             ORDER BY d.created_at, d.id \
-             ON CONFLICT DO NOTHING",
-        )
-        .execute(pool)
-        .await?
-        .rows_affected()
-    }))
-}
-
-/// Routes: `POST /api/rounds`.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/rounds", post(open))
-}
-
-/// The answer to `POST /api/rounds`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct OpenedRound {
-    #[serde(flatten)]
-    pub counts: OpenedCounts,
-    pub documents: Vec<DocumentRow>,
-}
-
-async fn open(
-    State(state): State<AppState>,
-    who: Authenticated,
-    body: Result<Json<OpenRound>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<OpenedRound>, ApiError> {
-    who.require(OPENERS)?;
-    let Json(request) = body.map_err(|err| ApiError::BadRequest(err.body_text()))?;
-    let mut principal = who.0.principal.clone();
-    // A provincial administrator opens rounds only in their subtree, not in communes their
-    // health department was given to cover elsewhere.
-    if principal.role == Role::ProvincialAdmin
-        && let Scope::Communes(communes) = &mut principal.scope
-    {
-        let managed = crate::admin::managed_by(&state, &who).await?;
-        communes.retain(|commune| managed.commune(commune));
-    }
-    let opened = open_round(&state.store, Some(&principal), &request, "api").await?;
-    let filter = Filter {
-        ids: Some(opened.documents.iter().map(DocumentId::to_string).collect()),
-        ..Filter::default()
-    };
-    Ok(Json(OpenedRound {
-        counts: OpenedCounts {
-            created: opened.created,
-            existing: opened.existing,
-            assessments: opened.assessments,
-            rosters: opened.rosters,
-        },
-        documents: summary::list(&state.store, &filter).await?,
-    }))
+    document::register_existing(store).await
 }

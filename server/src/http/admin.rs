@@ -16,14 +16,14 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use tramyte_shared::policy::Role;
 
-use crate::account::{self, AccountError, NewUser, User};
-use crate::auth::Authenticated;
-use crate::error::ApiError;
+use crate::domain::account::{self, AccountError, NewUser, User};
 use crate::http::AppState;
+use crate::http::auth::Authenticated;
+use crate::http::error::ApiError;
 
 /// The largest units CSV `POST /api/units` accepts (413 beyond).
 pub const UNITS_CSV_LIMIT: usize = 16 << 20;
-use crate::unit::{self, Managed, UnitError};
+use crate::domain::unit::{self, Managed, UnitError};
 
 const ADMINS: &[Role] = &[Role::SystemAdmin, Role::ProvincialAdmin];
 

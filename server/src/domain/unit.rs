@@ -9,8 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::store::{Store, StoreError};
-use crate::with_pool;
+use crate::store::{Store, StoreError, unit};
 
 /// What a unit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +154,8 @@ fn parse_lines(csv_text: &str, existing: &[Unit]) -> Result<Vec<(usize, Unit)>, 
             .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
         // A cell our own export neutralised (`'=…`) reads as the text it was.
         let get = |at: Option<usize>| {
-            crate::export::read_text_cell(at.and_then(|i| record.get(i)).unwrap_or("")).to_owned()
+            crate::domain::export::read_text_cell(at.and_then(|i| record.get(i)).unwrap_or(""))
+                .to_owned()
         };
         let code = get(Some(code_at));
         let kind_text = get(Some(kind_at));
@@ -287,17 +287,10 @@ fn parse_lines(csv_text: &str, existing: &[Unit]) -> Result<Vec<(usize, Unit)>, 
     }
 }
 
-/// A `units` row: code, kind, name, parent, unit type.
-type UnitRow = (String, String, String, Option<String>, Option<String>);
-
 /// Every stored unit.
 pub async fn all(store: &Store) -> Result<Vec<Unit>, StoreError> {
-    let rows: Vec<UnitRow> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT code, kind, name, parent, unit_type FROM units ORDER BY code").fetch_all(pool).await?
-    });
-    let coverage: Vec<(String, String)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT unit, commune FROM unit_coverage ORDER BY unit, commune").fetch_all(pool).await?
-    });
+    let rows = unit::all(store).await?;
+    let coverage = unit::coverage(store).await?;
     let mut covers: HashMap<String, Vec<String>> = HashMap::new();
     for (unit, commune) in coverage {
         covers.entry(unit).or_default().push(commune);
@@ -359,41 +352,25 @@ pub async fn import_managed(
             ordered.append(&mut remaining);
         }
     }
-    with_pool!(store, pool => {
-        let mut tx = pool.begin().await?;
-        for unit in &ordered {
-            sqlx::query(
-                "INSERT INTO units (code, kind, name, parent, unit_type) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (code) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
-                 parent = excluded.parent, unit_type = excluded.unit_type",
-            )
-            .bind(&unit.code)
-            .bind(unit.kind.as_str())
-            .bind(&unit.name)
-            .bind(&unit.parent)
-            .bind(&unit.unit_type)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for unit in &ordered {
-            sqlx::query("DELETE FROM unit_coverage WHERE unit = $1").bind(&unit.code).execute(&mut *tx).await?;
-            for commune in &unit.covers {
-                sqlx::query("INSERT INTO unit_coverage (unit, commune) VALUES ($1, $2)")
-                    .bind(&unit.code)
-                    .bind(commune)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
-    });
+    let rows: Vec<unit::UnitToStore<'_>> = ordered
+        .iter()
+        .map(|unit| unit::UnitToStore {
+            code: &unit.code,
+            kind: unit.kind.as_str(),
+            name: &unit.name,
+            parent: unit.parent.as_deref(),
+            unit_type: unit.unit_type.as_deref(),
+            covers: &unit.covers,
+        })
+        .collect();
+    unit::upsert(store, &rows).await?;
     Ok(units.len())
 }
 
 /// The units as CSV, in the import format; text neutralised for spreadsheets
-/// ([`crate::export::text_cell`]), which [`import`] reads back as it was.
+/// ([`crate::domain::export::text_cell`]), which [`import`] reads back as it was.
 pub fn to_csv(units: &[Unit]) -> String {
-    use crate::export::text_cell;
+    use crate::domain::export::text_cell;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let _ = writer.write_record(["code", "kind", "name", "parent", "unit_type", "covers"]);
     for unit in units {
@@ -527,22 +504,7 @@ impl Managed {
 /// What `user` manages as a provincial administrator: the subtree of the units they are
 /// attached to (see [`Managed`]).
 pub async fn managed_subtree(store: &Store, user: &str) -> Result<Managed, StoreError> {
-    let rows: Vec<(String, String)> = with_pool!(store, pool => {
-        sqlx::query_as(
-            "WITH RECURSIVE managed(code) AS ( \
-                 SELECT unit FROM user_units WHERE user_id = $1 \
-                 UNION SELECT u.parent FROM units u JOIN units p ON p.code = u.parent \
-                       JOIN user_units uu ON uu.unit = u.code \
-                       WHERE uu.user_id = $1 AND ((u.kind = 'health_department' AND p.kind = 'province') \
-                          OR (u.kind = 'health_centre' AND p.kind = 'district')) \
-                 UNION SELECT u.code FROM units u JOIN managed ON u.parent = managed.code \
-             ) \
-             SELECT units.code, units.kind FROM units JOIN managed ON units.code = managed.code",
-        )
-        .bind(user)
-        .fetch_all(pool)
-        .await?
-    });
+    let rows = unit::managed_by(store, user).await?;
     let communes = rows
         .iter()
         .filter(|(_, kind)| kind == UnitKind::Commune.as_str())
@@ -559,32 +521,34 @@ pub async fn managed_subtree(store: &Store, user: &str) -> Result<Managed, Store
 /// its province, a district health centre its district, and any listed in `covers`, as for a
 /// regional centre), and the commune of a village.
 pub async fn communes_of_user(store: &Store, user: &str) -> Result<BTreeSet<String>, StoreError> {
-    let rows: Vec<(String,)> = with_pool!(store, pool => {
-        sqlx::query_as(
-            "WITH RECURSIVE covered(code) AS ( \
-                 SELECT unit FROM user_units WHERE user_id = $1 \
-                 UNION SELECT c.commune FROM unit_coverage c \
-                       JOIN user_units uu ON uu.unit = c.unit WHERE uu.user_id = $1 \
-                 UNION SELECT u.parent FROM units u \
-                       JOIN user_units uu ON uu.unit = u.code WHERE uu.user_id = $1 AND u.kind = 'village' \
-                 UNION SELECT u.parent FROM units u JOIN units p ON p.code = u.parent \
-                       JOIN user_units uu ON uu.unit = u.code \
-                       WHERE uu.user_id = $1 AND ((u.kind = 'health_department' AND p.kind = 'province') \
-                          OR (u.kind = 'health_centre' AND p.kind = 'district')) \
-                 UNION SELECT u.code FROM units u JOIN covered ON u.parent = covered.code \
-             ) \
-             SELECT units.code FROM units JOIN covered ON units.code = covered.code WHERE units.kind = 'commune'",
-        )
-        .bind(user)
-        .fetch_all(pool)
+    Ok(unit::communes_of_user(store, user)
         .await?
-    });
-    Ok(rows.into_iter().map(|(code,)| code).collect())
+        .into_iter()
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Adds user `id` with `role`, attached to `unit`.
+    async fn attach(store: &Store, id: &str, role: &str, unit: &str) {
+        let units = [unit.to_owned()];
+        let row = crate::store::account::NewUserRow {
+            id,
+            display_name: id,
+            role,
+            person: None,
+            password_hash: "x",
+            units: &units,
+        };
+        assert_eq!(
+            crate::store::account::insert_user(store, &row, 0)
+                .await
+                .unwrap(),
+            1
+        );
+    }
 
     const THIEU_HOA: &str = "code,kind,name,parent,unit_type,covers
 38,province,Tỉnh Thanh Hóa,,,
@@ -642,11 +606,7 @@ Q,planet,Sao Hỏa,38,,
         import(&store, "code,kind,name,parent,unit_type,covers\n01,province,Hà Nội,,,\n01-SYT,health_department,Sở Y tế Hà Nội,01,,\n00001,commune,Phường Một,01,phuong,\n")
             .await
             .unwrap();
-        with_pool!(&store, pool => {
-            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('p', 'P', 'provincial_admin', 'x', 0)")
-                .execute(pool).await.unwrap();
-            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('p', '38-SYT')").execute(pool).await.unwrap();
-        });
+        attach(&store, "p", "provincial_admin", "38-SYT").await;
         let managed = managed_subtree(&store, "p").await.unwrap();
         assert!(managed.unit("38") && managed.unit("16024-T1") && managed.commune("16024"));
         assert!(!managed.unit("01") && !managed.commune("00001"));
@@ -723,11 +683,7 @@ Q,planet,Sao Hỏa,38,,
     async fn a_scope_expands_to_communes() {
         let store = store().await;
         import(&store, THIEU_HOA).await.unwrap();
-        with_pool!(&store, pool => {
-            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('u', 'U', 'reviewer', 'x', 0)")
-                .execute(pool).await.unwrap();
-            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('u', '38-SYT')").execute(pool).await.unwrap();
-        });
+        attach(&store, "u", "reviewer", "38-SYT").await;
         // The provincial health department covers its province.
         assert_eq!(
             communes_of_user(&store, "u").await.unwrap(),
@@ -736,14 +692,8 @@ Q,planet,Sao Hỏa,38,,
         import(&store, "code,kind,name,parent,unit_type,covers\n16025,commune,Xã Thiệu Giao,38-405,xa,\nKV1,health_centre,TTYT khu vực 1,38,,16025\n")
             .await
             .unwrap();
-        with_pool!(&store, pool => {
-            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('r', 'R', 'reviewer', 'x', 0)")
-                .execute(pool).await.unwrap();
-            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('r', 'KV1')").execute(pool).await.unwrap();
-            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('d', 'D', 'reviewer', 'x', 0)")
-                .execute(pool).await.unwrap();
-            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('d', '38-405-TTYT')").execute(pool).await.unwrap();
-        });
+        attach(&store, "r", "reviewer", "KV1").await;
+        attach(&store, "d", "reviewer", "38-405-TTYT").await;
         // A regional centre covers the communes listed for it, not its whole province...
         assert_eq!(
             communes_of_user(&store, "r").await.unwrap(),
@@ -754,14 +704,8 @@ Q,planet,Sao Hỏa,38,,
             communes_of_user(&store, "d").await.unwrap(),
             ["16024".to_owned(), "16025".to_owned()].into()
         );
-        with_pool!(&store, pool => {
-            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('v', 'V', 'village_health_worker', 'x', 0)")
-                .execute(pool).await.unwrap();
-            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('v', '16024-T1')").execute(pool).await.unwrap();
-            sqlx::query("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES ('p', 'P', 'provincial_admin', 'x', 0)")
-                .execute(pool).await.unwrap();
-            sqlx::query("INSERT INTO user_units (user_id, unit) VALUES ('p', '38')").execute(pool).await.unwrap();
-        });
+        attach(&store, "v", "village_health_worker", "16024-T1").await;
+        attach(&store, "p", "provincial_admin", "38").await;
         assert_eq!(
             communes_of_user(&store, "v").await.unwrap(),
             ["16024".to_owned()].into(),

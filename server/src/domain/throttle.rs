@@ -15,8 +15,8 @@
 
 use std::net::IpAddr;
 
+use crate::store::throttle::{self, Counts, ThrottleKey};
 use crate::store::{Store, StoreError};
-use crate::{with_pool, with_write_pool};
 
 /// How failures turn into delays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,32 +161,40 @@ pub struct Attempt {
     claims: Vec<Claimed>,
 }
 
-type Row = (i64, i64, i64, i64);
+impl Key {
+    /// The row's key as the store names it.
+    fn stored(&self) -> ThrottleKey<'_> {
+        ThrottleKey {
+            scope: self.scope,
+            account: &self.account,
+            address: &self.address,
+        }
+    }
+}
+
+impl From<Counter> for Counts {
+    fn from(counter: Counter) -> Counts {
+        Counts {
+            failures: counter.failures,
+            last_failure_at: counter.last_failure_at,
+            next_allowed_at: counter.next_allowed_at,
+        }
+    }
+}
 
 async fn read(store: &Store, key: &Key) -> Result<Option<(Counter, i64)>, StoreError> {
-    let row: Option<Row> = with_pool!(store, pool => {
-        sqlx::query_as(
-            "SELECT failures, last_failure_at, next_allowed_at, generation FROM sign_in_throttle \
-             WHERE scope = $1 AND account = $2 AND address = $3",
-        )
-        .bind(key.scope)
-        .bind(&key.account)
-        .bind(&key.address)
-        .fetch_optional(pool)
+    Ok(throttle::read(store, &key.stored())
         .await?
-    });
-    Ok(
-        row.map(|(failures, last_failure_at, next_allowed_at, generation)| {
+        .map(|(counts, generation)| {
             (
                 Counter {
-                    failures,
-                    last_failure_at,
-                    next_allowed_at,
+                    failures: counts.failures,
+                    last_failure_at: counts.last_failure_at,
+                    next_allowed_at: counts.next_allowed_at,
                 },
                 generation,
             )
-        }),
-    )
+        }))
 }
 
 /// Writes `counter` if the row is still at `generation` (`None`: still absent). Returns the
@@ -197,40 +205,9 @@ async fn compare_and_set(
     generation: Option<i64>,
     counter: Counter,
 ) -> Result<Option<i64>, StoreError> {
-    let written = with_write_pool!(store, pool => {
-        match generation {
-            None => sqlx::query(
-                "INSERT INTO sign_in_throttle (scope, account, address, failures, last_failure_at, \
-                 next_allowed_at, generation) VALUES ($1, $2, $3, $4, $5, $6, 0) \
-                 ON CONFLICT (scope, account, address) DO NOTHING",
-            )
-            .bind(key.scope)
-            .bind(&key.account)
-            .bind(&key.address)
-            .bind(counter.failures)
-            .bind(counter.last_failure_at)
-            .bind(counter.next_allowed_at)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-            Some(generation) => sqlx::query(
-                "UPDATE sign_in_throttle SET failures = $4, last_failure_at = $5, \
-                 next_allowed_at = $6, generation = generation + 1 \
-                 WHERE scope = $1 AND account = $2 AND address = $3 AND generation = $7",
-            )
-            .bind(key.scope)
-            .bind(&key.account)
-            .bind(&key.address)
-            .bind(counter.failures)
-            .bind(counter.last_failure_at)
-            .bind(counter.next_allowed_at)
-            .bind(generation)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-        }
-    });
-    Ok((written == 1).then(|| generation.map_or(0, |g| g + 1)))
+    let written =
+        throttle::compare_and_set(store, &key.stored(), generation, counter.into()).await?;
+    Ok(written.then(|| generation.map_or(0, |g| g + 1)))
 }
 
 /// Claims one counter at `now`, or says how long to wait.
@@ -267,53 +244,13 @@ async fn claim_one(
 
 /// Gives a claim back: the row as it was if nobody claimed it since, else one failure less.
 async fn give_back(store: &Store, claim: &Claimed) -> Result<(), StoreError> {
-    let Claimed {
-        key,
-        before,
-        generation,
-    } = claim;
-    with_write_pool!(store, pool => {
-        let restored = match before {
-            None => sqlx::query(
-                "DELETE FROM sign_in_throttle WHERE scope = $1 AND account = $2 AND address = $3 \
-                 AND generation = $4",
-            )
-            .bind(key.scope)
-            .bind(&key.account)
-            .bind(&key.address)
-            .bind(generation)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-            Some(before) => sqlx::query(
-                "UPDATE sign_in_throttle SET failures = $4, last_failure_at = $5, \
-                 next_allowed_at = $6, generation = generation + 1 \
-                 WHERE scope = $1 AND account = $2 AND address = $3 AND generation = $7",
-            )
-            .bind(key.scope)
-            .bind(&key.account)
-            .bind(&key.address)
-            .bind(before.failures)
-            .bind(before.last_failure_at)
-            .bind(before.next_allowed_at)
-            .bind(generation)
-            .execute(pool)
-            .await?
-            .rows_affected(),
-        };
-        if restored == 0 {
-            sqlx::query(
-                "UPDATE sign_in_throttle SET failures = failures - 1, generation = generation + 1 \
-                 WHERE scope = $1 AND account = $2 AND address = $3 AND failures > 0",
-            )
-            .bind(key.scope)
-            .bind(&key.account)
-            .bind(&key.address)
-            .execute(pool)
-            .await?;
-        }
-    });
-    Ok(())
+    throttle::give_back(
+        store,
+        &claim.key.stored(),
+        claim.generation,
+        claim.before.map(Counts::from),
+    )
+    .await
 }
 
 /// Claims the counters of an attempt to sign in as `account` from `address` at `now`: first
@@ -368,16 +305,7 @@ pub async fn claim(
 pub async fn succeeded(store: &Store, attempt: Attempt) -> Result<(), StoreError> {
     for claim in &attempt.claims {
         if claim.key.scope == "account" {
-            with_write_pool!(store, pool => {
-                sqlx::query(
-                    "DELETE FROM sign_in_throttle WHERE scope = $1 AND account = $2 AND address = $3",
-                )
-                .bind(claim.key.scope)
-                .bind(&claim.key.account)
-                .bind(&claim.key.address)
-                .execute(pool)
-                .await?;
-            });
+            throttle::forget(store, &claim.key.stored()).await?;
         } else {
             give_back(store, claim).await?;
         }
@@ -389,41 +317,17 @@ pub async fn succeeded(store: &Store, attempt: Attempt) -> Result<(), StoreError
 /// counted from now rather than from the claim (checking a password takes a while; a free
 /// failure still costs no wait). Forgets counters long quiet.
 pub async fn failed(store: &Store, attempt: Attempt, now: i64) -> Result<(), StoreError> {
-    with_write_pool!(store, pool => {
-        for claim in &attempt.claims {
-            sqlx::query(
-                "UPDATE sign_in_throttle SET next_allowed_at = CASE WHEN next_allowed_at > last_failure_at \
-                 THEN next_allowed_at + ($4 - last_failure_at) ELSE next_allowed_at END, \
-                 last_failure_at = $4, generation = generation + 1 \
-                 WHERE scope = $1 AND account = $2 AND address = $3 AND generation = $5 \
-                 AND last_failure_at <= $4",
-            )
-            .bind(claim.key.scope)
-            .bind(&claim.key.account)
-            .bind(&claim.key.address)
-            .bind(now)
-            .bind(claim.generation)
-            .execute(pool)
-            .await?;
-        }
-        sqlx::query("DELETE FROM sign_in_throttle WHERE last_failure_at < $1 AND next_allowed_at < $2")
-            .bind(now - FORGET_AFTER_MILLIS)
-            .bind(now)
-            .execute(pool)
-            .await?;
-    });
-    Ok(())
+    let claims: Vec<(ThrottleKey<'_>, i64)> = attempt
+        .claims
+        .iter()
+        .map(|claim| (claim.key.stored(), claim.generation))
+        .collect();
+    throttle::stand_as_failures(store, &claims, now, now - FORGET_AFTER_MILLIS).await
 }
 
 /// Forgets an account's failures at every address (its password was just set anew).
 pub async fn forget_account(store: &Store, account: &str) -> Result<(), StoreError> {
-    with_write_pool!(store, pool => {
-        sqlx::query("DELETE FROM sign_in_throttle WHERE scope = 'account' AND account = $1")
-            .bind(account)
-            .execute(pool)
-            .await?;
-    });
-    Ok(())
+    throttle::forget_account(store, account).await
 }
 
 #[cfg(test)]

@@ -14,25 +14,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::extract::{Query, State};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde::{Deserialize, Serialize};
 use tramyte_shared::catalog::Catalog;
 use tramyte_shared::points::Points;
-use tramyte_shared::policy::Role;
 use tramyte_shared::scoring::Verdict;
 use tramyte_shared::workflow::Status;
 
-use crate::catalog::{self, CatalogStoreError};
-use crate::date::{vietnam_date, vietnam_midnight};
-use crate::error::ApiError;
-use crate::http::AppState;
-use crate::overview::{TargetProgress, status_at_cutoff, target_progress_at};
+use crate::domain::catalog::{self, CatalogStoreError};
+use crate::domain::date::{vietnam_date, vietnam_midnight};
+use crate::domain::overview::{TargetProgress, status_at_cutoff, target_progress_at};
+use crate::domain::summary::{self, DocumentRow, Filter, ListError};
 use crate::store::Store;
-use crate::summary::{self, DocumentRow, Filter, ListError, Viewer};
+use crate::store::round_view::{self, DetailRow};
 
 /// Which part of the year a report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,26 +108,8 @@ impl From<sqlx::Error> for ReportError {
     }
 }
 
-impl From<ReportError> for ApiError {
-    fn from(err: ReportError) -> Self {
-        match err {
-            ReportError::BadYear | ReportError::BadPeriod => ApiError::BadRequest(err.to_string()),
-            ReportError::List(err) => err.into(),
-            ReportError::Catalog(err) => err.into(),
-        }
-    }
-}
-
-/// A commune whose points on a criterion are below its minimum.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BelowMinimum {
-    pub commune: String,
-    pub commune_name: Option<String>,
-    pub points: f64,
-    /// The criterion's minimum for this commune: the catalog pass rule's
-    /// `criterion_min_percent` of the commune's applicable maximum, rounded up to 0.5.
-    pub required: f64,
-}
+/// A commune whose points on a criterion are below its minimum (a REST type).
+pub use tramyte_shared::rest::BelowMinimum;
 
 /// One criterion across the communes of a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -199,28 +175,6 @@ struct StoredCriterion {
     review_points: Option<Points>,
 }
 
-/// Per assessment: id, catalog, revision, verdict side, per-criterion JSON, status history JSON.
-type DetailRow = (
-    String,
-    Option<String>,
-    Option<i32>,
-    Option<String>,
-    String,
-    Option<String>,
-);
-
-macro_rules! details_sql {
-    ($in_json_2:literal) => {
-        concat!(
-            "SELECT document_id, catalog, catalog_revision, verdict_side, criteria, status_history \
-             FROM document_summaries WHERE kind = 'assessment' AND round = $1 \
-             AND ($2 IS NULL OR commune IN (",
-            $in_json_2,
-            "))"
-        )
-    };
-}
-
 /// The report of round `year` over `communes` (`None`: every commune).
 ///
 /// Points per criterion are the side the summary's verdict is of: the review once the reviewer
@@ -243,8 +197,7 @@ pub async fn report(
         ..Filter::default()
     };
     let rows = summary::list(store, &filter).await?;
-    let details: Vec<DetailRow> =
-        crate::fetch_in_scope!(store, details_sql, i32::from(year), &scope)?;
+    let details = round_view::report_details(store, i32::from(year), scope.as_deref()).await?;
     let now = crate::store::now_millis();
     let end = period.end_millis(year);
     let cutoff = end.min(now);
@@ -501,14 +454,14 @@ const TARGET_HEADER: [&str; 6] = [
     "Đạt",
 ];
 
-/// A text cell of the CSV, neutralised for spreadsheets ([`crate::export::text_cell`]).
+/// A text cell of the CSV, neutralised for spreadsheets ([`crate::domain::export::text_cell`]).
 fn csv_text(text: &str) -> String {
-    crate::export::text_cell(text).into_owned()
+    crate::domain::export::text_cell(text).into_owned()
 }
 
 /// A text cell of the XLSX, neutralised the same way as the CSV's.
 fn write_text(sheet: &mut Worksheet, row: u32, col: u16, text: &str) -> Result<(), XlsxError> {
-    sheet.write_string(row, col, crate::export::text_cell(text))?;
+    sheet.write_string(row, col, crate::domain::export::text_cell(text))?;
     Ok(())
 }
 
@@ -698,82 +651,6 @@ pub fn to_xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
         write_text(sheet, r, 6, &below)?;
     }
     workbook.save_to_buffer()
-}
-
-/// Routes: `GET /api/reports`, `/api/reports.csv`, `/api/reports.xlsx`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/reports", get(get_report))
-        .route("/api/reports.csv", get(get_csv))
-        .route("/api/reports.xlsx", get(get_xlsx))
-}
-
-#[derive(Debug, Deserialize)]
-struct ReportQuery {
-    year: Option<String>,
-    period: Option<String>,
-}
-
-/// Checks the caller may see reports and reads the query; then makes the report.
-async fn answer(
-    state: &AppState,
-    viewer: &Viewer,
-    query: &ReportQuery,
-) -> Result<Report, ApiError> {
-    if let Some(principal) = &viewer.0
-        && !matches!(
-            principal.role,
-            Role::Reviewer | Role::ProvincialAdmin | Role::SystemAdmin
-        )
-    {
-        return Err(ApiError::Forbidden(format!(
-            "reports are for reviewers, not a {}",
-            principal.role.as_str()
-        )));
-    }
-    let year = parse_year(query.year.as_deref())?;
-    let period = Period::parse(query.period.as_deref())?;
-    Ok(report(&state.store, year, period, viewer.communes()).await?)
-}
-
-async fn get_report(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<ReportQuery>,
-) -> Result<Json<Report>, ApiError> {
-    Ok(Json(answer(&state, &viewer, &query).await?))
-}
-
-/// The download headers: content type and `attachment; filename="bao-cao-2024-h1.EXT"`.
-fn download(
-    report: &Report,
-    content_type: &'static str,
-    ext: &str,
-) -> [(axum::http::HeaderName, String); 2] {
-    crate::http::attachment(
-        content_type,
-        &format!("bao-cao-{}-{}.{ext}", report.year, report.period),
-    )
-}
-
-async fn get_csv(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<ReportQuery>,
-) -> Result<impl IntoResponse, ApiError> {
-    let report = answer(&state, &viewer, &query).await?;
-    let body = to_csv(&report).map_err(|err| ApiError::Internal(Box::new(err)))?;
-    Ok((download(&report, "text/csv; charset=utf-8", "csv"), body))
-}
-
-async fn get_xlsx(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<ReportQuery>,
-) -> Result<impl IntoResponse, ApiError> {
-    let report = answer(&state, &viewer, &query).await?;
-    let body = to_xlsx(&report).map_err(|err| ApiError::Internal(Box::new(err)))?;
-    Ok((download(&report, crate::http::XLSX, "xlsx"), body))
 }
 
 #[cfg(test)]

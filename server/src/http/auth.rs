@@ -12,12 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use tramyte_shared::policy::{Role, Scope};
-use tramyte_shared::rest::{MAX_NAMES, Names};
+use tramyte_shared::rest::{MAX_NAMES, Me, Names};
 
-use crate::account::{self, SESSION_MILLIS, Session, User};
-use crate::client::Client;
-use crate::error::ApiError;
+use crate::domain::account::{self, SESSION_MILLIS, Session};
 use crate::http::AppState;
+use crate::http::client::Client;
+use crate::http::error::ApiError;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "tramyte_session";
@@ -129,26 +129,16 @@ struct SignIn {
     device: Option<String>,
 }
 
-/// Who is signed in, as the PWA keeps it.
-#[derive(Debug, Serialize)]
-pub struct Me {
-    pub user: User,
-    /// The communes the user's scope covers (`null`: all).
-    pub communes: Option<Vec<String>>,
-    pub expires_at: i64,
-}
-
-impl Me {
-    fn of(session: &Session) -> Me {
-        let communes = match &session.principal.scope {
-            Scope::All => None,
-            Scope::Communes(set) => Some(set.iter().cloned().collect()),
-        };
-        Me {
-            user: session.user.clone(),
-            communes,
-            expires_at: session.expires_at,
-        }
+/// Who is signed in in `session`, as the PWA keeps it.
+fn me_of(session: &Session) -> Me {
+    let communes = match &session.principal.scope {
+        Scope::All => None,
+        Scope::Communes(set) => Some(set.iter().cloned().collect()),
+    };
+    Me {
+        user: session.user.clone(),
+        communes,
+        expires_at: session.expires_at,
     }
 }
 
@@ -191,7 +181,7 @@ async fn sign_in(
         body.user.trim(),
         &body.password,
         &device,
-        &crate::throttle::address_key(client.address),
+        &crate::domain::throttle::address_key(client.address),
         crate::store::now_millis(),
     )
     .await;
@@ -208,7 +198,7 @@ async fn sign_in(
         SESSION_MILLIS / 1000
     );
     let mut response = Json(SignedIn {
-        me: Me::of(&session),
+        me: me_of(&session),
         token,
     })
     .into_response();
@@ -236,7 +226,7 @@ async fn sign_out(
 }
 
 async fn me(Authenticated(session): Authenticated) -> Json<Me> {
-    Json(Me::of(&session))
+    Json(me_of(&session))
 }
 
 #[cfg(test)]

@@ -1,102 +1,20 @@
-//! Document summaries in the database: one `document_summaries` row per document, computed by
-//! `tramyte_shared::summary` from the document in memory and written in the transaction that
-//! stores its change (see [`crate::document`]), so listings and overviews never load documents.
+//! The `document_summaries` table: one row per document, written in the transaction that
+//! stores its change ([`crate::store::document`]) or on its own ([`refresh`]), and the listings
+//! read from it (`GET /api/documents`, the overview, what opening a round answers).
 //!
 //! Ordering: persists of one document may commit out of order, and nodes sharing PostgreSQL
 //! each summarize their own copy. A row records the document's change count; a summary of
-//! fewer changes never overwrites one of more (a merge holds more changes than either side),
-//! and a node that merges another node's chunks writes the merged summary again.
-//!
-//! Also here: the catalogs cache the summaries are scored with, the start-up backfill for
-//! documents stored before summaries existed, and `GET /api/documents`.
+//! fewer changes never overwrites one of more (a merge holds more changes than either side).
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-
-use axum::extract::{Query, State};
-use axum::http::request::Parts;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use tramyte_shared::assessment::ChangedAfterSubmission;
-use tramyte_shared::catalog::Catalog;
 use tramyte_shared::points::Points;
-use tramyte_shared::policy::{Principal, Role, Scope};
-use tramyte_shared::summary::{CriterionPoints, Facts, Summary, summarize_facts};
+use tramyte_shared::summary::{CriterionPoints, Summary};
 use tramyte_shared::sync::DocumentId;
-use tramyte_shared::sync::hub::load_chunks;
 
-use crate::auth::Authenticated;
-use crate::catalog;
-use crate::document;
-use crate::error::ApiError;
-use crate::http::AppState;
 use crate::store::{Store, StoreError, now_millis};
 use crate::with_pool;
-
-/// Catalogs by code and revision.
-type Catalogs = HashMap<(String, u32), Arc<Catalog>>;
-
-/// Criteria catalogs by code and revision, loaded from the database once each. A stored
-/// revision never changes, so a cached one never goes stale.
-#[derive(Debug, Clone, Default)]
-pub struct CatalogCache {
-    known: Arc<RwLock<Catalogs>>,
-}
-
-impl CatalogCache {
-    /// The catalog `code` at `revision`, if this server has it.
-    pub async fn get(&self, store: &Store, code: &str, revision: u32) -> Option<Arc<Catalog>> {
-        let key = (code.to_owned(), revision);
-        if let Some(found) = self
-            .known
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(&key)
-        {
-            return Some(found.clone());
-        }
-        match catalog::find(store, code, Some(revision)).await {
-            Ok(Some(stored)) => {
-                let found = Arc::new(stored.catalog);
-                self.known
-                    .write()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .insert(key, found.clone());
-                Some(found)
-            }
-            Ok(None) => None,
-            Err(err) => {
-                tracing::warn!(%code, revision, error = %err, "could not read a catalog to summarize with");
-                None
-            }
-        }
-    }
-
-    /// Scores what was read of a document with its catalog.
-    pub async fn summarize(&self, store: &Store, facts: &Facts) -> Summary {
-        let catalog = match facts.catalog() {
-            Some((code, revision)) => self.get(store, code, revision).await,
-            None => None,
-        };
-        summarize_facts(facts, catalog.as_deref())
-    }
-}
-
-/// Names the people whose devices made the unsigned station changes (notes, removals) that a
-/// summary reports as changed after submission, from the actor bindings (`owner`).
-pub fn name_devices<'a>(facts: &mut Facts, owner: impl Fn(&str) -> Option<&'a str>) {
-    if let Some(late) = facts.changed_after_submission.as_mut() {
-        for actor in &late.actors {
-            if let Some(user) = owner(actor) {
-                late.by.push(user.to_owned());
-            }
-        }
-        late.by.sort();
-        late.by.dedup();
-    }
-}
 
 /// A summary as stored: every column but the id and the last change.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,8 +124,8 @@ struct ListedFields<'a> {
     review_total: Option<Points>,
     verdict: Option<&'a str>,
     open_conflicts: i32,
-    /// Points per criterion ([`tramyte_shared::summary::CriterionPoints`]), for the overview's
-    /// heat map and charts; left out while nothing is scored against a catalog.
+    /// Points per criterion ([`CriterionPoints`]), for the overview's heat map and charts; left
+    /// out while nothing is scored against a catalog.
     #[serde(skip_serializing_if = "Option::is_none")]
     criteria: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -221,7 +139,7 @@ struct ListedFields<'a> {
 #[macro_export]
 macro_rules! upsert_summary {
     // The statement's head (columns) and tail (the update that never goes back to fewer
-    // changes), shared with the many-row upsert of [`crate::document::persist`].
+    // changes), shared with the many-row upsert of [`crate::store::document::persist`].
     (@into) => {
         "INSERT INTO document_summaries (document_id, kind, commune, round, catalog, \
          catalog_revision, status, self_total, review_total, verdict, verdict_side, reasons, \
@@ -242,7 +160,7 @@ macro_rules! upsert_summary {
          WHERE document_summaries.changes <= excluded.changes"
     };
     ($tx:expr, $id:expr, $record:expr, $now:expr, $last:expr) => {{
-        let record: &$crate::summary::SummaryRecord = $record;
+        let record: &$crate::store::summary::SummaryRecord = $record;
         let id: &str = $id;
         let last: Option<(i64, Option<&str>)> = $last;
         $crate::sqlx::query(::std::concat!(
@@ -403,125 +321,56 @@ pub async fn stored(store: &Store, id: DocumentId) -> Result<Option<StoredSummar
     }))
 }
 
-/// How many documents the start-up backfill reads at once before writing their summaries.
-const BACKFILL_BATCH: i64 = 200;
-
-/// Gives every document without a summary row one, and recomputes rows written before a column
-/// existed (`status_history` NULL), by loading the document; the last change is taken from the
-/// recorded provenance. Runs at start, so databases from before summaries work. Each document is
-/// visited once per run. Returns how many rows it wrote.
-pub async fn backfill(store: &Store, catalogs: &CatalogCache) -> Result<usize, StoreError> {
-    let mut written = 0;
-    let mut after = String::new();
-    loop {
-        let missing: Vec<(String, i64, String)> = with_pool!(store, pool => {
-            sqlx::query_as(
-                "SELECT d.id, d.created_at, d.created_by FROM documents d \
-                 LEFT JOIN document_summaries s ON s.document_id = d.id \
-                 WHERE (s.document_id IS NULL OR s.status_history IS NULL) AND d.id > $2 \
-                 ORDER BY d.id LIMIT $1",
-            )
-            .bind(BACKFILL_BATCH)
-            .bind(&after)
-            .fetch_all(pool)
-            .await?
-        });
-        let Some((last_id, ..)) = missing.last() else {
-            return Ok(written);
-        };
-        after = last_id.clone();
-        for (id_text, created_at, _created_by) in missing {
-            let record = match DocumentId::parse(&id_text) {
-                Ok(id) => match document::load(store, id).await? {
-                    Some(chunks) => match load_chunks(&chunks) {
-                        Ok(mut doc) => {
-                            let mut facts = tramyte_shared::summary::read_facts(&mut doc);
-                            if facts.changed_after_submission.is_some() {
-                                let owners = document::actor_bindings(store).await?;
-                                name_devices(&mut facts, |actor| {
-                                    owners
-                                        .iter()
-                                        .find(|(a, _)| a == actor)
-                                        .map(|(_, user)| user.as_str())
-                                });
-                            }
-                            SummaryRecord::of(&catalogs.summarize(store, &facts).await)
-                        }
-                        Err(err) => unreadable(format!("the stored chunks do not load: {err}")),
-                    },
-                    None => continue,
-                },
-                Err(err) => unreadable(format!("the document id is not valid: {err}")),
-            };
-            let last = document::last_change(store, &id_text).await?;
-            let last = last.unwrap_or((created_at, String::new()));
-            let last_by = Some(last.1.as_str()).filter(|by| !by.is_empty());
-            let now = now_millis();
-            crate::with_write_pool!(store, pool => {
-                let mut tx = pool.begin().await?;
-                upsert_summary!(tx, &id_text, &record, now, None);
-                sqlx::query(
-                    "UPDATE document_summaries SET last_change_at = $2, last_change_by = $3 \
-                     WHERE document_id = $1 AND last_change_at IS NULL",
-                )
-                .bind(&id_text)
-                .bind(last.0)
-                .bind(last_by)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-            });
-            written += 1;
-        }
-    }
+/// Documents without a summary row, or with one written before `status_history` existed, after
+/// id `after` in id order, `limit` at most: id, creation time and creator.
+pub async fn without_summary(
+    store: &Store,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<(String, i64, String)>, StoreError> {
+    Ok(with_pool!(store, pool => {
+        sqlx::query_as(
+            "SELECT d.id, d.created_at, d.created_by FROM documents d \
+             LEFT JOIN document_summaries s ON s.document_id = d.id \
+             WHERE (s.document_id IS NULL OR s.status_history IS NULL) AND d.id > $2 \
+             ORDER BY d.id LIMIT $1",
+        )
+        .bind(limit)
+        .bind(after)
+        .fetch_all(pool)
+        .await?
+    }))
 }
 
-/// The record of a document that cannot be read at all.
-fn unreadable(problem: String) -> SummaryRecord {
-    let mut record = SummaryRecord::of(&summarize_facts(
-        &Facts {
-            kind: tramyte_shared::summary::Kind::Json,
-            commune: None,
-            round: None,
-            changes: 0,
-            assessment: None,
-            changed_after_submission: None,
-        },
-        None,
-    ));
-    record.problem = Some(problem);
-    record
+/// Writes the summary the start-up backfill computed for document `id`, and its last change
+/// (`last_at`, by `last_by`) unless one is recorded already.
+pub async fn write_backfilled(
+    store: &Store,
+    id: &str,
+    record: &SummaryRecord,
+    now: i64,
+    last_at: i64,
+    last_by: Option<&str>,
+) -> Result<(), StoreError> {
+    crate::with_write_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        upsert_summary!(tx, id, record, now, None);
+        sqlx::query(
+            "UPDATE document_summaries SET last_change_at = $2, last_change_by = $3 \
+             WHERE document_id = $1 AND last_change_at IS NULL",
+        )
+        .bind(id)
+        .bind(last_at)
+        .bind(last_by)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    });
+    Ok(())
 }
 
-/// One document as listed (`GET /api/documents`, and what opening a round answers).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DocumentRow {
-    /// Base58 document id.
-    pub id: String,
-    /// `automerge:<id>`.
-    pub url: String,
-    /// `assessment` or `roster`.
-    pub kind: String,
-    pub commune: Option<String>,
-    /// The unit's name, if the commune is a known unit.
-    pub commune_name: Option<String>,
-    pub round: Option<i32>,
-    pub catalog: Option<String>,
-    pub status: Option<String>,
-    pub self_total: Option<Points>,
-    pub review_total: Option<Points>,
-    pub verdict: Option<String>,
-    pub open_conflicts: i32,
-    /// What the station changed after its submission, unseen by a reviewer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub changed_after_submission: Option<ChangedAfterSubmission>,
-    /// Points per criterion on each side, in catalog order (assessments scored against a
-    /// catalog): the desk's heat map and charts.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub criteria: Vec<CriterionPoints>,
-    pub last_change_at: Option<i64>,
-    pub last_change_by: Option<String>,
-}
+/// One document as listed (a REST type).
+pub use tramyte_shared::rest::DocumentRow;
 
 /// Which rows to list. Every field narrows the list; `None` does not.
 #[derive(Debug, Clone, Default)]
@@ -553,15 +402,6 @@ pub enum ListError {
 impl From<sqlx::Error> for ListError {
     fn from(err: sqlx::Error) -> Self {
         ListError::Store(StoreError::Query(err))
-    }
-}
-
-impl From<ListError> for ApiError {
-    fn from(err: ListError) -> Self {
-        match err {
-            ListError::TooMany => ApiError::BadRequest(err.to_string()),
-            ListError::Store(err) => ApiError::Unavailable(err),
-        }
     }
 }
 
@@ -715,7 +555,7 @@ fn to_row(row: ListedRow) -> DocumentRow {
         changed_after_submission: changed_after_submission
             .as_deref()
             .and_then(|json| serde_json::from_str(json).ok()),
-        criteria: serde_json::from_str(&criteria).unwrap_or_default(),
+        criteria: serde_json::from_str::<Vec<CriterionPoints>>(&criteria).unwrap_or_default(),
         last_change_at,
         last_change_by,
     }
@@ -805,112 +645,6 @@ fn push_json(out: &mut String, value: &impl Serialize) {
         Ok(text) => out.push_str(&text),
         Err(_) => out.push_str("null"),
     }
-}
-
-/// Who is asking: a signed-in principal, or anyone in open mode (who sees everything).
-#[derive(Debug, Clone)]
-pub struct Viewer(pub Option<Principal>);
-
-impl axum::extract::FromRequestParts<AppState> for Viewer {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let has_token = crate::auth::token_of(&parts.headers, parts.uri.query()).is_some();
-        if state.open && !has_token {
-            return Ok(Viewer(None));
-        }
-        let Authenticated(session) = Authenticated::from_request_parts(parts, state).await?;
-        Ok(Viewer(Some(session.principal)))
-    }
-}
-
-impl Viewer {
-    /// The communes this viewer may see (`None`: all).
-    pub fn communes(&self) -> Option<Vec<String>> {
-        match &self.0 {
-            None => None,
-            Some(principal) if principal.role == Role::SystemAdmin => None,
-            Some(principal) => match &principal.scope {
-                Scope::All => None,
-                Scope::Communes(set) => Some(set.iter().cloned().collect()),
-            },
-        }
-    }
-}
-
-/// Routes: `GET /api/documents`.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/documents", get(list_documents))
-}
-
-/// Query of `GET /api/documents`: every field optional.
-#[derive(Debug, Default, Deserialize)]
-struct ListQuery {
-    commune: Option<String>,
-    kind: Option<String>,
-    round: Option<String>,
-    status: Option<String>,
-}
-
-impl ListQuery {
-    fn filter(self, viewer: &Viewer) -> Result<Filter, ApiError> {
-        let blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
-        let kind = blank(self.kind);
-        if let Some(kind) = &kind
-            && kind != "assessment"
-            && kind != "roster"
-        {
-            return Err(ApiError::BadRequest(format!(
-                "kind `{}` is not assessment or roster",
-                kind.chars().take(40).collect::<String>()
-            )));
-        }
-        let round = match blank(self.round) {
-            None => None,
-            Some(text) => Some(
-                text.trim()
-                    .parse::<u16>()
-                    .map(i32::from)
-                    .map_err(|_| ApiError::BadRequest("round must be a year".to_owned()))?,
-            ),
-        };
-        let status = blank(self.status);
-        if let Some(status) = &status
-            && tramyte_shared::workflow::Status::parse(status).is_none()
-        {
-            return Err(ApiError::BadRequest(format!(
-                "status must be one of {}",
-                tramyte_shared::workflow::Status::ALL
-                    .map(|s| s.name())
-                    .join(", ")
-            )));
-        }
-        Ok(Filter {
-            communes: viewer.communes(),
-            commune: blank(self.commune).map(|c| c.trim().to_owned()),
-            kind,
-            round,
-            status,
-            ids: None,
-        })
-    }
-}
-
-/// `GET /api/documents[?commune=&kind=&round=&status=]`: `{"documents": [DocumentRow…]}`.
-#[derive(Debug, Serialize)]
-pub struct DocumentList {
-    pub documents: Box<serde_json::value::RawValue>,
-}
-
-async fn list_documents(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<DocumentList>, ApiError> {
-    let filter = query.filter(&viewer)?;
-    Ok(Json(DocumentList {
-        documents: list_json(&state.store, &filter).await?,
-    }))
 }
 
 #[cfg(test)]

@@ -1,0 +1,196 @@
+//! The reviewer's overview of a round (`GET /api/overview?round=2024`): every assessment of the
+//! round in the caller's scope, from the summary rows (never the documents), with counts by
+//! status and verdict and progress against the year's targets (e.g. 9 of 13 communes approved).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tramyte_shared::workflow::{Status, StatusChange, status_at};
+
+use crate::domain::summary::{self, Filter, ListError};
+use crate::domain::target::TargetError;
+use crate::store::{Store, round_view};
+
+/// Progress of one reviewing unit against one kind of target (a REST type).
+pub use tramyte_shared::rest::TargetProgress;
+
+/// The overview of one round: the documents travel as the JSON their summary rows hold.
+pub type Overview = tramyte_shared::rest::Overview<Box<RawValue>>;
+
+/// Why the overview could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum OverviewError {
+    #[error(transparent)]
+    List(#[from] ListError),
+    #[error(transparent)]
+    Targets(#[from] TargetError),
+}
+
+/// The overview of `round` over `communes` (`None`: every commune).
+pub async fn overview(
+    store: &Store,
+    round: u16,
+    communes: Option<Vec<String>>,
+) -> Result<Overview, OverviewError> {
+    let scope = communes
+        .as_ref()
+        .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "[]".to_owned()));
+    let filter = Filter {
+        communes,
+        kind: Some("assessment".to_owned()),
+        round: Some(i32::from(round)),
+        ..Filter::default()
+    };
+    // The listing, the counts and the targets' progress are independent reads, made at once
+    // on separate connections.
+    let listing = async {
+        let counts_query = async {
+            round_view::status_counts(store, i32::from(round), scope.as_deref())
+                .await
+                .map_err(|err| OverviewError::List(ListError::from(err)))
+        };
+        let (documents, counts) =
+            futures_util::future::join(summary::list_json(store, &filter), counts_query).await;
+        Ok::<_, OverviewError>((documents?, counts?))
+    };
+    let (listed, targets) =
+        futures_util::future::join(listing, target_progress(store, round, scope.as_deref())).await;
+    let (documents, counts) = listed?;
+    let targets = targets?;
+    let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
+    let mut by_status = BTreeMap::new();
+    let mut by_verdict = BTreeMap::new();
+    let mut with_conflicts = 0;
+    for (status, verdict, conflicted, n) in counts {
+        let n = count(Some(n));
+        *by_status.entry(status).or_insert(0) += n;
+        *by_verdict.entry(verdict).or_insert(0) += n;
+        if conflicted == 1 {
+            with_conflicts += n;
+        }
+    }
+    Ok(Overview {
+        round,
+        documents,
+        by_status,
+        by_verdict,
+        with_conflicts,
+        targets,
+    })
+}
+
+/// Progress against the targets of year `round` over `scope` (a JSON array of commune codes;
+/// `None`: every commune), counted by the database: per unit and kind, sorted by both.
+pub async fn target_progress(
+    store: &Store,
+    round: u16,
+    scope: Option<&str>,
+) -> Result<Vec<TargetProgress>, ListError> {
+    let year = i32::from(round);
+    let progress = round_view::target_progress(store, year, scope).await?;
+    let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
+    Ok(progress
+        .into_iter()
+        .map(
+            |(unit, kind, communes, approved, not_opened, passing)| TargetProgress {
+                unit,
+                kind,
+                communes: count(Some(communes)),
+                approved: count(approved),
+                not_opened: count(not_opened),
+                passing: count(passing),
+            },
+        )
+        .collect())
+}
+
+pub use crate::store::round_view::TargetRow;
+
+/// Progress against the targets of year `round` as the statuses stood at `cutoff` (unix
+/// milliseconds; see [`tramyte_shared::workflow::status_at`]): what a report of a past period
+/// shows. Verdicts and totals are the current ones. With a cutoff after every change it counts
+/// what [`target_progress`] counts.
+pub async fn target_progress_at(
+    store: &Store,
+    round: u16,
+    scope: Option<&str>,
+    cutoff: i64,
+) -> Result<Vec<TargetProgress>, ListError> {
+    let year = i32::from(round);
+    let rows = round_view::targets_with_assessments(store, year, scope).await?;
+    Ok(tally_targets(rows, cutoff))
+}
+
+/// The status of a summary row at `cutoff`, from its stored history (JSON); the current status
+/// when the row has no history yet (written before the column, not yet backfilled).
+pub fn status_at_cutoff(
+    status: Option<&str>,
+    history: Option<&str>,
+    cutoff: i64,
+) -> Option<String> {
+    let history = history.and_then(|h| serde_json::from_str::<Vec<HistoryEntry>>(h).ok());
+    match (status, history) {
+        (Some(_), Some(history)) => {
+            let changes: Vec<StatusChange> = history
+                .into_iter()
+                .filter_map(|entry| {
+                    Some(StatusChange {
+                        at: entry.at,
+                        status: Status::parse(&entry.status)?,
+                    })
+                })
+                .collect();
+            Some(status_at(&changes, cutoff).name().to_owned())
+        }
+        (status, _) => status.map(str::to_owned),
+    }
+}
+
+/// A stored [`StatusChange`].
+#[derive(Debug, Deserialize)]
+struct HistoryEntry {
+    at: i64,
+    status: String,
+}
+
+/// Counts progress per unit and kind (rows sorted by both), statuses taken at `cutoff`.
+pub fn tally_targets(rows: Vec<TargetRow>, cutoff: i64) -> Vec<TargetProgress> {
+    let mut progress: Vec<TargetProgress> = Vec::new();
+    for (unit, kind, local_min, document, status, history, verdict, total) in rows {
+        let at = match progress.last_mut() {
+            Some(last) if last.unit == unit && last.kind == kind => last,
+            _ => {
+                progress.push(TargetProgress {
+                    unit,
+                    kind,
+                    communes: 0,
+                    approved: 0,
+                    not_opened: 0,
+                    passing: 0,
+                });
+                progress.last_mut().expect("just pushed")
+            }
+        };
+        at.communes += 1;
+        let status = status_at_cutoff(status.as_deref(), history.as_deref(), cutoff);
+        if status
+            .as_deref()
+            .is_some_and(tramyte_shared::workflow::Status::name_counts_as_approved)
+        {
+            at.approved += 1;
+        }
+        if document.is_none() {
+            at.not_opened += 1;
+        }
+        let meets_minimum = match (local_min, total) {
+            (None, _) => true,
+            (Some(min), Some(total)) => total >= min,
+            (Some(_), None) => false,
+        };
+        if verdict.as_deref() == Some("pass") && meets_minimum {
+            at.passing += 1;
+        }
+    }
+    progress
+}

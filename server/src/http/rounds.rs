@@ -1,0 +1,72 @@
+//! `POST /api/rounds`: opening a round ([`crate::domain::round`]) for the communes the caller
+//! covers.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tramyte_shared::policy::{Role, Scope};
+use tramyte_shared::rest::OpenedCounts;
+use tramyte_shared::sync::DocumentId;
+
+use crate::domain::round::{OPENERS, OpenRound, RoundError, open_round};
+use crate::domain::summary::{self, DocumentRow, Filter};
+use crate::http::AppState;
+use crate::http::auth::Authenticated;
+use crate::http::error::ApiError;
+
+impl From<RoundError> for ApiError {
+    fn from(err: RoundError) -> Self {
+        match err {
+            RoundError::Store(err) => ApiError::Unavailable(err),
+            RoundError::OutOfScope(_) => ApiError::Forbidden(err.to_string()),
+            RoundError::Document(_) => ApiError::Internal(Box::new(err)),
+            _ => ApiError::BadRequest(err.to_string()),
+        }
+    }
+}
+
+/// Routes: `POST /api/rounds`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/rounds", post(open))
+}
+
+/// The answer to `POST /api/rounds`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OpenedRound {
+    #[serde(flatten)]
+    pub counts: OpenedCounts,
+    pub documents: Vec<DocumentRow>,
+}
+
+async fn open(
+    State(state): State<AppState>,
+    who: Authenticated,
+    body: Result<Json<OpenRound>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<OpenedRound>, ApiError> {
+    who.require(OPENERS)?;
+    let Json(request) = body.map_err(|err| ApiError::BadRequest(err.body_text()))?;
+    let mut principal = who.0.principal.clone();
+    // A provincial administrator opens rounds only in their subtree, not in communes their
+    // health department was given to cover elsewhere.
+    if principal.role == Role::ProvincialAdmin
+        && let Scope::Communes(communes) = &mut principal.scope
+    {
+        let managed = crate::http::admin::managed_by(&state, &who).await?;
+        communes.retain(|commune| managed.commune(commune));
+    }
+    let opened = open_round(&state.store, Some(&principal), &request, "api").await?;
+    let filter = Filter {
+        ids: Some(opened.documents.iter().map(DocumentId::to_string).collect()),
+        ..Filter::default()
+    };
+    Ok(Json(OpenedRound {
+        counts: OpenedCounts {
+            created: opened.created,
+            existing: opened.existing,
+            assessments: opened.assessments,
+            rosters: opened.rosters,
+        },
+        documents: summary::list(&state.store, &filter).await?,
+    }))
+}

@@ -1,0 +1,148 @@
+//! The `units` table: organisation units (communes, health centres and departments) and their
+//! place in the hierarchy, and what reads it.
+
+use crate::store::{Store, StoreError};
+use crate::with_pool;
+
+/// The kind of unit `code` (`commune`, `health_centre`…), if there is one.
+pub async fn kind_of(store: &Store, code: &str) -> Result<Option<String>, StoreError> {
+    let kind: Option<(String,)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT kind FROM units WHERE code = $1").bind(code).fetch_optional(pool).await?
+    });
+    Ok(kind.map(|(kind,)| kind))
+}
+
+/// The code of every commune.
+pub async fn commune_codes(store: &Store) -> Result<Vec<String>, StoreError> {
+    let codes: Vec<(String,)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT code FROM units WHERE kind = 'commune'").fetch_all(pool).await?
+    });
+    Ok(codes.into_iter().map(|(code,)| code).collect())
+}
+
+/// Every commune's code and unit type (`xa`, `phuong`, `dac_khu`; NULL when not given).
+pub async fn communes_with_type(
+    store: &Store,
+) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    Ok(with_pool!(store, pool => {
+        sqlx::query_as("SELECT code, unit_type FROM units WHERE kind = 'commune'")
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+/// Whether unit `code` exists.
+pub async fn exists(store: &Store, code: &str) -> Result<bool, StoreError> {
+    let found: Option<(String,)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT code FROM units WHERE code = $1").bind(code).fetch_optional(pool).await?
+    });
+    Ok(found.is_some())
+}
+
+/// A unit as stored: code, kind, name, parent, unit type.
+pub type UnitColumns = (String, String, String, Option<String>, Option<String>);
+
+/// Every unit, by code.
+pub async fn all(store: &Store) -> Result<Vec<UnitColumns>, StoreError> {
+    Ok(with_pool!(store, pool => {
+        sqlx::query_as("SELECT code, kind, name, parent, unit_type FROM units ORDER BY code").fetch_all(pool).await?
+    }))
+}
+
+/// Every (reviewing unit, commune it covers) pair, by unit and commune.
+pub async fn coverage(store: &Store) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(with_pool!(store, pool => {
+        sqlx::query_as("SELECT unit, commune FROM unit_coverage ORDER BY unit, commune").fetch_all(pool).await?
+    }))
+}
+
+/// A unit to store, with the communes it covers.
+#[derive(Debug, Clone, Copy)]
+pub struct UnitToStore<'a> {
+    pub code: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub parent: Option<&'a str>,
+    pub unit_type: Option<&'a str>,
+    pub covers: &'a [String],
+}
+
+/// Adds or updates `units` in this order (parents first, so the foreign key holds at every
+/// insert), then replaces the communes each covers; one transaction.
+pub async fn upsert(store: &Store, units: &[UnitToStore<'_>]) -> Result<(), StoreError> {
+    with_pool!(store, pool => {
+        let mut tx = pool.begin().await?;
+        for unit in units {
+            sqlx::query(
+                "INSERT INTO units (code, kind, name, parent, unit_type) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (code) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+                 parent = excluded.parent, unit_type = excluded.unit_type",
+            )
+            .bind(unit.code)
+            .bind(unit.kind)
+            .bind(unit.name)
+            .bind(unit.parent)
+            .bind(unit.unit_type)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for unit in units {
+            sqlx::query("DELETE FROM unit_coverage WHERE unit = $1").bind(unit.code).execute(&mut *tx).await?;
+            for commune in unit.covers {
+                sqlx::query("INSERT INTO unit_coverage (unit, commune) VALUES ($1, $2)")
+                    .bind(unit.code)
+                    .bind(commune)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// The units (code and kind) `user` manages as a provincial administrator: the subtrees of the
+/// units they are attached to, from the province or district of their reviewing body down.
+pub async fn managed_by(store: &Store, user: &str) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(with_pool!(store, pool => {
+        sqlx::query_as(
+            "WITH RECURSIVE managed(code) AS ( \
+                 SELECT unit FROM user_units WHERE user_id = $1 \
+                 UNION SELECT u.parent FROM units u JOIN units p ON p.code = u.parent \
+                       JOIN user_units uu ON uu.unit = u.code \
+                       WHERE uu.user_id = $1 AND ((u.kind = 'health_department' AND p.kind = 'province') \
+                          OR (u.kind = 'health_centre' AND p.kind = 'district')) \
+                 UNION SELECT u.code FROM units u JOIN managed ON u.parent = managed.code \
+             ) \
+             SELECT units.code, units.kind FROM units JOIN managed ON units.code = managed.code",
+        )
+        .bind(user)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// The communes `user`'s scope covers (see [`crate::domain::unit::communes_of_user`]).
+pub async fn communes_of_user(store: &Store, user: &str) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "WITH RECURSIVE covered(code) AS ( \
+                 SELECT unit FROM user_units WHERE user_id = $1 \
+                 UNION SELECT c.commune FROM unit_coverage c \
+                       JOIN user_units uu ON uu.unit = c.unit WHERE uu.user_id = $1 \
+                 UNION SELECT u.parent FROM units u \
+                       JOIN user_units uu ON uu.unit = u.code WHERE uu.user_id = $1 AND u.kind = 'village' \
+                 UNION SELECT u.parent FROM units u JOIN units p ON p.code = u.parent \
+                       JOIN user_units uu ON uu.unit = u.code \
+                       WHERE uu.user_id = $1 AND ((u.kind = 'health_department' AND p.kind = 'province') \
+                          OR (u.kind = 'health_centre' AND p.kind = 'district')) \
+                 UNION SELECT u.code FROM units u JOIN covered ON u.parent = covered.code \
+             ) \
+             SELECT units.code FROM units JOIN covered ON units.code = covered.code WHERE units.kind = 'commune'",
+        )
+        .bind(user)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows.into_iter().map(|(code,)| code).collect())
+}
