@@ -173,9 +173,11 @@ pub use tramyte_shared::rest::TargetProgress;
 /// The reviewer's overview of one round (`GET /api/overview?round=`).
 pub type Overview = tramyte_shared::rest::Overview<Vec<DocumentRow>>;
 
-/// The overview of a round, for reviewers.
-pub async fn overview(round: u16) -> Result<Overview, ApiError> {
-    parse(&call("GET", &format!("/api/overview?round={round}"), None).await?)
+/// The overview of a round, for reviewers, with the answer as it came (to keep for offline
+/// use without encoding it again).
+pub async fn overview(round: u16) -> Result<(Overview, String), ApiError> {
+    let text = call("GET", &format!("/api/overview?round={round}"), None).await?;
+    Ok((parse(&text)?, text))
 }
 
 /// A commune below a criterion's minimum, in a report.

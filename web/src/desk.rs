@@ -68,18 +68,10 @@ impl Sort {
 /// The rank of each document id when the communes are ordered by name in Vietnamese (the
 /// browser's collation); computed once per list, then every sort is a plain comparison.
 pub fn commune_ranks(rows: &[DocumentRow]) -> HashMap<String, usize> {
-    let mut order: Vec<(String, String)> = rows
-        .iter()
-        .map(|r| {
-            let name = r.commune_label();
-            (r.id.clone(), name)
-        })
-        .collect();
-    platform::sort_vietnamese(&mut order, |(_, name)| name.clone());
-    order
-        .into_iter()
-        .enumerate()
-        .map(|(rank, (id, _))| (id, rank))
+    let names: Vec<String> = rows.iter().map(DocumentRow::commune_label).collect();
+    rows.iter()
+        .zip(platform::vietnamese_ranks(&names))
+        .map(|(row, rank)| (row.id.clone(), rank))
         .collect()
 }
 

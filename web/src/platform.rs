@@ -178,6 +178,35 @@ pub fn sort_vietnamese<T>(items: &mut [T], key: impl Fn(&T) -> String) {
     apply_order(items, &order);
 }
 
+/// The rank of each of `names` in Vietnamese alphabetical order (equal names share a rank),
+/// sorted by the browser itself: its `Array.prototype.sort` with `Intl.Collator("vi").compare`,
+/// so 10,000 names cost one call into JavaScript, not one per comparison.
+pub fn vietnamese_ranks(names: &[String]) -> Vec<usize> {
+    let locales = js_sys::Array::of1(&JsValue::from_str("vi"));
+    let collator = js_sys::Intl::Collator::new(&locales, &js_sys::Object::new());
+    let sorted: js_sys::Array = names.iter().map(|n| JsValue::from_str(n)).collect();
+    let sort = js_sys::Reflect::get(&sorted, &JsValue::from_str("sort"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let Some(sort) = sort else {
+        return (0..names.len()).collect();
+    };
+    if sort.call1(&sorted, &collator.compare()).is_err() {
+        return (0..names.len()).collect();
+    }
+    let mut rank: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(names.len());
+    for (at, name) in sorted.iter().enumerate() {
+        if let Some(name) = name.as_string() {
+            rank.entry(name).or_insert(at);
+        }
+    }
+    names
+        .iter()
+        .map(|n| rank.get(n).copied().unwrap_or(usize::MAX))
+        .collect()
+}
+
 /// Puts `items` in `order` (positions of the items, in the order wanted).
 fn apply_order<T>(items: &mut [T], order: &[usize]) {
     // Follow each cycle of the permutation once.

@@ -17,6 +17,8 @@ use tramyte_shared::scoring::Verdict;
 use tramyte_shared::workflow::Status;
 
 const CACHE_KEY: &str = "tramyte.overview";
+/// The largest overview kept for offline use.
+const CACHE_MAX_BYTES: usize = 1 << 20;
 
 /// `/overview`.
 #[component]
@@ -65,9 +67,13 @@ pub fn OverviewPage() -> impl IntoView {
         refetch.track();
         leptos::task::spawn_local(async move {
             match api::overview(round).await {
-                Ok(overview) => {
-                    if let Ok(json) = serde_json::to_string(&overview) {
-                        platform::store_local(CACHE_KEY, &json);
+                Ok((overview, text)) => {
+                    // The browser keeps about 5 MB for the whole app: a province's overview is
+                    // not kept (the last one kept is dropped, so it is never shown as current).
+                    if text.len() <= CACHE_MAX_BYTES {
+                        platform::store_local(CACHE_KEY, &text);
+                    } else {
+                        platform::remove_local(CACHE_KEY);
                     }
                     data.set(Some(overview));
                     problem.set(None);
