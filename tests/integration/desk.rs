@@ -52,6 +52,41 @@ async fn the_overview_sorts_communes_in_vietnamese_order() {
     script.finish().await;
 }
 
+/// The demo's approved dossier prints as the appraisal minutes and the self-scoring sheet on
+/// A4 (PDFs and screenshots in a temporary directory, printed by the script).
+#[tokio::test]
+async fn the_official_forms_print_on_a4() {
+    let server = spawn_server().await;
+    let store = Store::connect(&server.config.database_url).await.unwrap();
+    let loaded = tramyte_server::demo::load(&store, true, tramyte_server::store::now_millis())
+        .await
+        .unwrap();
+    drop(store);
+    let reviewer = loaded
+        .accounts
+        .iter()
+        .find(|a| a.user == "demo.ttyt")
+        .expect("the district reviewer of 2024");
+    let out = std::env::temp_dir().join(format!("tramyte-forms-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let script = Script::start_with(
+        "print_forms",
+        &server.url(),
+        &[
+            ("TRAMYTE_TEST_USER", "demo.ttyt"),
+            ("TRAMYTE_TEST_PASSWORD", &reviewer.password),
+            ("TRAMYTE_TEST_OUT", out.to_str().unwrap()),
+        ],
+    );
+    script.finish().await;
+    for form in ["minutes", "self-sheet"] {
+        let pdf = std::fs::read(out.join(format!("{form}.pdf"))).unwrap();
+        assert!(pdf.starts_with(b"%PDF"), "{form} is a PDF");
+        assert!(out.join(format!("{form}.png")).exists());
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
 /// Communes of the generated round: the 10,000.
 const GENERATED: usize = 10_000;
 

@@ -10,6 +10,7 @@ use crate::page::assessment::AssessmentPage;
 use crate::page::home::HomePage;
 use crate::page::not_found::NotFoundPage;
 use crate::page::overview::OverviewPage;
+use crate::page::print::{MinutesPage, SelfSheetPage};
 use crate::page::report::ReportPage;
 use crate::page::roster::RosterPage;
 use crate::platform;
@@ -36,6 +37,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/assessment/:id") view=AssessmentPage/>
+                    <Route path=path!("/assessment/:id/self-sheet") view=SelfSheetPage/>
+                    <Route path=path!("/assessment/:id/minutes") view=MinutesPage/>
                     <Route path=path!("/roster/:id") view=RosterPage/>
                     <Route path=path!("/overview") view=OverviewPage/>
                     <Route path=path!("/reports") view=ReportPage/>

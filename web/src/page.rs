@@ -5,6 +5,7 @@ pub mod assessment;
 pub mod home;
 pub mod not_found;
 pub mod overview;
+pub mod print;
 pub mod report;
 pub mod roster;
 

@@ -153,7 +153,11 @@ pub fn AssessmentEditor(id: DocumentId) -> impl IntoView {
         })
     };
     view! {
-        <nav class="crumbs"><a href="/">{i18n.pick_fn("← Trang chính", "← Home")}</a></nav>
+        <nav class="crumbs">
+            <a href="/">{i18n.pick_fn("← Trang chính", "← Home")}</a>
+            " · "<a href=format!("/assessment/{id}/self-sheet")>{i18n.pick_fn("In bảng tự chấm điểm", "Print the self-scoring sheet")}</a>
+            " · "<a href=format!("/assessment/{id}/minutes")>{i18n.pick_fn("In biên bản thẩm định", "Print the appraisal minutes")}</a>
+        </nav>
         {move || body().map(IntoAny::into_any).unwrap_or_else(|| view! {
             <p class="card hint" role="status">{loading}</p>
         }.into_any())}
