@@ -32,6 +32,13 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// cargo-deny, installed from crates.io when missing (`cargo xtask deny`).
 const CARGO_DENY_VERSION: &str = "0.20.2";
+/// Flags for every crate of the PWA's wasm (target crates only: build scripts and proc macros
+/// are built without them). `erase_components` is Leptos's own switch (cargo-leptos's default in
+/// debug builds): components and reactive closures in views become type-erased views, compiled
+/// once per output type instead of once per closure — 32 KB less brotli wasm
+/// (`docs/measurements.md`). The component tests and lints build without it; the browser tests
+/// drive this build.
+const PWA_RUSTFLAGS: [&str; 2] = ["--cfg", "erase_components"];
 /// wasm-split's command line (`wasm-split-cli`), installed from crates.io when missing: it splits
 /// the lazily loaded pages off the PWA's wasm (the library cargo-leptos uses for `--split`).
 const WASM_SPLIT_VERSION: &str = "0.2.4";
@@ -374,7 +381,7 @@ impl Project {
         stage("build the PWA (wasm, release)", || {
             // `cargo rustc` gives the flag to the final link only: wasm-split reads the linker's
             // relocations, and the dependencies' cached builds stay valid.
-            self.cargo([
+            let mut command = self.cargo_command([
                 "rustc",
                 "-p",
                 "tramyte-web",
@@ -388,7 +395,9 @@ impl Project {
                 "split",
                 "--",
                 "-Clink-args=--emit-relocs",
-            ])
+            ]);
+            command.env("CARGO_ENCODED_RUSTFLAGS", PWA_RUSTFLAGS.join("\x1f"));
+            check(&mut command)
         })?;
         let staging = self.target_dir.join("pwa");
         let split = staging.join("split");
