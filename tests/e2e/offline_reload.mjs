@@ -1,5 +1,6 @@
 // The app loads, its service worker takes control, the server goes away, and a reload still
-// renders the app from the service worker's cache.
+// renders the app from the service worker's cache, the reviewer's pages (wasm files of their own,
+// loaded on demand) included.
 import { openApp, waitForTest, check, main } from './browser.mjs';
 
 await main(async (baseUrl) => {
@@ -19,6 +20,11 @@ await main(async (baseUrl) => {
   check(controlled, 'the reloaded page is controlled by the service worker');
   await page.getByRole('button', { name: 'Chuyển sang tiếng Anh' }).click();
   await page.getByRole('heading', { name: 'Commune health station' }).waitFor({ timeout: 5000 });
+  // The reviewer's pages load their own wasm on demand; the service worker precached it.
+  for (const [path, heading] of [['/overview', 'Round overview'], ['/reports', 'Reports'], ['/admin', 'Administration']]) {
+    await page.goto(baseUrl + path);
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor({ timeout: 10000 });
+  }
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   await browser.close();
 });

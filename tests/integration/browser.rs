@@ -1,6 +1,7 @@
 //! In headless Chromium: the app loads, the service worker controls the page, the server goes
 //! away, and a reload still renders the app; a new version deployed while the app is open is
-//! offered, and taken when the person reloads, without downloading the wasm again.
+//! offered, and taken when the person reloads, without downloading the wasm again; a reviewer's
+//! page whose wasm cannot be fetched says so, and opens once it can.
 
 use tramyte_tests::browser::Script;
 use tramyte_tests::deploy::NextVersionFront;
@@ -32,4 +33,11 @@ async fn a_new_version_is_offered_and_taken_when_the_person_reloads_without_the_
         wasm_before,
         "the new version took the unchanged wasm (named by its content) from the old cache"
     );
+}
+
+#[tokio::test]
+async fn a_lazy_page_that_cannot_load_says_so_and_opens_once_it_can() {
+    let server = spawn_server().await;
+    let script = Script::start("lazy_page", &server.url());
+    script.finish().await;
 }

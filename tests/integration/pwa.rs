@@ -71,6 +71,23 @@ async fn the_server_serves_the_app_shell_manifest_service_worker_and_health() {
 
     let wasm = get(&format!("{base}/{wasm_path}")).await;
     assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    // The reviewer's pages are wasm files of their own, loaded on demand: the worker caches
+    // them too, so that they open offline.
+    let pkg = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web/dist/pkg");
+    let split: Vec<String> = std::fs::read_dir(&pkg)
+        .expect("web/dist/pkg")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".wasm") && format!("pkg/{name}") != wasm_path)
+        .collect();
+    assert!(!split.is_empty(), "the reviewer's pages are split off");
+    for name in split.iter().chain(["__wasm_split.js".to_owned()].iter()) {
+        assert!(
+            worker.contains(&format!("\"/pkg/{name}\"")),
+            "the worker caches {name}"
+        );
+        let file = get(&format!("{base}/pkg/{name}")).await;
+        assert_eq!(file.status(), 200, "{name}");
+    }
 
     let health = get(&format!("{base}/healthz")).await;
     assert_eq!(health.status(), 200);

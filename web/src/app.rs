@@ -2,20 +2,17 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, path};
 
 use crate::i18n::{Key, provide_i18n, use_i18n};
-use crate::page::admin::AdminPage;
 use crate::page::assessment::AssessmentPage;
 use crate::page::home::HomePage;
 use crate::page::not_found::NotFoundPage;
-use crate::page::overview::OverviewPage;
-use crate::page::print::{MinutesPage, SelfSheetPage};
-use crate::page::report::ReportPage;
 use crate::page::roster::RosterPage;
 use crate::platform;
 use crate::repo::Link;
 use crate::session::{provide_session, use_session};
+use crate::split::{AdminRoute, MinutesRoute, OverviewRoute, ReportRoute, SelfSheetRoute};
 
 /// The root component.
 #[component]
@@ -37,12 +34,13 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/assessment/:id") view=AssessmentPage/>
-                    <Route path=path!("/assessment/:id/self-sheet") view=SelfSheetPage/>
-                    <Route path=path!("/assessment/:id/minutes") view=MinutesPage/>
+                    <Route path=path!("/assessment/:id/self-sheet") view={Lazy::<SelfSheetRoute>::new()}/>
+                    <Route path=path!("/assessment/:id/minutes") view={Lazy::<MinutesRoute>::new()}/>
                     <Route path=path!("/roster/:id") view=RosterPage/>
-                    <Route path=path!("/overview") view=OverviewPage/>
-                    <Route path=path!("/reports") view=ReportPage/>
-                    <Route path=path!("/admin") view=AdminPage/>
+                    // The reviewer's pages, loaded on demand (see `split`).
+                    <Route path=path!("/overview") view={Lazy::<OverviewRoute>::new()}/>
+                    <Route path=path!("/reports") view={Lazy::<ReportRoute>::new()}/>
+                    <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()}/>
                 </Routes>
             </main>
             <StorageNotice/>

@@ -20,6 +20,7 @@ pub mod page;
 pub mod platform;
 pub mod repo;
 pub mod session;
+pub mod split;
 
 // The unit tests beside the code run in the browser, like `tests/component.rs`.
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -32,6 +32,16 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// cargo-deny, installed from crates.io when missing (`cargo xtask deny`).
 const CARGO_DENY_VERSION: &str = "0.20.2";
+/// Flags for every crate of the PWA's wasm (target crates only: build scripts and proc macros
+/// are built without them). `erase_components` is Leptos's own switch (cargo-leptos's default in
+/// debug builds): components and reactive closures in views become type-erased views, compiled
+/// once per output type instead of once per closure — 32 KB less brotli wasm
+/// (`docs/measurements.md`). The component tests and lints build without it; the browser tests
+/// drive this build.
+const PWA_RUSTFLAGS: [&str; 2] = ["--cfg", "erase_components"];
+/// wasm-split's command line (`wasm-split-cli`), installed from crates.io when missing: it splits
+/// the lazily loaded pages off the PWA's wasm (the library cargo-leptos uses for `--split`).
+const WASM_SPLIT_VERSION: &str = "0.2.4";
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -251,7 +261,8 @@ impl Project {
         })
     }
 
-    /// The wasm target, `wasm-bindgen` at the version in Cargo.lock, and a working `wasm-opt`.
+    /// The wasm target, `wasm-bindgen` at the version in Cargo.lock, `wasm-split-cli`, and a
+    /// working `wasm-opt`.
     fn ensure_build_tools(&self) -> Result {
         stage("check build tools", || {
             let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))?;
@@ -270,6 +281,22 @@ impl Project {
                     "wasm-bindgen-cli",
                     "--version",
                     &version,
+                ]))?;
+            }
+            let installed = output(&mut self.cargo_command(["install", "--list"]))?;
+            let wanted = format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}:");
+            if !installed.lines().any(|line| line == wanted) {
+                eprintln!(
+                    "xtask: installing wasm-split-cli {WASM_SPLIT_VERSION} (a few minutes, once)"
+                );
+                check(&mut self.cargo_command([
+                    "install",
+                    "wasm_split_cli_support",
+                    "--version",
+                    WASM_SPLIT_VERSION,
+                    "--locked",
+                    "--features",
+                    "build-binary",
                 ]))?;
             }
             self.ensure_npm_packages(&self.root.join("web"))
@@ -347,12 +374,15 @@ impl Project {
         })
     }
 
-    /// Builds the wasm app (size-tuned), runs wasm-bindgen and wasm-opt, and assembles `web/dist`
-    /// with a service worker stamped with the version of this build.
+    /// Builds the wasm app (size-tuned), splits the reviewer's pages off into wasm files of their
+    /// own (`web/src/split.rs`), runs wasm-bindgen and wasm-opt, and assembles `web/dist` with a
+    /// service worker stamped with the version of this build.
     fn build_pwa(&self) -> Result {
         stage("build the PWA (wasm, release)", || {
-            self.cargo([
-                "build",
+            // `cargo rustc` gives the flag to the final link only: wasm-split reads the linker's
+            // relocations, and the dependencies' cached builds stay valid.
+            let mut command = self.cargo_command([
+                "rustc",
                 "-p",
                 "tramyte-web",
                 "--bin",
@@ -361,40 +391,85 @@ impl Project {
                 "pwa",
                 "--target",
                 WASM_TARGET,
-            ])
+                "--features",
+                "split",
+                "--",
+                "-Clink-args=--emit-relocs",
+            ]);
+            command.env("CARGO_ENCODED_RUSTFLAGS", PWA_RUSTFLAGS.join("\x1f"));
+            check(&mut command)
         })?;
         let staging = self.target_dir.join("pwa");
+        let split = staging.join("split");
         let pkg = staging.join("pkg");
-        stage("wasm-bindgen and wasm-opt", || {
+        stage("wasm-split, wasm-bindgen and wasm-opt", || {
             let wasm = self
                 .target_dir
                 .join(WASM_TARGET)
                 .join("pwa/tramyte-web.wasm");
+            recreate_dir(&split)?;
             recreate_dir(&pkg)?;
+            // The main module (`tramyte_web.wasm`, for wasm-bindgen), one wasm file per lazy
+            // page or code the pages share, and `__wasm_split.js` that loads them, importing
+            // `initSync` from wasm-bindgen's `./tramyte_web.js`.
+            let mut splitter = Command::new(self.cargo_bin.join("wasm-split-cli"));
+            splitter
+                .arg(&wasm)
+                .arg(&split)
+                .args(["--target", "web", "--out-name", "tramyte_web"]);
+            check(&mut splitter)?;
             let mut bindgen = Command::new(self.cargo_bin.join("wasm-bindgen"));
             bindgen
                 .args([
                     "--target",
                     "web",
                     "--no-typescript",
+                    // The split files import the main module's functions by these names.
+                    "--keep-lld-exports",
+                    "--no-demangle",
                     "--out-name",
                     "tramyte_web",
                     "--out-dir",
                 ])
                 .arg(&pkg)
-                .arg(&wasm);
+                .arg(split.join("tramyte_web.wasm"));
             check(&mut bindgen)?;
-            self.optimise_wasm(&pkg.join("tramyte_web_bg.wasm"), &staging.join("opt-cache"))
+            let mut wasm_files = vec![pkg.join("tramyte_web_bg.wasm")];
+            for entry in std::fs::read_dir(&split)? {
+                let path = entry?.path();
+                let name = path.file_name().and_then(OsStr::to_str).unwrap_or_default();
+                if name == "tramyte_web.wasm" {
+                    continue;
+                }
+                std::fs::copy(&path, pkg.join(name))?;
+                if name.ends_with(".wasm") {
+                    wasm_files.push(pkg.join(name));
+                }
+            }
+            let cache = staging.join("opt-cache");
+            let mut used = Vec::new();
+            for file in &wasm_files {
+                used.push(self.optimise_wasm(file, &cache)?);
+            }
+            // Keep only this build's outputs.
+            for entry in std::fs::read_dir(&cache)? {
+                let path = entry?.path();
+                if !used.contains(&path) {
+                    std::fs::remove_file(path)?;
+                }
+            }
+            Ok(())
         })?;
         stage("assemble web/dist", || self.assemble_dist(&pkg))
     }
 
-    /// Runs `wasm-opt -Oz`, reusing the previous output when the input has not changed.
-    fn optimise_wasm(&self, wasm: &Path, cache_dir: &Path) -> Result {
+    /// Runs `wasm-opt -Oz`, reusing the previous output when the input has not changed; answers
+    /// the cached output's path.
+    fn optimise_wasm(&self, wasm: &Path, cache_dir: &Path) -> Result<PathBuf> {
         let input = std::fs::read(wasm)?;
         let cached = cache_dir.join(format!("{:016x}.wasm", hash(&input)));
         if !cached.exists() {
-            recreate_dir(cache_dir)?;
+            std::fs::create_dir_all(cache_dir)?;
             let partial = cache_dir.join("partial.wasm");
             let mut command = Command::new(self.root.join("web/node_modules/.bin/wasm-opt"));
             command
@@ -414,7 +489,7 @@ impl Project {
             std::fs::rename(&partial, &cached)?;
         }
         std::fs::copy(&cached, wasm)?;
-        Ok(())
+        Ok(cached)
     }
 
     fn assemble_dist(&self, pkg: &Path) -> Result {
@@ -451,18 +526,33 @@ impl Project {
             std::fs::remove_dir_all(&dist)?;
         }
         std::fs::rename(&next, &dist)?;
-        let wasm = files
-            .iter()
-            .find(|path| path.starts_with("pkg/") && path.ends_with(".wasm"))
-            .ok_or("web/dist has no wasm")?;
-        let wasm = dist.join(wasm);
-        let wasm_size = std::fs::metadata(&wasm)?.len();
-        let brotli = std::fs::metadata(compressed_path(&wasm, "br")).map(|meta| meta.len());
+        let brotli_size = |path: &str| -> Result<u64> {
+            Ok(std::fs::metadata(compressed_path(&dist.join(path), "br"))?.len())
+        };
+        let (main_stem, _) = MAIN_WASM.rsplit_once('.').unwrap_or((MAIN_WASM, ""));
+        let (mut main, mut lazy) = (None, Vec::new());
+        for path in files.iter().filter(|path| path.ends_with(".wasm")) {
+            if path.starts_with(&format!("{main_stem}.")) {
+                main = Some(path);
+            } else {
+                lazy.push(path);
+            }
+        }
+        let main = main.ok_or("web/dist has no main wasm")?;
+        let main_size = std::fs::metadata(dist.join(main))?.len();
+        let mut lazy_brotli = 0;
+        for path in &lazy {
+            lazy_brotli += brotli_size(path)?;
+        }
         eprintln!(
-            "xtask: web/dist version {version}, {} files, wasm {} KB raw, {} brotli (target ≤ 600 KB)",
+            "xtask: web/dist version {version}, {} files, wasm {} KB raw, {} KB brotli loaded \
+             first (target ≤ 600 KB); {} more wasm files, {} KB brotli, load the reviewer's pages \
+             on demand",
             files.len() + 1,
-            wasm_size / 1024,
-            brotli.map_or_else(|_| "? KB".to_owned(), |size| format!("{} KB", size / 1024))
+            main_size / 1024,
+            brotli_size(main)? / 1024,
+            lazy.len(),
+            lazy_brotli / 1024,
         );
         Ok(())
     }
@@ -630,7 +720,8 @@ fn recreate_dir(dir: &Path) -> Result {
 /// Files whose names carry a hash of their content, leaves first: a file is renamed only after
 /// every file it refers to, so its own hash covers the new names. The server lets browsers keep
 /// these for a year (`immutable`) and the service worker copies them from the previous version's
-/// cache, so a new version downloads only the files that changed.
+/// cache, so a new version downloads only the files that changed. The wasm files split off for
+/// lazy loading come before them (see [`fingerprint`]).
 const FINGERPRINTED: [&str; 5] = [
     "pkg/tramyte_web_bg.wasm",
     "pkg/tramyte_web.js",
@@ -639,9 +730,17 @@ const FINGERPRINTED: [&str; 5] = [
     "boot.js",
 ];
 
-/// Renames the wasm-bindgen snippets and [`FINGERPRINTED`] to `name.<hash>.ext` (16 hex
-/// digits) and rewrites the references to them in the files that are not renamed yet
-/// (`index.html` last).
+/// The main wasm module, the one a phone loads first.
+const MAIN_WASM: &str = "pkg/tramyte_web_bg.wasm";
+
+/// Files that refer to renamed files but keep their own names: the page, and wasm-split's loader
+/// of the lazily loaded wasm files, which the glue imports as `./__wasm_split.js` and the main
+/// wasm names as its import module (and which imports the glue in turn).
+const REFERRERS: [&str; 2] = ["pkg/__wasm_split.js", "index.html"];
+
+/// Renames the wasm-bindgen snippets, the lazily loaded wasm files and [`FINGERPRINTED`] to
+/// `name.<hash>.ext` (16 hex digits) and rewrites the references to them in the files that are
+/// not renamed yet and in [`REFERRERS`].
 fn fingerprint(dist: &Path) -> Result {
     let mut order = Vec::new();
     let snippets = dist.join("pkg/snippets");
@@ -649,9 +748,24 @@ fn fingerprint(dist: &Path) -> Result {
         list_files(dist, &snippets, &mut order)?;
         order.sort();
     }
+    let mut split = Vec::new();
+    for entry in std::fs::read_dir(dist.join("pkg"))? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let path = format!("pkg/{name}");
+        if name.ends_with(".wasm") && path != MAIN_WASM {
+            split.push(path);
+        }
+    }
+    split.sort();
+    order.extend(split);
     order.extend(FINGERPRINTED.iter().map(|path| (*path).to_owned()));
     let mut pending: Vec<String> = order.clone();
-    pending.push("index.html".to_owned());
+    pending.extend(
+        REFERRERS
+            .iter()
+            .filter(|path| dist.join(path).exists())
+            .map(|path| (*path).to_owned()),
+    );
     for path in &order {
         let bytes = std::fs::read(dist.join(path))?;
         let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));

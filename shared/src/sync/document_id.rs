@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use sha2::{Digest, Sha256};
+
 /// The URL scheme automerge-repo uses for documents.
 pub const URL_PREFIX: &str = "automerge:";
 
@@ -50,9 +52,14 @@ impl DocumentId {
             });
         }
         let bytes = bs58::decode(bare)
-            .with_check(None)
             .into_vec()
-            .map_err(|_| DocumentIdError::NotBase58Check(shorten(text)))?;
+            .ok()
+            .and_then(|mut bytes| {
+                let payload = bytes.len().checked_sub(CHECKSUM_LEN)?;
+                let sum = bytes.split_off(payload);
+                (sum == checksum(&bytes)).then_some(bytes)
+            })
+            .ok_or_else(|| DocumentIdError::NotBase58Check(shorten(text)))?;
         let bytes: [u8; 16] =
             bytes
                 .as_slice()
@@ -72,8 +79,23 @@ impl DocumentId {
 
 impl fmt::Display for DocumentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&bs58::encode(self.0).with_check().into_string())
+        let mut bytes = self.0.to_vec();
+        bytes.extend_from_slice(&checksum(&self.0));
+        f.write_str(&bs58::encode(bytes).into_string())
     }
+}
+
+/// Bytes of base58check's checksum.
+const CHECKSUM_LEN: usize = 4;
+
+/// Base58check's checksum: the first four bytes of the double SHA-256. Computed here with the
+/// `sha2` automerge uses, rather than by bs58's `check` feature and its older `sha2`, so the
+/// PWA's wasm carries one SHA-256.
+fn checksum(bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
+    let twice = Sha256::digest(Sha256::digest(bytes));
+    let mut sum = [0; CHECKSUM_LEN];
+    sum.copy_from_slice(&twice[..CHECKSUM_LEN]);
+    sum
 }
 
 impl fmt::Debug for DocumentId {
@@ -108,6 +130,18 @@ mod tests {
             DocumentId::parse(&format!("{}#abc|def", id.url())).unwrap(),
             id
         );
+    }
+
+    /// Base58check as automerge-repo (and Bitcoin) writes it: the bytes and the first four bytes
+    /// of their double SHA-256, in base58; leading zero bytes are `1`s.
+    #[test]
+    fn ids_are_written_in_base58check() {
+        let id = DocumentId::from_bytes(*b"0123456789abcdef");
+        assert_eq!(id.to_string(), "fwaoKqDyZ5CbBM9gJn6sXgFZrfo");
+        assert_eq!(DocumentId::parse("fwaoKqDyZ5CbBM9gJn6sXgFZrfo"), Ok(id));
+        let zeros = DocumentId::from_bytes([0; 16]);
+        assert_eq!(zeros.to_string(), "11111111111111114Ki9Gx");
+        assert_eq!(DocumentId::parse("11111111111111114Ki9Gx"), Ok(zeros));
     }
 
     #[test]
@@ -148,7 +182,9 @@ mod tests {
 
     #[test]
     fn an_id_of_another_length_is_refused() {
-        let text = bs58::encode([1u8; 20]).with_check().into_string();
+        let mut bytes = vec![1u8; 20];
+        bytes.extend_from_slice(&checksum(&[1u8; 20]));
+        let text = bs58::encode(bytes).into_string();
         assert_eq!(
             DocumentId::parse(&text),
             Err(DocumentIdError::WrongLength { text, len: 20 })
