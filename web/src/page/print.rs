@@ -98,6 +98,16 @@ fn day(at: i64) -> String {
         .to_owned()
 }
 
+/// Whether any item of criterion `id` is scored on this report's side.
+fn criterion_scored(report: &ScoreReport, id: &str) -> bool {
+    report.criteria.iter().any(|c| {
+        c.id == id
+            && c.items
+                .iter()
+                .any(|i| matches!(i.outcome, Outcome::Scored { .. }))
+    })
+}
+
 fn sheet(form: Form, view: &AssessmentView, catalog: &Catalog, commune: &str) -> AnyView {
     let own = scoring::score(catalog, view, Side::SelfAssessment).ok();
     let review = scoring::score(catalog, view, Side::Review).ok();
@@ -145,22 +155,8 @@ fn sheet(form: Form, view: &AssessmentView, catalog: &Catalog, commune: &str) ->
             let mine = row_of(own.as_ref(), &id);
             let theirs = row_of(review.as_ref(), &id);
             let scale = mine.as_ref().or(theirs.as_ref());
-            let scored_own = own.as_ref().is_some_and(|r| {
-                r.criteria.iter().any(|c| {
-                    c.id == id
-                        && c.items
-                            .iter()
-                            .any(|i| matches!(i.outcome, Outcome::Scored { .. }))
-                })
-            });
-            let scored_review = review.as_ref().is_some_and(|r| {
-                r.criteria.iter().any(|c| {
-                    c.id == id
-                        && c.items
-                            .iter()
-                            .any(|i| matches!(i.outcome, Outcome::Scored { .. }))
-                })
-            });
+            let scored_own = own.as_ref().is_some_and(|r| criterion_scored(r, &id));
+            let scored_review = review.as_ref().is_some_and(|r| criterion_scored(r, &id));
             let self_points = points(mine.as_ref().filter(|_| scored_own).map(|c| c.points));
             let review_points = points(theirs.as_ref().filter(|_| scored_review).map(|c| c.points));
             let comment = comment_of(criterion);
