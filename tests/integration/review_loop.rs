@@ -2,7 +2,8 @@
 //! criterion → evidence added → resubmit → appraise → approve → approved in the overview →
 //! a later change shown since the approval → recognized by the province → in the report and
 //! its XLSX (read back here) → a user added by the province signs in
-//! (`tests/e2e/review_loop.mjs`).
+//! (`tests/e2e/review_loop.mjs`); and an appraisal made offline on a dossier the reviewer kept on
+//! the device, which reaches the station once back online (`tests/e2e/offline_appraisal.mjs`).
 
 use tramyte_server::store::Store;
 use tramyte_shared::policy::Role;
@@ -55,5 +56,22 @@ async fn submit_return_fix_resubmit_approve_on(backend: Backend) {
         "the XLSX holds the recognized commune by name and status: {strings}"
     );
     script.go().await;
+    script.finish().await;
+}
+
+#[tokio::test]
+async fn a_reviewer_appraises_offline_a_dossier_kept_on_the_device() {
+    let server = spawn_server_on(Backend::Sqlite, |_| {}).await;
+    let store = Store::connect(&server.config.database_url).await.unwrap();
+    seed_units(&store).await;
+    user(&store, "tt1", Role::StationHead, &["16024"]).await;
+    user(&store, "rv1", Role::Reviewer, &["38-405-TTYT"]).await;
+    open_assessment_of(&store, "16024", current_round()).await;
+    drop(store);
+    let script = Script::start_with(
+        "offline_appraisal",
+        &server.url(),
+        &[("TRAMYTE_TEST_PASSWORD", PASSWORD)],
+    );
     script.finish().await;
 }

@@ -302,6 +302,7 @@ pub fn DeskTable(
                         {header(Column::Conflicts, text("Xung đột", "Conflicts"))}
                         {header(Column::ChangedAfterSubmission, text("Sửa sau nộp", "Changed late"))}
                         {header(Column::Activity, text("Hoạt động gần nhất", "Last activity"))}
+                        <th scope="col">{move || i18n.pick("Trên máy", "On device")}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -319,6 +320,36 @@ pub fn DeskTable(
             Lang::Vi => format!("{} xã · ↑ ↓ để chọn, Enter để mở", rows.with(Vec::len)),
             Lang::En => format!("{} communes · ↑ ↓ to choose, Enter to open", rows.with(Vec::len)),
         }}</p>
+    }
+}
+
+/// Keeps a dossier on this device for work without network (a reviewer's visit to a station):
+/// fetched now, stored like every document the device has, synced when the network is back.
+/// Shows whether it is here.
+pub fn keep_offline_button(i18n: I18n, id: String, name: String) -> impl IntoView {
+    let repo = crate::session::use_session().repo;
+    let here = {
+        let (repo, id) = (repo.clone(), id.clone());
+        Memo::new(move |_| repo.holds(&id))
+    };
+    let asked = RwSignal::new(false);
+    let label = move || match (i18n.lang(), here.get()) {
+        (Lang::Vi, true) => format!("Hồ sơ {name} đã có trên máy"),
+        (Lang::Vi, false) => format!("Tải hồ sơ {name} về máy để làm việc không cần mạng"),
+        (Lang::En, true) => format!("The dossier of {name} is on this device"),
+        (Lang::En, false) => format!("Download the dossier of {name} to work without network"),
+    };
+    view! {
+        <button type="button" class="keep-offline secondary" data-testid="keep-offline"
+            data-here=move || here.get().to_string()
+            aria-label=label.clone() title=label
+            disabled=move || here.get()
+            on:click=move |_| {
+                asked.set(true);
+                repo.want(std::slice::from_ref(&id));
+            }>
+            {move || if here.get() { "✓" } else if asked.get() { "…" } else { "⤓" }}
+        </button>
     }
 }
 
@@ -396,6 +427,7 @@ fn desk_row(
             })}</td>
             <td>{late}</td>
             <td class="hint">{row.last_change_at.map(platform::format_time)}{by.map(|b| move || format!(" · {}", names.of(&b)))}</td>
+            <td>{keep_offline_button(i18n, row.id.clone(), row.commune_label())}</td>
         </tr>
     }
 }

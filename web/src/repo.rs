@@ -278,6 +278,14 @@ impl Repo {
         }
     }
 
+    /// Whether a document is on this device with content (reactive, like [`Repo::read`]).
+    pub fn holds(&self, id: &str) -> bool {
+        let Ok(document) = id.parse::<DocumentId>() else {
+            return false;
+        };
+        self.read(&document, |_| ()).is_some()
+    }
+
     /// Reads a document (subscribes the caller to [`RepoStatus::revision`]).
     pub fn read<T>(&self, id: &DocumentId, read: impl FnOnce(&AutoCommit) -> T) -> Option<T> {
         self.status.revision.track();

@@ -302,6 +302,7 @@ pub fn OverviewPage() -> impl IntoView {
                             }
                         })}
                         <span class="hint">{row.last_change_at.map(platform::format_time)}{row.last_change_by.clone().map(|b| move || format!(" · {}", names.of(&b)))}</span>
+                        {crate::desk::keep_offline_button(i18n, row.id.clone(), name_of(&row))}
                     </li>
                 </For>
             </ul>
