@@ -1,7 +1,8 @@
 // On-site appraisal without network: the station head submits; the district reviewer, at a desk
 // before the visit, keeps the commune's dossier on the device from the overview; offline (the
 // app reloaded from the service worker, the dossier from the device), they score a criterion
-// and comment on it; back online it syncs, and the station sees the review.
+// and comment on it (the desk's table shows both sides and the comment side by side); back
+// online it syncs, and the station sees the review.
 import { launch, check, main, openItem, signIn, synced } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
@@ -53,6 +54,14 @@ await main(async (baseUrl) => {
   await item(desk, 'TC1').getByTestId('review-comment').fill(COMMENT);
   await desk.waitForFunction(() => Number(document.querySelector('[data-testid=sync-status]')?.dataset.pending) > 0,
     null, { timeout: TIMEOUT });
+  // On a desk the two sides stand side by side, the comment beside them.
+  const side = desk.locator('[data-testid=side-by-side] tr[data-criterion=TC1]');
+  await desk.waitForFunction(() => {
+    const row = document.querySelector('[data-testid=side-by-side] tr[data-criterion=TC1]');
+    return row && row.querySelector('[data-testid=side-review]').textContent === '12';
+  }, null, { timeout: TIMEOUT });
+  check(await side.getByTestId('side-self').textContent() === '14', 'the station\'s 14 beside the review');
+  check((await side.getByTestId('side-comments').textContent()).includes('sổ giao ban'), 'the comment inline');
   const link = await desk.getByTestId('sync-status').getAttribute('data-link');
   check(link !== 'online', `the app knows it is offline while the review waits on the device (${link})`);
 

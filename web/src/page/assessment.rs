@@ -134,6 +134,7 @@ pub fn AssessmentEditor(id: DocumentId) -> impl IntoView {
             )
         }
     };
+    let wide = platform::wide_screen_signal();
     // Rebuilt only when the document appears or its catalog changes, never on an edit: the
     // inputs keep their focus while people type.
     let loaded = Memo::new(move |_| view.with(Option::is_some));
@@ -141,10 +142,14 @@ pub fn AssessmentEditor(id: DocumentId) -> impl IntoView {
         let catalog = catalog.get()?;
         loaded.get().then(|| {
             let ctx = ctx.clone();
+            let (side_ctx, side_catalog) = (ctx.clone(), catalog.clone());
             view! {
                 <PresenceLine id=ctx.id/>
                 <Summary ctx=ctx.clone()/>
                 <Workflow ctx=ctx.clone()/>
+                <Show when=move || wide.get()>
+                    <SideBySide ctx=side_ctx.clone() catalog=side_catalog.clone()/>
+                </Show>
                 <JumpList ctx=ctx.clone() criteria=catalog.criteria.clone()/>
                 {catalog.criteria.iter().map(|criterion| view! {
                     <CriterionSection ctx=ctx.clone() criterion=criterion.clone()/>
@@ -745,6 +750,96 @@ fn CriterionSection(ctx: Ctx, criterion: Criterion) -> impl IntoView {
                 <ItemEditor ctx=ctx.clone() item=item name_vi=vi name_en=en max=max rule=rule knockout=knockout/>
             }).collect_view()}
         </details>
+    }
+}
+
+/// On a desk (a wide screen): every criterion in one compact table, the station's and the
+/// reviewer's points side by side against the maximum and minimum, the reviewer's comments and
+/// the evidence count inline; a row opens its criterion below. Phones keep the summary lines.
+#[component]
+fn SideBySide(ctx: Ctx, catalog: tramyte_shared::catalog::Catalog) -> impl IntoView {
+    let i18n = use_i18n();
+    let view = ctx.view;
+    let rows = move || {
+        view.with(|v| {
+            let v = v.as_ref()?;
+            let own = scoring::score(&catalog, v, Side::SelfAssessment).ok()?;
+            let review = scoring::score(&catalog, v, Side::Review).ok()?;
+            let scored = |c: &scoring::CriterionScore| {
+                c.items
+                    .iter()
+                    .any(|i| matches!(i.outcome, Outcome::Scored { .. }))
+            };
+            Some(
+                catalog
+                    .criteria
+                    .iter()
+                    .map(|criterion| {
+                        let id = criterion.id.as_str().to_owned();
+                        let mine = own.criteria.iter().find(|c| c.id == id);
+                        let theirs = review.criteria.iter().find(|c| c.id == id);
+                        let item_ids: Vec<String> = criterion
+                            .items()
+                            .iter()
+                            .map(|item| item.id().as_str().to_owned())
+                            .collect();
+                        let items: Vec<&tramyte_shared::assessment::ItemView> =
+                            item_ids.iter().filter_map(|i| v.items.get(i)).collect();
+                        let comments: Vec<String> = items
+                            .iter()
+                            .map(|i| i.review_comment.trim().to_owned())
+                            .filter(|c| !c.is_empty())
+                            .collect();
+                        let evidence: usize = items.iter().map(|i| i.evidence.len()).sum();
+                        (
+                            id,
+                            mine.filter(|c| scored(c)).map(|c| c.points),
+                            theirs.filter(|c| scored(c)).map(|c| c.points),
+                            mine.map(|c| (c.max, c.required)),
+                            comments.join(" · "),
+                            evidence,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .unwrap_or_default()
+    };
+    let shown = move |p: Option<Points>| p.map(|p| i18n.num(p)).unwrap_or_else(|| "–".into());
+    view! {
+        <section class="card side-by-side" aria-labelledby="side-by-side-title">
+            <h2 id="side-by-side-title">{i18n.pick_fn("Tự chấm và thẩm định", "Self score and review")}</h2>
+            <table class="figures-table" data-testid="side-by-side">
+                <thead>
+                    <tr>
+                        <th scope="col">{i18n.pick_fn("Tiêu chí", "Criterion")}</th>
+                        <th scope="col">{i18n.pick_fn("Tối đa", "Maximum")}</th>
+                        <th scope="col">{i18n.pick_fn("Tối thiểu", "Minimum")}</th>
+                        <th scope="col">{i18n.pick_fn("Tự chấm", "Self")}</th>
+                        <th scope="col">{i18n.pick_fn("Thẩm định", "Review")}</th>
+                        <th scope="col">{i18n.pick_fn("Nhận xét", "Comments")}</th>
+                        <th scope="col">{i18n.pick_fn("Minh chứng", "Evidence")}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || rows().into_iter().map(|(id, own, review, scale, comments, evidence)| {
+                        let below = |p: Option<Points>| scale.is_some_and(|(_, min)| p.is_some_and(|p| p < min));
+                        let target = format!("open-{id}");
+                        view! {
+                            <tr data-criterion=id.clone()>
+                                <th scope="row"><a href=format!("#{target}") on:click=move |ev| { ev.prevent_default(); open_criterion(&target); }>{id.clone()}</a></th>
+                                <td class="num">{shown(scale.map(|s| s.0))}</td>
+                                <td class="num">{shown(scale.map(|s| s.1))}</td>
+                                <td class="num" class:below=below(own) data-testid="side-self">{shown(own)}</td>
+                                <td class="num" class:below=below(review) data-testid="side-review">{shown(review)}</td>
+                                <td data-testid="side-comments">{comments}</td>
+                                <td class="num">{evidence.to_string()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
     }
 }
 
