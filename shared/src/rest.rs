@@ -83,6 +83,17 @@ pub struct TargetProgress {
     pub passing: usize,
 }
 
+/// Communes with a target of the year and, of them, those approved as statuses stood at the end
+/// of one month of the round's year (`GET /api/overview/months?round=`: the overview's chart of
+/// progress month by month; months after today are left out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthProgress {
+    /// 1 to 12.
+    pub month: u8,
+    pub communes: usize,
+    pub approved: usize,
+}
+
 /// The reviewer's overview of a round (`GET /api/overview?round=`). `D` is how the documents
 /// travel: the server writes them as JSON it already holds, the app reads them as rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

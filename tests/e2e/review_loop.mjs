@@ -145,6 +145,12 @@ await main(async (baseUrl) => {
   const approved = await overviewRow(reviewer, baseUrl, 'approved');
   await reviewer.getByTestId('targets').filter({ hasText: 'Mục tiêu năm: 1 / 1 xã đã được thông qua' })
     .waitFor({ timeout: TIMEOUT });
+  // The month-by-month chart shows it approved this month (Vietnam time), of one commune.
+  const month = Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Ho_Chi_Minh', month: 'numeric' }).format(new Date()));
+  const bar = reviewer.locator(`[data-testid=chart-months] g[data-month="${month}"]`);
+  await bar.waitFor({ timeout: TIMEOUT });
+  check(await bar.getAttribute('data-approved') === '1' && await bar.getAttribute('data-communes') === '1',
+    `this month's bar: ${await bar.getAttribute('data-approved')} of ${await bar.getAttribute('data-communes')}`);
 
   // Approved, it is read-only for everyone: the station and the reviewer alike.
   await status(offline, 'Đã thông qua');

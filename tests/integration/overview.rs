@@ -1,5 +1,6 @@
 //! `GET /api/overview` on the demo: the district reviewer sees the 13 communes of the 2024
-//! round with counts by status and progress against the year's targets; station staff may not.
+//! round with counts by status and progress against the year's targets, also month by month
+//! (`/api/overview/months`); station staff may not.
 
 use serde_json::json;
 use tramyte_server::demo::{self, COMMUNES, STATES};
@@ -59,6 +60,33 @@ async fn the_overview_counts_statuses_and_progress_against_targets() {
             passing, pass_verdicts,
             "no local minimum: passing is the pass verdicts"
         );
+
+        // Month by month, as the dated steps stood at each month's end: Thiệu Toán approved in
+        // June, Thiệu Chính in September, Minh Tâm in October (seed 002's annex, demo dates).
+        let (status, months) =
+            api::get(&url, "/api/overview/months?round=2024", Some(reviewer)).await;
+        assert_eq!(status, 200, "{months}");
+        let approved: Vec<u64> = months
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["approved"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            approved,
+            [0, 0, 0, 0, 0, 1, 1, 1, 2, 3, 3, 3],
+            "{backend:?}: {months}"
+        );
+        assert!(
+            months
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["communes"] == 13),
+            "{months}"
+        );
+        let (status, _) = api::get(&url, "/api/overview/months?round=2024", Some(staff)).await;
+        assert_eq!(status, 403, "station staff have no overview");
 
         let (status, _) = api::get(&url, "/api/overview?round=2024", Some(staff)).await;
         assert_eq!(status, 403, "station staff have no overview");

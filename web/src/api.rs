@@ -180,6 +180,13 @@ pub async fn overview(round: u16) -> Result<(Overview, String), ApiError> {
     Ok((parse(&text)?, text))
 }
 
+/// Progress against the year's targets month by month, for reviewers.
+pub async fn overview_months(round: u16) -> Result<Vec<MonthProgress>, ApiError> {
+    parse(&call("GET", &format!("/api/overview/months?round={round}"), None).await?)
+}
+
+pub use tramyte_shared::rest::MonthProgress;
+
 /// A commune below a criterion's minimum, in a report.
 pub use tramyte_shared::rest::BelowMinimum;
 

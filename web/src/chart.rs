@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use tramyte_shared::figures::{self, Bin, CriterionAverage, FunnelStage};
 use tramyte_shared::workflow::Status;
 
-use crate::api::DocumentRow;
+use crate::api::{DocumentRow, MonthProgress};
 use crate::i18n::{I18n, Lang};
 use crate::page::status_label;
 
@@ -173,6 +173,59 @@ pub fn CriteriaChart(i18n: I18n, averages: Vec<CriterionAverage>) -> impl IntoVi
                         </g>
                     }
                 }).collect_view()}
+            </svg>
+        </figure>
+    }
+}
+
+/// Progress against the year's targets month by month: the communes approved by the end of
+/// each month (bars) against the communes with a target (the line).
+#[component]
+pub fn MonthsChart(i18n: I18n, months: Vec<MonthProgress>) -> impl IntoView {
+    const TOP: f64 = 14.0;
+    const BASE: f64 = 120.0;
+    const LEFT: f64 = 20.0;
+    let slot = (WIDTH - LEFT - 8.0) / 12.0;
+    let most = months
+        .iter()
+        .map(|m| m.communes.max(m.approved))
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let y_of = move |n: usize| BASE - n as f64 / most * (BASE - TOP);
+    let target = months.last().map_or(0, |m| m.communes);
+    let spoken = {
+        let listed = months
+            .iter()
+            .map(|m| format!("{}: {}/{}", m.month, m.approved, m.communes))
+            .collect::<Vec<_>>()
+            .join(", ");
+        move || match i18n.lang() {
+            Lang::Vi => {
+                format!("Số xã được thông qua theo tháng (trên số xã có mục tiêu): {listed}")
+            }
+            Lang::En => format!("Communes approved by month (of those with a target): {listed}"),
+        }
+    };
+    view! {
+        <figure class="chart-box">
+            <figcaption>{i18n.pick_fn("Tiến độ mục tiêu năm theo tháng", "Progress against the year's targets by month")}</figcaption>
+            <svg class="chart" role="img" data-testid="chart-months" viewBox=format!("0 0 {WIDTH} 140") aria-label=spoken>
+                {months.iter().map(|m| {
+                    let x = LEFT + f64::from(m.month - 1) * slot + 2.0;
+                    let y = y_of(m.approved);
+                    view! {
+                        <g data-month=m.month.to_string() data-approved=m.approved.to_string() data-communes=m.communes.to_string()>
+                            <rect class="bar" x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{:.1}", slot - 4.0) height=format!("{:.1}", BASE - y)></rect>
+                            <text class="label" x=format!("{:.1}", x + 2.0) y="134">{m.month.to_string()}</text>
+                        </g>
+                    }
+                }).collect_view()}
+                <line class="pass-line" x1=LEFT.to_string() x2=format!("{:.1}", WIDTH - 8.0) y1=format!("{:.1}", y_of(target)) y2=format!("{:.1}", y_of(target))></line>
+                <text class="value" x=LEFT.to_string() y=format!("{:.1}", y_of(target) - 3.0)>
+                    {move || match i18n.lang() { Lang::Vi => format!("{target} xã có mục tiêu"), Lang::En => format!("{target} communes with a target") }}
+                </text>
+                <line class="axis" x1=LEFT.to_string() x2=format!("{:.1}", WIDTH - 8.0) y1=BASE.to_string() y2=BASE.to_string()></line>
             </svg>
         </figure>
     }

@@ -12,6 +12,8 @@ use crate::domain::summary::{self, Filter, ListError};
 use crate::domain::target::TargetError;
 use crate::store::{Store, round_view};
 
+/// Progress against the year's targets at the end of one month (a REST type).
+pub use tramyte_shared::rest::MonthProgress;
 /// Progress of one reviewing unit against one kind of target (a REST type).
 pub use tramyte_shared::rest::TargetProgress;
 
@@ -106,6 +108,40 @@ pub async fn target_progress(
 }
 
 pub use crate::store::round_view::TargetRow;
+
+/// Progress against the targets of year `round` over `scope` month by month: for every month of
+/// the year that has begun by `now` (unix milliseconds), the communes with a target and those
+/// approved as the statuses stood at the month's end (or now, for the current month), summed
+/// over units and kinds.
+pub async fn target_progress_by_month(
+    store: &Store,
+    round: u16,
+    scope: Option<&str>,
+    now: i64,
+) -> Result<Vec<MonthProgress>, ListError> {
+    let rows = round_view::targets_with_assessments(store, i32::from(round), scope).await?;
+    let year = i64::from(round);
+    let mut months = Vec::new();
+    for month in 1..=12u8 {
+        let start = crate::domain::date::vietnam_midnight(year, i64::from(month), 1);
+        if start > now {
+            break;
+        }
+        let (next_year, next_month) = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, i64::from(month) + 1)
+        };
+        let end = (crate::domain::date::vietnam_midnight(next_year, next_month, 1) - 1).min(now);
+        let tallied = tally_targets(rows.clone(), end);
+        months.push(MonthProgress {
+            month,
+            communes: tallied.iter().map(|t| t.communes).sum(),
+            approved: tallied.iter().map(|t| t.approved).sum(),
+        });
+    }
+    Ok(months)
+}
 
 /// Progress against the targets of year `round` as the statuses stood at `cutoff` (unix
 /// milliseconds; see [`tramyte_shared::workflow::status_at`]): what a report of a past period

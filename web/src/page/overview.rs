@@ -89,6 +89,15 @@ pub fn OverviewPage() -> impl IntoView {
             }
         });
     });
+    // Progress against the targets month by month, asked on its own (the overview stays quick).
+    let months = RwSignal::new(None::<Vec<api::MonthProgress>>);
+    Effect::new(move |_| {
+        let round = round.get();
+        refetch.track();
+        leptos::task::spawn_local(async move {
+            months.set(api::overview_months(round).await.ok());
+        });
+    });
     // Opening a round creates one assessment per commune in scope; twice creates nothing new.
     let opened = RwSignal::new(None::<String>);
     let open_round = move |_| {
@@ -318,6 +327,9 @@ pub fn OverviewPage() -> impl IntoView {
                 <section class="card charts" aria-labelledby="charts-title" data-testid="overview-charts">
                     <h2 id="charts-title">{i18n.pick_fn("Biểu đồ của kỳ", "Charts of the round")}</h2>
                     {round_charts(i18n, &rows)}
+                    {move || months.get().filter(|m| m.iter().any(|m| m.communes > 0)).map(|m| view! {
+                        <crate::chart::MonthsChart i18n=i18n months=m/>
+                    })}
                 </section>
             })
         }}
