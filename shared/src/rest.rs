@@ -204,3 +204,56 @@ pub struct BelowMinimum {
     /// `criterion_min_percent` of the commune's applicable maximum, rounded up to 0.5.
     pub required: f64,
 }
+
+/// What a commune must do this year (`PUT /api/targets`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// Reach the national criteria this year (xã đạt mới).
+    Reach,
+    /// Maintain them (duy trì).
+    Maintain,
+}
+
+impl TargetKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Reach => "reach",
+            TargetKind::Maintain => "maintain",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(name: &str) -> Option<TargetKind> {
+        match name {
+            "reach" => Some(TargetKind::Reach),
+            "maintain" => Some(TargetKind::Maintain),
+            _ => None,
+        }
+    }
+}
+
+/// One commune's target, as set (`PUT /api/targets?unit=&year=`, in `{"targets": [...]}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub commune: String,
+    pub kind: TargetKind,
+    /// A minimum total stricter than the national rule, if any.
+    #[serde(default)]
+    pub local_min_score: Option<Points>,
+}
+
+/// One target as listed (`GET /api/targets?unit=&year=`, in `{"targets": [...]}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetRow {
+    pub unit: String,
+    pub year: i32,
+    pub commune: String,
+    #[serde(default)]
+    pub commune_name: Option<String>,
+    pub kind: String,
+    #[serde(default)]
+    pub local_min_score: Option<Points>,
+}

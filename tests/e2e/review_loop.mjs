@@ -64,6 +64,13 @@ await main(async (baseUrl) => {
   // It is this year's target of the reviewer's unit.
   await reviewer.locator('details.targets-editor summary').click();
   await reviewer.getByLabel('Mục tiêu Xã Thiệu Vận (thử)').selectOption('reach');
+  // A local minimum that is not in half points is refused (the field's own check), not dropped.
+  const minimum = reviewer.getByLabel('Điểm tối thiểu địa phương Xã Thiệu Vận (thử)');
+  await minimum.fill('92.3');
+  await reviewer.getByRole('button', { name: 'Lưu mục tiêu' }).click();
+  check(!(await minimum.evaluate((input) => input.validity.valid)), 'a minimum of 92.3 is not accepted');
+  check(await reviewer.locator('.targets-editor [role=status]').count() === 0, 'nothing was saved');
+  await minimum.fill('');
   await reviewer.getByRole('button', { name: 'Lưu mục tiêu' }).click();
   await reviewer.getByTestId('targets').filter({ hasText: 'Mục tiêu năm: 0 / 1 xã đã được thông qua' })
     .waitFor({ timeout: TIMEOUT });

@@ -332,22 +332,16 @@ pub async fn import_units(csv: &str) -> Result<usize, ApiError> {
 }
 
 /// One commune's yearly target (`reach` the criteria or `maintain` them), with a local minimum
-/// total when stricter than the national rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Target {
-    pub commune: String,
-    pub kind: String,
-    #[serde(default)]
-    pub local_min_score: Option<f64>,
-}
+/// total when stricter than the national rule: as set, and as listed.
+pub use tramyte_shared::rest::{Target, TargetKind, TargetRow};
 
 #[derive(Deserialize)]
 struct Targets {
-    targets: Vec<Target>,
+    targets: Vec<TargetRow>,
 }
 
 /// The targets a unit set for a year.
-pub async fn targets(unit: &str, year: u16) -> Result<Vec<Target>, ApiError> {
+pub async fn targets(unit: &str, year: u16) -> Result<Vec<TargetRow>, ApiError> {
     let unit = js_sys::encode_uri_component(unit);
     parse::<Targets>(
         &call(

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
 use tramyte_shared::points::Points;
 
 use crate::store::{Store, StoreError, target};
@@ -13,47 +12,8 @@ use crate::store::{Store, StoreError, target};
 /// Most targets one unit may have in a year.
 pub const MAX_TARGETS: usize = 20_000;
 
-/// What a commune must do this year.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetKind {
-    /// Reach the national criteria this year (xã đạt mới).
-    Reach,
-    /// Maintain them (duy trì).
-    Maintain,
-}
-
-impl TargetKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::Reach => "reach",
-            TargetKind::Maintain => "maintain",
-        }
-    }
-}
-
-/// One commune's target, as set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Target {
-    pub commune: String,
-    pub kind: TargetKind,
-    /// A minimum total stricter than the national rule, if any.
-    #[serde(default)]
-    pub local_min_score: Option<Points>,
-}
-
-/// One target as listed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TargetRow {
-    pub unit: String,
-    pub year: i32,
-    pub commune: String,
-    pub commune_name: Option<String>,
-    pub kind: String,
-    pub local_min_score: Option<Points>,
-}
+/// What a commune must do this year, one commune's target as set and as listed (REST types).
+pub use tramyte_shared::rest::{Target, TargetKind, TargetRow};
 
 /// Why targets were not stored.
 #[derive(Debug, thiserror::Error)]

@@ -13,6 +13,7 @@ use crate::i18n::{Lang, use_i18n};
 use crate::page::{api_problem, status_name, verdict_class, verdict_name};
 use crate::platform;
 use crate::session::use_session;
+use tramyte_shared::points::Points;
 use tramyte_shared::scoring::Verdict;
 use tramyte_shared::workflow::Status;
 
@@ -390,16 +391,37 @@ pub fn TargetsEditor(
     }
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let targets: Vec<api::Target> = choices
-            .get_untracked()
-            .into_iter()
-            .filter(|(_, (kind, _))| !kind.is_empty())
-            .map(|(commune, (kind, min))| api::Target {
+        // A minimum that is not a number of half points is said, never dropped in silence.
+        let mut targets: Vec<api::Target> = Vec::new();
+        for (commune, (kind, min)) in choices.get_untracked() {
+            let Some(kind) = api::TargetKind::parse(&kind) else {
+                continue;
+            };
+            let min = min.replace(',', ".");
+            let local_min_score = match min.trim() {
+                "" => None,
+                text => match text
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(|v| Points::from_f64(v).ok())
+                {
+                    Some(points) if points <= Points::whole(100) => Some(points),
+                    _ => {
+                        problem.set(Some(match i18n.lang() {
+                            Lang::Vi => format!("Điểm tối thiểu của xã {commune} phải từ 0 đến 100, theo bước 0,5 (ví dụ 95 hoặc 92,5)."),
+                            Lang::En => format!("The minimum of commune {commune} must be 0 to 100 in steps of 0.5 (e.g. 95 or 92.5)."),
+                        }));
+                        saved.set(false);
+                        return;
+                    }
+                },
+            };
+            targets.push(api::Target {
                 commune,
                 kind,
-                local_min_score: min.replace(',', ".").trim().parse::<f64>().ok(),
-            })
-            .collect();
+                local_min_score,
+            });
+        }
         let unit = unit.clone();
         leptos::task::spawn_local(async move {
             match api::set_targets(&unit, round, &targets).await {
