@@ -18,6 +18,12 @@ await main(async (baseUrl) => {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'vi-VN' });
   const errors = [];
   const page = await signIn(context, baseUrl, 'rvdesk', PASSWORD, errors);
+  // The home page shows a few communes and sends to the overview for the rest.
+  await page.getByTestId('more-communes').waitFor({ timeout: TIMEOUT });
+  const cards = await page.locator('section.commune').count();
+  check(cards <= 30, `the home page shows a few of the ${COMMUNES} communes (${cards})`);
+  check((await page.getByTestId('more-communes').textContent()).includes(String(COMMUNES - cards)),
+    'and says how many more the overview holds');
 
   let started = Date.now();
   await page.goto(baseUrl + '/overview');

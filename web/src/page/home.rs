@@ -154,7 +154,7 @@ fn Communes() -> impl IntoView {
             leptos::task::spawn_local(async move { session.sign_out().await });
         }
     };
-    let communes = move || {
+    let by_commune = Memo::new(move |_| {
         let mut by_commune: std::collections::BTreeMap<String, Vec<DocumentRow>> =
             Default::default();
         for row in documents.get() {
@@ -164,7 +164,19 @@ fn Communes() -> impl IntoView {
                 .push(row);
         }
         by_commune.into_values().collect::<Vec<_>>()
+    });
+    // A reviewer may cover thousands of communes: the home page shows a few cards, those with a
+    // dossier on this device first, and the overview the rest.
+    let repo = session.repo.clone();
+    let communes = move || {
+        let mut all = by_commune.get();
+        if all.len() > HOME_CARDS {
+            all.sort_by_key(|rows| !rows.iter().any(|r| repo.holds(&r.id)));
+            all.truncate(HOME_CARDS);
+        }
+        all
     };
+    let more = move || by_commune.with(Vec::len).saturating_sub(HOME_CARDS);
     view! {
         <section class="card who">
             <div>
@@ -191,8 +203,20 @@ fn Communes() -> impl IntoView {
         <For each=communes key=|rows| rows.first().map(|r| r.commune_code().to_owned()) let:rows>
             <CommuneCard rows=rows/>
         </For>
+        <Show when=move || { more() > 0 }>
+            <p class="card hint" data-testid="more-communes">
+                {move || match i18n.lang() {
+                    Lang::Vi => format!("Và {} xã khác: xem ở ", more()),
+                    Lang::En => format!("And {} more communes: see the ", more()),
+                }}
+                <a href="/overview">{i18n.pick_fn("tổng quan kỳ đánh giá", "round overview")}</a>"."
+            </p>
+        </Show>
     }
 }
+
+/// Most commune cards the home page shows.
+const HOME_CARDS: usize = 30;
 
 /// One commune: its station, the current round's assessment and the roster.
 #[component]
