@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tramyte_shared::workflow::{Status, StatusChange, status_at};
 
-use crate::domain::summary::{self, Filter, ListError};
+use crate::domain::summary::{self, ListError};
 use crate::domain::target::TargetError;
 use crate::store::{Store, round_view};
 
@@ -35,15 +35,7 @@ pub async fn overview(
     round: u16,
     communes: Option<Vec<String>>,
 ) -> Result<Overview, OverviewError> {
-    let scope = communes
-        .as_ref()
-        .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "[]".to_owned()));
-    let filter = Filter {
-        communes,
-        kind: Some("assessment".to_owned()),
-        round: Some(i32::from(round)),
-        ..Filter::default()
-    };
+    let (filter, scope) = summary::round_assessments(round, communes);
     // The listing, the counts and the targets' progress are independent reads, made at once
     // on separate connections.
     let listing = async {
@@ -133,7 +125,7 @@ pub async fn target_progress_by_month(
             (year, i64::from(month) + 1)
         };
         let end = (crate::domain::date::vietnam_midnight(next_year, next_month, 1) - 1).min(now);
-        let tallied = tally_targets(rows.clone(), end);
+        let tallied = tally_targets(&rows, end);
         months.push(MonthProgress {
             month,
             communes: tallied.iter().map(|t| t.communes).sum(),
@@ -155,7 +147,7 @@ pub async fn target_progress_at(
 ) -> Result<Vec<TargetProgress>, ListError> {
     let year = i32::from(round);
     let rows = round_view::targets_with_assessments(store, year, scope).await?;
-    Ok(tally_targets(rows, cutoff))
+    Ok(tally_targets(&rows, cutoff))
 }
 
 /// The status of a summary row at `cutoff`, from its stored history (JSON); the current status
@@ -191,15 +183,15 @@ struct HistoryEntry {
 }
 
 /// Counts progress per unit and kind (rows sorted by both), statuses taken at `cutoff`.
-pub fn tally_targets(rows: Vec<TargetRow>, cutoff: i64) -> Vec<TargetProgress> {
+pub fn tally_targets(rows: &[TargetRow], cutoff: i64) -> Vec<TargetProgress> {
     let mut progress: Vec<TargetProgress> = Vec::new();
     for (unit, kind, local_min, document, status, history, verdict, total) in rows {
         let at = match progress.last_mut() {
-            Some(last) if last.unit == unit && last.kind == kind => last,
+            Some(last) if last.unit == *unit && last.kind == *kind => last,
             _ => {
                 progress.push(TargetProgress {
-                    unit,
-                    kind,
+                    unit: unit.clone(),
+                    kind: kind.clone(),
                     communes: 0,
                     approved: 0,
                     not_opened: 0,

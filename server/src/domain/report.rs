@@ -24,7 +24,7 @@ use tramyte_shared::workflow::Status;
 use crate::domain::catalog::{self, CatalogStoreError};
 use crate::domain::date::{vietnam_date, vietnam_midnight};
 use crate::domain::overview::{TargetProgress, status_at_cutoff, target_progress_at};
-use crate::domain::summary::{self, DocumentRow, Filter, ListError};
+use crate::domain::summary::{self, DocumentRow, ListError};
 use crate::store::Store;
 use crate::store::round_view::{self, DetailRow};
 
@@ -187,15 +187,7 @@ pub async fn report(
     period: Period,
     communes: Option<Vec<String>>,
 ) -> Result<Report, ReportError> {
-    let scope = communes
-        .as_ref()
-        .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "[]".to_owned()));
-    let filter = Filter {
-        communes,
-        kind: Some("assessment".to_owned()),
-        round: Some(i32::from(year)),
-        ..Filter::default()
-    };
+    let (filter, scope) = summary::round_assessments(year, communes);
     let rows = summary::list(store, &filter).await?;
     let details = round_view::report_details(store, i32::from(year), scope.as_deref()).await?;
     let now = crate::store::now_millis();

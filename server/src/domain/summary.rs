@@ -25,6 +25,21 @@ pub use crate::store::summary::{
     refresh, stored,
 };
 
+/// The assessments of `round` over `communes` (`None`: every commune): the listing's filter, and
+/// the same scope as the JSON array of commune codes the round's other queries read.
+pub fn round_assessments(round: u16, communes: Option<Vec<String>>) -> (Filter, Option<String>) {
+    let scope = communes
+        .as_ref()
+        .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "[]".to_owned()));
+    let filter = Filter {
+        communes,
+        kind: Some("assessment".to_owned()),
+        round: Some(i32::from(round)),
+        ..Filter::default()
+    };
+    (filter, scope)
+}
+
 /// Catalogs by code and revision.
 type Catalogs = HashMap<(String, u32), Arc<Catalog>>;
 
