@@ -28,6 +28,17 @@ pub fn document_param() -> impl Fn() -> Option<tramyte_shared::sync::document_id
     }
 }
 
+/// The latest round among the person's assessments, else this year: where the overview and
+/// the reports open.
+pub fn latest_round(documents: &[crate::api::DocumentRow]) -> u16 {
+    documents
+        .iter()
+        .filter(|d| d.kind == "assessment")
+        .filter_map(|d| d.round.and_then(|r| u16::try_from(r).ok()))
+        .max()
+        .unwrap_or_else(|| js_sys::Date::new_0().get_full_year() as u16)
+}
+
 /// The criteria set with this code (the catalogs the app ships with).
 pub fn catalog_for(code: &str) -> Option<Catalog> {
     static CATALOGS: OnceLock<Vec<Catalog>> = OnceLock::new();

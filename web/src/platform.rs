@@ -145,37 +145,22 @@ pub fn now_millis() -> i64 {
 pub fn format_time(millis: i64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(millis as f64));
     format!(
-        "{:02}/{:02}/{} {:02}:{:02}",
-        date.get_date(),
-        date.get_month() + 1,
-        date.get_full_year(),
+        "{} {:02}:{:02}",
+        format_date(millis),
         date.get_hours(),
         date.get_minutes()
     )
 }
 
-/// Sorts `items` by the text `key` gives in Vietnamese alphabetical order, with the browser's
-/// own collation (`Intl.Collator("vi")`): a ă â, d đ, o ô ơ, u ư as separate letters, tones
-/// after the bare vowel, and no table of ours.
-pub fn sort_vietnamese<T>(items: &mut [T], key: impl Fn(&T) -> String) {
-    let locales = js_sys::Array::of1(&JsValue::from_str("vi"));
-    let collator = js_sys::Intl::Collator::new(&locales, &js_sys::Object::new());
-    let compare = collator.compare();
-    let mut keyed: Vec<(JsValue, usize)> = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| (JsValue::from_str(&key(item)), i))
-        .collect();
-    keyed.sort_by(|(a, _), (b, _)| {
-        compare
-            .call2(&JsValue::NULL, a, b)
-            .ok()
-            .and_then(|order| order.as_f64())
-            .and_then(|order| order.partial_cmp(&0.0))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
-    apply_order(items, &order);
+/// A unix-millisecond time's day as `dd/mm/yyyy` in the device's time zone.
+pub fn format_date(millis: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(millis as f64));
+    format!(
+        "{:02}/{:02}/{}",
+        date.get_date(),
+        date.get_month() + 1,
+        date.get_full_year()
+    )
 }
 
 /// The rank of each of `names` in Vietnamese alphabetical order (equal names share a rank),
@@ -207,45 +192,9 @@ pub fn vietnamese_ranks(names: &[String]) -> Vec<usize> {
         .collect()
 }
 
-/// Puts `items` in `order` (positions of the items, in the order wanted).
-fn apply_order<T>(items: &mut [T], order: &[usize]) {
-    // Follow each cycle of the permutation once.
-    let mut placed = vec![false; items.len()];
-    for start in 0..items.len() {
-        if placed[start] {
-            continue;
-        }
-        let mut at = start;
-        loop {
-            placed[at] = true;
-            let from = order[at];
-            if placed[from] {
-                break;
-            }
-            items.swap(at, from);
-            at = from;
-        }
-    }
-}
-
 /// Asks the person to confirm (the browser's own dialog); `false` when it cannot ask.
 pub fn confirm(message: &str) -> bool {
     web_sys::window()
         .and_then(|w| w.confirm_with_message(message).ok())
         .unwrap_or(false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::apply_order;
-
-    #[test]
-    fn items_are_put_in_the_order_given() {
-        let mut items = vec!['a', 'b', 'c', 'd', 'e'];
-        apply_order(&mut items, &[1, 2, 0, 4, 3]);
-        assert_eq!(items, ['b', 'c', 'a', 'e', 'd']);
-        let mut items = vec!['a', 'b', 'c'];
-        apply_order(&mut items, &[2, 1, 0]);
-        assert_eq!(items, ['c', 'b', 'a']);
-    }
 }

@@ -286,6 +286,24 @@ impl Repo {
         self.read(&document, |_| ()).is_some()
     }
 
+    /// The ids of every document on this device with content (reactive, like [`Repo::read`]):
+    /// one pass, for a list that asks of many documents.
+    pub fn held(&self) -> std::collections::HashSet<String> {
+        self.status.revision.track();
+        let inner = self.inner.borrow();
+        inner
+            .client
+            .documents()
+            .filter(|id| {
+                inner
+                    .client
+                    .doc(id)
+                    .is_some_and(|doc| doc.keys(automerge::ROOT).next().is_some())
+            })
+            .map(ToString::to_string)
+            .collect()
+    }
+
     /// Reads a document (subscribes the caller to [`RepoStatus::revision`]).
     pub fn read<T>(&self, id: &DocumentId, read: impl FnOnce(&AutoCommit) -> T) -> Option<T> {
         self.status.revision.track();

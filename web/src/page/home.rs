@@ -171,7 +171,8 @@ fn Communes() -> impl IntoView {
     let communes = move || {
         let mut all = by_commune.get();
         if all.len() > HOME_CARDS {
-            all.sort_by_key(|rows| !rows.iter().any(|r| repo.holds(&r.id)));
+            let held = repo.held();
+            all.sort_by_key(|rows| !rows.iter().any(|r| held.contains(&r.id)));
             all.truncate(HOME_CARDS);
         }
         all

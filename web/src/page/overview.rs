@@ -38,17 +38,9 @@ pub fn OverviewPage() -> impl IntoView {
     // (followed as the list arrives after sign-in), else this year.
     let chosen = RwSignal::new(None::<u16>);
     let round = Memo::new(move |_| {
-        chosen.get().unwrap_or_else(|| {
-            documents
-                .with(|documents| {
-                    documents
-                        .iter()
-                        .filter(|d| d.kind == "assessment")
-                        .filter_map(|d| d.round.and_then(|r| u16::try_from(r).ok()))
-                        .max()
-                })
-                .unwrap_or_else(|| js_sys::Date::new_0().get_full_year() as u16)
-        })
+        chosen
+            .get()
+            .unwrap_or_else(|| documents.with(|d| crate::page::latest_round(d)))
     });
     let cached: Option<Overview> =
         platform::load_local(CACHE_KEY).and_then(|json| serde_json::from_str(&json).ok());

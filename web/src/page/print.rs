@@ -88,16 +88,6 @@ fn points(value: Option<Points>) -> String {
     )
 }
 
-/// `dd/mm/yyyy` of a unix-millisecond time.
-fn day(at: i64) -> String {
-    let formatted = crate::platform::format_time(at);
-    formatted
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Whether any item of criterion `id` is scored on this report's side.
 fn criterion_scored(report: &ScoreReport, id: &str) -> bool {
     report.criteria.iter().any(|c| {
@@ -131,7 +121,7 @@ fn sheet(form: Form, view: &AssessmentView, catalog: &Catalog, commune: &str) ->
     let submitted = event_of(|k| matches!(k, EventKind::Submit));
     let appraised = event_of(|k| matches!(k, EventKind::Appraise | EventKind::Approve { .. }));
     let signer = |event: Option<&tramyte_shared::workflow::Event>| {
-        event.map(|e| (names.of(&e.by), day(e.at)))
+        event.map(|e| (names.of(&e.by), crate::platform::format_date(e.at)))
     };
     let comment_of = |criterion: &tramyte_shared::catalog::Criterion| {
         let mut ids = vec![criterion.id.to_string()];

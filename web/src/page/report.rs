@@ -17,17 +17,9 @@ pub fn ReportPage() -> impl IntoView {
     // the overview opens), else this year.
     let chosen = RwSignal::new(None::<u16>);
     let year = Memo::new(move |_| {
-        chosen.get().unwrap_or_else(|| {
-            documents
-                .with(|documents| {
-                    documents
-                        .iter()
-                        .filter(|d| d.kind == "assessment")
-                        .filter_map(|d| d.round.and_then(|r| u16::try_from(r).ok()))
-                        .max()
-                })
-                .unwrap_or_else(|| js_sys::Date::new_0().get_full_year() as u16)
-        })
+        chosen
+            .get()
+            .unwrap_or_else(|| documents.with(|d| crate::page::latest_round(d)))
     });
     let period = RwSignal::new("year".to_owned());
     let report = RwSignal::new(None::<Result<Report, api::ApiError>>);
