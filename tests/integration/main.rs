@@ -11,6 +11,7 @@ mod demo;
 mod desk;
 mod documents;
 mod durability;
+mod evidence_browser;
 mod exports;
 mod field_app;
 mod fuzz;

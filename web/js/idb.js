@@ -1,13 +1,18 @@
-// IndexedDB, promised: the one place the app keeps documents and sync state on the phone.
-// Two object stores: `docs` (document id → automerge bytes) and `meta` (key → string).
+// IndexedDB, promised: the one place the app keeps documents, sync state and evidence files on
+// the phone. Object stores: `docs` (document id → automerge bytes), `meta` (key → string), and
+// since version 2 `file_meta` (SHA-256 → a file's record: type, size, name, commune, state, last
+// used) and `file_bytes` (SHA-256 → its bytes), split so the outbox lists files without reading
+// their bytes (see media.js). An upgrade only creates the stores missing: what an older version
+// kept survives it.
 // Every call opens the database lazily once; every failure rejects with an Error the Rust side
 // shows (storage full, private mode, blocked upgrade).
 
 const NAME = 'tramyte';
-const VERSION = 1;
+const VERSION = 2;
+export const STORES = ['docs', 'meta', 'file_meta', 'file_bytes'];
 let opening = null;
 
-function open() {
+export function open() {
   if (opening) return opening;
   opening = new Promise((resolve, reject) => {
     if (!('indexedDB' in globalThis)) {
@@ -17,8 +22,9 @@ function open() {
     const request = indexedDB.open(NAME, VERSION);
     request.onupgradeneeded = () => {
       const db = request.result;
-      if (!db.objectStoreNames.contains('docs')) db.createObjectStore('docs');
-      if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta');
+      for (const store of STORES) {
+        if (!db.objectStoreNames.contains(store)) db.createObjectStore(store);
+      }
     };
     request.onsuccess = () => {
       const db = request.result;
@@ -32,12 +38,17 @@ function open() {
   return opening;
 }
 
-function run(store, mode, body) {
+// Runs `body` in one transaction over `stores` (a name, or a list whose object stores `body`
+// receives as an object by name); resolves with the result of the request `body` returns (if
+// any) once the transaction is committed.
+export function run(stores, mode, body) {
   return open().then((db) => new Promise((resolve, reject) => {
-    const tx = db.transaction(store, mode, { durability: 'strict' });
+    const tx = db.transaction(stores, mode, { durability: 'strict' });
     let result;
-    const request = body(tx.objectStore(store));
-    request.onsuccess = () => { result = request.result; };
+    const request = Array.isArray(stores)
+      ? body(Object.fromEntries(stores.map((name) => [name, tx.objectStore(name)])))
+      : body(tx.objectStore(stores));
+    if (request) request.onsuccess = () => { result = request.result; };
     // Resolve only once the transaction is committed: then the data survives a closed tab.
     tx.oncomplete = () => resolve(result);
     tx.onerror = () => reject(tx.error || new Error('IndexedDB transaction failed'));
@@ -62,8 +73,6 @@ export function idbKeys(store) {
 }
 
 export function idbClear() {
-  return Promise.all([
-    run('docs', 'readwrite', (s) => s.clear()),
-    run('meta', 'readwrite', (s) => s.clear()),
-  ]).then(() => undefined);
+  return Promise.all(STORES.map((store) => run(store, 'readwrite', (s) => s.clear())))
+    .then(() => undefined);
 }

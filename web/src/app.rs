@@ -19,6 +19,7 @@ use crate::split::{AdminRoute, MinutesRoute, OverviewRoute, ReportRoute, SelfShe
 pub fn App() -> impl IntoView {
     provide_i18n();
     let me = provide_session().me;
+    crate::media::provide_media();
     let names = crate::names::provide_names();
     Effect::new(move |_| {
         if let Some(me) = me.get() {

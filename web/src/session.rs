@@ -119,6 +119,7 @@ impl Session {
         let ids = self.documents.with_untracked(|list| self.prefetched(list));
         self.repo.want(&ids);
         self.repo.start();
+        crate::media::start();
     }
 
     /// Asks the server for the list of documents (when online) and fetches new ones.
@@ -189,6 +190,10 @@ pub fn provide_session() -> Session {
         Effect::new(move |previous: Option<crate::repo::Link>| {
             let now = link.get();
             let online = web_sys::window().is_some_and(|w| w.navigator().on_line());
+            // The server is back: evidence files waiting for their backoff go now.
+            if now == crate::repo::Link::Online && previous != Some(crate::repo::Link::Online) {
+                crate::media::kick();
+            }
             if previous == Some(crate::repo::Link::Online)
                 && now == crate::repo::Link::Offline
                 && online

@@ -42,11 +42,79 @@ self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
 });
 
+// Evidence files the phone keeps (IndexedDB `file_meta`/`file_bytes`, written by the app's
+// media.js) are answered from there, so thumbnails and files open offline, even those not yet
+// uploaded; the rest go to the server. The database is opened without a version and closed after
+// each use: the app alone creates and upgrades it, and is never blocked by the worker.
+const FILE_PATH = /^\/api\/files\/([0-9a-f]{64})$/;
+
+function openFiles() {
+  return new Promise((resolve) => {
+    const request = indexedDB.open('tramyte');
+    request.onupgradeneeded = () => request.transaction.abort();
+    request.onsuccess = () => {
+      const db = request.result;
+      db.onversionchange = () => db.close();
+      if (!db.objectStoreNames.contains('file_meta') || !db.objectStoreNames.contains('file_bytes')) {
+        db.close();
+        resolve(null);
+      } else {
+        resolve(db);
+      }
+    };
+    request.onerror = () => resolve(null);
+    request.onblocked = () => resolve(null);
+  });
+}
+
+async function keptFile(sha) {
+  const db = await openFiles();
+  if (!db) return null;
+  try {
+    return await new Promise((resolve) => {
+      const tx = db.transaction(['file_meta', 'file_bytes'], 'readwrite');
+      const meta = tx.objectStore('file_meta').get(sha);
+      const bytes = tx.objectStore('file_bytes').get(sha);
+      let found = null;
+      bytes.onsuccess = () => {
+        if (meta.result && bytes.result) {
+          found = { type: meta.result.type, bytes: bytes.result };
+          tx.objectStore('file_meta').put({ ...meta.result, used: Date.now() }, sha);
+        }
+      };
+      tx.oncomplete = () => resolve(found);
+      tx.onerror = () => resolve(found);
+      tx.onabort = () => resolve(found);
+    });
+  } catch (_) {
+    return null;
+  } finally {
+    db.close();
+  }
+}
+
+async function fileResponse(request, sha) {
+  const kept = await keptFile(sha);
+  if (!kept) return fetch(request);
+  return new Response(kept.bytes, {
+    headers: {
+      'content-type': kept.type,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'private, max-age=31536000, immutable',
+    },
+  });
+}
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  const file = FILE_PATH.exec(url.pathname);
+  if (file) {
+    event.respondWith(fileResponse(request, file[1]));
+    return;
+  }
   if (url.pathname.startsWith('/api/') || url.pathname === '/sync' || url.pathname === '/healthz') return;
   if (request.mode === 'navigate') {
     event.respondWith((async () => {

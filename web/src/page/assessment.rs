@@ -112,6 +112,33 @@ pub fn AssessmentEditor(id: DocumentId) -> impl IntoView {
                 .and_then(|v| scoring::score(&catalog, v, side).ok())
         })
     });
+    // The station's own files stay on its phones: those attached on another phone are
+    // downloaded once (the outbox's cap evicts the least recently used beyond it).
+    let station = matches!(
+        session.role(),
+        Some(Role::StationStaff | Role::StationHead | Role::VillageHealthWorker)
+    );
+    let own_files = Memo::new(move |_| {
+        view.with(|v| {
+            let v = v.as_ref()?;
+            let mut ids: Vec<String> = v
+                .items
+                .values()
+                .flat_map(|item| item.evidence.values())
+                .filter_map(|e| e.file.as_ref())
+                .flat_map(|f| f.ids().map(str::to_owned).collect::<Vec<_>>())
+                .collect();
+            ids.sort();
+            Some((v.commune.clone(), ids))
+        })
+    });
+    Effect::new(move |_| {
+        if let Some((commune, ids)) = own_files.get().filter(|_| station) {
+            if !ids.is_empty() {
+                crate::media::keep(ids.into_iter().map(|id| (id, commune.clone())).collect());
+            }
+        }
+    });
     let ctx = Ctx {
         id,
         repo: repo.clone(),
@@ -1307,7 +1334,7 @@ fn ItemEditor(
     .into_any()
 }
 
-/// Evidence references (minh chứng) of an item: list, add, remove.
+/// Evidence (minh chứng) of an item: list, add a reference, attach photos or PDFs, remove.
 #[component]
 fn EvidenceList(
     ctx: Ctx,
@@ -1360,6 +1387,60 @@ fn EvidenceList(
             reference.set(String::new());
         }
     };
+    let busy = RwSignal::new(false);
+    // Each picked file is kept on the phone first (IndexedDB committed), then its entry is
+    // written: a reload in between leaves a kept file no entry names, never an entry without
+    // its file.
+    let on_files = {
+        let ctx = ctx.clone();
+        let item = item.clone();
+        move |ev: leptos::ev::Event| {
+            let files = crate::evidence::take_files(&ev);
+            if files.is_empty() {
+                return;
+            }
+            let commune = ctx
+                .view
+                .with_untracked(|v| v.as_ref().map(|v| v.commune.clone()))
+                .unwrap_or_default();
+            let text = label.get_untracked().trim().to_owned();
+            let ctx = ctx.clone();
+            let item = item.clone();
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                for file in files {
+                    let kept = match crate::media::attach(&file, &commune, i18n).await {
+                        Ok(kept) => kept,
+                        Err(message) => {
+                            problem.set(Some(message));
+                            continue;
+                        }
+                    };
+                    let Some((id, attached)) = crate::evidence::entry_parts(&kept) else {
+                        continue;
+                    };
+                    let item = item.clone();
+                    let label = if text.is_empty() {
+                        kept.name.clone()
+                    } else {
+                        text.clone()
+                    };
+                    ctx.edit(problem, move |doc, user, at| {
+                        let evidence = Evidence {
+                            label,
+                            reference: String::new(),
+                            added_by: user.as_str().to_owned(),
+                            added_at: at,
+                            file: Some(attached),
+                        };
+                        assessment::put_evidence(doc, &item, &id, &evidence, at)
+                    });
+                }
+                label.set(String::new());
+                busy.set(false);
+            });
+        }
+    };
     let remove = {
         let ctx = ctx.clone();
         move |key: String| {
@@ -1379,7 +1460,8 @@ fn EvidenceList(
                 {move || list().into_iter().map(|(key, e)| {
                     let remove = remove.clone();
                     view! {
-                        <li>
+                        <li data-testid="evidence-entry">
+                            {e.file.clone().map(|file| view! { <crate::evidence::FileView file=file/> })}
                             <span>{e.label.clone()}</span>
                             {(!e.reference.is_empty()).then(|| view! { <span class="hint">" — "{e.reference.clone()}</span> })}
                             <span class="hint">" ("{names.of(&e.added_by)}")"</span>
@@ -1402,6 +1484,7 @@ fn EvidenceList(
                         prop:value=move || reference.get() on:input=move |ev| reference.set(event_target_value(&ev))/>
                     <button type="submit">{i18n.pick_fn("Thêm minh chứng", "Add evidence")}</button>
                 </form>
+                <crate::evidence::AttachButtons on_files=on_files.clone() busy=busy/>
             </Show>
             {crate::page::problem_line(problem.read_only(), "error", "alert")}
         </details>

@@ -3,7 +3,8 @@
 //! at least six months).
 
 use leptos::prelude::*;
-use tramyte_shared::id::{PersonId, TrainingId, VillageId};
+use tramyte_shared::assessment::Evidence;
+use tramyte_shared::id::{EvidenceId, PersonId, TrainingId, VillageId};
 use tramyte_shared::policy::{self, Field};
 use tramyte_shared::roster::{
     self, CourseKind, Employment, Group, Person, PersonEntry, RosterView, Title, Training, Village,
@@ -237,6 +238,115 @@ fn RosterEditor(id: DocumentId) -> impl IntoView {
     }
 }
 
+/// A person's evidence (e.g. training certificates): the files attached, and attaching a photo
+/// or PDF where allowed (kept on the phone first, then the entry written, like an item's).
+#[component]
+fn PersonEvidence(
+    id: DocumentId,
+    group: Group,
+    person: String,
+    commune: String,
+    entries: std::collections::BTreeMap<String, Evidence>,
+    may: bool,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let repo = use_session().repo;
+    let Ok(person) = PersonId::parse(&person) else {
+        return ().into_any();
+    };
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let user = use_session()
+        .me
+        .with_untracked(|me| me.as_ref().map(|m| m.user.id.clone()))
+        .unwrap_or_default();
+    let on_files = {
+        let repo = repo.clone();
+        let person = person.clone();
+        move |ev: leptos::ev::Event| {
+            let files = crate::evidence::take_files(&ev);
+            if files.is_empty() {
+                return;
+            }
+            let (repo, person, commune, user) =
+                (repo.clone(), person.clone(), commune.clone(), user.clone());
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                for file in files {
+                    let kept = match crate::media::attach(&file, &commune, i18n).await {
+                        Ok(kept) => kept,
+                        Err(message) => {
+                            problem.set(Some(message));
+                            continue;
+                        }
+                    };
+                    let Some((evidence_id, attached)) = crate::evidence::entry_parts(&kept) else {
+                        continue;
+                    };
+                    let at = platform::now_millis();
+                    let evidence = Evidence {
+                        label: kept.name.clone(),
+                        reference: String::new(),
+                        added_by: user.clone(),
+                        added_at: at,
+                        file: Some(attached),
+                    };
+                    if let Err(err) = repo.change(&id, |doc| {
+                        roster::put_person_evidence(
+                            doc,
+                            group,
+                            &person,
+                            &evidence_id,
+                            &evidence,
+                            at,
+                        )
+                    }) {
+                        problem.set(Some(err));
+                    }
+                }
+                busy.set(false);
+            });
+        }
+    };
+    let remove = move |key: String| {
+        let Ok(evidence_id) = EvidenceId::parse(&key) else {
+            return;
+        };
+        if let Err(err) = repo.change(&id, |doc| {
+            roster::remove_person_evidence(
+                doc,
+                group,
+                &person,
+                &evidence_id,
+                platform::now_millis(),
+            )
+        }) {
+            problem.set(Some(err));
+        }
+    };
+    view! {
+        <ul class="evidence" data-testid="person-evidence">
+            {entries.into_iter().map(|(key, e)| {
+                let remove = remove.clone();
+                view! {
+                    <li data-testid="evidence-entry">
+                        {e.file.clone().map(|file| view! { <crate::evidence::FileView file=file/> })}
+                        <span>{e.label.clone()}</span>
+                        {may.then(|| view! {
+                            <button type="button" class="secondary small"
+                                aria-label=i18n.pick_fn("Xoá minh chứng", "Remove evidence")
+                                on:click=move |_| remove(key.clone())>"×"</button>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        {may.then(|| view! { <crate::evidence::AttachButtons on_files=on_files busy=busy/> })}
+        {crate::page::problem_line(problem.read_only(), "error", "alert")}
+    }
+    .into_any()
+}
+
 /// A list of people with their training; adding a training record where allowed.
 #[component]
 fn PeopleList(
@@ -263,6 +373,7 @@ fn PeopleList(
                     let repo = repo.clone();
                     let course = RwSignal::new(String::new());
                     let months = RwSignal::new(String::new());
+                    let evidence = entry.evidence.clone();
                     let pid_for_add = pid.clone();
                     let pid_for_status = pid.clone();
                     let repo_for_status = repo.clone();
@@ -297,6 +408,8 @@ fn PeopleList(
                             <ul class="training">
                                 {trainings.into_iter().map(|t| view! { <li>{t.course}" — "{t.months}{i18n.pick_fn(" tháng", " months")}", "{t.year}</li> }).collect_view()}
                             </ul>
+                            <PersonEvidence id=id group=group person=pid.clone() commune=roster.commune.clone()
+                                entries=evidence may=may_edit/>
                             <Show when=move || may_edit>
                                 <button type="button" class="secondary small"
                                     on:click={

@@ -1,0 +1,41 @@
+//! Evidence files in headless Chromium: a station phone attaches a photo offline, keeps it
+//! through a reload, uploads it once online, and a reviewer on another phone sees its thumbnail
+//! and opens it (`tests/e2e/evidence_files.mjs`); the phone's downscaler keeps the aspect ratio,
+//! applies the EXIF orientation and drops EXIF (`tests/e2e/evidence_downscale.mjs`).
+
+use tramyte_server::store::Store;
+use tramyte_shared::policy::Role;
+use tramyte_tests::browser::Script;
+use tramyte_tests::people::{PASSWORD, current_round, open_assessment_of, seed_units, user};
+use tramyte_tests::{Backend, backends, spawn_server_on};
+
+#[tokio::test]
+async fn a_photo_attached_offline_reaches_the_reviewer() {
+    for backend in backends().await {
+        a_photo_attached_offline_reaches_the_reviewer_on(backend).await;
+    }
+}
+
+async fn a_photo_attached_offline_reaches_the_reviewer_on(backend: Backend) {
+    let server = spawn_server_on(backend, |_| {}).await;
+    let store = Store::connect(&server.config.database_url).await.unwrap();
+    seed_units(&store).await;
+    user(&store, "nv1", Role::StationStaff, &["16024"]).await;
+    user(&store, "rv1", Role::Reviewer, &["38-405-TTYT"]).await;
+    open_assessment_of(&store, "16024", current_round()).await;
+    drop(store);
+    let script = Script::start_with(
+        "evidence_files",
+        &server.url(),
+        &[("TRAMYTE_TEST_PASSWORD", PASSWORD)],
+    );
+    script.finish().await;
+}
+
+#[tokio::test]
+async fn the_downscaler_keeps_proportions_and_applies_exif_orientation() {
+    let server = spawn_server_on(Backend::Sqlite, |_| {}).await;
+    Script::start("evidence_downscale", &server.url())
+        .finish()
+        .await;
+}
