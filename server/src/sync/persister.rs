@@ -73,6 +73,7 @@ impl Persister {
             if let Some(facts) = &facts {
                 let summary = self.catalogs.summarize(&self.store, facts).await;
                 job.summary = Some(SummaryRecord::of(&summary));
+                job.files = Some(facts.files.iter().cloned().collect());
             }
             tickets.push((job.id, ticket));
             jobs.push(job);
