@@ -443,22 +443,30 @@ async fn the_sweep_deletes_only_files_no_document_has_named_for_a_month() {
         }
         // The dossier names `dropped`, then `named` in its place.
         scene.evidence(Some(&sha256_hex(&dropped))).await;
+        let before_drop = tramyte_server::store::now_millis();
         scene.evidence(Some(&sha256_hex(&named))).await;
         let limits = FileLimits::default();
-        let now = tramyte_server::store::now_millis();
         let day = 24 * 3600 * 1000;
         // Within the month nothing goes.
-        let report = sweep(&scene.store, &limits, now + 29 * day).await.unwrap();
+        let report = sweep(&scene.store, &limits, before_drop + 29 * day)
+            .await
+            .unwrap();
         assert!(report.deleted.is_empty(), "{report:?}");
         assert_eq!(scene.totals().await.files, 3);
-        // A month on, the two files no document names go, with their parts and their charge.
-        let report = sweep(&scene.store, &limits, now + 31 * day).await.unwrap();
-        let mut gone: Vec<&str> = report.deleted.iter().map(|f| f.sha256.as_str()).collect();
-        gone.sort();
-        let mut expected = vec![sha256_hex(&dropped), sha256_hex(&never)];
-        expected.sort();
-        assert_eq!(gone, expected);
-        assert_eq!(report.bytes(), 3_000);
+        // A month after the uploads, the file never named goes; the one a document named until
+        // less than a month ago stays.
+        let report = sweep(&scene.store, &limits, before_drop + 1 + 30 * day)
+            .await
+            .unwrap();
+        let gone: Vec<&str> = report.deleted.iter().map(|f| f.sha256.as_str()).collect();
+        assert_eq!(gone, [sha256_hex(&never)]);
+        // A month after it was dropped, it goes too, with its parts and its charge.
+        let report = sweep(&scene.store, &limits, before_drop + 31 * day)
+            .await
+            .unwrap();
+        let gone: Vec<&str> = report.deleted.iter().map(|f| f.sha256.as_str()).collect();
+        assert_eq!(gone, [sha256_hex(&dropped)]);
+        assert_eq!(report.bytes(), 1_000);
         assert_eq!(
             scene.totals().await,
             Totals {
@@ -555,6 +563,22 @@ async fn a_reviewer_downloads_the_dossier_with_its_files_named_by_criterion() {
         assert!(
             listed.contains("Ảnh biển hiệu trạm (thử)") && listed.contains("TC1/e1-bien-hieu.jpg"),
             "{listed}"
+        );
+        // The audit export lists the file with the entry that named it.
+        let audit = reqwest::Client::new()
+            .get(format!("{base}/api/documents/{}/audit.csv", scene.dossier))
+            .bearer_auth(&scene.reviewer)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            audit
+                .lines()
+                .any(|line| line.contains("items.TC1.evidence.e1.file") && line.contains(&sha)),
+            "{audit}"
         );
         // Another commune's station gets nothing, as for no dossier at all.
         let (status, _) = tramyte_tests::api::get(&base, &path, Some(&scene.mai)).await;

@@ -279,7 +279,9 @@ macro_rules! write_references {
     ($tx:expr, $docs:expr, $now:expr) => {{
         let docs: &[(&str, i64, &[String])] = $docs;
         let now: i64 = $now;
-        for part in docs.chunks(200) {
+        // At most 100 documents a statement: their ids and kept files stay well within
+        // SQLite's 32,766 bound values.
+        for part in docs.chunks(100) {
             // Which of these documents' rows hold these very change counts.
             let mut query = $crate::sqlx::QueryBuilder::new(
                 "SELECT document_id, changes FROM document_summaries WHERE document_id IN (",
@@ -305,14 +307,25 @@ macro_rules! write_references {
             if current.is_empty() {
                 continue;
             }
+            // References these versions no longer hold are dropped; those they still hold are
+            // left as they are (no row rewritten at every change).
             let mut query =
                 $crate::sqlx::QueryBuilder::new("UPDATE file_references SET dropped_at = ");
-            query
-                .push_bind(now)
-                .push(" WHERE dropped_at IS NULL AND document_id IN (");
-            let mut ids = query.separated(", ");
-            for (id, ..) in &current {
-                ids.push_bind((*id).to_owned());
+            query.push_bind(now).push(" WHERE dropped_at IS NULL AND (");
+            for (index, (id, _, files)) in current.iter().enumerate() {
+                if index > 0 {
+                    query.push(" OR ");
+                }
+                query.push("(document_id = ").push_bind((*id).to_owned());
+                if !files.is_empty() {
+                    query.push(" AND sha256 NOT IN (");
+                    let mut kept = query.separated(", ");
+                    for file in files.iter() {
+                        kept.push_bind(file.clone());
+                    }
+                    query.push(")");
+                }
+                query.push(")");
             }
             query.push(")");
             query.build().persistent(false).execute(&mut *$tx).await?;
@@ -329,7 +342,10 @@ macro_rules! write_references {
                         .push_bind((*id).to_owned())
                         .push_bind(None::<i64>);
                 });
-                query.push(" ON CONFLICT (sha256, document_id) DO UPDATE SET dropped_at = NULL");
+                query.push(
+                    " ON CONFLICT (sha256, document_id) DO UPDATE SET dropped_at = NULL \
+                     WHERE file_references.dropped_at IS NOT NULL",
+                );
                 query.build().persistent(false).execute(&mut *$tx).await?;
             }
         }

@@ -123,8 +123,8 @@ impl HubDriver {
         self.tracker.spawn(async move {
             let record = SummaryRecord::of(&catalogs.summarize(&store, &facts).await);
             let files: Vec<String> = facts.files.iter().cloned().collect();
-            let refreshed =
-                crate::domain::summary::refresh(&store, document, &record, Some(&files)).await;
+            let named = (facts.kind != tramyte_shared::summary::Kind::Json).then_some(&files[..]);
+            let refreshed = crate::domain::summary::refresh(&store, document, &record, named).await;
             if let Err(err) = refreshed {
                 tracing::warn!(%document, error = %err, "could not refresh a summary");
             }
