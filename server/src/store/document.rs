@@ -695,4 +695,63 @@ mod tests {
             .unwrap();
         assert_eq!(stored.last_change_by.as_deref(), Some("hoa"));
     }
+
+    #[tokio::test]
+    async fn the_files_a_document_names_follow_its_latest_summary_even_out_of_order() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        let a = crate::store::document::new_document_id().unwrap();
+        let sha = |c: char| c.to_string().repeat(64);
+        let named = |mut job: PersistJob, files: &[String]| {
+            job.files = Some(files.to_vec());
+            job
+        };
+        let (x, y, z) = (sha('a'), sha('b'), sha('c'));
+        let id = a.to_string();
+        persist(
+            &store,
+            &[named(
+                job(a, b"a1", "lan", 1, true),
+                std::slice::from_ref(&x),
+            )],
+            "n",
+            10,
+        )
+        .await
+        .unwrap();
+        // Two versions in one group: the later one's files.
+        let group = [
+            named(job(a, b"a2", "lan", 2, false), &[x.clone(), y.clone()]),
+            named(job(a, b"a3", "lan", 3, false), &[y.clone(), z.clone()]),
+        ];
+        persist(&store, &group, "n", 20).await.unwrap();
+        let referenced = crate::store::file::referenced_by(&store, &id)
+            .await
+            .unwrap();
+        assert_eq!(referenced, [y.clone(), z.clone()]);
+        // A persist of fewer changes that commits late leaves them alone.
+        persist(
+            &store,
+            &[named(
+                job(a, b"a2b", "hoa", 2, false),
+                std::slice::from_ref(&x),
+            )],
+            "n",
+            30,
+        )
+        .await
+        .unwrap();
+        let referenced = crate::store::file::referenced_by(&store, &id)
+            .await
+            .unwrap();
+        assert_eq!(referenced, [y.clone(), z.clone()]);
+        // A job that knows nothing of files changes nothing.
+        persist(&store, &[job(a, b"a4", "lan", 4, false)], "n", 40)
+            .await
+            .unwrap();
+        let referenced = crate::store::file::referenced_by(&store, &id)
+            .await
+            .unwrap();
+        assert_eq!(referenced, [y, z]);
+    }
 }
