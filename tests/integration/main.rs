@@ -14,6 +14,7 @@ mod durability;
 mod evidence_browser;
 mod exports;
 mod field_app;
+mod files;
 mod fuzz;
 mod hardening;
 mod hostile;

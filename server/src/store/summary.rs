@@ -212,12 +212,16 @@ pub async fn refresh(
     store: &Store,
     id: DocumentId,
     record: &SummaryRecord,
+    files: Option<&[String]>,
 ) -> Result<(), StoreError> {
     let id = id.to_string();
     let now = now_millis();
     crate::with_write_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         upsert_summary!(tx, &id, record, now, None);
+        if let Some(files) = files {
+            crate::write_references!(tx, &[(id.as_str(), record.changes, files)], now);
+        }
         tx.commit().await?;
     });
     Ok(())
