@@ -30,7 +30,9 @@ fn cpu_seconds() -> f64 {
 #[tokio::main]
 async fn main() {
     let server = spawn_server().await;
-    let store = Store::connect(&server.config.database_url).await.unwrap();
+    let store = Store::connect(&server.config.database_url)
+        .await
+        .expect("the bench server's database");
     seed_units(&store).await;
     user(&store, "nv1", Role::StationStaff, &["16024"]).await;
     open_assessment_of(&store, "16024", current_round()).await;

@@ -62,13 +62,13 @@ where
                 {i18n.pick_fn("Chụp ảnh", "Take a photo")}
                 <input type="file" accept="image/*" capture="environment" class="visually-hidden"
                     data-testid="evidence-photo" disabled=move || busy.get()
-                    on:change=move |ev| camera(ev)/>
+                    on:change=camera/>
             </label>
             <label class="button secondary">
                 {i18n.pick_fn("Chọn ảnh hoặc PDF", "Pick a photo or PDF")}
                 <input type="file" accept="image/*,application/pdf" multiple class="visually-hidden"
                     data-testid="evidence-file" disabled=move || busy.get()
-                    on:change=move |ev| on_files(ev)/>
+                    on:change=on_files/>
             </label>
             <Show when=move || busy.get()>
                 <span class="hint" role="status">{i18n.pick_fn("Đang xử lý tệp…", "Preparing the file…")}</span>

@@ -133,10 +133,11 @@ pub fn AssessmentEditor(id: DocumentId) -> impl IntoView {
         })
     });
     Effect::new(move |_| {
-        if let Some((commune, ids)) = own_files.get().filter(|_| station) {
-            if !ids.is_empty() {
-                crate::media::keep(ids.into_iter().map(|id| (id, commune.clone())).collect());
-            }
+        if let Some((commune, ids)) = own_files
+            .get()
+            .filter(|(_, ids)| station && !ids.is_empty())
+        {
+            crate::media::keep(ids.into_iter().map(|id| (id, commune.clone())).collect());
         }
     });
     let ctx = Ctx {
