@@ -40,12 +40,12 @@ await main(async (baseUrl) => {
       for (let p = 0; p < noise.data.length; p += 4) {
         state = (state * 1664525 + 1013904223) >>> 0;
         const v = state >>> 24;
-        noise.data[p] = v; noise.data[p + 1] = (v * 7) & 255; noise.data[p + 2] = (v * 13) & 255; noise.data[p + 3] = 40;
+        noise.data[p] = v; noise.data[p + 1] = (v * 7) & 255; noise.data[p + 2] = (v * 13) & 255; noise.data[p + 3] = 72;
       }
       const layer = new OffscreenCanvas(2000, 1500);
       layer.getContext('2d').putImageData(noise, 0, 0);
       context.drawImage(layer, 0, 0, 4000, 3000);
-      const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
+      const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
       const url = await new Promise((resolve) => {
         const reader = new FileReader();
         reader.onload = () => resolve(reader.result);
