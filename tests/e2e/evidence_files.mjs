@@ -123,6 +123,11 @@ await main(async (baseUrl) => {
   const served = await fetched(reviewer, href);
   check(served.status === 200 && served.sha === sha && served.length === kept.length && served.type === 'image/jpeg',
     `the reviewer gets the station's bytes (${JSON.stringify(served)})`);
+  // The dossier's ZIP (the server's; files-server tests its content), linked from the editor.
+  const zip = await reviewer.getByTestId('dossier-zip').getAttribute('href');
+  const archive = await fetched(reviewer, zip);
+  check(archive.status === 200 && /zip/.test(archive.type || '') && archive.length > 0,
+    `the dossier ZIP downloads (${JSON.stringify(archive)})`);
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   await browser.close();
 });

@@ -434,6 +434,10 @@ fn Summary(ctx: Ctx) -> impl IntoView {
                 <a href=format!("/api/documents/{}/audit.csv", ctx.id) download="">
                     {i18n.pick_fn("Tải nhật ký thay đổi (CSV)", "Download the change log (CSV)")}
                 </a>
+                " · "
+                <a href=format!("/api/documents/{}/dossier.zip", ctx.id) download="" data-testid="dossier-zip">
+                    {i18n.pick_fn("Tải hồ sơ kèm minh chứng (ZIP)", "Download the dossier with its evidence (ZIP)")}
+                </a>
             </p>
         </section>
     }
