@@ -2,23 +2,14 @@
 //! provincial administrator imported. Every catalog, whatever its origin, went through
 //! `tramyte_shared::catalog::parse_catalog`.
 
-use serde::Serialize;
 use tramyte_shared::catalog::{Catalog, CatalogErrors, parse_catalog, shipped_catalogs};
-use tramyte_shared::points::Points;
 
 use crate::store::{Store, StoreError};
 
 pub mod sheet;
 
-/// Where a catalog comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Origin {
-    /// Built into this binary.
-    Shipped,
-    /// Imported into the database by an administrator.
-    Imported,
-}
+/// Where a catalog comes from (a REST type).
+pub use tramyte_shared::rest::CatalogOrigin as Origin;
 
 /// A catalog with its origin.
 #[derive(Debug, Clone)]
@@ -27,18 +18,8 @@ pub struct StoredCatalog {
     pub origin: Origin,
 }
 
-/// One line of a catalog listing.
-#[derive(Debug, Clone, Serialize)]
-pub struct CatalogSummary {
-    pub code: String,
-    pub revision: u32,
-    pub title_vi: String,
-    pub title_en: String,
-    pub max_points: Points,
-    pub criteria: usize,
-    pub indicators: usize,
-    pub origin: Origin,
-}
+/// One line of a catalog listing (a REST type).
+pub use tramyte_shared::rest::CatalogSummary;
 
 impl StoredCatalog {
     /// The listing line of this catalog.

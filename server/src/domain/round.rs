@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
 use tramyte_shared::assessment::{NewAssessment, new_assessment};
 use tramyte_shared::commune::{UnitType, Zone};
 use tramyte_shared::id::CommuneCode;
@@ -29,22 +28,8 @@ pub const MAX_COMMUNES: usize = 20_000;
 /// Who may open a round.
 pub const OPENERS: &[Role] = &[Role::Reviewer, Role::ProvincialAdmin, Role::SystemAdmin];
 
-/// What to open.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OpenRound {
-    /// The year.
-    pub round: u16,
-    /// The criteria set (its newest revision is used).
-    pub catalog: String,
-    /// The communes; absent: every commune the caller covers.
-    #[serde(default)]
-    pub communes: Option<Vec<String>>,
-    /// Zone (1 to 3) per commune for this round; 1 when not given. Ignored for assessments
-    /// that exist already (their zone is changed in the document).
-    #[serde(default)]
-    pub zones: BTreeMap<String, i64>,
-}
+/// What to open (a REST type: the body of `POST /api/rounds`).
+pub use tramyte_shared::rest::OpenRound;
 
 /// What an opening did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,10 +5,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tramyte_shared::catalog::Catalog;
+use tramyte_shared::rest::{CatalogList, SheetPreview, SheetProblem, SheetRefused};
 
-use crate::domain::catalog::{self, CatalogSummary, StoredCatalog};
+use crate::domain::catalog::{self, StoredCatalog};
 use crate::domain::summary::Viewer;
 use crate::http::error::ApiError;
 use crate::http::{AppState, SHEET_LIMIT, XLSX, attachment};
@@ -28,11 +29,6 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// `GET /api/catalogs`: the newest revision of every criteria set.
-#[derive(Debug, Serialize)]
-struct CatalogList {
-    catalogs: Vec<CatalogSummary>,
-}
-
 async fn list_catalogs(
     State(state): State<AppState>,
     _signed_in: Viewer,
@@ -97,17 +93,6 @@ async fn catalog_sheet(
     Ok(xlsx(bytes, &name))
 }
 
-/// One problem of a previewed sheet, at its cell.
-#[derive(Debug, Serialize)]
-struct SheetProblemView {
-    /// `Chỉ tiêu!H7`.
-    cell: String,
-    sheet: &'static str,
-    row: u32,
-    column: String,
-    message: String,
-}
-
 /// `POST /api/catalogs/preview` (an XLSX body, administrators): the catalog as it will be
 /// scored, or 422 with every problem at its cell. Stores nothing.
 async fn preview_sheet(
@@ -128,23 +113,26 @@ async fn preview_sheet(
         .await
         .map_err(|err| ApiError::Internal(Box::new(err)))?;
     match read {
-        Ok((catalog, _)) => Ok(Json(serde_json::json!({ "catalog": catalog })).into_response()),
+        Ok((catalog, _)) => Ok(Json(SheetPreview { catalog }).into_response()),
         Err(catalog::sheet::SheetError::Problems(problems)) => {
-            let problems: Vec<SheetProblemView> = problems
+            let problems: Vec<SheetProblem> = problems
                 .into_iter()
-                .map(|problem| SheetProblemView {
+                .map(|problem| SheetProblem {
                     cell: problem.cell.to_string(),
-                    sheet: problem.cell.sheet,
+                    sheet: problem.cell.sheet.to_owned(),
                     row: problem.cell.row,
                     column: problem.cell.column_letter(),
                     message: problem.message,
                 })
                 .collect();
-            let body = serde_json::json!({
-                "error": "invalid_sheet",
-                "message": format!("{} problem(s) in the sheet; nothing was kept", problems.len()),
-                "problems": problems,
-            });
+            let body = SheetRefused {
+                error: "invalid_sheet".to_owned(),
+                message: format!(
+                    "{} problem(s) in the sheet; nothing was kept",
+                    problems.len()
+                ),
+                problems,
+            };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
         }
         Err(

@@ -4,13 +4,12 @@
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 use tramyte_shared::policy::{Role, Scope};
 use tramyte_shared::rest::OpenedCounts;
 use tramyte_shared::sync::DocumentId;
 
 use crate::domain::round::{OPENERS, OpenRound, RoundError, open_round};
-use crate::domain::summary::{self, DocumentRow, Filter};
+use crate::domain::summary::{self, Filter};
 use crate::http::AppState;
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
@@ -32,12 +31,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The answer to `POST /api/rounds`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct OpenedRound {
-    #[serde(flatten)]
-    pub counts: OpenedCounts,
-    pub documents: Vec<DocumentRow>,
-}
+pub use tramyte_shared::rest::OpenedRound;
 
 async fn open(
     State(state): State<AppState>,
