@@ -129,6 +129,7 @@ impl Application {
             client: config.client.clone(),
             metrics,
             metrics_access,
+            files: config.files,
         };
         Ok(Application {
             listener,
@@ -198,6 +199,12 @@ impl Application {
                 }
             });
         }
+        tracker.spawn(sweep_files_daily(
+            store.clone(),
+            state.files,
+            token.clone(),
+            crate::store::now_millis,
+        ));
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
         let signal = {
             let token = token.clone();
@@ -222,6 +229,41 @@ impl Application {
         store.close().await;
         drop(serving_lock);
         served.map_err(StartError::Serve)
+    }
+}
+
+/// How often the server sweeps files no document names any more.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Sweeps evidence files once a day (the first an hour after start) until `stop`; `now` is the
+/// clock (unix milliseconds). Several nodes may sweep at once: each deletion is checked again in
+/// its own transaction.
+async fn sweep_files_daily(
+    store: Store,
+    limits: crate::domain::file::FileLimits,
+    stop: CancellationToken,
+    now: fn() -> i64,
+) {
+    let first = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
+    let mut every = tokio::time::interval_at(first, SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        match crate::domain::file::sweep(&store, &limits, now()).await {
+            Ok(report) if report.deleted.is_empty() && report.orphan_parts == 0 => {}
+            Ok(report) => tracing::info!(
+                files = report.deleted.len(),
+                bytes = report.bytes(),
+                orphan_parts = report.orphan_parts,
+                "swept evidence files no document names any more"
+            ),
+            Err(err) => {
+                tracing::warn!(error = %err, "the file sweep failed; it runs again tomorrow")
+            }
+        }
     }
 }
 

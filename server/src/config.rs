@@ -65,9 +65,26 @@ pub enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Evidence files: the sweep of files no document names any more.
+    #[command(subcommand)]
+    Files(FilesCommand),
     /// Load the demo (Thanh Hóa, Thiệu Hóa, 13 communes, the 2024 round; fictional people) where
     /// missing, and print the demo accounts with new passwords.
     Demo {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `tramyte files …`
+#[derive(Debug, Subcommand)]
+pub enum FilesCommand {
+    /// Delete every file that no document has named for the given number of days (and the
+    /// parts of uploads a crash cut off), and say what was deleted.
+    Sweep {
+        /// Days a file no document names is kept.
+        #[arg(long, env = "TRAMYTE_FILE_SWEEP_DAYS", default_value_t = crate::domain::file::DEFAULT_SWEEP_DAYS)]
+        file_sweep_days: u64,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -333,6 +350,37 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub limits: LimitArgs,
+
+    #[command(flatten)]
+    pub files: FileArgs,
+}
+
+/// The limits on evidence files (tệp minh chứng).
+#[derive(Debug, Clone, Args)]
+pub struct FileArgs {
+    /// Largest evidence file accepted, in bytes (photos are downscaled on the phone; PDFs are
+    /// kept as they are).
+    #[arg(long, env = "TRAMYTE_MAX_FILE_BYTES", default_value_t = tramyte_shared::files::DEFAULT_MAX_FILE_BYTES)]
+    pub max_file_bytes: u64,
+    /// Bytes of evidence files one commune may store (a file counts once per commune).
+    #[arg(long, env = "TRAMYTE_COMMUNE_FILE_QUOTA", default_value_t = crate::domain::file::DEFAULT_COMMUNE_QUOTA)]
+    pub commune_file_quota: u64,
+    /// Days a file that no document names is kept before the daily sweep deletes it.
+    #[arg(long, env = "TRAMYTE_FILE_SWEEP_DAYS", default_value_t = crate::domain::file::DEFAULT_SWEEP_DAYS)]
+    pub file_sweep_days: u64,
+}
+
+impl FileArgs {
+    /// The limits these flags describe.
+    pub fn limits(&self) -> crate::domain::file::FileLimits {
+        crate::domain::file::FileLimits {
+            max_file_bytes: self.max_file_bytes,
+            commune_quota: self.commune_file_quota,
+            keep_unreferenced: std::time::Duration::from_secs(
+                self.file_sweep_days.saturating_mul(24 * 3600),
+            ),
+        }
+    }
 }
 
 /// The sync endpoint's explicit limits.
@@ -414,6 +462,8 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// The bearer token of `GET /metrics` on the public port (`--metrics-token`); off without.
     pub metrics_token: Option<String>,
+    /// The limits on evidence files.
+    pub files: crate::domain::file::FileLimits,
 }
 
 impl Config {
@@ -430,6 +480,7 @@ impl Config {
             client: crate::http::client::ClientOptions::default(),
             metrics_addr: None,
             metrics_token: None,
+            files: crate::domain::file::FileLimits::default(),
         }
     }
 }
@@ -453,6 +504,7 @@ impl From<ServeArgs> for Config {
             },
             metrics_addr: args.metrics_addr,
             metrics_token: args.metrics_token.filter(|token| !token.is_empty()),
+            files: args.files.limits(),
         }
     }
 }
@@ -523,6 +575,36 @@ mod tests {
         let config = Config::from(args);
         assert_eq!(config.sync.max_connection_memory, 64 << 20);
         assert!(config.sync.allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn file_limits_come_from_flags_with_sensible_defaults() {
+        let defaults = Cli::try_parse_from(["tramyte", "serve"]).unwrap();
+        let Command::Serve(args) = defaults.command else {
+            panic!("serve")
+        };
+        let config = Config::from(args);
+        assert_eq!(config.files.max_file_bytes, 10 << 20);
+        assert_eq!(config.files.commune_quota, 2 << 30);
+        assert_eq!(config.files.keep_unreferenced.as_secs(), 30 * 24 * 3600);
+        let cli = Cli::try_parse_from([
+            "tramyte",
+            "serve",
+            "--max-file-bytes",
+            "1000",
+            "--commune-file-quota",
+            "5000",
+            "--file-sweep-days",
+            "2",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("serve")
+        };
+        let config = Config::from(args);
+        assert_eq!(config.files.max_file_bytes, 1000);
+        assert_eq!(config.files.commune_quota, 5000);
+        assert_eq!(config.files.keep_unreferenced.as_secs(), 2 * 24 * 3600);
     }
 
     #[test]

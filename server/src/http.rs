@@ -21,6 +21,7 @@ pub mod client;
 pub mod documents;
 pub mod encoding;
 pub mod error;
+pub mod files;
 pub mod overview;
 pub mod reports;
 pub mod rounds;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Where `/metrics` is served (see [`MetricsAccess`]).
     pub metrics_access: MetricsAccess,
+    /// The limits on evidence files.
+    pub files: crate::domain::file::FileLimits,
 }
 
 /// Where `GET /metrics` is served: never on the public port without a token.
@@ -138,7 +141,9 @@ pub fn router(state: AppState) -> Router {
         .merge(targets::routes())
         .merge(overview::routes())
         .layer(timeout(REQUEST_TIMEOUT));
+    // Uploads and downloads of files take the download's time (10 MiB over a slow line).
     let downloads = Router::new()
+        .merge(files::routes(state.files.max_file_bytes))
         .merge(audit::routes())
         .merge(reports::routes())
         .layer(timeout(DOWNLOAD_TIMEOUT));
@@ -327,6 +332,7 @@ mod tests {
             client: crate::http::client::ClientOptions::default(),
             metrics,
             metrics_access: MetricsAccess::Token("test-token".into()),
+            files: crate::domain::file::FileLimits::default(),
         }
     }
 

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
                 database,
             } => cli::restore(&database, &from, check, &mut std::io::stdout().lock()).await,
             Command::Demo { database } => cli::demo(&database, &mut std::io::stdout().lock()).await,
+            Command::Files(command) => cli::files(command, &mut std::io::stdout().lock()).await,
         }
     });
     match result {

@@ -1,7 +1,7 @@
 //! Metrics (số liệu vận hành) in the Prometheus text format, through `prometheus-client`: the
 //! sync service (connections, documents in memory, chunks committed, group commit sizes and
 //! latency, refusals by reason, contained panics, hub restarts), HTTP requests by route, method,
-//! status and latency, and sign-in failures.
+//! status and latency, sign-in failures, and evidence file uploads by outcome.
 //!
 //! Counts only, never ids, names or addresses. Where they are served is the operator's choice
 //! (`--metrics-addr`, `--metrics-token`, see `config`): off the public port, or behind a token.
@@ -153,6 +153,14 @@ impl SyncMetrics {
     }
 }
 
+/// What became of a file upload (`outcome="stored|duplicate|refused"`), and why a refused one
+/// was (`reason`, `none` otherwise).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FileUpload {
+    outcome: &'static str,
+    reason: &'static str,
+}
+
 /// An HTTP request's route (the pattern, never the path), method and status class.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Request {
@@ -182,6 +190,8 @@ pub struct Metrics {
     requests: Family<Request, Counter>,
     latency: LatencyFamily,
     sign_in_failures: Counter,
+    file_uploads: Family<FileUpload, Counter>,
+    file_bytes_stored: Counter,
 }
 
 impl Metrics {
@@ -207,12 +217,26 @@ impl Metrics {
             "Sign-ins refused for a wrong user name or password",
             sign_in_failures.clone(),
         );
+        let file_uploads = Family::<FileUpload, Counter>::default();
+        let file_bytes_stored = Counter::default();
+        registry.register(
+            "file_uploads",
+            "Evidence file uploads: stored, already stored (duplicate), or refused by reason",
+            file_uploads.clone(),
+        );
+        registry.register(
+            "file_bytes_stored",
+            "Bytes of evidence files stored (new files only)",
+            file_bytes_stored.clone(),
+        );
         Metrics {
             registry,
             sync,
             requests,
             latency,
             sign_in_failures,
+            file_uploads,
+            file_bytes_stored,
         }
     }
 
@@ -235,6 +259,17 @@ impl Metrics {
     /// One sign-in refused.
     pub fn sign_in_failed(&self) {
         self.sign_in_failures.inc();
+    }
+
+    /// One file upload answered: `stored` (with its size), `duplicate`, or `refused` for
+    /// `reason`.
+    pub fn file_upload(&self, outcome: &'static str, reason: &'static str, bytes: u64) {
+        self.file_uploads
+            .get_or_create(&FileUpload { outcome, reason })
+            .inc();
+        if outcome == "stored" {
+            self.file_bytes_stored.inc_by(bytes);
+        }
     }
 
     /// The text exposition.
@@ -271,6 +306,8 @@ mod tests {
         metrics.request("/api/documents", "GET", 200, Duration::from_millis(3));
         metrics.request("/api/documents", "GET", 200, Duration::from_millis(3));
         metrics.sign_in_failed();
+        metrics.file_upload("stored", "none", 1000);
+        metrics.file_upload("refused", "hash_mismatch", 0);
         let text = metrics.render(true);
         for line in [
             "tramyte_sync_hub_serving 1",
@@ -287,6 +324,9 @@ mod tests {
             "tramyte_http_requests_total{route=\"/api/documents\",method=\"GET\",status=\"200\"} 2",
             "tramyte_http_request_seconds_count{route=\"/api/documents\"} 2",
             "tramyte_sign_in_failures_total 1",
+            "tramyte_file_uploads_total{outcome=\"stored\",reason=\"none\"} 1",
+            "tramyte_file_uploads_total{outcome=\"refused\",reason=\"hash_mismatch\"} 1",
+            "tramyte_file_bytes_stored_total 1000",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }

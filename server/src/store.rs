@@ -16,6 +16,7 @@ pub mod account;
 pub mod backup;
 pub mod catalog;
 pub mod document;
+pub mod file;
 pub mod round_view;
 pub mod summary;
 pub mod target;

@@ -10,7 +10,8 @@
 //!       self_score:   { points | met | measured, by, at },   // a register: see below
 //!       review_score: { points | met | measured, by, at },
 //!       note: Text, review_comment: Text,       // several people can type at once
-//!       evidence: { <evidence id>: { label, reference, added_by, added_at } } } },
+//!       evidence: { <evidence id>: { label, reference, added_by, added_at,
+//!                                     file?, media_type?, size?, file_name?, thumbnail? } } } },
 //!   events: [ { kind, by, at, comment, heads?, decision_number?, decision_date? } ] }
 //! ```
 //!
@@ -32,7 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjId, ObjType, Prop, ReadDoc, ScalarValue, Value};
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::Hydrate;
 use serde::Serialize;
 
 use crate::catalog::Catalog;
@@ -41,6 +42,7 @@ use crate::document::{
     self, DocumentError, commit, get_i64, get_map, get_scalar, get_str, get_text, require_map,
     scalar_i64,
 };
+use crate::files::{AttachedFile, MediaType, is_sha256_hex};
 use crate::id::{CommuneCode, EvidenceId, ItemId, UserId};
 use crate::points::Points;
 use crate::workflow::{DecisionRef, Event, EventKind, WorkflowState};
@@ -109,20 +111,105 @@ pub struct ConcurrentValue {
 }
 
 /// An evidence reference (minh chứng): a document, photo or figure backing a score.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Reconcile, Hydrate)]
+///
+/// Stored as one signed map: `{ label, reference, added_by, added_at }` and, when a file is
+/// attached, the flat fields `file, media_type, size, file_name, thumbnail?` (see
+/// [`crate::files`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Evidence {
     /// What it is, e.g. "Biên bản họp Ban chỉ đạo 03/2025".
-    #[autosurgeon(missing = "Default::default")]
     pub label: String,
-    /// Where it is: a URL or a content hash of an uploaded file.
-    #[autosurgeon(missing = "Default::default")]
+    /// Where it is: a URL, a shelf, a register number (free text).
     pub reference: String,
     /// User id of who attached it.
-    #[autosurgeon(missing = "Default::default")]
     pub added_by: String,
     /// When (unix milliseconds).
-    #[autosurgeon(with = "crate::document::timestamp")]
     pub added_at: i64,
+    /// The attached file (tệp đính kèm), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<AttachedFile>,
+}
+
+/// An evidence map as stored, every field optional.
+#[derive(Hydrate)]
+struct StoredEvidence {
+    #[autosurgeon(missing = "Default::default")]
+    label: String,
+    #[autosurgeon(missing = "Default::default")]
+    reference: String,
+    #[autosurgeon(missing = "Default::default")]
+    added_by: String,
+    #[autosurgeon(with = "crate::document::timestamp")]
+    added_at: i64,
+    #[autosurgeon(missing = "Default::default")]
+    file: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    media_type: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    size: Option<document::Count>,
+    #[autosurgeon(missing = "Default::default")]
+    file_name: Option<String>,
+    #[autosurgeon(missing = "Default::default")]
+    thumbnail: Option<String>,
+}
+
+impl Hydrate for Evidence {
+    fn hydrate_map<D: autosurgeon::ReadDoc>(
+        doc: &D,
+        obj: &ObjId,
+    ) -> Result<Self, autosurgeon::HydrateError> {
+        let stored = StoredEvidence::hydrate_map(doc, obj)?;
+        // A file is read only whole: an id and a type this app knows (the server's schema
+        // refuses anything else, so a partial one can only come from a newer app).
+        let file = match (
+            stored.file,
+            stored.media_type.as_deref().and_then(MediaType::parse),
+        ) {
+            (Some(sha256), Some(media_type)) if is_sha256_hex(&sha256) => Some(AttachedFile {
+                sha256,
+                media_type,
+                size: stored.size.map(|c| c.0).unwrap_or_default(),
+                name: stored.file_name.unwrap_or_default(),
+                thumbnail: stored.thumbnail.filter(|t| is_sha256_hex(t)),
+            }),
+            _ => None,
+        };
+        Ok(Evidence {
+            label: stored.label,
+            reference: stored.reference,
+            added_by: stored.added_by,
+            added_at: stored.added_at,
+            file,
+        })
+    }
+}
+
+/// Writes an evidence entry whole as a fresh map at `key` of `list` (shared with the roster).
+pub(crate) fn write_evidence(
+    doc: &mut AutoCommit,
+    list: &ObjId,
+    key: &str,
+    evidence: &Evidence,
+) -> Result<(), DocumentError> {
+    let fresh = doc.put_object(list, key, ObjType::Map)?;
+    doc.put(&fresh, "label", evidence.label.as_str())?;
+    doc.put(&fresh, "reference", evidence.reference.as_str())?;
+    doc.put(&fresh, "added_by", evidence.added_by.as_str())?;
+    doc.put(
+        &fresh,
+        "added_at",
+        ScalarValue::Timestamp(evidence.added_at),
+    )?;
+    if let Some(file) = &evidence.file {
+        doc.put(&fresh, "file", file.sha256.as_str())?;
+        doc.put(&fresh, "media_type", file.media_type.as_str())?;
+        doc.put(&fresh, "size", ScalarValue::Uint(file.size))?;
+        doc.put(&fresh, "file_name", file.name.as_str())?;
+        if let Some(thumbnail) = &file.thumbnail {
+            doc.put(&fresh, "thumbnail", thumbnail.as_str())?;
+        }
+    }
+    Ok(())
 }
 
 /// What the server needs to open an assessment.
@@ -361,15 +448,7 @@ pub fn put_evidence(
 ) -> Result<(), DocumentError> {
     let entry = item_obj(doc, item.as_str())?;
     let list = require_map(doc, &entry, "evidence", "evidence")?;
-    let fresh = doc.put_object(&list, id.as_str(), ObjType::Map)?;
-    doc.put(&fresh, "label", evidence.label.as_str())?;
-    doc.put(&fresh, "reference", evidence.reference.as_str())?;
-    doc.put(&fresh, "added_by", evidence.added_by.as_str())?;
-    doc.put(
-        &fresh,
-        "added_at",
-        ScalarValue::Timestamp(evidence.added_at),
-    )?;
+    write_evidence(doc, &list, id.as_str(), evidence)?;
     commit(doc, at, &format!("evidence {item}"));
     Ok(())
 }
@@ -907,6 +986,7 @@ mod tests {
             reference: "sha256:ab".to_string(),
             added_by: "lan".to_string(),
             added_at: 5,
+            file: None,
         };
         put_evidence(
             &mut a,
@@ -931,6 +1011,59 @@ mod tests {
         assert_eq!(view.items["TC3"].evidence["e1"], photo);
         remove_evidence(&mut a, &id("TC3"), &EvidenceId::parse("e1").unwrap(), 7).unwrap();
         assert_eq!(read_assessment(&a).unwrap().items["TC3"].evidence.len(), 1);
+    }
+
+    #[test]
+    fn an_attached_file_is_written_flat_and_read_back() {
+        let mut a = open();
+        let scan = Evidence {
+            label: "Quyết định kiện toàn Ban chỉ đạo".to_string(),
+            reference: String::new(),
+            added_by: "lan".to_string(),
+            added_at: 5,
+            file: Some(AttachedFile {
+                sha256: "ab".repeat(32),
+                media_type: MediaType::Jpeg,
+                size: 381_204,
+                name: "IMG_0042.jpg".to_string(),
+                thumbnail: Some("cd".repeat(32)),
+            }),
+        };
+        let pdf = Evidence {
+            file: Some(AttachedFile {
+                sha256: "ef".repeat(32),
+                media_type: MediaType::Pdf,
+                size: 9,
+                name: "bien-ban.pdf".to_string(),
+                thumbnail: None,
+            }),
+            ..scan.clone()
+        };
+        let e = |s: &str| EvidenceId::parse(s).unwrap();
+        put_evidence(&mut a, &id("TC3"), &e("e1"), &scan, 5).unwrap();
+        put_evidence(&mut a, &id("TC3"), &e("e2"), &pdf, 5).unwrap();
+        // Stored flat in the entry's map, as the contract says.
+        let json = document::to_json(&a);
+        let stored = &json["items"]["TC3"]["evidence"]["e1"];
+        assert_eq!(stored["file"], "ab".repeat(32));
+        assert_eq!(stored["media_type"], "image/jpeg");
+        assert_eq!(stored["size"], 381_204);
+        assert_eq!(stored["file_name"], "IMG_0042.jpg");
+        assert_eq!(stored["thumbnail"], "cd".repeat(32));
+        assert!(
+            json["items"]["TC3"]["evidence"]["e2"]
+                .get("thumbnail")
+                .is_none()
+        );
+        let view = read_assessment(&a).unwrap();
+        assert_eq!(view.items["TC3"].evidence["e1"], scan);
+        assert_eq!(view.items["TC3"].evidence["e2"], pdf);
+        // After a save and a load too.
+        let loaded = AutoCommit::load(&a.save()).unwrap();
+        assert_eq!(
+            read_assessment(&loaded).unwrap().items["TC3"].evidence["e1"],
+            scan
+        );
     }
 
     #[test]

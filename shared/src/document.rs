@@ -336,8 +336,34 @@ pub fn object_path(doc: &automerge::Automerge, id: &str) -> Option<(Vec<String>,
 
 /// Timestamps (unix milliseconds) stored as automerge `timestamp` scalars, for autosurgeon
 /// fields: `#[autosurgeon(with = "crate::document::timestamp")]`.
+/// A whole number, not negative, however it was stored (an unsigned or signed integer, or a
+/// whole float from a JavaScript writer).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Count(pub(crate) u64);
+
+impl autosurgeon::Hydrate for Count {
+    fn hydrate_uint(u: u64) -> Result<Self, autosurgeon::HydrateError> {
+        Ok(Count(u))
+    }
+    fn hydrate_int(i: i64) -> Result<Self, autosurgeon::HydrateError> {
+        u64::try_from(i)
+            .map(Count)
+            .map_err(|_| autosurgeon::HydrateError::unexpected("a count", i.to_string()))
+    }
+    fn hydrate_f64(f: f64) -> Result<Self, autosurgeon::HydrateError> {
+        if f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 {
+            Ok(Count(f as u64))
+        } else {
+            Err(autosurgeon::HydrateError::unexpected(
+                "a count",
+                f.to_string(),
+            ))
+        }
+    }
+}
+
 pub(crate) mod timestamp {
-    use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc, Reconciler};
+    use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc};
 
     struct Millis(i64);
 
@@ -364,10 +390,6 @@ pub(crate) mod timestamp {
         prop: Prop<'_>,
     ) -> Result<i64, HydrateError> {
         Millis::hydrate(doc, obj, prop).map(|m| m.0)
-    }
-
-    pub(crate) fn reconcile<R: Reconciler>(at: &i64, mut reconciler: R) -> Result<(), R::Error> {
-        reconciler.timestamp(*at)
     }
 }
 

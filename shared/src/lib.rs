@@ -12,6 +12,7 @@
 //! - [`catalog`]: criteria sets as validated, versioned data; the shipped `QD1300-2023`.
 //! - [`document`]: what every automerge document shares (`kind`, `schema`, errors).
 //! - [`assessment`]: the assessment document; scores as conflict-visible registers.
+//! - [`files`]: evidence files: accepted types, sniffing, ids, limits (no bytes in documents).
 //! - [`workflow`]: the append-only event list and the status derived from it.
 //! - [`roster`]: the roster document and the staffing facts derived from it.
 //! - [`scoring`]: points, totals and the verdict with every reason; local targets.
@@ -26,6 +27,7 @@ pub mod catalog;
 pub mod commune;
 pub mod document;
 pub mod figures;
+pub mod files;
 pub mod id;
 pub mod points;
 pub mod policy;

@@ -155,6 +155,19 @@ pub fn may_read_commune(principal: &Principal, commune: Option<&str>) -> bool {
     principal.role == Role::SystemAdmin || commune.is_some_and(|commune| principal.covers(commune))
 }
 
+/// Whether the principal may upload evidence files (tệp minh chứng) for `commune`: their scope
+/// covers it and their role writes evidence of one of its documents (an assessment item's, or a
+/// roster person's: station people, village health workers for their own entry, system
+/// administrators).
+pub fn may_upload_file(principal: &Principal, commune: &str) -> bool {
+    may_read_commune(principal, Some(commune))
+        && (principal.role.at_station()
+            || matches!(
+                principal.role,
+                Role::VillageHealthWorker | Role::SystemAdmin
+            ))
+}
+
 /// A part of a document, as the policy sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field {
@@ -737,6 +750,100 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn evidence_files_are_judged_by_their_id_and_type_on_items_and_people() {
+        use crate::assessment::{Evidence, put_evidence};
+        use crate::files::{AttachedFile, MediaType};
+        use crate::id::EvidenceId;
+        use crate::roster::put_person_evidence;
+        let photo = |sha256: String, media_type: MediaType| Evidence {
+            label: "Giấy chứng nhận".to_owned(),
+            reference: String::new(),
+            added_by: "lan".to_owned(),
+            added_at: 3,
+            file: Some(AttachedFile {
+                sha256,
+                media_type,
+                size: 1234,
+                name: "anh.jpg".to_owned(),
+                thumbnail: None,
+            }),
+        };
+        let good = "0123456789abcdef".repeat(4);
+        let lan = principal(Role::StationStaff, "lan");
+        let e1 = EvidenceId::parse("e1").unwrap();
+        let item = ItemId::parse("TC1").unwrap();
+
+        let mut doc = assessment();
+        let attach = |evidence: Evidence| {
+            let e1 = e1.clone();
+            let item = item.clone();
+            move |d: &mut AutoCommit| put_evidence(d, &item, &e1, &evidence, 3).unwrap()
+        };
+        judge(&mut doc, &lan, attach(photo(good.clone(), MediaType::Jpeg))).unwrap();
+        let err = judge(
+            &mut doc,
+            &lan,
+            attach(photo("zz".repeat(32), MediaType::Jpeg)),
+        )
+        .unwrap_err();
+        assert_eq!(err.path, "items.TC1.evidence.e1.file");
+        // Entries written by a client that skips `put_evidence`: a type outside the four, and
+        // a file without its type and size.
+        let raw = |fields: Vec<(&'static str, &'static str)>| {
+            let item = item.clone();
+            move |d: &mut AutoCommit| {
+                let (_, items) = d.get(automerge::ROOT, "items").unwrap().unwrap();
+                let (_, entry) = d.get(&items, item.as_str()).unwrap().unwrap();
+                let (_, list) = d.get(&entry, "evidence").unwrap().unwrap();
+                let fresh = d.put_object(&list, "e2", automerge::ObjType::Map).unwrap();
+                d.put(&fresh, "added_by", "lan").unwrap();
+                d.put(&fresh, "added_at", 3).unwrap();
+                for (key, value) in fields {
+                    d.put(&fresh, key, value).unwrap();
+                }
+            }
+        };
+        const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let err = judge(
+            &mut doc,
+            &lan,
+            raw(vec![("file", SHA), ("media_type", "text/html")]),
+        )
+        .unwrap_err();
+        assert_eq!(err.path, "items.TC1.evidence.e2.media_type");
+        assert!(err.reason.contains("media type"), "{err}");
+        let err = judge(&mut doc, &lan, raw(vec![("file", SHA)])).unwrap_err();
+        assert!(err.reason.contains("media_type"), "{err}");
+
+        // The same rules on a roster person's certificate; a reviewer may not add one.
+        let mut roster = new_roster(&CommuneCode::parse("16024").unwrap(), 1).unwrap();
+        let bs1 = PersonId::parse("bs-1").unwrap();
+        let add = |evidence: Evidence| {
+            let e1 = e1.clone();
+            let bs1 = bs1.clone();
+            move |d: &mut AutoCommit| {
+                put_person_evidence(d, Group::Staff, &bs1, &e1, &evidence, 3).unwrap()
+            }
+        };
+        put_person(&mut roster, Group::Staff, &bs1, &Person::default(), 2).unwrap();
+        judge(&mut roster, &lan, add(photo(good.clone(), MediaType::Pdf))).unwrap();
+        let err = judge(
+            &mut roster,
+            &lan,
+            add(photo(good.to_uppercase(), MediaType::Pdf)),
+        )
+        .unwrap_err();
+        assert_eq!(err.path, "staff.bs-1.evidence.e1.file");
+        let err = judge(
+            &mut roster,
+            &principal(Role::Reviewer, "lan"),
+            add(photo(good.clone(), MediaType::Pdf)),
+        )
+        .unwrap_err();
+        assert!(err.reason.contains("may not change"), "{err}");
     }
 
     #[test]

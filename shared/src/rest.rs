@@ -490,3 +490,18 @@ pub struct SheetRefused {
     pub message: String,
     pub problems: Vec<SheetProblem>,
 }
+
+/// The answer to `PUT /api/files/{sha256}`: what the server holds (201 with `created: true`
+/// when stored by this request, 200 with `created: false` when it was already there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFile {
+    /// The file's id: the SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+    /// The type sniffed from its bytes (`image/jpeg`, `image/png`, `image/webp`,
+    /// `application/pdf`).
+    pub media_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Whether this request stored it.
+    pub created: bool,
+}

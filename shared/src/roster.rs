@@ -5,8 +5,9 @@
 //!
 //! ```text
 //! { kind: "roster", schema: 1, commune,
-//!   staff:           { <person id>: Person + { training: { <training id>: Training } } },
-//!   village_workers: { <person id>: Person + { training: { ... } } },
+//!   staff:           { <person id>: Person + { training: { <training id>: Training },
+//!                                              evidence: { <evidence id>: Evidence } } },
+//!   village_workers: { <person id>: Person + { training: { ... }, evidence: { ... } } },
 //!   villages:        { <village id>: { name } } }
 //! ```
 //!
@@ -15,6 +16,12 @@
 //! field by field (autosurgeon reconciles only what changed). People who leave are marked
 //! `left`, not deleted, so history and past assessments still name them. A village's health
 //! worker is whoever has that village set: one source of truth, no dangling reference.
+//!
+//! A person's `evidence` (e.g. a training certificate) holds signed entries shaped exactly as an
+//! assessment item's ([`crate::assessment::Evidence`], files included). The map is created with
+//! the person by [`put_person`]; people added before it existed get it from the first
+//! [`put_person_evidence`] (two phones doing that offline for the same person at once would keep
+//! only one of the two maps: rare, and the other entry is added again from the phone's list).
 
 use std::collections::BTreeMap;
 
@@ -24,8 +31,9 @@ use autosurgeon::reconcile::NoKey;
 use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler};
 use serde::Serialize;
 
+use crate::assessment::Evidence;
 use crate::document::{self, DocumentError, commit, get_map, get_str, require_map};
-use crate::id::{CommuneCode, PersonId, TrainingId, VillageId};
+use crate::id::{CommuneCode, EvidenceId, PersonId, TrainingId, VillageId};
 
 /// The `kind` of a roster document.
 pub const KIND: &str = "roster";
@@ -34,6 +42,7 @@ pub const SCHEMA: u64 = 1;
 
 const VILLAGES: &str = "villages";
 const TRAINING: &str = "training";
+const EVIDENCE: &str = "evidence";
 
 /// Months of the Ministry's curriculum a village health worker needs.
 pub const VILLAGE_WORKER_MIN_MONTHS: u32 = 6;
@@ -220,6 +229,9 @@ pub struct PersonEntry {
     pub person: Person,
     /// Training records by id.
     pub training: BTreeMap<String, Training>,
+    /// Evidence (minh chứng) about the person, e.g. certificates, by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub evidence: BTreeMap<String, Evidence>,
 }
 
 impl PersonEntry {
@@ -358,8 +370,10 @@ pub fn put_person(
     let people = group_obj(doc, group)?;
     autosurgeon::reconcile_prop(doc, &people, id.as_str(), person)?;
     let entry = person_obj(doc, group, id)?;
-    if get_map(doc, &entry, TRAINING)?.is_none() {
-        doc.put_object(&entry, TRAINING, ObjType::Map)?;
+    for key in [TRAINING, EVIDENCE] {
+        if get_map(doc, &entry, key)?.is_none() {
+            doc.put_object(&entry, key, ObjType::Map)?;
+        }
     }
     commit(doc, at, &format!("person {id}"));
     Ok(())
@@ -410,6 +424,41 @@ pub fn remove_training(
     Ok(())
 }
 
+/// Adds evidence about a person (e.g. a training certificate), or replaces an entry whole (it
+/// is signed by who added it, so it is never edited field by field).
+pub fn put_person_evidence(
+    doc: &mut AutoCommit,
+    group: Group,
+    person: &PersonId,
+    id: &EvidenceId,
+    evidence: &Evidence,
+    at: i64,
+) -> Result<(), DocumentError> {
+    let entry = person_obj(doc, group, person)?;
+    let list = match get_map(doc, &entry, EVIDENCE)? {
+        Some(list) => list,
+        None => doc.put_object(&entry, EVIDENCE, ObjType::Map)?,
+    };
+    crate::assessment::write_evidence(doc, &list, id.as_str(), evidence)?;
+    commit(doc, at, &format!("evidence {person}"));
+    Ok(())
+}
+
+/// Removes evidence about a person.
+pub fn remove_person_evidence(
+    doc: &mut AutoCommit,
+    group: Group,
+    person: &PersonId,
+    id: &EvidenceId,
+    at: i64,
+) -> Result<(), DocumentError> {
+    let entry = person_obj(doc, group, person)?;
+    let list = require_map(doc, &entry, EVIDENCE, EVIDENCE)?;
+    doc.delete(&list, id.as_str())?;
+    commit(doc, at, &format!("remove evidence {person}"));
+    Ok(())
+}
+
 /// Adds or renames a village.
 pub fn put_village(
     doc: &mut AutoCommit,
@@ -448,7 +497,18 @@ fn read_people(
             Some(_) => autosurgeon::hydrate_prop(doc, &entry, TRAINING)?,
             None => BTreeMap::new(),
         };
-        people.insert(id, PersonEntry { person, training });
+        let evidence = match get_map(doc, &entry, EVIDENCE)? {
+            Some(_) => autosurgeon::hydrate_prop(doc, &entry, EVIDENCE)?,
+            None => BTreeMap::new(),
+        };
+        people.insert(
+            id,
+            PersonEntry {
+                person,
+                training,
+                evidence,
+            },
+        );
     }
     Ok(people)
 }
@@ -682,5 +742,68 @@ mod tests {
         assert_eq!(lan.person.status, Employment::Active);
         assert!(lan.training.is_empty());
         assert!(roster.villages.is_empty() && roster.village_workers.is_empty());
+    }
+
+    #[test]
+    fn a_person_keeps_certificates_as_evidence_with_their_files() {
+        use crate::files::{AttachedFile, MediaType};
+        let mut a = new_roster(&CommuneCode::parse("16024").unwrap(), 1).unwrap();
+        put_person(
+            &mut a,
+            Group::Staff,
+            &pid("p1"),
+            &person("Lan", Title::Nurse),
+            2,
+        )
+        .unwrap();
+        let certificate = Evidence {
+            label: "Chứng chỉ YHGĐ".to_string(),
+            reference: String::new(),
+            added_by: "lan".to_string(),
+            added_at: 3,
+            file: Some(AttachedFile {
+                sha256: "0a".repeat(32),
+                media_type: MediaType::Pdf,
+                size: 52_001,
+                name: "chung-chi.pdf".to_string(),
+                thumbnail: None,
+            }),
+        };
+        let e1 = EvidenceId::parse("e1").unwrap();
+        put_person_evidence(&mut a, Group::Staff, &pid("p1"), &e1, &certificate, 3).unwrap();
+        // Updating the person's details keeps it.
+        put_person(
+            &mut a,
+            Group::Staff,
+            &pid("p1"),
+            &person("Lan", Title::Midwife),
+            4,
+        )
+        .unwrap();
+        let view = read_roster(&a).unwrap();
+        assert_eq!(view.staff["p1"].evidence["e1"], certificate);
+        remove_person_evidence(&mut a, Group::Staff, &pid("p1"), &e1, 5).unwrap();
+        assert!(read_roster(&a).unwrap().staff["p1"].evidence.is_empty());
+        // Someone added before people had an `evidence` map gets it on first use.
+        let people = group_obj(&a, Group::VillageWorker).unwrap();
+        let old = a.put_object(&people, "p2", ObjType::Map).unwrap();
+        a.put(&old, "name", "Mai").unwrap();
+        put_person_evidence(
+            &mut a,
+            Group::VillageWorker,
+            &pid("p2"),
+            &e1,
+            &certificate,
+            6,
+        )
+        .unwrap();
+        assert_eq!(
+            read_roster(&a).unwrap().village_workers["p2"].evidence["e1"],
+            certificate
+        );
+        assert!(
+            put_person_evidence(&mut a, Group::Staff, &pid("nobody"), &e1, &certificate, 7)
+                .is_err()
+        );
     }
 }

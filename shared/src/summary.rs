@@ -22,6 +22,8 @@
 //!   field) still gets a summary: what could be read, and [`Summary::problem`] says why the rest
 //!   is missing.
 
+use std::collections::BTreeSet;
+
 use automerge::{AutoCommit, ReadDoc};
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +81,9 @@ pub struct Facts {
     pub assessment: Option<Result<AssessmentView, String>>,
     /// What the station changed after its submission, unseen by a reviewer.
     pub changed_after_submission: Option<ChangedAfterSubmission>,
+    /// The evidence files the document names ([`crate::files::referenced`]), and for an
+    /// approved dossier those of the version approved too.
+    pub files: BTreeSet<String>,
 }
 
 impl Facts {
@@ -170,6 +175,13 @@ pub fn read_facts(doc: &mut AutoCommit) -> Facts {
             .flatten(),
         _ => None,
     };
+    let mut files = crate::files::referenced(doc);
+    if let Some(Ok(view)) = &assessment {
+        let decided = view.items.values().flat_map(|item| item.evidence.values());
+        for file in decided.filter_map(|evidence| evidence.file.as_ref()) {
+            files.extend(file.ids().map(str::to_owned));
+        }
+    }
     Facts {
         kind,
         commune,
@@ -177,6 +189,7 @@ pub fn read_facts(doc: &mut AutoCommit) -> Facts {
         changes: doc.stats().num_changes,
         assessment,
         changed_after_submission,
+        files,
     }
 }
 

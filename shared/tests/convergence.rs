@@ -162,6 +162,7 @@ fn apply(replica: &mut Replica, who: usize, at: i64, edit: &Edit, item_ids: &[It
                 reference: format!("sha256:{id}"),
                 added_by: user.to_string(),
                 added_at: at,
+                file: None,
             };
             let id = EvidenceId::parse(&format!("e{id}")).unwrap();
             assessment::put_evidence(doc, &item_ids[*item], &id, &evidence, at)

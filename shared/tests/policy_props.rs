@@ -255,6 +255,7 @@ fn apply(doc: &mut AutoCommit, edit: &Edit, signer: &UserId, roster: bool) {
                 reference: String::new(),
                 added_by: signer.to_string(),
                 added_at: 5,
+                file: None,
             };
             let id = EvidenceId::parse(&format!("e{id}")).unwrap();
             assessment::put_evidence(doc, &items[*item], &id, &evidence, 5).unwrap();

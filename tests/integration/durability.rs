@@ -75,6 +75,7 @@ fn job(id: DocumentId, bytes: &[u8], user: &str, hash: &str) -> PersistJob {
             new_actors: Vec::new(),
         },
         summary: None,
+        files: None,
     }
 }
 

@@ -13,6 +13,7 @@ mod documents;
 mod durability;
 mod exports;
 mod field_app;
+mod files;
 mod fuzz;
 mod hardening;
 mod hostile;

@@ -115,7 +115,8 @@ fn sql_lives_only_in_the_store() {
 fn layer_of(top: &str) -> Option<usize> {
     Some(match top {
         // The store, and the macros it exports at the crate's root.
-        "store" | "sqlx" | "with_pool" | "with_write_pool" | "upsert_summary" => 0,
+        "store" | "sqlx" | "with_pool" | "with_write_pool" | "upsert_summary"
+        | "write_references" => 0,
         "domain" | "metrics" => 1,
         "sync" => 2,
         "http" => 3,

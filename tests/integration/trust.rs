@@ -306,6 +306,7 @@ async fn a_value_of_the_wrong_shape_is_refused_and_the_dossier_stays_readable() 
                         reference: "so-1".into(),
                         added_by: lan.to_string(),
                         added_at: 1_000,
+                        file: None,
                     };
                     let id = tramyte_shared::id::EvidenceId::parse("e1").unwrap();
                     let item = ItemId::parse("TC1").unwrap();

@@ -162,6 +162,7 @@ fn unreadable(problem: String) -> SummaryRecord {
             changes: 0,
             assessment: None,
             changed_after_submission: None,
+            files: Default::default(),
         },
         None,
     ));

@@ -25,6 +25,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    InsufficientStorage(String),
     #[error("the database is not answering")]
     Unavailable(#[source] StoreError),
     #[error("internal error")]
@@ -46,6 +52,13 @@ impl ApiError {
             ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::InsufficientStorage(_) => {
+                (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage")
+            }
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -79,6 +92,21 @@ impl From<crate::domain::account::AccountError> for ApiError {
                 ApiError::BadRequest(err.to_string())
             }
             E::Hashing(_) => ApiError::Internal(Box::new(err)),
+            E::Store(err) => ApiError::Unavailable(err),
+        }
+    }
+}
+
+impl From<crate::domain::file::FileError> for ApiError {
+    fn from(err: crate::domain::file::FileError) -> Self {
+        use crate::domain::file::FileError as E;
+        match err {
+            E::BadId(_) | E::HashMismatch { .. } | E::Body(_) => {
+                ApiError::BadRequest(err.to_string())
+            }
+            E::TooLarge { .. } => ApiError::TooLarge(err.to_string()),
+            E::UnsupportedType => ApiError::UnsupportedMediaType(err.to_string()),
+            E::OverQuota { .. } => ApiError::InsufficientStorage(err.to_string()),
             E::Store(err) => ApiError::Unavailable(err),
         }
     }

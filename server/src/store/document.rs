@@ -233,6 +233,9 @@ pub struct PersistJob {
     /// The document's summary after this chunk (`None` only if the caller could not read the
     /// document).
     pub summary: Option<SummaryRecord>,
+    /// The evidence files the document names after this chunk, written with its summary
+    /// ([`crate::store::file`]); `None` leaves the stored references as they are.
+    pub files: Option<Vec<String>>,
 }
 
 /// Stores chunks, each with the provenance of its changes and its document's summary after
@@ -314,6 +317,7 @@ pub async fn persist(
         // order leaves, since a row never goes back to fewer changes), last changed by the
         // sender of its last chunk here.
         let mut latest: Vec<(DocumentId, &str, &SummaryRecord, &str)> = Vec::new();
+        let mut files: Vec<(DocumentId, &str, i64, &[String])> = Vec::new();
         for (job, id_text) in jobs.iter().zip(&texts) {
             let Some(summary) = &job.summary else { continue };
             let user = job.provenance.user.as_str();
@@ -325,6 +329,16 @@ pub async fn persist(
                     entry.3 = user;
                 }
                 None => latest.push((job.id, id_text, summary, user)),
+            }
+            if let Some(named) = &job.files {
+                match files.iter_mut().find(|(id, ..)| *id == job.id) {
+                    Some(entry) if summary.changes >= entry.2 => {
+                        entry.2 = summary.changes;
+                        entry.3 = named.as_slice();
+                    }
+                    Some(_) => {}
+                    None => files.push((job.id, id_text.as_str(), summary.changes, named.as_slice())),
+                }
             }
         }
         for part in latest.chunks(ROWS_PER_STATEMENT) {
@@ -378,6 +392,10 @@ pub async fn persist(
             query.push(")");
             query.build().persistent(false).execute(&mut *tx).await?;
         }
+        // The files each document names, beside the summary they go with.
+        let files: Vec<(&str, i64, &[String])> =
+            files.iter().map(|(_, id_text, changes, named)| (*id_text, *changes, *named)).collect();
+        crate::write_references!(tx, &files, now);
         if store.is_postgres() {
             // Delivered to the other nodes only if this commits; once per document, all in
             // one statement (one round trip, not one per document).
@@ -627,6 +645,7 @@ mod tests {
                 changes,
                 changed_after_submission: None,
             }),
+            files: None,
         }
     }
 
@@ -675,5 +694,64 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(stored.last_change_by.as_deref(), Some("hoa"));
+    }
+
+    #[tokio::test]
+    async fn the_files_a_document_names_follow_its_latest_summary_even_out_of_order() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        let a = crate::store::document::new_document_id().unwrap();
+        let sha = |c: char| c.to_string().repeat(64);
+        let named = |mut job: PersistJob, files: &[String]| {
+            job.files = Some(files.to_vec());
+            job
+        };
+        let (x, y, z) = (sha('a'), sha('b'), sha('c'));
+        let id = a.to_string();
+        persist(
+            &store,
+            &[named(
+                job(a, b"a1", "lan", 1, true),
+                std::slice::from_ref(&x),
+            )],
+            "n",
+            10,
+        )
+        .await
+        .unwrap();
+        // Two versions in one group: the later one's files.
+        let group = [
+            named(job(a, b"a2", "lan", 2, false), &[x.clone(), y.clone()]),
+            named(job(a, b"a3", "lan", 3, false), &[y.clone(), z.clone()]),
+        ];
+        persist(&store, &group, "n", 20).await.unwrap();
+        let referenced = crate::store::file::referenced_by(&store, &id)
+            .await
+            .unwrap();
+        assert_eq!(referenced, [y.clone(), z.clone()]);
+        // A persist of fewer changes that commits late leaves them alone.
+        persist(
+            &store,
+            &[named(
+                job(a, b"a2b", "hoa", 2, false),
+                std::slice::from_ref(&x),
+            )],
+            "n",
+            30,
+        )
+        .await
+        .unwrap();
+        let referenced = crate::store::file::referenced_by(&store, &id)
+            .await
+            .unwrap();
+        assert_eq!(referenced, [y.clone(), z.clone()]);
+        // A job that knows nothing of files changes nothing.
+        persist(&store, &[job(a, b"a4", "lan", 4, false)], "n", 40)
+            .await
+            .unwrap();
+        let referenced = crate::store::file::referenced_by(&store, &id)
+            .await
+            .unwrap();
+        assert_eq!(referenced, [y, z]);
     }
 }

@@ -9,8 +9,8 @@
 use std::sync::LazyLock;
 
 use serde::Serialize;
-use sqlx::query::QueryAs;
 use serde_json::value::RawValue;
+use sqlx::query::QueryAs;
 use tramyte_shared::assessment::ChangedAfterSubmission;
 use tramyte_shared::points::Points;
 use tramyte_shared::summary::{CriterionPoints, Summary};
@@ -215,12 +215,16 @@ pub async fn refresh(
     store: &Store,
     id: DocumentId,
     record: &SummaryRecord,
+    files: Option<&[String]>,
 ) -> Result<(), StoreError> {
     let id = id.to_string();
     let now = now_millis();
     crate::with_write_pool!(store, pool => {
         let mut tx = pool.begin().await?;
         upsert_summary!(tx, &id, record, now, None);
+        if let Some(files) = files {
+            crate::write_references!(tx, &[(id.as_str(), record.changes, files)], now);
+        }
         tx.commit().await?;
     });
     Ok(())
@@ -446,8 +450,7 @@ static SQLITE_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, fa
 /// [`list`]'s statement on PostgreSQL.
 static POSTGRES_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, true));
 /// [`list_json`]'s statement on PostgreSQL.
-static POSTGRES_LIST_PARTS: LazyLock<String> =
-    LazyLock::new(|| list_sql(LISTING_COLUMNS, true));
+static POSTGRES_LIST_PARTS: LazyLock<String> = LazyLock::new(|| list_sql(LISTING_COLUMNS, true));
 
 type ListedRow = (
     String,
@@ -486,8 +489,8 @@ fn bind_filter<'q, DB, O>(
 ) -> QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>
 where
     DB: sqlx::Database,
-    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i32: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i32>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     query
         .bind(communes)
@@ -506,16 +509,26 @@ pub async fn list(store: &Store, filter: &Filter) -> Result<Vec<DocumentRow>, Li
     let (communes, ids) = filter_lists(filter);
     let rows: Vec<ListedRow> = match store {
         Store::Sqlite(pool, _) => {
-            bind_filter(sqlx::query_as(&SQLITE_LIST), filter, &communes, &ids)
-                .bind(LISTED_LIMIT)
-                .fetch_all(pool)
-                .await?
+            bind_filter(
+                sqlx::query_as(SQLITE_LIST.as_str()),
+                filter,
+                &communes,
+                &ids,
+            )
+            .bind(LISTED_LIMIT)
+            .fetch_all(pool)
+            .await?
         }
         Store::Postgres(pool) => {
-            bind_filter(sqlx::query_as(&POSTGRES_LIST), filter, &communes, &ids)
-                .bind(LISTED_LIMIT)
-                .fetch_all(pool)
-                .await?
+            bind_filter(
+                sqlx::query_as(POSTGRES_LIST.as_str()),
+                filter,
+                &communes,
+                &ids,
+            )
+            .bind(LISTED_LIMIT)
+            .fetch_all(pool)
+            .await?
         }
     };
     if rows.len() > MAX_LISTED {
@@ -604,7 +617,7 @@ pub async fn list_json(
             array
         }
         Store::Postgres(pool) => {
-            let query = sqlx::query_as(&POSTGRES_LIST_PARTS);
+            let query = sqlx::query_as(POSTGRES_LIST_PARTS.as_str());
             let rows: Vec<ListingParts> = bind_filter(query, filter, &communes, &ids)
                 .bind(LISTED_LIMIT)
                 .fetch_all(pool)

@@ -122,7 +122,10 @@ impl HubDriver {
         let (store, catalogs) = (self.store.clone(), self.catalogs.clone());
         self.tracker.spawn(async move {
             let record = SummaryRecord::of(&catalogs.summarize(&store, &facts).await);
-            if let Err(err) = crate::domain::summary::refresh(&store, document, &record).await {
+            let files: Vec<String> = facts.files.iter().cloned().collect();
+            let named = (facts.kind != tramyte_shared::summary::Kind::Json).then_some(&files[..]);
+            let refreshed = crate::domain::summary::refresh(&store, document, &record, named).await;
+            if let Err(err) = refreshed {
                 tracing::warn!(%document, error = %err, "could not refresh a summary");
             }
         });
@@ -222,6 +225,7 @@ impl HubDriver {
                         new_actors,
                     },
                     summary: None,
+                    files: None,
                 };
                 let queued = QueuedPersist { ticket, facts, job };
                 if let Err(mpsc::error::SendError(queued)) = self.persists.send(queued) {

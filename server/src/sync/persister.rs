@@ -73,6 +73,10 @@ impl Persister {
             if let Some(facts) = &facts {
                 let summary = self.catalogs.summarize(&self.store, facts).await;
                 job.summary = Some(SummaryRecord::of(&summary));
+                // Only assessments and rosters name files: other documents cost no statement.
+                if facts.kind != tramyte_shared::summary::Kind::Json {
+                    job.files = Some(facts.files.iter().cloned().collect());
+                }
             }
             tickets.push((job.id, ticket));
             jobs.push(job);

@@ -260,9 +260,13 @@ impl Judge<'_> {
                     }
                 }
                 ("assessment", ["items", _, "evidence", _])
-                    if !(has("added_by") && has("added_at")) =>
-                {
-                    return missing("`added_by` and `added_at`");
+                | ("roster", ["staff" | "village_workers", _, "evidence", _]) => {
+                    if !(has("added_by") && has("added_at")) {
+                        return missing("`added_by` and `added_at`");
+                    }
+                    if has("file") && !(has("media_type") && has("size")) {
+                        return missing("a `media_type` and a `size` with its `file`");
+                    }
                 }
                 ("assessment", ["events", "#"]) => {
                     if !(has("kind") && has("by") && has("at")) {

@@ -96,6 +96,10 @@ enum Scalar {
     Zone,
     /// A change hash in hex.
     Hash,
+    /// A file's id: the SHA-256 of its bytes, 64 lowercase hex characters.
+    FileId,
+    /// One of the media types accepted as evidence files.
+    MediaType,
 }
 
 fn assessment(path: &[&str]) -> Shape {
@@ -119,11 +123,7 @@ fn assessment(path: &[&str]) -> Shape {
         },
         ["items", _, "note" | "review_comment", "#"] => TextCharacter,
         ["items", _, "evidence", _] => ReplaceableMap,
-        ["items", _, "evidence", _, field] => match *field {
-            "label" | "reference" | "added_by" => Signed(Scalar::Text),
-            "added_at" => Signed(Scalar::Time),
-            _ => Unknown,
-        },
+        ["items", _, "evidence", _, field] => evidence_field(field),
         ["events", "#"] => AppendedEvent,
         ["events", "#", field] => match *field {
             "kind" | "by" | "comment" | "decision_number" | "decision_date" => Signed(Scalar::Text),
@@ -136,6 +136,20 @@ fn assessment(path: &[&str]) -> Shape {
     }
 }
 
+/// A field of a signed evidence entry (of an item or of a person); the file fields are
+/// described in [`crate::files`].
+fn evidence_field(field: &str) -> Shape {
+    use Shape::*;
+    match field {
+        "label" | "reference" | "added_by" | "file_name" => Signed(Scalar::Text),
+        "added_at" => Signed(Scalar::Time),
+        "file" | "thumbnail" => Signed(Scalar::FileId),
+        "media_type" => Signed(Scalar::MediaType),
+        "size" => Signed(Scalar::Count),
+        _ => Unknown,
+    }
+}
+
 fn roster(path: &[&str]) -> Shape {
     use Shape::*;
     match path {
@@ -144,9 +158,11 @@ fn roster(path: &[&str]) -> Shape {
         ["staff" | "village_workers", _, field] => match *field {
             "name" | "title" | "qualification" | "role" | "status" => Field(Scalar::Text),
             "village" => OptionalField(Scalar::TextOrNull),
-            "training" => KeptMap,
+            "training" | "evidence" => KeptMap,
             _ => Unknown,
         },
+        ["staff" | "village_workers", _, "evidence", _] => ReplaceableMap,
+        ["staff" | "village_workers", _, "evidence", _, field] => evidence_field(field),
         ["staff" | "village_workers", _, "training", _] => ReplaceableMap,
         ["staff" | "village_workers", _, "training", _, field] => match *field {
             "course" | "kind" => Field(Scalar::Text),
@@ -217,6 +233,10 @@ impl Scalar {
             Scalar::Time => "a time",
             Scalar::Zone => "a zone: 1, 2 or 3",
             Scalar::Hash => "a change hash",
+            Scalar::FileId => "a file id: the SHA-256 of its bytes in lowercase hex",
+            Scalar::MediaType => {
+                "a media type: image/jpeg, image/png, image/webp or application/pdf"
+            }
         }
     }
 
@@ -239,6 +259,11 @@ impl Scalar {
             Scalar::Zone => whole.is_some_and(|n| (1.0..=3.0).contains(&n)),
             Scalar::Hash => matches!(value, ScalarValue::Str(text)
                 if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())),
+            Scalar::FileId => {
+                matches!(value, ScalarValue::Str(text) if crate::files::is_sha256_hex(text))
+            }
+            Scalar::MediaType => matches!(value, ScalarValue::Str(text)
+                if crate::files::MediaType::parse(text).is_some()),
         };
         if ok {
             Ok(())
@@ -359,6 +384,64 @@ mod tests {
         );
         assert!(put("roster", "staff.p.village", ScalarValue::Null, false).is_ok());
         assert!(put("roster", "staff.p.status", ScalarValue::Int(1), false).is_err());
+    }
+
+    #[test]
+    fn file_fields_of_evidence_hold_a_sha256_and_a_known_type() {
+        let sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let text = |s: &str| ScalarValue::Str(s.into());
+        for prefix in ["items.TC1.evidence.e1", "staff.p1.evidence.e1"] {
+            let kind = if prefix.starts_with("items") {
+                "assessment"
+            } else {
+                "roster"
+            };
+            let at = |field: &str| format!("{prefix}.{field}");
+            let cases = [
+                ("file", text(sha), true),
+                ("file", text(&sha.to_uppercase()), false),
+                ("file", text(&sha[..63]), false),
+                ("file", text("not-a-hash"), false),
+                ("thumbnail", text(sha), true),
+                ("thumbnail", ScalarValue::Int(1), false),
+                ("media_type", text("image/jpeg"), true),
+                ("media_type", text("application/pdf"), true),
+                ("media_type", text("image/gif"), false),
+                ("media_type", text("text/html"), false),
+                ("size", ScalarValue::Uint(123_456), true),
+                ("size", ScalarValue::Int(-1), false),
+                ("size", ScalarValue::F64(1.5), false),
+                ("file_name", text("giay-chung-nhan.pdf"), true),
+                ("label", text("Giấy chứng nhận"), true),
+                ("colour", text("red"), false),
+            ];
+            for (field, value, allowed) in cases {
+                let result = put(kind, &at(field), value.clone(), true);
+                assert_eq!(
+                    result.is_ok(),
+                    allowed,
+                    "{kind} {field} = {value:?}: {result:?}"
+                );
+            }
+            // Signed: never edited after the change that made the entry.
+            assert!(put(kind, &at("file"), text(sha), false).is_err());
+        }
+        // A person's evidence map is kept; its entries are replaced whole or deleted.
+        let path = path("staff.p1.evidence");
+        let target = Target {
+            path: &path,
+            insert: false,
+            in_new_object: false,
+        };
+        check("roster", target, Write::Make(ObjType::Map)).unwrap();
+        assert!(check("roster", target, Write::Delete).is_err());
+        let path = self::path("village_workers.p1.evidence.e1");
+        let target = Target {
+            path: &path,
+            insert: false,
+            in_new_object: false,
+        };
+        check("roster", target, Write::Delete).unwrap();
     }
 
     #[test]

@@ -1352,6 +1352,7 @@ fn EvidenceList(
                     reference: place.trim().to_owned(),
                     added_by: user.as_str().to_owned(),
                     added_at: at,
+                    file: None,
                 };
                 assessment::put_evidence(doc, &item, &id, &evidence, at)
             });
