@@ -356,8 +356,11 @@ pub struct PutTargets {
 pub struct OpenRound {
     /// The year.
     pub round: u16,
-    /// The criteria set (its newest revision is used).
+    /// The criteria set.
     pub catalog: String,
+    /// Its revision; absent: the newest the caller may use (national or their province's).
+    #[serde(default)]
+    pub revision: Option<u32>,
     /// The communes; absent: every commune the caller covers.
     #[serde(default)]
     pub communes: Option<Vec<String>>,
@@ -455,9 +458,17 @@ pub struct CatalogSummary {
     pub criteria: usize,
     pub indicators: usize,
     pub origin: CatalogOrigin,
+    /// The province (its unit code) the revision belongs to; absent: national (shipped, or
+    /// published by a system administrator or the server's operator).
+    #[serde(default)]
+    pub province: Option<String>,
+    /// Who published it (a user id); absent: shipped, or imported by the server's operator.
+    #[serde(default)]
+    pub published_by: Option<String>,
 }
 
-/// The answer to `GET /api/catalogs`: the newest revision of every criteria set.
+/// The answer to `GET /api/catalogs`: the newest revision of every criteria set the caller may
+/// use (national ones and their province's), each revision with `?all=true`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogList {
     pub catalogs: Vec<CatalogSummary>,

@@ -316,6 +316,7 @@ pub async fn open_round(round: u16, catalog: &str) -> Result<OpenedRound, ApiErr
     let body = tramyte_shared::rest::OpenRound {
         round,
         catalog: catalog.to_owned(),
+        revision: None,
         communes: None,
         zones: Default::default(),
     };

@@ -44,11 +44,16 @@ pub async fn catalog(command: CatalogCommand, out: &mut impl Write) -> Result<()
             )
             .map_err(io)?;
         }
-        CatalogCommand::Import { file, database } => {
+        CatalogCommand::Import {
+            file,
+            province,
+            database,
+        } => {
             // Validate before touching the database, so a bad file never needs one.
             let (_, source) = read_catalog(&file)?;
             let store = open(&database.url()).await?;
-            let result = catalog::import(&store, &source, now_millis()).await;
+            let result =
+                catalog::import_into(&store, &source, province.as_deref(), now_millis()).await;
             store.close().await;
             let (catalog, outcome) = result.map_err(|err| format!("{}: {err}", file.display()))?;
             let verb = match outcome {
@@ -73,8 +78,8 @@ pub async fn catalog(command: CatalogCommand, out: &mut impl Write) -> Result<()
             } else {
                 writeln!(
                     out,
-                    "{:<20} {:>8} {:>6} {:>8} {:>10}  {:<8}  title",
-                    "code", "revision", "max", "criteria", "indicators", "origin"
+                    "{:<20} {:>8} {:>6} {:>8} {:>10}  {:<8}  {:<8}  title",
+                    "code", "revision", "max", "criteria", "indicators", "origin", "province"
                 )
                 .map_err(io)?;
                 for s in summaries {
@@ -84,13 +89,14 @@ pub async fn catalog(command: CatalogCommand, out: &mut impl Write) -> Result<()
                     };
                     writeln!(
                         out,
-                        "{:<20} {:>8} {:>6} {:>8} {:>10}  {:<8}  {}",
+                        "{:<20} {:>8} {:>6} {:>8} {:>10}  {:<8}  {:<8}  {}",
                         s.code,
                         s.revision,
                         s.max_points.to_string(),
                         s.criteria,
                         s.indicators,
                         origin,
+                        s.province.as_deref().unwrap_or("national"),
                         s.title_vi
                     )
                     .map_err(io)?;

@@ -12,6 +12,7 @@ pub async fn round(command: RoundCommand, out: &mut impl Write) -> Result<(), St
         RoundCommand::Open {
             round,
             catalog,
+            revision,
             commune,
             zone,
             database,
@@ -30,6 +31,7 @@ pub async fn round(command: RoundCommand, out: &mut impl Write) -> Result<(), St
             let request = OpenRound {
                 round,
                 catalog,
+                revision,
                 communes: (!commune.is_empty()).then_some(commune),
                 zones,
             };

@@ -380,6 +380,8 @@ mod tests {
             .map(|catalog| catalog::StoredCatalog {
                 catalog,
                 origin: catalog::Origin::Shipped,
+                province: None,
+                published_by: None,
             })
             .collect()
     }

@@ -68,6 +68,10 @@ impl Opened {
 pub enum RoundError {
     #[error("no catalog {0} (see `tramyte catalog list`)")]
     UnknownCatalog(String),
+    #[error(
+        "{0} belongs to another province; open the round on a national criteria set or your own"
+    )]
+    NotYourCatalog(String),
     #[error("round {0} is not a year between 2000 and 2100")]
     BadRound(u16),
     #[error("no communes to open the round for")]
@@ -111,10 +115,20 @@ pub async fn open_round(
     if !(2000..=2100).contains(&request.round) {
         return Err(RoundError::BadRound(request.round));
     }
-    let stored = catalog::find(store, request.catalog.trim(), None)
-        .await?
-        .ok_or_else(|| RoundError::UnknownCatalog(request.catalog.chars().take(64).collect()))?;
-    let catalog = stored.catalog;
+    let code = request.catalog.trim();
+    let named = || match request.revision {
+        Some(revision) => format!(
+            "{} revision {revision}",
+            code.chars().take(64).collect::<String>()
+        ),
+        None => code.chars().take(64).collect(),
+    };
+    let access = catalog::Access::of(store, by).await?;
+    let catalog = match catalog::find_for(store, code, request.revision, &access).await? {
+        catalog::Found::Allowed(stored) => stored.catalog,
+        catalog::Found::NotAllowed => return Err(RoundError::NotYourCatalog(named())),
+        catalog::Found::Missing => return Err(RoundError::UnknownCatalog(named())),
+    };
     let known: BTreeMap<String, Option<String>> = crate::store::unit::communes_with_type(store)
         .await?
         .into_iter()

@@ -18,7 +18,9 @@ impl From<RoundError> for ApiError {
     fn from(err: RoundError) -> Self {
         match err {
             RoundError::Store(err) => ApiError::Unavailable(err),
-            RoundError::OutOfScope(_) => ApiError::Forbidden(err.to_string()),
+            RoundError::OutOfScope(_) | RoundError::NotYourCatalog(_) => {
+                ApiError::Forbidden(err.to_string())
+            }
             RoundError::Document(_) => ApiError::Internal(Box::new(err)),
             _ => ApiError::BadRequest(err.to_string()),
         }
