@@ -379,6 +379,47 @@ pub struct OpenedRound {
     pub documents: Vec<DocumentRow>,
 }
 
+/// The body of `POST /api/rounds/move`: moves the round's open assessments (drafts and returned
+/// ones) of a criteria set to a newer revision of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveRound {
+    pub round: u16,
+    pub catalog: String,
+    /// The revision to move to; absent: the newest the caller may use.
+    #[serde(default)]
+    pub revision: Option<u32>,
+    /// The communes; absent: every commune the caller covers.
+    #[serde(default)]
+    pub communes: Option<Vec<String>>,
+}
+
+/// One assessment a move changed: what must be scored again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovedAssessment {
+    pub id: String,
+    pub commune: String,
+    pub from: u32,
+    pub changes: crate::catalog::RevisionChanges,
+}
+
+/// The answer to `POST /api/rounds/move`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovedRound {
+    /// The revision the assessments are on now.
+    pub revision: u32,
+    pub moved: Vec<MovedAssessment>,
+    /// Assessments left as they are, each with why (already on it, submitted, …).
+    pub skipped: Vec<SkippedAssessment>,
+}
+
+/// An assessment a move left alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedAssessment {
+    pub id: String,
+    pub commune: String,
+    pub reason: String,
+}
+
 /// One criterion across the communes of a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CriterionReport {

@@ -1,7 +1,8 @@
 //! Catalog revisions belong to a province: a provincial administrator publishes an indicator
 //! sheet as their province's criteria set, their province's people see it and open rounds on a
 //! chosen revision of it; another province's administrator neither sees it, nor publishes into
-//! it, nor opens a round on it; a sheet with problems publishes nothing.
+//! it, nor opens a round on it; a sheet with problems publishes nothing. Moving a round to a
+//! newer revision keeps the scores of unchanged items and lists what must be scored again.
 
 use serde_json::{Value, json};
 use tramyte_server::domain::catalog;
@@ -22,6 +23,66 @@ const OTHER_PROVINCE: &str = "code,kind,name,parent,unit_type,covers
 40-1,district,Huyện Thử (thử),40,,
 40001,commune,Xã Thử (thử),40-1,xa,
 ";
+
+/// The shipped catalog under another code with TC2 worth `tc2` points, as an indicator sheet.
+fn sheet_with(code: &str, tc2: u32) -> Vec<u8> {
+    let mut json: Value = serde_json::from_str(&shipped_catalogs().remove(0).to_json()).unwrap();
+    json["code"] = code.into();
+    json["criteria"][1]["max_points"] = tc2.into();
+    catalog::sheet::export(&parse_catalog(&json.to_string()).unwrap()).unwrap()
+}
+
+/// Scores an item of an assessment as a phone would have (a change under the user's actor,
+/// stored with its provenance).
+async fn score(store: &Store, id: DocumentId, item: &str, points: u32, user: &str) {
+    use tramyte_shared::assessment::{Answer, Side, set_score};
+    let chunks = tramyte_server::store::document::load(store, id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut doc = load_chunks(&chunks)
+        .unwrap()
+        .with_actor(automerge::ActorId::random());
+    let before = doc.get_heads();
+    set_score(
+        &mut doc,
+        Side::SelfAssessment,
+        &tramyte_shared::id::ItemId::parse(item).unwrap(),
+        Answer::Points(tramyte_shared::points::Points::whole(points)),
+        &tramyte_shared::id::UserId::parse(user).unwrap(),
+        1,
+    )
+    .unwrap();
+    let changes = doc
+        .get_changes(&before)
+        .iter()
+        .map(|c| (c.hash().to_string(), c.actor_id().to_hex_string()))
+        .collect();
+    let bytes = doc
+        .get_changes(&before)
+        .iter()
+        .flat_map(|c| c.raw_bytes().to_vec())
+        .collect();
+    let job = tramyte_server::store::document::PersistJob {
+        id,
+        chunk: tramyte_shared::sync::Chunk::new(
+            tramyte_shared::sync::ChunkKind::Incremental,
+            bytes,
+        ),
+        created: None,
+        provenance: tramyte_server::store::document::Provenance {
+            user: user.to_owned(),
+            device: "test phone".to_owned(),
+            changes,
+            new_actors: vec![doc.get_actor().to_hex_string()],
+        },
+        summary: None,
+        files: None,
+    };
+    tramyte_server::store::document::persist(store, &[job], "test", 1)
+        .await
+        .unwrap();
+}
 
 /// The shipped catalog as an indicator sheet under another code and title.
 fn sheet_of(code: &str, title: &str) -> Vec<u8> {
@@ -227,5 +288,86 @@ async fn a_province_publishes_its_sheet_and_only_its_people_see_and_use_it() {
         )
         .await;
         assert_eq!(status.as_u16(), 400, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn moving_a_round_to_a_newer_revision_keeps_unchanged_scores() {
+    for backend in backends().await {
+        let server = spawn_server_on(backend, |_| {}).await;
+        let store = Store::connect(&server.config.database_url).await.unwrap();
+        seed_units(&store).await;
+        tramyte_server::domain::unit::import(&store, OTHER_PROVINCE)
+            .await
+            .unwrap();
+        let admin = user(&store, "binh.syt", Role::ProvincialAdmin, &["38-SYT"]).await;
+        let other = user(&store, "an.syt40", Role::ProvincialAdmin, &["40-SYT"]).await;
+        let _staff = user(&store, "lan.tyt", Role::StationStaff, &["16024"]).await;
+        let url = server.url();
+        let http = reqwest::Client::new();
+        let publish = |body: Vec<u8>| {
+            http.post(format!("{url}/api/catalogs"))
+                .bearer_auth(&admin)
+                .body(body)
+                .send()
+        };
+        assert_eq!(
+            publish(sheet_with("TH38-BCD", 10))
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+            201
+        );
+        let (status, opened) = api::post(
+            &url,
+            "/api/rounds",
+            Some(&admin),
+            &json!({ "round": 2025, "catalog": "TH38-BCD", "communes": ["16024"] }),
+        )
+        .await;
+        assert_eq!(status.as_u16(), 200, "{opened}");
+        let id = opened["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["kind"] == "assessment")
+            .map(|row| DocumentId::parse(row["id"].as_str().unwrap()).unwrap())
+            .unwrap();
+        score(&store, id, "TC1", 12, "lan.tyt").await;
+        score(&store, id, "TC2", 8, "lan.tyt").await;
+        assert_eq!(
+            publish(sheet_with("TH38-BCD", 11))
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+            201
+        );
+
+        let body = json!({ "round": 2025, "catalog": "TH38-BCD" });
+        let (status, _) = api::post(&url, "/api/rounds/move", Some(&other), &body).await;
+        assert_eq!(status.as_u16(), 403, "{backend:?}");
+        let (status, moved) = api::post(&url, "/api/rounds/move", Some(&admin), &body).await;
+        assert_eq!(status.as_u16(), 200, "{moved}");
+        assert_eq!(moved["revision"], 2);
+        assert_eq!(moved["moved"].as_array().unwrap().len(), 1, "{moved}");
+        assert_eq!(moved["moved"][0]["from"], 1);
+        assert_eq!(moved["moved"][0]["changes"]["rescore"], json!(["TC2"]));
+
+        let chunks = tramyte_server::store::document::load(&store, id)
+            .await
+            .unwrap()
+            .unwrap();
+        let doc = load_chunks(&chunks).unwrap();
+        let view = read_assessment(&doc).unwrap();
+        assert_eq!(view.catalog_revision, 2);
+        assert!(view.items["TC1"].self_score.is_some(), "kept");
+        assert!(view.items["TC2"].self_score.is_none(), "to be scored again");
+        // Moving again changes nothing.
+        let (status, again) = api::post(&url, "/api/rounds/move", Some(&admin), &body).await;
+        assert_eq!(status.as_u16(), 200);
+        assert!(again["moved"].as_array().unwrap().is_empty(), "{again}");
+        assert_eq!(again["skipped"].as_array().unwrap().len(), 1, "{again}");
     }
 }
