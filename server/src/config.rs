@@ -99,9 +99,12 @@ pub enum RoundCommand {
         /// The year.
         #[arg(long)]
         round: u16,
-        /// The criteria set, e.g. QD1300-2023 (its newest revision).
+        /// The criteria set, e.g. QD1300-2023.
         #[arg(long)]
         catalog: String,
+        /// Its revision; default: the newest.
+        #[arg(long)]
+        revision: Option<u32>,
         /// Commune codes (repeat or separate with commas); default: every commune.
         #[arg(long, value_delimiter = ',')]
         commune: Vec<String>,
@@ -236,6 +239,10 @@ pub enum CatalogCommand {
     Import {
         /// The catalog file: JSON or an indicator sheet (`.xlsx`).
         file: PathBuf,
+        /// The province (its unit code) a new criteria set belongs to; default: national. A
+        /// revision of a known set always belongs to that set's province.
+        #[arg(long, value_name = "CODE")]
+        province: Option<String>,
         #[command(flatten)]
         database: DatabaseArgs,
     },

@@ -428,6 +428,13 @@ impl SyncService {
         None
     }
 
+    /// Tells the hub that the server itself stored a change to `document` (a round moved to a
+    /// newer revision): the hub reloads it, as it does another node's, and sends the change to
+    /// the phones that have it open. A document nobody has open is left for its next load.
+    pub async fn stored_by_server(&self, document: DocumentId) {
+        let _ = self.commands.send(Command::RemoteChange(document)).await;
+    }
+
     /// Whether anyone may sync without signing in (`--open`).
     pub fn is_open(&self) -> bool {
         self.config.open

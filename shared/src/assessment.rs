@@ -467,6 +467,76 @@ pub fn remove_evidence(
     Ok(())
 }
 
+/// Moves an open assessment to a newer revision of its criteria set (see
+/// [`Catalog::changes_to`]): items whose id, points and rule are unchanged keep their scores;
+/// the others' scores are cleared, to be scored again; new items get their containers; the
+/// revision and who moved it (`revision_move`: from, to, by, at) are recorded. Refuses another
+/// criteria set, a revision that is not newer, and an assessment past the station's hands (only
+/// a draft or a returned one moves). Notes and evidence stay everywhere.
+pub fn move_to_revision(
+    doc: &mut AutoCommit,
+    newer: &Catalog,
+    by: &UserId,
+    at: i64,
+    older: &Catalog,
+) -> Result<crate::catalog::RevisionChanges, DocumentError> {
+    let view = read_assessment(doc)?;
+    if view.catalog != newer.code.as_str() || older.code != newer.code {
+        return Err(DocumentError::Refused(format!(
+            "the assessment is scored with {}, not {}",
+            view.catalog, newer.code
+        )));
+    }
+    if view.catalog_revision != older.revision || newer.revision <= older.revision {
+        return Err(DocumentError::Refused(format!(
+            "the assessment is on revision {}; it moves only to a newer one than {}",
+            view.catalog_revision, older.revision
+        )));
+    }
+    let status = view.workflow().status;
+    if !matches!(
+        status,
+        crate::workflow::Status::Draft | crate::workflow::Status::Returned
+    ) {
+        return Err(DocumentError::Refused(format!(
+            "the assessment is {status:?}: only a draft or a returned one moves to a new revision"
+        )));
+    }
+    let changes = older.changes_to(newer);
+    let items = require_map(doc, &automerge::ROOT, ITEMS, ITEMS)?;
+    for id in &changes.rescore {
+        if let Some(entry) = get_map(doc, &items, id)? {
+            for side in [Side::SelfAssessment, Side::Review] {
+                doc.delete(&entry, side.key())?;
+            }
+        }
+    }
+    for id in &changes.added {
+        if get_map(doc, &items, id)?.is_none() {
+            let entry = doc.put_object(&items, id.as_str(), ObjType::Map)?;
+            doc.put_object(&entry, "note", ObjType::Text)?;
+            doc.put_object(&entry, "review_comment", ObjType::Text)?;
+            doc.put_object(&entry, "evidence", ObjType::Map)?;
+        }
+    }
+    doc.put(
+        automerge::ROOT,
+        "catalog_revision",
+        u64::from(newer.revision),
+    )?;
+    let moved = doc.put_object(automerge::ROOT, "revision_move", ObjType::Map)?;
+    doc.put(&moved, "from", u64::from(older.revision))?;
+    doc.put(&moved, "to", u64::from(newer.revision))?;
+    doc.put(&moved, "by", by.as_str())?;
+    doc.put(&moved, "at", at)?;
+    commit(
+        doc,
+        at,
+        &format!("move to revision {} of {}", newer.revision, newer.code),
+    );
+    Ok(changes)
+}
+
 /// Changes the commune's zone for this round.
 pub fn set_zone(doc: &mut AutoCommit, zone: Zone, at: i64) -> Result<(), DocumentError> {
     doc.put(automerge::ROOT, "zone", u64::from(zone.get()))?;
@@ -892,6 +962,77 @@ mod tests {
 
     fn user(s: &str) -> UserId {
         UserId::parse(s).unwrap()
+    }
+
+    /// QĐ 1300 as revision 2: TC2 worth 11 points (to score again), TC3 split into two
+    /// indicators (TC3 gone, 3.1 and 3.2 new), the rest unchanged.
+    fn qd1300_revised() -> Catalog {
+        let mut json: serde_json::Value = serde_json::from_str(&qd1300().to_json()).unwrap();
+        json["revision"] = 2.into();
+        json["criteria"][1]["max_points"] = 11.into();
+        json["criteria"][2]["indicators"] = serde_json::json!([
+            { "id": "3.1", "name_vi": "TEST a", "max_points": 6, "scoring": { "kind": "points" } },
+            { "id": "3.2", "name_vi": "TEST b", "max_points": 6, "scoring": { "kind": "yes_no" } }
+        ]);
+        crate::catalog::parse_catalog(&json.to_string()).unwrap()
+    }
+
+    #[test]
+    fn moving_to_a_newer_revision_keeps_unchanged_scores_and_clears_the_others() {
+        let mut doc = open();
+        for (item, points) in [("TC1", 12), ("TC2", 8)] {
+            set_score(
+                &mut doc,
+                Side::SelfAssessment,
+                &id(item),
+                Answer::Points(Points::whole(points)),
+                &user("lan"),
+                10,
+            )
+            .unwrap();
+        }
+        // A phone scores offline while the server moves the document.
+        let mut phone = fork(&mut doc, 2);
+        set_score(
+            &mut phone,
+            Side::SelfAssessment,
+            &id("TC4"),
+            Answer::Points(Points::whole(9)),
+            &user("lan"),
+            11,
+        )
+        .unwrap();
+        let newer = qd1300_revised();
+        let changes = move_to_revision(&mut doc, &newer, &user("binh.syt"), 20, &qd1300()).unwrap();
+        assert_eq!(changes.rescore, ["TC2"]);
+        assert_eq!(changes.added, ["3.1", "3.2"]);
+        assert_eq!(changes.removed, ["TC3"]);
+        doc.merge(&mut phone).unwrap();
+
+        let view = read_assessment(&doc).unwrap();
+        assert_eq!(view.catalog_revision, 2);
+        let score = |item: &str| {
+            view.items
+                .get(item)
+                .and_then(|i| i.self_score.as_ref())
+                .map(|s| s.answer)
+        };
+        assert_eq!(score("TC1"), Some(Answer::Points(Points::whole(12))));
+        assert_eq!(score("TC2"), None, "to be scored again");
+        assert_eq!(score("TC4"), Some(Answer::Points(Points::whole(9))));
+        assert!(view.items.contains_key("3.1"));
+        // The new items take scores like any other; the old revision is refused next time.
+        set_score(
+            &mut doc,
+            Side::SelfAssessment,
+            &id("3.2"),
+            Answer::Met(true),
+            &user("lan"),
+            30,
+        )
+        .unwrap();
+        let again = move_to_revision(&mut doc, &newer, &user("binh.syt"), 40, &qd1300());
+        assert!(again.is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 mod line;
 mod parse;
+mod revision;
 
 use serde::Serialize;
 
@@ -16,6 +17,7 @@ use crate::id::{CatalogCode, ItemId};
 use crate::points::Points;
 
 pub use parse::parse_catalog;
+pub use revision::RevisionChanges;
 
 /// The catalog file format this code reads and writes.
 pub const FORMAT_VERSION: u32 = 1;

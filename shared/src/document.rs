@@ -32,6 +32,8 @@ pub enum DocumentError {
     UnknownPerson(String),
     #[error("`{0}` is not a change hash of this document")]
     UnknownHead(String),
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Automerge(#[from] automerge::AutomergeError),
     #[error(transparent)]

@@ -258,6 +258,291 @@ pub struct TargetRow {
     pub local_min_score: Option<Points>,
 }
 
+/// Signing in (`POST /api/session`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignIn {
+    pub user: String,
+    pub password: String,
+    /// What the person calls this device, shown in their sessions and the audit.
+    #[serde(default)]
+    pub device: Option<String>,
+}
+
+/// The answer to `POST /api/session`: who signed in, and a token for clients without cookies
+/// (sent as `Authorization: Bearer`; the PWA uses the `HttpOnly` cookie instead).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    #[serde(flatten)]
+    pub me: Me,
+    pub token: String,
+}
+
+/// The documents in the caller's scope (`GET /api/documents`): `D` is `Vec<DocumentRow>`
+/// where read, or the rows as JSON the server wrote once (as for [`Overview`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentList<D = Vec<DocumentRow>> {
+    pub documents: D,
+}
+
+/// The users an administrator manages (`GET /api/users`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserList {
+    pub users: Vec<User>,
+}
+
+/// A user to add, with their first password (`POST /api/users`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddUser {
+    pub id: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The roster person this user is, if any.
+    #[serde(default)]
+    pub person: Option<String>,
+    #[serde(default)]
+    pub units: Vec<String>,
+    pub password: String,
+}
+
+/// A new password for a user (`POST /api/users/{id}/password`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPassword {
+    pub password: String,
+}
+
+/// An organisation unit (đơn vị) an administrator manages, as `GET /api/units?format=json`
+/// lists it (the PWA offers these as choices).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedUnit {
+    pub code: String,
+    /// `province`, `district`, `commune`, `department`, `centre`, … as the units CSV names them.
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+/// The answer to `GET /api/units?format=json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitList {
+    pub units: Vec<ManagedUnit>,
+}
+
+/// The answer to `POST /api/units` (a units CSV, validated whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Imported {
+    pub imported: usize,
+}
+
+/// The targets a unit set for a year (the answer to `GET` and `PUT /api/targets?unit=&year=`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetList {
+    #[serde(default)]
+    pub unit: Option<String>,
+    pub year: i64,
+    pub targets: Vec<TargetRow>,
+}
+
+/// The body of `PUT /api/targets?unit=&year=`: every target of that unit and year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutTargets {
+    pub targets: Vec<Target>,
+}
+
+/// What `POST /api/rounds` opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenRound {
+    /// The year.
+    pub round: u16,
+    /// The criteria set.
+    pub catalog: String,
+    /// Its revision; absent: the newest the caller may use (national or their province's).
+    #[serde(default)]
+    pub revision: Option<u32>,
+    /// The communes; absent: every commune the caller covers.
+    #[serde(default)]
+    pub communes: Option<Vec<String>>,
+    /// Zone (1 to 3) per commune for this round; 1 when not given. Ignored for assessments
+    /// that exist already (their zone is changed in the document).
+    #[serde(default)]
+    pub zones: BTreeMap<String, i64>,
+}
+
+/// The answer to `POST /api/rounds`: the counts and every document the round needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenedRound {
+    #[serde(flatten)]
+    pub counts: OpenedCounts,
+    #[serde(default)]
+    pub documents: Vec<DocumentRow>,
+}
+
+/// The body of `POST /api/rounds/move`: moves the round's open assessments (drafts and returned
+/// ones) of a criteria set to a newer revision of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveRound {
+    pub round: u16,
+    pub catalog: String,
+    /// The revision to move to; absent: the newest the caller may use.
+    #[serde(default)]
+    pub revision: Option<u32>,
+    /// The communes; absent: every commune the caller covers.
+    #[serde(default)]
+    pub communes: Option<Vec<String>>,
+}
+
+/// One assessment a move changed: what must be scored again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovedAssessment {
+    pub id: String,
+    pub commune: String,
+    pub from: u32,
+    pub changes: crate::catalog::RevisionChanges,
+}
+
+/// The answer to `POST /api/rounds/move`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovedRound {
+    /// The revision the assessments are on now.
+    pub revision: u32,
+    pub moved: Vec<MovedAssessment>,
+    /// Assessments left as they are, each with why (already on it, submitted, …).
+    pub skipped: Vec<SkippedAssessment>,
+}
+
+/// An assessment a move left alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedAssessment {
+    pub id: String,
+    pub commune: String,
+    pub reason: String,
+}
+
+/// One criterion across the communes of a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionReport {
+    pub id: String,
+    pub name_vi: String,
+    #[serde(default)]
+    pub name_en: String,
+    /// The catalog's maximum.
+    pub max: f64,
+    /// Mean points of the assessments that scored it (to 0.01), `None` if none did.
+    #[serde(default)]
+    pub average: Option<f64>,
+    /// Communes below the minimum, in commune order.
+    #[serde(default)]
+    pub below_minimum: Vec<BelowMinimum>,
+}
+
+/// The 6-monthly or yearly report of one round (báo cáo 6 tháng / năm,
+/// `GET /api/reports?year=&period=h1|year`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub year: u16,
+    /// `h1` or `year`.
+    pub period: String,
+    /// First day of the period, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day of the period.
+    pub to: String,
+    /// The statuses are those at the end of this day (`to` once the period has ended, today
+    /// before that).
+    #[serde(default)]
+    pub as_of: String,
+    /// Whether the period has ended (the statuses are those at its end).
+    #[serde(default)]
+    pub period_ended: bool,
+    /// Assessments of the round in the caller's scope.
+    pub communes: usize,
+    /// Of them, those submitted or further along
+    /// ([`crate::workflow::Status::counts_as_submitted`]).
+    #[serde(default)]
+    pub submitted: usize,
+    /// Of them, those approved, recognized or maintained.
+    pub approved: usize,
+    /// Of them, those whose current verdict is `pass`.
+    pub passing: usize,
+    /// The criteria of the round's catalog(s), in catalog order.
+    #[serde(default)]
+    pub criteria: Vec<CriterionReport>,
+    /// Progress against the year's targets, as in the overview.
+    #[serde(default)]
+    pub targets: Vec<TargetProgress>,
+    /// The assessments, as `GET /api/documents` lists them.
+    #[serde(default)]
+    pub rows: Vec<DocumentRow>,
+}
+
+/// Where a criteria set comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CatalogOrigin {
+    /// Built into the server.
+    Shipped,
+    /// Imported into the database by an administrator.
+    Imported,
+}
+
+/// One line of the catalog listing (bộ tiêu chí), as `GET /api/catalogs` and
+/// `tramyte catalog list --json` give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogSummary {
+    pub code: String,
+    pub revision: u32,
+    pub title_vi: String,
+    #[serde(default)]
+    pub title_en: String,
+    pub max_points: Points,
+    pub criteria: usize,
+    pub indicators: usize,
+    pub origin: CatalogOrigin,
+    /// The province (its unit code) the revision belongs to; absent: national (shipped, or
+    /// published by a system administrator or the server's operator).
+    #[serde(default)]
+    pub province: Option<String>,
+    /// Who published it (a user id); absent: shipped, or imported by the server's operator.
+    #[serde(default)]
+    pub published_by: Option<String>,
+}
+
+/// The answer to `GET /api/catalogs`: the newest revision of every criteria set the caller may
+/// use (national ones and their province's), each revision with `?all=true`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogList {
+    pub catalogs: Vec<CatalogSummary>,
+}
+
+/// One problem of an indicator sheet (bảng chấm điểm), at its cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetProblem {
+    /// `Chỉ tiêu!H7`.
+    pub cell: String,
+    pub sheet: String,
+    pub row: u32,
+    pub column: String,
+    pub message: String,
+}
+
+/// The answer to `POST /api/catalogs/preview` when the sheet is valid: the catalog as it will
+/// be scored (a client reads `catalog` back through [`crate::catalog::parse_catalog`], the one
+/// catalog parser, so this type is only written).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SheetPreview {
+    pub catalog: crate::catalog::Catalog,
+}
+
+/// The answer (422) to `POST /api/catalogs/preview` when the sheet has problems: all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetRefused {
+    /// `invalid_sheet`.
+    pub error: String,
+    pub message: String,
+    pub problems: Vec<SheetProblem>,
+}
+
 /// The answer to `PUT /api/files/{sha256}`: what the server holds (201 with `created: true`
 /// when stored by this request, 200 with `created: false` when it was already there).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ mod access;
 mod admin_scope;
 mod backup;
 mod browser;
+mod catalog_revisions;
 mod connection;
 mod demo;
 mod desk;

@@ -176,6 +176,7 @@ async fn opening_a_round_twice_creates_nothing_new() {
             RoundCommand::Open {
                 round: 2025,
                 catalog: "QD1300-2023".to_owned(),
+                revision: None,
                 commune: vec![],
                 zone: vec![],
                 database,

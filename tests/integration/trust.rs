@@ -3,7 +3,7 @@
 //! whole, workflow events are appended at the end only, no change can make a dossier
 //! unreadable, and submitted and approved dossiers are frozen — with edits made offline before
 //! a submission kept and reported to the reviewer. Every refusal has its positive control and
-//! leaves the stored document byte for byte as it was.
+//! leaves the stored document holding exactly the changes it held.
 
 use std::time::Duration;
 
@@ -67,15 +67,22 @@ impl Scene {
             .clone()
     }
 
-    /// Every stored chunk of the dossier, sorted: what "byte for byte unchanged" compares.
-    async fn stored(&self) -> Vec<(String, Vec<u8>)> {
+    /// Every change stored for the dossier, by hash, sorted: what "stored nowhere" compares.
+    /// (Not the chunks themselves: the server may compact them into one snapshot at any moment,
+    /// which changes the chunks but not the changes they hold.)
+    async fn stored(&self) -> Vec<String> {
         let chunks = tramyte_server::store::document::load(&self.store, self.dossier)
             .await
             .unwrap()
             .unwrap();
-        let mut stored: Vec<(String, Vec<u8>)> = chunks
-            .into_iter()
-            .map(|chunk| (format!("{:?}", chunk.key), chunk.bytes))
+        let mut doc = AutoCommit::new();
+        for chunk in chunks {
+            doc.load_incremental(&chunk.bytes).unwrap();
+        }
+        let mut stored: Vec<String> = doc
+            .get_changes(&[])
+            .iter()
+            .map(|change| change.hash().to_string())
             .collect();
         stored.sort();
         stored
@@ -107,7 +114,7 @@ impl Scene {
     }
 
     /// Waits until `device` is in sync with the server, or refused.
-    async fn answer(&self, device: &mut SyncClient, before: Vec<(String, Vec<u8>)>) -> Outcome {
+    async fn answer(&self, device: &mut SyncClient, before: Vec<String>) -> Outcome {
         let deadline = tokio::time::Instant::now() + SETTLE;
         loop {
             device.pump_for(Duration::from_millis(50)).await;

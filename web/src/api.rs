@@ -3,6 +3,7 @@
 //! server sets at sign-in.
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use tramyte_shared::rest::{DocumentList, Imported, TargetList, UnitList, UserList};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestCredentials, RequestInit, Response};
@@ -42,11 +43,6 @@ pub use tramyte_shared::rest::Me;
 
 /// One document in the caller's scope (`GET /api/documents`).
 pub use tramyte_shared::rest::DocumentRow;
-
-#[derive(Deserialize)]
-struct Documents {
-    documents: Vec<DocumentRow>,
-}
 
 /// One change of one field (`GET /api/documents/{id}/history`).
 pub type HistoryRow = tramyte_shared::rest::AuditRow;
@@ -110,6 +106,11 @@ async fn call_typed(
     })
 }
 
+/// A request body as JSON (our own types always encode).
+fn json(body: &impl Serialize) -> String {
+    serde_json::to_string(body).unwrap_or_default()
+}
+
 fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     serde_json::from_str(text).map_err(|err| ApiError::Refused {
         status: 200,
@@ -119,8 +120,12 @@ fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 
 /// Signs in; the server sets the session cookie.
 pub async fn sign_in(user: &str, password: &str, device: &str) -> Result<Me, ApiError> {
-    let body = serde_json::json!({ "user": user, "password": password, "device": device });
-    parse(&call("POST", "/api/session", Some(body.to_string())).await?)
+    let body = tramyte_shared::rest::SignIn {
+        user: user.to_owned(),
+        password: password.to_owned(),
+        device: Some(device.to_owned()),
+    };
+    parse(&call("POST", "/api/session", Some(json(&body))).await?)
 }
 
 /// Ends the session on the server.
@@ -135,14 +140,14 @@ pub async fn me() -> Result<Me, ApiError> {
 
 /// The documents in the caller's scope.
 pub async fn documents() -> Result<Vec<DocumentRow>, ApiError> {
-    parse::<Documents>(&call("GET", "/api/documents", None).await?).map(|d| d.documents)
+    parse::<DocumentList>(&call("GET", "/api/documents", None).await?).map(|d| d.documents)
 }
 
 /// The assessments of one commune in the caller's scope.
 pub async fn assessments_of(commune: &str) -> Result<Vec<DocumentRow>, ApiError> {
     let commune = js_sys::encode_uri_component(commune);
     let path = format!("/api/documents?kind=assessment&commune={commune}");
-    parse::<Documents>(&call("GET", &path, None).await?).map(|d| d.documents)
+    parse::<DocumentList>(&call("GET", &path, None).await?).map(|d| d.documents)
 }
 
 /// People's display names for user ids (`GET /api/names`); ids of nobody are left out.
@@ -190,45 +195,9 @@ pub use tramyte_shared::rest::MonthProgress;
 /// A commune below a criterion's minimum, in a report.
 pub use tramyte_shared::rest::BelowMinimum;
 
-/// One criterion across the communes of a report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CriterionRow {
-    pub id: String,
-    pub name_vi: String,
-    #[serde(default)]
-    pub name_en: String,
-    pub max: f64,
-    #[serde(default)]
-    pub average: Option<f64>,
-    #[serde(default)]
-    pub below_minimum: Vec<BelowMinimum>,
-}
-
-/// The 6-monthly or yearly report (`GET /api/reports?year=&period=h1|year`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Report {
-    pub year: u16,
-    pub period: String,
-    pub from: String,
-    pub to: String,
-    /// The statuses are those at the end of this day.
-    #[serde(default)]
-    pub as_of: String,
-    /// Whether the period has ended.
-    #[serde(default)]
-    pub period_ended: bool,
-    pub communes: usize,
-    #[serde(default)]
-    pub submitted: usize,
-    pub approved: usize,
-    pub passing: usize,
-    #[serde(default)]
-    pub criteria: Vec<CriterionRow>,
-    #[serde(default)]
-    pub targets: Vec<TargetProgress>,
-    #[serde(default)]
-    pub rows: Vec<DocumentRow>,
-}
+/// One criterion across the communes of a report, and the 6-monthly or yearly report
+/// (`GET /api/reports?year=&period=h1|year`).
+pub use tramyte_shared::rest::{CriterionReport as CriterionRow, Report};
 
 /// A report, for reviewers.
 pub async fn report(year: u16, period: &str) -> Result<Report, ApiError> {
@@ -243,36 +212,24 @@ pub async fn report(year: u16, period: &str) -> Result<Report, ApiError> {
 }
 
 /// A user as administrators see them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ManagedUser {
-    pub id: String,
-    pub display_name: String,
-    pub role: tramyte_shared::policy::Role,
-    #[serde(default)]
-    pub person: Option<String>,
-    #[serde(default)]
-    pub disabled: bool,
-    #[serde(default)]
-    pub units: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct Users {
-    users: Vec<ManagedUser>,
-}
+pub type ManagedUser = User;
 
 /// Every user (administrators).
 pub async fn users() -> Result<Vec<ManagedUser>, ApiError> {
-    parse::<Users>(&call("GET", "/api/users", None).await?).map(|u| u.users)
+    parse::<UserList>(&call("GET", "/api/users", None).await?).map(|u| u.users)
 }
 
 /// Adds a user with a password (administrators).
 pub async fn add_user(user: &ManagedUser, password: &str) -> Result<(), ApiError> {
-    let body = serde_json::json!({
-        "id": user.id, "display_name": user.display_name, "role": user.role,
-        "person": user.person, "units": user.units, "password": password,
-    });
-    call("POST", "/api/users", Some(body.to_string()))
+    let body = tramyte_shared::rest::AddUser {
+        id: user.id.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role,
+        person: user.person.clone(),
+        units: user.units.clone(),
+        password: password.to_owned(),
+    };
+    call("POST", "/api/users", Some(json(&body)))
         .await
         .map(drop)
 }
@@ -289,40 +246,25 @@ pub async fn set_disabled(id: &str, disabled: bool) -> Result<(), ApiError> {
 /// Sets a new password (the user's sessions end).
 pub async fn reset_password(id: &str, password: &str) -> Result<(), ApiError> {
     let id = js_sys::encode_uri_component(id);
-    let body = serde_json::json!({ "password": password });
+    let body = tramyte_shared::rest::NewPassword {
+        password: password.to_owned(),
+    };
     call(
         "POST",
         &format!("/api/users/{id}/password"),
-        Some(body.to_string()),
+        Some(json(&body)),
     )
     .await
     .map(drop)
 }
 
 /// An organisation unit the administrator manages (`GET /api/units?format=json`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ManagedUnit {
-    pub code: String,
-    pub kind: String,
-    pub name: String,
-    #[serde(default)]
-    pub parent: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Units {
-    units: Vec<ManagedUnit>,
-}
+pub use tramyte_shared::rest::ManagedUnit;
 
 /// The units the administrator manages (their province's subtree; all for a system
 /// administrator).
 pub async fn units() -> Result<Vec<ManagedUnit>, ApiError> {
-    parse::<Units>(&call("GET", "/api/units?format=json", None).await?).map(|u| u.units)
-}
-
-#[derive(Deserialize)]
-struct Imported {
-    imported: usize,
+    parse::<UnitList>(&call("GET", "/api/units?format=json", None).await?).map(|u| u.units)
 }
 
 /// Imports organisation units from CSV (validated whole by the server).
@@ -335,15 +277,10 @@ pub async fn import_units(csv: &str) -> Result<usize, ApiError> {
 /// total when stricter than the national rule: as set, and as listed.
 pub use tramyte_shared::rest::{Target, TargetKind, TargetRow};
 
-#[derive(Deserialize)]
-struct Targets {
-    targets: Vec<TargetRow>,
-}
-
 /// The targets a unit set for a year.
 pub async fn targets(unit: &str, year: u16) -> Result<Vec<TargetRow>, ApiError> {
     let unit = js_sys::encode_uri_component(unit);
-    parse::<Targets>(
+    parse::<TargetList>(
         &call(
             "GET",
             &format!("/api/targets?unit={unit}&year={year}"),
@@ -357,21 +294,31 @@ pub async fn targets(unit: &str, year: u16) -> Result<Vec<TargetRow>, ApiError> 
 /// Replaces the targets a unit set for a year.
 pub async fn set_targets(unit: &str, year: u16, targets: &[Target]) -> Result<(), ApiError> {
     let unit = js_sys::encode_uri_component(unit);
-    let body = serde_json::json!({ "targets": targets });
+    let body = tramyte_shared::rest::PutTargets {
+        targets: targets.to_vec(),
+    };
     call(
         "PUT",
         &format!("/api/targets?unit={unit}&year={year}"),
-        Some(body.to_string()),
+        Some(json(&body)),
     )
     .await
     .map(drop)
 }
 
-/// What opening a round did: assessments and rosters counted apart.
+/// What opening a round did: assessments and rosters counted apart (the counts of
+/// [`tramyte_shared::rest::OpenedRound`]; the app refetches the overview instead of reading
+/// its document list).
 pub type OpenedRound = tramyte_shared::rest::OpenedCounts;
 
 /// Opens a round for every commune in the caller's scope (idempotent).
 pub async fn open_round(round: u16, catalog: &str) -> Result<OpenedRound, ApiError> {
-    let body = serde_json::json!({ "round": round, "catalog": catalog });
-    parse(&call("POST", "/api/rounds", Some(body.to_string())).await?)
+    let body = tramyte_shared::rest::OpenRound {
+        round,
+        catalog: catalog.to_owned(),
+        revision: None,
+        communes: None,
+        zones: Default::default(),
+    };
+    parse(&call("POST", "/api/rounds", Some(json(&body))).await?)
 }

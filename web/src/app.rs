@@ -5,14 +5,15 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{Lazy, path};
 
 use crate::i18n::{Key, provide_i18n, use_i18n};
-use crate::page::assessment::AssessmentPage;
 use crate::page::home::HomePage;
 use crate::page::not_found::NotFoundPage;
-use crate::page::roster::RosterPage;
 use crate::platform;
 use crate::repo::Link;
 use crate::session::{provide_session, use_session};
-use crate::split::{AdminRoute, MinutesRoute, OverviewRoute, ReportRoute, SelfSheetRoute};
+use crate::split::{
+    AdminRoute, AssessmentRoute, MinutesRoute, OverviewRoute, ReportRoute, RosterRoute,
+    SelfSheetRoute,
+};
 
 /// The root component.
 #[component]
@@ -34,10 +35,10 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/assessment/:id") view=AssessmentPage/>
+                    <Route path=path!("/assessment/:id") view={Lazy::<AssessmentRoute>::new()}/>
                     <Route path=path!("/assessment/:id/self-sheet") view={Lazy::<SelfSheetRoute>::new()}/>
                     <Route path=path!("/assessment/:id/minutes") view={Lazy::<MinutesRoute>::new()}/>
-                    <Route path=path!("/roster/:id") view=RosterPage/>
+                    <Route path=path!("/roster/:id") view={Lazy::<RosterRoute>::new()}/>
                     // The reviewer's pages, loaded on demand (see `split`).
                     <Route path=path!("/overview") view={Lazy::<OverviewRoute>::new()}/>
                     <Route path=path!("/reports") view={Lazy::<ReportRoute>::new()}/>

@@ -1,11 +1,13 @@
-//! The reviewer's pages (overview, reports, administration) and the printed forms as routes
-//! loaded on demand.
+//! Every page but the start page as a route loaded on demand: the dossier editor and the roster
+//! (a station phone opens them after signing in), the reviewer's pages (overview, reports,
+//! administration) and the printed forms.
 //!
 //! With the `split` feature (the PWA that `cargo xtask` builds) each page's view is a split
 //! function (`wasm_split`, what Leptos's `#[lazy]` expands to): `wasm-split-cli` moves the code
 //! only it reaches into a wasm file of its own, fetched the first time the route opens (and
 //! precached by the service worker, so every page still opens offline). A station phone's first
-//! load leaves the reviewer's pages out. Should the file not load (a first visit that went
+//! load is the frame, the sign-in and the start page; the service worker keeps the other pages'
+//! files in the background once it is installed. Should the file not load (a first visit that went
 //! offline before the service worker kept it), the route says so instead of stopping the app, and
 //! the next visit to the route tries again. Without the feature (component tests, native lints)
 //! the same routes resolve at once.
@@ -16,9 +18,11 @@ use leptos_router::LazyRoute;
 
 use crate::i18n::{Key, use_i18n};
 use crate::page::admin::AdminPage;
+use crate::page::assessment::AssessmentPage;
 use crate::page::overview::OverviewPage;
 use crate::page::print::{MinutesPage, SelfSheetPage};
 use crate::page::report::ReportPage;
+use crate::page::roster::RosterPage;
 
 /// A route whose page is `$page`, its view behind the split function `$view`.
 macro_rules! lazy_page {
@@ -51,6 +55,18 @@ macro_rules! lazy_page {
     };
 }
 
+lazy_page!(
+    /// `/assessment/:id`: the dossier editor.
+    AssessmentRoute,
+    assessment_view,
+    AssessmentPage
+);
+lazy_page!(
+    /// `/roster/:id`: the commune's roster of staff and village health workers.
+    RosterRoute,
+    roster_view,
+    RosterPage
+);
 lazy_page!(
     /// `/overview`: the reviewer's overview, targets and round opening.
     OverviewRoute,

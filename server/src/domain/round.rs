@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
 use tramyte_shared::assessment::{NewAssessment, new_assessment};
 use tramyte_shared::commune::{UnitType, Zone};
 use tramyte_shared::id::CommuneCode;
@@ -29,22 +28,8 @@ pub const MAX_COMMUNES: usize = 20_000;
 /// Who may open a round.
 pub const OPENERS: &[Role] = &[Role::Reviewer, Role::ProvincialAdmin, Role::SystemAdmin];
 
-/// What to open.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OpenRound {
-    /// The year.
-    pub round: u16,
-    /// The criteria set (its newest revision is used).
-    pub catalog: String,
-    /// The communes; absent: every commune the caller covers.
-    #[serde(default)]
-    pub communes: Option<Vec<String>>,
-    /// Zone (1 to 3) per commune for this round; 1 when not given. Ignored for assessments
-    /// that exist already (their zone is changed in the document).
-    #[serde(default)]
-    pub zones: BTreeMap<String, i64>,
-}
+/// What to open (a REST type: the body of `POST /api/rounds`).
+pub use tramyte_shared::rest::OpenRound;
 
 /// What an opening did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +68,10 @@ impl Opened {
 pub enum RoundError {
     #[error("no catalog {0} (see `tramyte catalog list`)")]
     UnknownCatalog(String),
+    #[error(
+        "{0} belongs to another province; open the round on a national criteria set or your own"
+    )]
+    NotYourCatalog(String),
     #[error("round {0} is not a year between 2000 and 2100")]
     BadRound(u16),
     #[error("no communes to open the round for")]
@@ -126,10 +115,20 @@ pub async fn open_round(
     if !(2000..=2100).contains(&request.round) {
         return Err(RoundError::BadRound(request.round));
     }
-    let stored = catalog::find(store, request.catalog.trim(), None)
-        .await?
-        .ok_or_else(|| RoundError::UnknownCatalog(request.catalog.chars().take(64).collect()))?;
-    let catalog = stored.catalog;
+    let code = request.catalog.trim();
+    let named = || match request.revision {
+        Some(revision) => format!(
+            "{} revision {revision}",
+            code.chars().take(64).collect::<String>()
+        ),
+        None => code.chars().take(64).collect(),
+    };
+    let access = catalog::Access::of(store, by).await?;
+    let catalog = match catalog::find_for(store, code, request.revision, &access).await? {
+        catalog::Found::Allowed(stored) => stored.catalog,
+        catalog::Found::NotAllowed => return Err(RoundError::NotYourCatalog(named())),
+        catalog::Found::Missing => return Err(RoundError::UnknownCatalog(named())),
+    };
     let known: BTreeMap<String, Option<String>> = crate::store::unit::communes_with_type(store)
         .await?
         .into_iter()
@@ -288,4 +287,144 @@ async fn slot_of(
 /// summaries' backfill.
 pub async fn register_existing(store: &Store) -> Result<u64, StoreError> {
     document::register_existing(store).await
+}
+
+/// The body of `POST /api/rounds/move` and its answer (REST types).
+pub use tramyte_shared::rest::{MoveRound, MovedAssessment, MovedRound, SkippedAssessment};
+
+/// Moves the round's open assessments of a criteria set to a newer revision (see
+/// [`tramyte_shared::assessment::move_to_revision`]): each change is made by the server as
+/// `by`, under a fresh actor bound to them, and stored with its provenance and summary like a
+/// phone's. The caller tells the sync hub to reload the moved documents (answered in `moved`),
+/// which sends the change to every connected phone; other nodes hear of it as of any stored
+/// chunk.
+pub async fn move_round(
+    store: &Store,
+    by: &Principal,
+    request: &MoveRound,
+    node: &str,
+) -> Result<MovedRound, RoundError> {
+    let code = request.catalog.trim();
+    let access = catalog::Access::of(store, Some(by)).await?;
+    let newer = match catalog::find_for(store, code, request.revision, &access).await? {
+        catalog::Found::Allowed(stored) => stored.catalog,
+        catalog::Found::NotAllowed => {
+            return Err(RoundError::NotYourCatalog(code.chars().take(64).collect()));
+        }
+        catalog::Found::Missing => {
+            return Err(RoundError::UnknownCatalog(code.chars().take(64).collect()));
+        }
+    };
+    let user = tramyte_shared::id::UserId::parse(&by.user)
+        .map_err(|err| RoundError::Document(err.to_string()))?;
+    let communes: Vec<String> = match (&request.communes, &by.scope) {
+        (Some(list), _) => list.iter().map(|c| c.trim().to_owned()).collect(),
+        (None, Scope::Communes(set)) if by.role != Role::SystemAdmin => {
+            set.iter().cloned().collect()
+        }
+        (None, _) => crate::store::unit::commune_codes(store).await?,
+    };
+    if communes.len() > MAX_COMMUNES {
+        return Err(RoundError::TooMany);
+    }
+    let mut answer = MovedRound {
+        revision: newer.revision,
+        moved: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for commune in &communes {
+        if !by.covers(commune) && by.role != Role::SystemAdmin {
+            return Err(RoundError::OutOfScope(commune.chars().take(32).collect()));
+        }
+        let Some(id) = slot_of(
+            store,
+            commune,
+            DocumentKind::Assessment,
+            i32::from(request.round),
+        )
+        .await?
+        else {
+            continue;
+        };
+        let skip = |reason: String| SkippedAssessment {
+            id: id.to_string(),
+            commune: commune.clone(),
+            reason,
+        };
+        let Some(chunks) = document::load(store, id).await? else {
+            continue;
+        };
+        let doc = tramyte_shared::sync::hub::load_chunks(&chunks)
+            .map_err(|err| RoundError::Document(err.to_string()))?;
+        let view = tramyte_shared::assessment::read_assessment(&doc)
+            .map_err(|err| RoundError::Document(err.to_string()))?;
+        if view.catalog != newer.code.as_str() {
+            continue;
+        }
+        if view.catalog_revision >= newer.revision {
+            answer.skipped.push(skip(format!(
+                "already on revision {}",
+                view.catalog_revision
+            )));
+            continue;
+        }
+        let Some(older) = catalog::find(store, code, Some(view.catalog_revision)).await? else {
+            answer.skipped.push(skip(format!(
+                "revision {} is unknown here",
+                view.catalog_revision
+            )));
+            continue;
+        };
+        let mut doc = doc.with_actor(automerge::ActorId::random());
+        let before = doc.get_heads();
+        let changes = match tramyte_shared::assessment::move_to_revision(
+            &mut doc,
+            &newer,
+            &user,
+            now_millis(),
+            &older.catalog,
+        ) {
+            Ok(changes) => changes,
+            Err(err) => {
+                answer.skipped.push(skip(err.to_string()));
+                continue;
+            }
+        };
+        let made: Vec<(String, String)> = doc
+            .get_changes_meta(&before)
+            .iter()
+            .map(|change| (change.hash.to_string(), change.actor.to_hex_string()))
+            .collect();
+        let bytes: Vec<u8> = doc
+            .get_changes(&before)
+            .iter()
+            .flat_map(|change| change.raw_bytes().iter().copied())
+            .collect();
+        let actor = doc.get_actor().to_hex_string();
+        let record = SummaryRecord::of(&summarize(&mut doc, Some(&newer)));
+        let job = document::PersistJob {
+            id,
+            chunk: Chunk::new(ChunkKind::Incremental, bytes),
+            created: None,
+            provenance: document::Provenance {
+                user: by.user.clone(),
+                device: format!("server ({node})"),
+                changes: made,
+                new_actors: vec![actor],
+            },
+            summary: Some(record),
+            files: None,
+        };
+        document::persist(store, &[job], node, now_millis())
+            .await
+            .map_err(|err| RoundError::Document(err.to_string()))?;
+        answer.moved.push(MovedAssessment {
+            id: id.to_string(),
+            commune: commune.clone(),
+            from: older.catalog.revision,
+            changes,
+        });
+    }
+    tracing::info!(round = request.round, catalog = %code, to = newer.revision, moved = answer.moved.len(), by = %by.user, "round moved to a newer revision");
+    Ok(answer)
 }

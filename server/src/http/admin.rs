@@ -13,10 +13,11 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tramyte_shared::policy::Role;
+use tramyte_shared::rest::{AddUser, Imported, ManagedUnit, NewPassword, UnitList, UserList};
 
-use crate::domain::account::{self, AccountError, NewUser, User};
+use crate::domain::account::{self, AccountError, NewUser};
 use crate::http::AppState;
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
@@ -80,11 +81,6 @@ fn not_managed(id: &str) -> ApiError {
     ))
 }
 
-#[derive(Debug, Serialize)]
-struct UserList {
-    users: Vec<User>,
-}
-
 async fn list_users(
     State(state): State<AppState>,
     who: Authenticated,
@@ -96,18 +92,6 @@ async fn list_users(
         .filter(|user| managed.user(&user.units))
         .collect();
     Ok(Json(UserList { users }))
-}
-
-#[derive(Debug, Deserialize)]
-struct AddUser {
-    id: String,
-    display_name: String,
-    role: Role,
-    #[serde(default)]
-    person: Option<String>,
-    #[serde(default)]
-    units: Vec<String>,
-    password: String,
 }
 
 async fn add_user(
@@ -192,11 +176,6 @@ async fn enable_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
-struct NewPassword {
-    password: String,
-}
-
 async fn reset_password(
     State(state): State<AppState>,
     who: Authenticated,
@@ -213,20 +192,6 @@ struct ExportQuery {
     format: Option<String>,
 }
 
-/// One unit as `GET /api/units?format=json` lists it (the PWA offers these as choices).
-#[derive(Debug, Serialize)]
-struct UnitEntry {
-    code: String,
-    kind: &'static str,
-    name: String,
-    parent: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct UnitList {
-    units: Vec<UnitEntry>,
-}
-
 /// `GET /api/units`: the managed units as CSV (the import format), or as JSON with
 /// `?format=json`.
 async fn export_units(
@@ -239,9 +204,9 @@ async fn export_units(
     if query.format.as_deref() == Some("json") {
         let units = units
             .into_iter()
-            .map(|u| UnitEntry {
+            .map(|u| ManagedUnit {
                 code: u.code,
-                kind: u.kind.as_str(),
+                kind: u.kind.as_str().to_owned(),
                 name: u.name,
                 parent: u.parent,
             })
@@ -253,11 +218,6 @@ async fn export_units(
         unit::to_csv(&units),
     )
         .into_response())
-}
-
-#[derive(Debug, Serialize)]
-struct Imported {
-    imported: usize,
 }
 
 async fn import_units(

@@ -10,9 +10,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tramyte_shared::policy::{Role, Scope};
-use tramyte_shared::rest::{MAX_NAMES, Me, Names};
+use tramyte_shared::rest::{MAX_NAMES, Me, Names, SignIn, SignedIn};
 
 use crate::domain::account::{self, SESSION_MILLIS, Session};
 use crate::http::AppState;
@@ -121,14 +121,6 @@ async fn names(
     Ok(Json(Names { names }))
 }
 
-#[derive(Debug, Deserialize)]
-struct SignIn {
-    user: String,
-    password: String,
-    #[serde(default)]
-    device: Option<String>,
-}
-
 /// Who is signed in in `session`, as the PWA keeps it.
 fn me_of(session: &Session) -> Me {
     let communes = match &session.principal.scope {
@@ -140,14 +132,6 @@ fn me_of(session: &Session) -> Me {
         communes,
         expires_at: session.expires_at,
     }
-}
-
-#[derive(Debug, Serialize)]
-struct SignedIn {
-    #[serde(flatten)]
-    me: Me,
-    /// For clients without cookies (send as `Authorization: Bearer`); the PWA uses the cookie.
-    token: String,
 }
 
 /// The session cookie's attributes: `HttpOnly`, `SameSite=Strict`, and `Secure` when the

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::domain::summary::{Filter, ListError, Viewer, list_json};
 use crate::http::AppState;
@@ -92,11 +92,9 @@ impl ListQuery {
     }
 }
 
-/// `GET /api/documents[?commune=&kind=&round=&status=]`: `{"documents": [DocumentRow…]}`.
-#[derive(Debug, Serialize)]
-pub struct DocumentList {
-    pub documents: Box<serde_json::value::RawValue>,
-}
+/// `GET /api/documents[?commune=&kind=&round=&status=]`: `{"documents": [DocumentRow…]}`,
+/// the rows as the store wrote them.
+pub type DocumentList = tramyte_shared::rest::DocumentList<Box<serde_json::value::RawValue>>;
 
 async fn list_documents(
     State(state): State<AppState>,

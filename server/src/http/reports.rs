@@ -8,7 +8,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use tramyte_shared::policy::Role;
 
-use crate::domain::report::{Period, Report, ReportError, parse_year, report, to_csv, to_xlsx};
+use crate::domain::report::files::{to_csv, to_xlsx};
+use crate::domain::report::{Period, Report, ReportError, RoundReport, parse_year, report};
 use crate::domain::summary::Viewer;
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -42,7 +43,7 @@ async fn answer(
     state: &AppState,
     viewer: &Viewer,
     query: &ReportQuery,
-) -> Result<Report, ApiError> {
+) -> Result<RoundReport, ApiError> {
     if let Some(principal) = &viewer.0
         && !matches!(
             principal.role,
@@ -64,7 +65,7 @@ async fn get_report(
     viewer: Viewer,
     Query(query): Query<ReportQuery>,
 ) -> Result<Json<Report>, ApiError> {
-    Ok(Json(answer(&state, &viewer, &query).await?))
+    Ok(Json(answer(&state, &viewer, &query).await?.report))
 }
 
 /// The download headers: content type and `attachment; filename="bao-cao-2024-h1.EXT"`.
@@ -86,7 +87,10 @@ async fn get_csv(
 ) -> Result<impl IntoResponse, ApiError> {
     let report = answer(&state, &viewer, &query).await?;
     let body = to_csv(&report).map_err(|err| ApiError::Internal(Box::new(err)))?;
-    Ok((download(&report, "text/csv; charset=utf-8", "csv"), body))
+    Ok((
+        download(&report.report, "text/csv; charset=utf-8", "csv"),
+        body,
+    ))
 }
 
 async fn get_xlsx(
@@ -96,5 +100,5 @@ async fn get_xlsx(
 ) -> Result<impl IntoResponse, ApiError> {
     let report = answer(&state, &viewer, &query).await?;
     let body = to_xlsx(&report).map_err(|err| ApiError::Internal(Box::new(err)))?;
-    Ok((download(&report, crate::http::XLSX, "xlsx"), body))
+    Ok((download(&report.report, crate::http::XLSX, "xlsx"), body))
 }

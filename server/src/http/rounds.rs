@@ -4,13 +4,12 @@
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 use tramyte_shared::policy::{Role, Scope};
 use tramyte_shared::rest::OpenedCounts;
 use tramyte_shared::sync::DocumentId;
 
-use crate::domain::round::{OPENERS, OpenRound, RoundError, open_round};
-use crate::domain::summary::{self, DocumentRow, Filter};
+use crate::domain::round::{MoveRound, MovedRound, OPENERS, OpenRound, RoundError, open_round};
+use crate::domain::summary::{self, Filter};
 use crate::http::AppState;
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
@@ -19,25 +18,49 @@ impl From<RoundError> for ApiError {
     fn from(err: RoundError) -> Self {
         match err {
             RoundError::Store(err) => ApiError::Unavailable(err),
-            RoundError::OutOfScope(_) => ApiError::Forbidden(err.to_string()),
+            RoundError::OutOfScope(_) | RoundError::NotYourCatalog(_) => {
+                ApiError::Forbidden(err.to_string())
+            }
             RoundError::Document(_) => ApiError::Internal(Box::new(err)),
             _ => ApiError::BadRequest(err.to_string()),
         }
     }
 }
 
-/// Routes: `POST /api/rounds`.
+/// Routes: `POST /api/rounds`, `POST /api/rounds/move`.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/rounds", post(open))
+    Router::new()
+        .route("/api/rounds", post(open))
+        .route("/api/rounds/move", post(move_round))
+}
+
+/// `POST /api/rounds/move` (administrators): the round's open assessments of a criteria set
+/// move to a newer revision; the answer lists, for each, what must be scored again.
+async fn move_round(
+    State(state): State<AppState>,
+    who: Authenticated,
+    body: Result<Json<MoveRound>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<MovedRound>, ApiError> {
+    who.require(&[Role::ProvincialAdmin, Role::SystemAdmin])?;
+    let Json(request) = body.map_err(|err| ApiError::BadRequest(err.body_text()))?;
+    let mut principal = who.0.principal.clone();
+    if principal.role == Role::ProvincialAdmin
+        && let Scope::Communes(communes) = &mut principal.scope
+    {
+        let managed = crate::http::admin::managed_by(&state, &who).await?;
+        communes.retain(|commune| managed.commune(commune));
+    }
+    let moved = crate::domain::round::move_round(&state.store, &principal, &request, "api").await?;
+    for assessment in &moved.moved {
+        if let Ok(id) = DocumentId::parse(&assessment.id) {
+            state.sync.stored_by_server(id).await;
+        }
+    }
+    Ok(Json(moved))
 }
 
 /// The answer to `POST /api/rounds`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct OpenedRound {
-    #[serde(flatten)]
-    pub counts: OpenedCounts,
-    pub documents: Vec<DocumentRow>,
-}
+pub use tramyte_shared::rest::OpenedRound;
 
 async fn open(
     State(state): State<AppState>,

@@ -6,11 +6,12 @@ use std::collections::BTreeSet;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tramyte_shared::policy::Role;
+use tramyte_shared::rest::PutTargets;
 
 use crate::domain::summary::Viewer;
-use crate::domain::target::{Target, TargetError, TargetRow, list, replace};
+use crate::domain::target::{TargetError, list, replace};
 use crate::http::AppState;
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
@@ -52,12 +53,7 @@ impl TargetQuery {
 }
 
 /// The answer to both methods.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct TargetList {
-    pub unit: Option<String>,
-    pub year: i64,
-    pub targets: Vec<TargetRow>,
-}
+pub use tramyte_shared::rest::TargetList;
 
 async fn get_targets(
     State(state): State<AppState>,
@@ -71,12 +67,6 @@ async fn get_targets(
         year,
         targets: list(&state.store, query.unit(), year, communes.as_ref()).await?,
     }))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PutTargets {
-    targets: Vec<Target>,
 }
 
 /// Who may set targets: reviewers of the unit itself, for communes in their scope; provincial

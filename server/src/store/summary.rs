@@ -6,8 +6,11 @@
 //! each summarize their own copy. A row records the document's change count; a summary of
 //! fewer changes never overwrites one of more (a merge holds more changes than either side).
 
+use std::sync::LazyLock;
+
 use serde::Serialize;
 use serde_json::value::RawValue;
+use sqlx::query::QueryAs;
 use tramyte_shared::assessment::ChangedAfterSubmission;
 use tramyte_shared::points::Points;
 use tramyte_shared::summary::{CriterionPoints, Summary};
@@ -409,37 +412,45 @@ impl From<sqlx::Error> for ListError {
     }
 }
 
-/// The listing query (of `$columns`, by default those of a [`DocumentRow`]); `$in_json` is how
-/// each database reads a JSON array of texts.
-macro_rules! list_sql {
-    ($in_json_1:literal, $in_json_6:literal) => {
-        list_sql!(
-            "s.document_id, s.kind, s.commune, u.name, s.round, s.catalog, s.status, \
-             s.self_total, s.review_total, s.verdict, s.open_conflicts, s.last_change_at, \
-             s.last_change_by, s.changed_after_submission, s.criteria",
-            $in_json_1,
-            $in_json_6
-        )
+/// The columns of a [`DocumentRow`], in the order [`to_row`] reads them.
+const ROW_COLUMNS: &str = "s.document_id, s.kind, s.commune, u.name, s.round, s.catalog, \
+     s.status, s.self_total, s.review_total, s.verdict, s.open_conflicts, s.last_change_at, \
+     s.last_change_by, s.changed_after_submission, s.criteria";
+
+/// The columns [`list_json`] joins into each row's JSON on PostgreSQL ([`ListingParts`]).
+const LISTING_COLUMNS: &str = "s.listing, u.name, s.last_change_at, s.last_change_by";
+
+/// The listing statement: `columns` of the summaries that [`bind_filter`]'s `$1`–`$6` select,
+/// in listing order, at most `$7` rows. `$1` and `$6` are JSON arrays of texts, read by each
+/// database its own way.
+fn list_sql(columns: &str, postgres: bool) -> String {
+    let in_json = |n: u8| {
+        if postgres {
+            format!("SELECT jsonb_array_elements_text(${n}::text::jsonb)")
+        } else {
+            format!("SELECT value FROM json_each(${n})")
+        }
     };
-    ($columns:literal, $in_json_1:literal, $in_json_6:literal) => {
-        concat!(
-            "SELECT ",
-            $columns,
-            " FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
-             WHERE s.kind IN ('assessment', 'roster') \
-             AND ($1 IS NULL OR s.commune IN (",
-            $in_json_1,
-            ")) \
-             AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
-             AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
-             AND ($6 IS NULL OR s.document_id IN (",
-            $in_json_6,
-            ")) \
-             ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, \
-             s.document_id LIMIT $7"
-        )
-    };
+    format!(
+        "SELECT {columns} FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
+         WHERE s.kind IN ('assessment', 'roster') \
+         AND ($1 IS NULL OR s.commune IN ({communes})) \
+         AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
+         AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
+         AND ($6 IS NULL OR s.document_id IN ({ids})) \
+         ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, \
+         s.document_id LIMIT $7",
+        communes = in_json(1),
+        ids = in_json(6),
+    )
 }
+
+/// [`list`]'s statement on SQLite.
+static SQLITE_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, false));
+/// [`list`]'s statement on PostgreSQL.
+static POSTGRES_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, true));
+/// [`list_json`]'s statement on PostgreSQL.
+static POSTGRES_LIST_PARTS: LazyLock<String> = LazyLock::new(|| list_sql(LISTING_COLUMNS, true));
 
 type ListedRow = (
     String,
@@ -469,17 +480,25 @@ fn filter_lists(filter: &Filter) -> (Option<String>, Option<String>) {
 }
 
 /// Binds `$1`–`$6` of a listing query: the communes (JSON), commune, kind, round, status and the
-/// documents (JSON) of `$filter`, the lists as [`filter_lists`] wrote them.
-macro_rules! bind_filter {
-    ($query:expr, $filter:expr, $communes:expr, $ids:expr) => {
-        $query
-            .bind($communes)
-            .bind(&$filter.commune)
-            .bind(&$filter.kind)
-            .bind($filter.round)
-            .bind(&$filter.status)
-            .bind($ids)
-    };
+/// documents (JSON) of `filter`, the lists as [`filter_lists`] wrote them.
+fn bind_filter<'q, DB, O>(
+    query: QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>,
+    filter: &'q Filter,
+    communes: &'q Option<String>,
+    ids: &'q Option<String>,
+) -> QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i32>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    query
+        .bind(communes)
+        .bind(&filter.commune)
+        .bind(&filter.kind)
+        .bind(filter.round)
+        .bind(&filter.status)
+        .bind(ids)
 }
 
 /// Rows one listing query reads at most: one more than it answers, to tell when there are more.
@@ -488,34 +507,29 @@ const LISTED_LIMIT: i64 = MAX_LISTED as i64 + 1;
 /// The rows matching `filter`, sorted by commune, then kind, then round (newest first).
 pub async fn list(store: &Store, filter: &Filter) -> Result<Vec<DocumentRow>, ListError> {
     let (communes, ids) = filter_lists(filter);
-    macro_rules! run {
-        ($pool:expr, $sql:expr) => {
-            bind_filter!(
-                sqlx::query_as::<_, ListedRow>($sql),
+    let rows: Vec<ListedRow> = match store {
+        Store::Sqlite(pool, _) => {
+            bind_filter(
+                sqlx::query_as(SQLITE_LIST.as_str()),
                 filter,
                 &communes,
-                &ids
+                &ids,
             )
             .bind(LISTED_LIMIT)
-            .fetch_all($pool)
+            .fetch_all(pool)
             .await?
-        };
-    }
-    let rows: Vec<ListedRow> = match store {
-        Store::Sqlite(pool, _) => run!(
-            pool,
-            list_sql!(
-                "SELECT value FROM json_each($1)",
-                "SELECT value FROM json_each($6)"
+        }
+        Store::Postgres(pool) => {
+            bind_filter(
+                sqlx::query_as(POSTGRES_LIST.as_str()),
+                filter,
+                &communes,
+                &ids,
             )
-        ),
-        Store::Postgres(pool) => run!(
-            pool,
-            list_sql!(
-                "SELECT jsonb_array_elements_text($1::text::jsonb)",
-                "SELECT jsonb_array_elements_text($6::text::jsonb)"
-            )
-        ),
+            .bind(LISTED_LIMIT)
+            .fetch_all(pool)
+            .await?
+        }
     };
     if rows.len() > MAX_LISTED {
         return Err(ListError::TooMany);
@@ -594,7 +608,7 @@ pub async fn list_json(
     let array = match store {
         Store::Sqlite(_, side) => {
             let (count, array): (i64, String) =
-                bind_filter!(sqlx::query_as(SQLITE_LIST_JSON), filter, &communes, &ids)
+                bind_filter(sqlx::query_as(SQLITE_LIST_JSON), filter, &communes, &ids)
                     .fetch_one(&side.listing)
                     .await?;
             if usize::try_from(count).unwrap_or(usize::MAX) > MAX_LISTED {
@@ -603,12 +617,8 @@ pub async fn list_json(
             array
         }
         Store::Postgres(pool) => {
-            let query = sqlx::query_as(list_sql!(
-                "s.listing, u.name, s.last_change_at, s.last_change_by",
-                "SELECT jsonb_array_elements_text($1::text::jsonb)",
-                "SELECT jsonb_array_elements_text($6::text::jsonb)"
-            ));
-            let rows: Vec<ListingParts> = bind_filter!(query, filter, &communes, &ids)
+            let query = sqlx::query_as(POSTGRES_LIST_PARTS.as_str());
+            let rows: Vec<ListingParts> = bind_filter(query, filter, &communes, &ids)
                 .bind(LISTED_LIMIT)
                 .fetch_all(pool)
                 .await?;

@@ -122,6 +122,26 @@ pub async fn managed_by(store: &Store, user: &str) -> Result<Vec<(String, String
     }))
 }
 
+/// The provinces `user` belongs to: every province above (or among) the units they are attached
+/// to.
+pub async fn provinces_of_user(store: &Store, user: &str) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = with_pool!(store, pool => {
+        sqlx::query_as(
+            "WITH RECURSIVE above(code) AS ( \
+                 SELECT unit FROM user_units WHERE user_id = $1 \
+                 UNION SELECT u.parent FROM units u JOIN above ON u.code = above.code \
+                       WHERE u.parent IS NOT NULL \
+             ) \
+             SELECT units.code FROM units JOIN above ON units.code = above.code \
+             WHERE units.kind = 'province' ORDER BY units.code",
+        )
+        .bind(user)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows.into_iter().map(|(code,)| code).collect())
+}
+
 /// The communes `user`'s scope covers (see [`crate::domain::unit::communes_of_user`]).
 pub async fn communes_of_user(store: &Store, user: &str) -> Result<Vec<String>, StoreError> {
     let rows: Vec<(String,)> = with_pool!(store, pool => {

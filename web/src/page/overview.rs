@@ -55,11 +55,20 @@ pub fn OverviewPage() -> impl IntoView {
     });
     let wide = platform::wide_screen_signal();
     let refetch = RwSignal::new(0u32);
+    // Each ask is numbered: an answer that comes back after a newer ask was made (a slow first
+    // load, then a save's refetch) is stale and dropped, never shown over the newer one.
+    let asked = StoredValue::new(0u64);
     Effect::new(move |_| {
         let round = round.get();
         refetch.track();
+        let ask = asked.get_value() + 1;
+        asked.set_value(ask);
         leptos::task::spawn_local(async move {
-            match api::overview(round).await {
+            let answer = api::overview(round).await;
+            if asked.get_value() != ask {
+                return;
+            }
+            match answer {
                 Ok((overview, text)) => {
                     // The browser keeps about 5 MB for the whole app: a province's overview is
                     // not kept (the last one kept is dropped, so it is never shown as current).
@@ -84,11 +93,17 @@ pub fn OverviewPage() -> impl IntoView {
     });
     // Progress against the targets month by month, asked on its own (the overview stays quick).
     let months = RwSignal::new(None::<Vec<api::MonthProgress>>);
+    let months_asked = StoredValue::new(0u64);
     Effect::new(move |_| {
         let round = round.get();
         refetch.track();
+        let ask = months_asked.get_value() + 1;
+        months_asked.set_value(ask);
         leptos::task::spawn_local(async move {
-            months.set(api::overview_months(round).await.ok());
+            let answer = api::overview_months(round).await.ok();
+            if months_asked.get_value() == ask {
+                months.set(answer);
+            }
         });
     });
     // Opening a round creates one assessment per commune in scope; twice creates nothing new.
