@@ -277,6 +277,13 @@ async fn bad_uploads_are_refused_with_a_clear_error_and_store_nothing() {
         let (got, body) = put_file(&base, &pdf_sha(&pdf), "16024", &scene.hoa, pdf.clone()).await;
         assert_eq!(got, StatusCode::CREATED, "{body}");
         assert_eq!(body["media_type"], "application/pdf");
+        // A PDF goes to the device's own reader; a photo opens in the page.
+        let (_, headers, bytes) = get_file(&base, &pdf_sha(&pdf), &scene.hoa).await;
+        assert_eq!(bytes, pdf);
+        let disposition = headers["content-disposition"].to_str().unwrap();
+        assert!(disposition.starts_with("attachment;"), "{disposition}");
+        let (_, headers, _) = get_file(&base, &sha, &scene.lan).await;
+        assert!(headers.get("content-disposition").is_none());
         assert_eq!(
             scene.totals().await,
             Totals {

@@ -123,6 +123,17 @@ async fn get_file(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // A PDF is handed to the device's own reader: the site's Content-Security-Policy
+    // (`object-src 'none'`) may keep a browser's built-in viewer from showing it inline, and
+    // phones download PDFs anyway. Images open in the page.
+    if file.media_type == "application/pdf"
+        && let Ok(value) = HeaderValue::from_str(&format!(
+            "attachment; filename=\"minh-chung-{}.pdf\"",
+            &sha256[..sha256.len().min(12)]
+        ))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
     Ok(response)
 }
 
