@@ -47,6 +47,32 @@ pub fn entry_parts(kept: &Attached) -> Option<(EvidenceId, AttachedFile)> {
     Some((id, file))
 }
 
+/// Keeps each picked file on the phone (IndexedDB committed, [`crate::media::attach`]) and then
+/// hands `write` its name and the new entry's id and file fields, one file after another; a
+/// file that cannot be kept is said in `problem` and skipped. The order (kept first, entry
+/// second) means a reload in between leaves a kept file no entry names, never an entry without
+/// its file.
+pub async fn keep_each(
+    files: Vec<web_sys::File>,
+    commune: &str,
+    i18n: crate::i18n::I18n,
+    problem: RwSignal<Option<String>>,
+    mut write: impl FnMut(String, EvidenceId, AttachedFile),
+) {
+    for file in files {
+        let kept = match crate::media::attach(&file, commune, i18n).await {
+            Ok(kept) => kept,
+            Err(message) => {
+                problem.set(Some(message));
+                continue;
+            }
+        };
+        if let Some((id, attached)) = entry_parts(&kept) {
+            write(kept.name, id, attached);
+        }
+    }
+}
+
 /// "Take a photo" (the camera) and "Pick a photo or PDF" (gallery, files); `on_files` gets the
 /// input's change event (read it with [`take_files`]).
 #[component]

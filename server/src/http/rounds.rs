@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use tramyte_shared::policy::{Role, Scope};
+use tramyte_shared::policy::{Principal, Role, Scope};
 use tramyte_shared::rest::OpenedCounts;
 use tramyte_shared::sync::DocumentId;
 
@@ -43,13 +43,7 @@ async fn move_round(
 ) -> Result<Json<MovedRound>, ApiError> {
     who.require(&[Role::ProvincialAdmin, Role::SystemAdmin])?;
     let Json(request) = body.map_err(|err| ApiError::BadRequest(err.body_text()))?;
-    let mut principal = who.0.principal.clone();
-    if principal.role == Role::ProvincialAdmin
-        && let Scope::Communes(communes) = &mut principal.scope
-    {
-        let managed = crate::http::admin::managed_by(&state, &who).await?;
-        communes.retain(|commune| managed.commune(commune));
-    }
+    let principal = round_scope(&state, &who).await?;
     let moved = crate::domain::round::move_round(&state.store, &principal, &request, "api").await?;
     for assessment in &moved.moved {
         if let Ok(id) = DocumentId::parse(&assessment.id) {
@@ -57,6 +51,19 @@ async fn move_round(
         }
     }
     Ok(Json(moved))
+}
+
+/// Who acts on a round, and over which communes: a provincial administrator only over their
+/// subtree, not over communes their health department was given to cover elsewhere.
+async fn round_scope(state: &AppState, who: &Authenticated) -> Result<Principal, ApiError> {
+    let mut principal = who.0.principal.clone();
+    if principal.role == Role::ProvincialAdmin
+        && let Scope::Communes(communes) = &mut principal.scope
+    {
+        let managed = crate::http::admin::managed_by(state, who).await?;
+        communes.retain(|commune| managed.commune(commune));
+    }
+    Ok(principal)
 }
 
 /// The answer to `POST /api/rounds`.
@@ -69,15 +76,7 @@ async fn open(
 ) -> Result<Json<OpenedRound>, ApiError> {
     who.require(OPENERS)?;
     let Json(request) = body.map_err(|err| ApiError::BadRequest(err.body_text()))?;
-    let mut principal = who.0.principal.clone();
-    // A provincial administrator opens rounds only in their subtree, not in communes their
-    // health department was given to cover elsewhere.
-    if principal.role == Role::ProvincialAdmin
-        && let Scope::Communes(communes) = &mut principal.scope
-    {
-        let managed = crate::http::admin::managed_by(&state, &who).await?;
-        communes.retain(|commune| managed.commune(commune));
-    }
+    let principal = round_scope(&state, &who).await?;
     let opened = open_round(&state.store, Some(&principal), &request, "api").await?;
     let filter = Filter {
         ids: Some(opened.documents.iter().map(DocumentId::to_string).collect()),

@@ -1413,23 +1413,9 @@ fn EvidenceList(
             let item = item.clone();
             busy.set(true);
             leptos::task::spawn_local(async move {
-                for file in files {
-                    let kept = match crate::media::attach(&file, &commune, i18n).await {
-                        Ok(kept) => kept,
-                        Err(message) => {
-                            problem.set(Some(message));
-                            continue;
-                        }
-                    };
-                    let Some((id, attached)) = crate::evidence::entry_parts(&kept) else {
-                        continue;
-                    };
+                crate::evidence::keep_each(files, &commune, i18n, problem, |name, id, attached| {
                     let item = item.clone();
-                    let label = if text.is_empty() {
-                        kept.name.clone()
-                    } else {
-                        text.clone()
-                    };
+                    let label = if text.is_empty() { name } else { text.clone() };
                     ctx.edit(problem, move |doc, user, at| {
                         let evidence = Evidence {
                             label,
@@ -1440,7 +1426,8 @@ fn EvidenceList(
                         };
                         assessment::put_evidence(doc, &item, &id, &evidence, at)
                     });
-                }
+                })
+                .await;
                 label.set(String::new());
                 busy.set(false);
             });

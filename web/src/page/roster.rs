@@ -272,38 +272,35 @@ fn PersonEvidence(
                 (repo.clone(), person.clone(), commune.clone(), user.clone());
             busy.set(true);
             leptos::task::spawn_local(async move {
-                for file in files {
-                    let kept = match crate::media::attach(&file, &commune, i18n).await {
-                        Ok(kept) => kept,
-                        Err(message) => {
-                            problem.set(Some(message));
-                            continue;
+                crate::evidence::keep_each(
+                    files,
+                    &commune,
+                    i18n,
+                    problem,
+                    |name, evidence_id, attached| {
+                        let at = platform::now_millis();
+                        let evidence = Evidence {
+                            label: name,
+                            reference: String::new(),
+                            added_by: user.clone(),
+                            added_at: at,
+                            file: Some(attached),
+                        };
+                        if let Err(err) = repo.change(&id, |doc| {
+                            roster::put_person_evidence(
+                                doc,
+                                group,
+                                &person,
+                                &evidence_id,
+                                &evidence,
+                                at,
+                            )
+                        }) {
+                            problem.set(Some(err));
                         }
-                    };
-                    let Some((evidence_id, attached)) = crate::evidence::entry_parts(&kept) else {
-                        continue;
-                    };
-                    let at = platform::now_millis();
-                    let evidence = Evidence {
-                        label: kept.name.clone(),
-                        reference: String::new(),
-                        added_by: user.clone(),
-                        added_at: at,
-                        file: Some(attached),
-                    };
-                    if let Err(err) = repo.change(&id, |doc| {
-                        roster::put_person_evidence(
-                            doc,
-                            group,
-                            &person,
-                            &evidence_id,
-                            &evidence,
-                            at,
-                        )
-                    }) {
-                        problem.set(Some(err));
-                    }
-                }
+                    },
+                )
+                .await;
                 busy.set(false);
             });
         }
