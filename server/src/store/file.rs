@@ -230,14 +230,17 @@ pub async fn totals(store: &Store) -> Result<Totals, StoreError> {
 
 /// Whether the file was uploaded for `commune` already (then it is not charged again).
 pub async fn uploaded_for(store: &Store, sha256: &str, commune: &str) -> Result<bool, StoreError> {
-    let found: Option<(i64,)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT 1 FROM file_communes WHERE sha256 = $1 AND commune = $2")
+    // COUNT(*) is a BIGINT on both databases (PostgreSQL's `SELECT 1` is an INT4, which
+    // does not decode as i64: every upload of a file already uploaded for its commune was
+    // answered 503 there).
+    let (count,): (i64,) = with_pool!(store, pool => {
+        sqlx::query_as("SELECT COUNT(*) FROM file_communes WHERE sha256 = $1 AND commune = $2")
             .bind(sha256)
             .bind(commune)
-            .fetch_optional(pool)
+            .fetch_one(pool)
             .await?
     });
-    Ok(found.is_some())
+    Ok(count > 0)
 }
 
 /// The communes whose readers may read the file: those of the documents that name it now, and
