@@ -112,10 +112,13 @@ async fn fill(store: &Store, n: usize) {
                     .await
                     .expect("document");
                 let by = format!("user{}", i % 97);
-                (async {
-                    tramyte_server::upsert_summary!(tx, &id, &record, now, Some((now + i as i64, Some(by.as_str()))));
-                    Ok::<(), tramyte_server::sqlx::Error>(())
-                })
+                tramyte_server::store::summary::upsert_summary(
+                    &mut tx,
+                    &id,
+                    &record,
+                    now,
+                    Some((now + i as i64, Some(by.as_str()))),
+                )
                 .await
                 .expect("summary");
             }

@@ -91,10 +91,13 @@ pub async fn fill_round(store: &Store, department: &str, n: usize, round: u16) {
             .await
             .expect("document");
             let record = record(i, round);
-            (async {
-                tramyte_server::upsert_summary!(tx, &id, &record, now, Some((now - i as i64 * 60_000, None)));
-                Ok::<(), tramyte_server::sqlx::Error>(())
-            })
+            tramyte_server::store::summary::upsert_summary(
+                &mut tx,
+                &id,
+                &record,
+                now,
+                Some((now - i as i64 * 60_000, None)),
+            )
             .await
             .expect("summary");
         }

@@ -11,21 +11,28 @@ use crate::store::summary::SummaryRecord;
 use crate::store::{Store, StoreError, now_millis};
 use crate::with_pool;
 
-/// Inserts a chunk inside an open transaction (of either database), ignoring one already there.
-macro_rules! insert_chunk {
-    ($tx:expr, $id:expr, $chunk:expr, $now:expr) => {
-        sqlx::query(
-            "INSERT INTO chunks (document_id, key, kind, data, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (document_id, key) DO NOTHING",
-        )
-        .bind($id)
-        .bind($chunk.key.as_str())
-        .bind($chunk.kind.as_str())
-        .bind($chunk.bytes.as_slice())
-        .bind($now)
-        .execute(&mut *$tx)
-        .await?
-    };
+/// The statement that inserts a chunk (of either database), ignoring one already there: the
+/// caller executes it inside its open transaction.
+fn insert_chunk<'q, DB>(
+    id: &'q str,
+    chunk: &'q Chunk,
+    now: i64,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q [u8]: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(
+        "INSERT INTO chunks (document_id, key, kind, data, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (document_id, key) DO NOTHING",
+    )
+    .bind(id)
+    .bind(chunk.key.as_str())
+    .bind(chunk.kind.as_str())
+    .bind(chunk.bytes.as_slice())
+    .bind(now)
 }
 
 /// The PostgreSQL channel on which nodes announce stored chunks: payload `<node id> <document id>`.
@@ -156,8 +163,17 @@ pub async fn create(
                 return Ok(Created::SlotTaken);
             }
         }
-        insert_chunk!(tx, &id_text, new.snapshot, now);
-        crate::upsert_summary!(tx, &id_text, new.summary, now, Some(new.dated.unwrap_or((now, new.by_user))));
+        insert_chunk(&id_text, new.snapshot, now)
+            .execute(&mut *tx)
+            .await?;
+        crate::store::summary::upsert_summary(
+            &mut tx,
+            &id_text,
+            new.summary,
+            now,
+            Some(new.dated.unwrap_or((now, new.by_user))),
+        )
+        .await?;
         // Delivered to the other nodes only if this commits.
         if store.is_postgres() {
             sqlx::query("SELECT pg_notify($1, $2)")
@@ -342,7 +358,7 @@ pub async fn persist(
             }
         }
         for part in latest.chunks(ROWS_PER_STATEMENT) {
-            let mut query = sqlx::QueryBuilder::new(crate::upsert_summary!(@into));
+            let mut query = sqlx::QueryBuilder::new(crate::store::summary::SUMMARY_INTO);
             query.push_values(part, |mut row, (_, id_text, record, user)| {
                 row.push_bind((*id_text).to_owned())
                     .push_bind(record.kind)
@@ -367,7 +383,7 @@ pub async fn persist(
                     .push_bind(record.listing(id_text))
                     .push_bind(record.changed_after_submission.clone());
             });
-            query.push(crate::upsert_summary!(@on_conflict));
+            query.push(crate::store::summary::SUMMARY_ON_CONFLICT);
             query.build().persistent(false).execute(&mut *tx).await?;
             // The upsert leaves the last change alone when the row was already there.
             let mut query = sqlx::QueryBuilder::new(
@@ -395,7 +411,7 @@ pub async fn persist(
         // The files each document names, beside the summary they go with.
         let files: Vec<(&str, i64, &[String])> =
             files.iter().map(|(_, id_text, changes, named)| (*id_text, *changes, *named)).collect();
-        crate::write_references!(tx, &files, now);
+        crate::store::file::write_references(&mut tx, &files, now).await?;
         if store.is_postgres() {
             // Delivered to the other nodes only if this commits; once per document, all in
             // one statement (one round trip, not one per document).
@@ -506,7 +522,9 @@ pub async fn compact(
     let now = now_millis();
     crate::with_write_pool!(store, pool => {
         let mut tx = pool.begin().await?;
-        insert_chunk!(tx, &id_text, snapshot, now);
+        insert_chunk(&id_text, snapshot, now)
+            .execute(&mut *tx)
+            .await?;
         // The replaced chunks' provenance outlives them, in `changes`.
         let kept: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT key, provenance, created_at FROM chunks \

@@ -8,7 +8,7 @@
 //! id of its own; [`commit_upload`] then makes them the file in one transaction (insert-if-absent
 //! on the SHA-256, the commune's quota charged with a conditional update), or the caller
 //! [`discard`]s them. The references from documents are written with each document's summary
-//! ([`write_references!`], used by `store::document::persist` and `store::summary::refresh`).
+//! ([`write_references`], used by `store::document::persist` and `store::summary::refresh`).
 
 use crate::store::{Store, StoreError};
 use crate::with_pool;
@@ -276,83 +276,91 @@ pub async fn referenced_by(store: &Store, document_id: &str) -> Result<Vec<Strin
 
 /// Replaces, inside an open transaction, the references of documents whose summary row holds
 /// exactly the given change count (a persist of fewer changes that committed late leaves the
-/// newer references alone): `$docs` is a slice of `(document id, changes, file ids)`.
-#[macro_export]
-macro_rules! write_references {
-    ($tx:expr, $docs:expr, $now:expr) => {{
-        let docs: &[(&str, i64, &[String])] = $docs;
-        let now: i64 = $now;
-        // At most 100 documents a statement: their ids and kept files stay well within
-        // SQLite's 32,766 bound values.
-        for part in docs.chunks(100) {
-            // Which of these documents' rows hold these very change counts.
-            let mut query = $crate::sqlx::QueryBuilder::new(
-                "SELECT document_id, changes FROM document_summaries WHERE document_id IN (",
-            );
-            let mut ids = query.separated(", ");
-            for (id, ..) in part {
-                ids.push_bind((*id).to_owned());
-            }
-            query.push(")");
-            let stored: Vec<(String, i64)> = query
-                .build_query_as()
-                .persistent(false)
-                .fetch_all(&mut *$tx)
-                .await?;
-            let current: Vec<&(&str, i64, &[String])> = part
-                .iter()
-                .filter(|(id, changes, _)| {
-                    stored.iter().any(|(stored_id, stored_changes)| {
-                        stored_id.as_str() == *id && stored_changes == changes
-                    })
+/// newer references alone): `docs` is a slice of `(document id, changes, file ids)`.
+pub async fn write_references<DB>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    docs: &[(&str, i64, &[String])],
+    now: i64,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'r> (String, i64): sqlx::FromRow<'r, DB::Row>,
+{
+    // At most 100 documents a statement: their ids and kept files stay well within
+    // SQLite's 32,766 bound values.
+    for part in docs.chunks(100) {
+        // Which of these documents' rows hold these very change counts.
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT document_id, changes FROM document_summaries WHERE document_id IN (",
+        );
+        let mut ids = query.separated(", ");
+        for (id, ..) in part {
+            ids.push_bind((*id).to_owned());
+        }
+        query.push(")");
+        let stored: Vec<(String, i64)> = query
+            .build_query_as()
+            .persistent(false)
+            .fetch_all(&mut **tx)
+            .await?;
+        let current: Vec<&(&str, i64, &[String])> = part
+            .iter()
+            .filter(|(id, changes, _)| {
+                stored.iter().any(|(stored_id, stored_changes)| {
+                    stored_id.as_str() == *id && stored_changes == changes
                 })
-                .collect();
-            if current.is_empty() {
-                continue;
+            })
+            .collect();
+        if current.is_empty() {
+            continue;
+        }
+        // References these versions no longer hold are dropped; those they still hold are
+        // left as they are (no row rewritten at every change).
+        let mut query = sqlx::QueryBuilder::new("UPDATE file_references SET dropped_at = ");
+        query.push_bind(now).push(" WHERE dropped_at IS NULL AND (");
+        for (index, (id, _, files)) in current.iter().enumerate() {
+            if index > 0 {
+                query.push(" OR ");
             }
-            // References these versions no longer hold are dropped; those they still hold are
-            // left as they are (no row rewritten at every change).
-            let mut query =
-                $crate::sqlx::QueryBuilder::new("UPDATE file_references SET dropped_at = ");
-            query.push_bind(now).push(" WHERE dropped_at IS NULL AND (");
-            for (index, (id, _, files)) in current.iter().enumerate() {
-                if index > 0 {
-                    query.push(" OR ");
-                }
-                query.push("(document_id = ").push_bind((*id).to_owned());
-                if !files.is_empty() {
-                    query.push(" AND sha256 NOT IN (");
-                    let mut kept = query.separated(", ");
-                    for file in files.iter() {
-                        kept.push_bind(file.clone());
-                    }
-                    query.push(")");
+            query.push("(document_id = ").push_bind((*id).to_owned());
+            if !files.is_empty() {
+                query.push(" AND sha256 NOT IN (");
+                let mut kept = query.separated(", ");
+                for file in files.iter() {
+                    kept.push_bind(file.clone());
                 }
                 query.push(")");
             }
             query.push(")");
-            query.build().persistent(false).execute(&mut *$tx).await?;
-            let rows: Vec<(&str, &String)> = current
-                .iter()
-                .flat_map(|(id, _, files)| files.iter().map(move |file| (*id, file)))
-                .collect();
-            for rows in rows.chunks(400) {
-                let mut query = $crate::sqlx::QueryBuilder::new(
-                    "INSERT INTO file_references (sha256, document_id, dropped_at) ",
-                );
-                query.push_values(rows, |mut row, (id, file)| {
-                    row.push_bind((*file).clone())
-                        .push_bind((*id).to_owned())
-                        .push_bind(None::<i64>);
-                });
-                query.push(
-                    " ON CONFLICT (sha256, document_id) DO UPDATE SET dropped_at = NULL \
-                     WHERE file_references.dropped_at IS NOT NULL",
-                );
-                query.build().persistent(false).execute(&mut *$tx).await?;
-            }
         }
-    }};
+        query.push(")");
+        query.build().persistent(false).execute(&mut **tx).await?;
+        let rows: Vec<(&str, &String)> = current
+            .iter()
+            .flat_map(|(id, _, files)| files.iter().map(move |file| (*id, file)))
+            .collect();
+        for rows in rows.chunks(400) {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO file_references (sha256, document_id, dropped_at) ",
+            );
+            query.push_values(rows, |mut row, (id, file)| {
+                row.push_bind((*file).clone())
+                    .push_bind((*id).to_owned())
+                    .push_bind(None::<i64>);
+            });
+            query.push(
+                " ON CONFLICT (sha256, document_id) DO UPDATE SET dropped_at = NULL \
+                     WHERE file_references.dropped_at IS NOT NULL",
+            );
+            query.build().persistent(false).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
 }
 
 /// A file the sweep deleted.

@@ -135,42 +135,60 @@ struct ListedFields<'a> {
     changed_after_submission: Option<ChangedAfterSubmission>,
 }
 
+/// The head of a summary upsert (its columns), shared with the many-row upsert of
+/// [`crate::store::document::persist`].
+pub const SUMMARY_INTO: &str = "INSERT INTO document_summaries (document_id, kind, commune, \
+     round, catalog, catalog_revision, status, self_total, review_total, verdict, verdict_side, \
+     reasons, criteria, open_conflicts, problem, changes, last_change_at, last_change_by, \
+     updated_at, status_history, listing, changed_after_submission) ";
+
+/// The tail of a summary upsert: the update that never goes back to fewer changes.
+pub const SUMMARY_ON_CONFLICT: &str = " ON CONFLICT (document_id) DO UPDATE SET \
+     kind = excluded.kind, commune = excluded.commune, round = excluded.round, \
+     catalog = excluded.catalog, catalog_revision = excluded.catalog_revision, \
+     status = excluded.status, self_total = excluded.self_total, \
+     review_total = excluded.review_total, verdict = excluded.verdict, \
+     verdict_side = excluded.verdict_side, reasons = excluded.reasons, \
+     criteria = excluded.criteria, open_conflicts = excluded.open_conflicts, \
+     problem = excluded.problem, changes = excluded.changes, updated_at = excluded.updated_at, \
+     status_history = excluded.status_history, listing = excluded.listing, \
+     changed_after_submission = excluded.changed_after_submission \
+     WHERE document_summaries.changes <= excluded.changes";
+
+/// The one-row summary upsert.
+static UPSERT_SUMMARY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{SUMMARY_INTO}VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, $19, $20, $21, $22){SUMMARY_ON_CONFLICT}"
+    )
+});
+
 /// Writes a summary inside an open transaction (of either database): inserts the row, or
-/// updates it unless it already holds a summary of more changes. With `$last` (`(at, by)`,
+/// updates it unless it already holds a summary of more changes. With `last` (`(at, by)`,
 /// `by` a user id if a person made it), also records the last change, unless a later one is
 /// already recorded.
-#[macro_export]
-macro_rules! upsert_summary {
-    // The statement's head (columns) and tail (the update that never goes back to fewer
-    // changes), shared with the many-row upsert of [`crate::store::document::persist`].
-    (@into) => {
-        "INSERT INTO document_summaries (document_id, kind, commune, round, catalog, \
-         catalog_revision, status, self_total, review_total, verdict, verdict_side, reasons, \
-         criteria, open_conflicts, problem, changes, last_change_at, last_change_by, updated_at, \
-         status_history, listing, changed_after_submission) "
-    };
-    (@on_conflict) => {
-        " ON CONFLICT (document_id) DO UPDATE SET kind = excluded.kind, commune = excluded.commune, \
-         round = excluded.round, catalog = excluded.catalog, \
-         catalog_revision = excluded.catalog_revision, status = excluded.status, \
-         self_total = excluded.self_total, review_total = excluded.review_total, \
-         verdict = excluded.verdict, verdict_side = excluded.verdict_side, \
-         reasons = excluded.reasons, criteria = excluded.criteria, \
-         open_conflicts = excluded.open_conflicts, problem = excluded.problem, \
-         changes = excluded.changes, updated_at = excluded.updated_at, \
-         status_history = excluded.status_history, listing = excluded.listing, \
-         changed_after_submission = excluded.changed_after_submission \
-         WHERE document_summaries.changes <= excluded.changes"
-    };
-    ($tx:expr, $id:expr, $record:expr, $now:expr, $last:expr) => {{
-        let record: &$crate::store::summary::SummaryRecord = $record;
-        let id: &str = $id;
-        let last: Option<(i64, Option<&str>)> = $last;
-        $crate::sqlx::query(::std::concat!(
-            $crate::upsert_summary!(@into),
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
-            $crate::upsert_summary!(@on_conflict),
-        ))
+pub async fn upsert_summary<DB>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    id: &str,
+    record: &SummaryRecord,
+    now: i64,
+    last: Option<(i64, Option<&str>)>,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<i32>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<f64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(UPSERT_SUMMARY.as_str())
         .bind(id)
         .bind(record.kind)
         .bind(&record.commune)
@@ -189,24 +207,24 @@ macro_rules! upsert_summary {
         .bind(record.changes)
         .bind(last.map(|(at, _)| at))
         .bind(last.and_then(|(_, by)| by))
-        .bind($now)
+        .bind(now)
         .bind(&record.status_history)
         .bind(record.listing(id))
         .bind(&record.changed_after_submission)
-        .execute(&mut *$tx)
+        .execute(&mut **tx)
         .await?;
-        if let Some((at, by)) = last {
-            $crate::sqlx::query(
-                "UPDATE document_summaries SET last_change_at = $2, last_change_by = $3 \
-                 WHERE document_id = $1 AND (last_change_at IS NULL OR last_change_at <= $2)",
-            )
-            .bind(id)
-            .bind(at)
-            .bind(by)
-            .execute(&mut *$tx)
-            .await?;
-        }
-    }};
+    if let Some((at, by)) = last {
+        sqlx::query(
+            "UPDATE document_summaries SET last_change_at = $2, last_change_by = $3 \
+             WHERE document_id = $1 AND (last_change_at IS NULL OR last_change_at <= $2)",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(by)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Writes a summary on its own (after merging another node's chunks): the content columns
@@ -221,9 +239,10 @@ pub async fn refresh(
     let now = now_millis();
     crate::with_write_pool!(store, pool => {
         let mut tx = pool.begin().await?;
-        upsert_summary!(tx, &id, record, now, None);
+        upsert_summary(&mut tx, &id, record, now, None).await?;
         if let Some(files) = files {
-            crate::write_references!(tx, &[(id.as_str(), record.changes, files)], now);
+            crate::store::file::write_references(&mut tx, &[(id.as_str(), record.changes, files)], now)
+                .await?;
         }
         tx.commit().await?;
     });
@@ -361,7 +380,7 @@ pub async fn write_backfilled(
 ) -> Result<(), StoreError> {
     crate::with_write_pool!(store, pool => {
         let mut tx = pool.begin().await?;
-        upsert_summary!(tx, id, record, now, None);
+        upsert_summary(&mut tx, id, record, now, None).await?;
         sqlx::query(
             "UPDATE document_summaries SET last_change_at = $2, last_change_by = $3 \
              WHERE document_id = $1 AND last_change_at IS NULL",
