@@ -3,7 +3,9 @@
 //! and opens it (`tests/e2e/evidence_files.mjs`); the phone's downscaler keeps the aspect ratio,
 //! applies the EXIF orientation and drops EXIF (`tests/e2e/evidence_downscale.mjs`); a training
 //! certificate attached to a roster person is uploaded, a PDF over the phone's limit is refused
-//! with a message, and one the server refuses is shown as refused (`roster_evidence.mjs`).
+//! with a message, and one the server refuses is shown as refused (`roster_evidence.mjs`); the
+//! offline cache deletes uploaded files least recently used first, never one not on the server
+//! (`evidence_cache.mjs`).
 
 use tramyte_server::config::DocKindArg;
 use tramyte_server::store::Store;
@@ -41,6 +43,12 @@ async fn the_downscaler_keeps_proportions_and_applies_exif_orientation() {
     Script::start("evidence_downscale", &server.url())
         .finish()
         .await;
+}
+
+#[tokio::test]
+async fn the_offline_cache_deletes_least_recently_used_uploaded_files_only() {
+    let server = spawn_server_on(Backend::Sqlite, |_| {}).await;
+    Script::start("evidence_cache", &server.url()).finish().await;
 }
 
 #[tokio::test]

@@ -252,17 +252,25 @@ async function upload(meta) {
   return true;
 }
 
-async function evict() {
-  const list = await allMeta();
-  let held = list.filter((m) => m.state === 'server').reduce((sum, m) => sum + (m.size || 0), 0);
-  if (held <= CAP_BYTES) return;
-  const oldest = list.filter((m) => m.state === 'server').sort((a, b) => (a.used || 0) - (b.used || 0));
+/// The files to delete so that those on the server fit in `cap` bytes: least recently used
+/// first (`used`, else when added); a file not on the server yet is never chosen.
+export function evictions(list, cap) {
+  const uploaded = list.filter((m) => m.state === 'server');
+  let held = uploaded.reduce((sum, m) => sum + (m.size || 0), 0);
   const gone = [];
+  if (held <= cap) return gone;
+  const oldest = uploaded.sort((a, b) => (a.used || a.added || 0) - (b.used || b.added || 0));
   for (const m of oldest) {
-    if (held <= CAP_BYTES) break;
+    if (held <= cap) break;
     held -= m.size || 0;
     gone.push(m.sha);
   }
+  return gone;
+}
+
+async function evict() {
+  const gone = evictions(await allMeta(), CAP_BYTES);
+  if (gone.length === 0) return;
   await run(['file_meta', 'file_bytes'], 'readwrite', (stores) => {
     for (const sha of gone) {
       stores.file_meta.delete(sha);
