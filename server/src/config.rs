@@ -114,6 +114,29 @@ pub enum RoundCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Move the round's open assessments (draft or returned) of a criteria set to a newer
+    /// revision: scores of unchanged indicators are kept, the others must be scored again (each
+    /// listed); the change is signed by `--by`. Run it while the server is stopped, or use the
+    /// web app (`POST /api/rounds/move`), which also sends the change to connected phones.
+    Move {
+        /// The year.
+        #[arg(long)]
+        round: u16,
+        /// The criteria set, e.g. QD1300-2023.
+        #[arg(long)]
+        catalog: String,
+        /// The revision to move to; default: the newest.
+        #[arg(long)]
+        revision: Option<u32>,
+        /// Commune codes (repeat or separate with commas); default: every commune.
+        #[arg(long, value_delimiter = ',')]
+        commune: Vec<String>,
+        /// The administrator recorded as having moved it (an existing user id).
+        #[arg(long)]
+        by: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `tramyte units …`

@@ -5,6 +5,7 @@
 //! newer revision keeps the scores of unchanged items and lists what must be scored again.
 
 use serde_json::{Value, json};
+use tramyte_server::config::{DatabaseArgs, RoundCommand};
 use tramyte_server::domain::catalog;
 use tramyte_server::store::Store;
 use tramyte_shared::assessment::read_assessment;
@@ -78,6 +79,7 @@ async fn score(store: &Store, id: DocumentId, item: &str, points: u32, user: &st
         },
         summary: None,
         files: None,
+        on_revision: None,
     };
     tramyte_server::store::document::persist(store, &[job], "test", 1)
         .await
@@ -369,5 +371,153 @@ async fn moving_a_round_to_a_newer_revision_keeps_unchanged_scores() {
         assert_eq!(status.as_u16(), 200);
         assert!(again["moved"].as_array().unwrap().is_empty(), "{again}");
         assert_eq!(again["skipped"].as_array().unwrap().len(), 1, "{again}");
+
+        // A move prepared on revision 1 that comes late (the compare-and-set under two moves at
+        // once, here or on another node) stores nothing.
+        let late = tramyte_server::store::document::PersistJob {
+            id,
+            chunk: tramyte_shared::sync::Chunk::new(
+                tramyte_shared::sync::ChunkKind::Incremental,
+                vec![1, 2, 3],
+            ),
+            created: None,
+            provenance: tramyte_server::store::document::Provenance {
+                user: "binh.syt".to_owned(),
+                device: "server (test)".to_owned(),
+                changes: vec![("late-move".to_owned(), "ab".to_owned())],
+                new_actors: Vec::new(),
+            },
+            summary: None,
+            files: None,
+            on_revision: Some(1),
+        };
+        let refused = tramyte_server::store::document::persist(&store, &[late], "test", 2).await;
+        assert!(
+            matches!(
+                refused,
+                Err(tramyte_server::store::document::PersistError::RevisionChanged { .. })
+            ),
+            "{refused:?}"
+        );
+        let after = tramyte_server::store::document::load(&store, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            after.len(),
+            chunks.len(),
+            "nothing of the late move is stored"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_moves_at_once_move_each_assessment_once() {
+    for backend in backends().await {
+        let server = spawn_server_on(backend, |_| {}).await;
+        let store = Store::connect(&server.config.database_url).await.unwrap();
+        seed_units(&store).await;
+        let admin = user(&store, "binh.syt", Role::ProvincialAdmin, &["38-SYT"]).await;
+        let url = server.url();
+        let publish = |body: Vec<u8>| {
+            let url = url.clone();
+            let admin = admin.clone();
+            async move {
+                reqwest::Client::new()
+                    .post(format!("{url}/api/catalogs"))
+                    .bearer_auth(&admin)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(publish(sheet_with("TH38-BCD", 10)).await, 201);
+        let communes = json!(["16024", "16025"]);
+        let (status, opened) = api::post(
+            &url,
+            "/api/rounds",
+            Some(&admin),
+            &json!({ "round": 2025, "catalog": "TH38-BCD", "communes": communes }),
+        )
+        .await;
+        assert_eq!(status.as_u16(), 200, "{opened}");
+        assert_eq!(publish(sheet_with("TH38-BCD", 11)).await, 201);
+        let body = json!({ "round": 2025, "catalog": "TH38-BCD", "communes": communes });
+        let (first, second) = tokio::join!(
+            api::post(&url, "/api/rounds/move", Some(&admin), &body),
+            api::post(&url, "/api/rounds/move", Some(&admin), &body),
+        );
+        assert_eq!((first.0.as_u16(), second.0.as_u16()), (200, 200));
+        for commune in ["16024", "16025"] {
+            let moved = [&first.1, &second.1]
+                .iter()
+                .filter(|answer| {
+                    answer["moved"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|m| m["commune"] == commune)
+                })
+                .count();
+            assert_eq!(moved, 1, "{commune} moved once: {} / {}", first.1, second.1);
+        }
+        let rows = tramyte_server::store::summary::list(
+            &store,
+            &tramyte_server::store::summary::Filter {
+                kind: Some("assessment".to_owned()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        for row in rows {
+            let id = DocumentId::parse(&row.id).unwrap();
+            let chunks = tramyte_server::store::document::load(&store, id)
+                .await
+                .unwrap()
+                .unwrap();
+            let doc = load_chunks(&chunks).unwrap();
+            let view = read_assessment(&doc).unwrap();
+            assert_eq!(view.catalog_revision, 2, "{}", row.id);
+        }
+
+        // `tramyte round move` does the same, signed by an administrator it names.
+        assert_eq!(publish(sheet_with("TH38-BCD", 12)).await, 201);
+        let _staff = user(&store, "lan.tyt", Role::StationStaff, &["16024"]).await;
+        let command = |by: &str| RoundCommand::Move {
+            round: 2025,
+            catalog: "TH38-BCD".to_owned(),
+            revision: None,
+            commune: vec!["16024".to_owned()],
+            by: by.to_owned(),
+            database: DatabaseArgs {
+                database_url: Some(server.config.database_url.clone()),
+                data_dir: server.data_dir().to_path_buf(),
+            },
+        };
+        let mut out = Vec::new();
+        let refused = tramyte_server::cli::round(command("lan.tyt"), &mut out).await;
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|err| err.contains("administrator")),
+            "{refused:?}"
+        );
+        tramyte_server::cli::round(command("binh.syt"), &mut out)
+            .await
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("round 2025 (TH38-BCD) → revision 3: 1 moved, 0 left as they are\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("from revision 2; to score again: TC2"),
+            "{text}"
+        );
     }
 }

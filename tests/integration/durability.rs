@@ -76,6 +76,7 @@ fn job(id: DocumentId, bytes: &[u8], user: &str, hash: &str) -> PersistJob {
         },
         summary: None,
         files: None,
+        on_revision: None,
     }
 }
 

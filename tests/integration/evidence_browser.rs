@@ -48,7 +48,9 @@ async fn the_downscaler_keeps_proportions_and_applies_exif_orientation() {
 #[tokio::test]
 async fn the_offline_cache_deletes_least_recently_used_uploaded_files_only() {
     let server = spawn_server_on(Backend::Sqlite, |_| {}).await;
-    Script::start("evidence_cache", &server.url()).finish().await;
+    Script::start("evidence_cache", &server.url())
+        .finish()
+        .await;
 }
 
 #[tokio::test]

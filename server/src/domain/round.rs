@@ -414,10 +414,19 @@ pub async fn move_round(
             },
             summary: Some(record),
             files: None,
+            // Compare-and-set: a move made meanwhile (here or on another node) wins alone.
+            on_revision: Some(i32::try_from(view.catalog_revision).unwrap_or(i32::MAX)),
         };
-        document::persist(store, &[job], node, now_millis())
-            .await
-            .map_err(|err| RoundError::Document(err.to_string()))?;
+        match document::persist(store, &[job], node, now_millis()).await {
+            Ok(()) => {}
+            Err(document::PersistError::RevisionChanged { .. }) => {
+                answer.skipped.push(skip(
+                    "moved meanwhile by another request; nothing changed by this one".to_owned(),
+                ));
+                continue;
+            }
+            Err(err) => return Err(RoundError::Document(err.to_string())),
+        }
         answer.moved.push(MovedAssessment {
             id: id.to_string(),
             commune: commune.clone(),

@@ -218,6 +218,8 @@ impl Provenance {
 pub enum PersistError {
     #[error("actor {actor} belongs to another user")]
     ForeignActor { actor: String },
+    #[error("document {document} is no longer on catalog revision {revision}")]
+    RevisionChanged { document: String, revision: i32 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -252,6 +254,11 @@ pub struct PersistJob {
     /// The evidence files the document names after this chunk, written with its summary
     /// ([`crate::store::file`]); `None` leaves the stored references as they are.
     pub files: Option<Vec<String>>,
+    /// Store this only if the document's summary is still on this catalog revision (a round
+    /// moved to a newer revision: compare-and-set, so that two moves at once, on one node or
+    /// several, cannot both apply); else [`persist`] stores nothing and answers
+    /// [`PersistError::RevisionChanged`].
+    pub on_revision: Option<i32>,
 }
 
 /// Stores chunks, each with the provenance of its changes and its document's summary after
@@ -272,7 +279,27 @@ pub async fn persist(
         let mut tx = pool.begin().await?;
         // Actor bindings and created documents first, in order: a foreign actor fails it all.
         for (job, id_text) in jobs.iter().zip(&texts) {
-            let PersistJob { created, provenance, .. } = job;
+            let PersistJob { created, provenance, on_revision, .. } = job;
+            if let Some(revision) = on_revision {
+                // Takes the row's lock (PostgreSQL: a concurrent move waits here, then finds the
+                // revision changed; SQLite's writes take turns anyway).
+                let held = sqlx::query(
+                    "UPDATE document_summaries SET catalog_revision = catalog_revision \
+                     WHERE document_id = $1 AND COALESCE(catalog_revision, $2) = $2",
+                )
+                .bind(id_text)
+                .bind(*revision)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if held == 0 {
+                    tx.rollback().await?;
+                    return Err(PersistError::RevisionChanged {
+                        document: id_text.clone(),
+                        revision: *revision,
+                    });
+                }
+            }
             for actor in &provenance.new_actors {
                 sqlx::query(
                     "INSERT INTO actors (actor, user_id, device, first_seen) VALUES ($1, $2, $3, $4) \
@@ -664,6 +691,7 @@ mod tests {
                 changed_after_submission: None,
             }),
             files: None,
+            on_revision: None,
         }
     }
 

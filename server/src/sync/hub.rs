@@ -226,6 +226,7 @@ impl HubDriver {
                     },
                     summary: None,
                     files: None,
+                    on_revision: None,
                 };
                 let queued = QueuedPersist { ticket, facts, job };
                 if let Err(mpsc::error::SendError(queued)) = self.persists.send(queued) {
