@@ -23,13 +23,12 @@ extern "C" {
     async fn media_attach(file: &web_sys::File, commune: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = mediaStates)]
     async fn media_states() -> Result<JsValue, JsValue>;
-    // `catch` gives these a shim in wasm-bindgen's glue: a plain `fn()` would be imported by the
-    // wasm straight from the snippet's path, which `cargo xtask pwa` renames (fingerprint) after
-    // the wasm is built.
-    #[wasm_bindgen(catch, js_name = mediaStart)]
-    fn media_start() -> Result<(), JsValue>;
-    #[wasm_bindgen(catch, js_name = mediaKick)]
-    fn media_kick() -> Result<(), JsValue>;
+    // Imported by the wasm straight from the snippet's path (no shim in the glue): `cargo xtask
+    // pwa` renames the snippet but keeps that path as the glue's key for it.
+    #[wasm_bindgen(js_name = mediaStart)]
+    fn media_start();
+    #[wasm_bindgen(js_name = mediaKick)]
+    fn media_kick();
     #[wasm_bindgen(catch, js_name = mediaKeep)]
     async fn media_keep(json: &str) -> Result<JsValue, JsValue>;
 }
@@ -156,12 +155,12 @@ pub fn use_media() -> Media {
 
 /// Starts the outbox (uploads what waits now and whenever the phone is online).
 pub fn start() {
-    let _ = media_start();
+    media_start();
 }
 
 /// Asks the outbox to try now (the sync connection came back).
 pub fn kick() {
-    let _ = media_kick();
+    media_kick();
 }
 
 /// Keeps these files of the person's own commune on the phone (each one not held yet is

@@ -745,8 +745,9 @@ fn fingerprint(dist: &Path) -> Result {
     let mut order = Vec::new();
     let snippets = dist.join("pkg/snippets");
     if snippets.exists() {
-        list_files(dist, &snippets, &mut order)?;
-        order.sort();
+        let mut found = Vec::new();
+        list_files(dist, &snippets, &mut found)?;
+        order = import_order(dist, found)?;
     }
     let mut split = Vec::new();
     for entry in std::fs::read_dir(dist.join("pkg"))? {
@@ -787,11 +788,78 @@ fn fingerprint(dist: &Path) -> Result {
             let file = dist.join(referrer);
             let text = std::fs::read_to_string(&file)?;
             if text.contains(name) {
-                std::fs::write(&file, text.replace(name, &hashed))?;
+                let rewritten = if name.ends_with(".js") && referrer.ends_with(".js") {
+                    rewrite_imports(&text, name, &hashed)
+                } else {
+                    text.replace(name, &hashed)
+                };
+                std::fs::write(&file, rewritten)?;
             }
         }
     }
     Ok(())
+}
+
+/// The order in which to rename `paths` (the snippets): a JavaScript module after every module
+/// it imports, so that each is hashed once the names it imports are final (alphabetical where
+/// nothing depends).
+fn import_order(dist: &Path, mut paths: Vec<String>) -> Result<Vec<String>> {
+    paths.sort();
+    let mut ordered: Vec<String> = Vec::with_capacity(paths.len());
+    while !paths.is_empty() {
+        let texts: Vec<String> = paths
+            .iter()
+            .map(|path| {
+                if path.ends_with(".js") {
+                    std::fs::read_to_string(dist.join(path))
+                } else {
+                    Ok(String::new())
+                }
+            })
+            .collect::<std::io::Result<_>>()?;
+        let ready = paths.iter().zip(&texts).position(|(path, text)| {
+            paths.iter().all(|other| {
+                let other_name = other.rsplit('/').next().unwrap_or(other);
+                other == path || !imports(text, other_name)
+            })
+        });
+        // A circle of imports: take the first; its reference is rewritten, its hash older.
+        let index = ready.unwrap_or(0);
+        ordered.push(paths.remove(index));
+    }
+    Ok(ordered)
+}
+
+/// Whether JavaScript `text` imports a module whose path ends in `/name` or is `name`.
+fn imports(text: &str, name: &str) -> bool {
+    rewrite_imports(text, name, "\u{0}") != text
+}
+
+/// Rewrites `name` as `hashed` in `text` only inside import specifiers (`import … from "…"`,
+/// `import "…"`, `import("…")`). wasm-bindgen's glue also names a snippet by its path as the
+/// key of the imports object the wasm reads, and the wasm's own import names are not rewritten,
+/// so those keys must keep the old name.
+fn rewrite_imports(text: &str, name: &str, hashed: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(name) {
+        let (before, after) = rest.split_at(at);
+        let quote_at = before.rfind(['"', '\'', '`']);
+        let is_import = quote_at.is_some_and(|q| {
+            let literal = &before[q + 1..];
+            let ends_string = after[name.len()..].starts_with(&before[q..q + 1]);
+            let lead = before[..q].trim_end();
+            !literal.contains(char::is_whitespace)
+                && (literal.is_empty() || literal.ends_with('/'))
+                && ends_string
+                && (lead.ends_with("from") || lead.ends_with("import") || lead.ends_with("import("))
+        });
+        out.push_str(before);
+        out.push_str(if is_import { hashed } else { name });
+        rest = &after[name.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Writes `FILE.br` (brotli, quality 11) and `FILE.gz` (gzip, level 9) beside each file that
@@ -852,4 +920,27 @@ fn list_files(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite_imports;
+
+    #[test]
+    fn only_import_specifiers_are_rewritten() {
+        let glue = "import { a } from './snippets/w-1/js/media.js';\n\
+            import * as import1 from \"./snippets/w-1/js/media.js\";\n\
+            import '/media.js';\nconst m = import(\"./media.js\");\n\
+            imports[\"./snippets/w-1/js/media.js\"] = import1;\n\
+            const other = './snippets/w-1/js/multimedia.js';";
+        let out = rewrite_imports(glue, "media.js", "media.0123456789abcdef.js");
+        assert_eq!(
+            out,
+            "import { a } from './snippets/w-1/js/media.0123456789abcdef.js';\n\
+            import * as import1 from \"./snippets/w-1/js/media.0123456789abcdef.js\";\n\
+            import '/media.0123456789abcdef.js';\nconst m = import(\"./media.0123456789abcdef.js\");\n\
+            imports[\"./snippets/w-1/js/media.js\"] = import1;\n\
+            const other = './snippets/w-1/js/multimedia.js';"
+        );
+    }
 }
