@@ -90,24 +90,32 @@ pub enum FilesCommand {
     },
 }
 
+/// Which round, criteria set (and revision) and communes `tramyte round …` acts on.
+#[derive(Debug, Clone, Args)]
+pub struct RoundArgs {
+    /// The year.
+    #[arg(long)]
+    pub round: u16,
+    /// The criteria set, e.g. QD1300-2023.
+    #[arg(long)]
+    pub catalog: String,
+    /// Its revision (opening: the one to open on; moving: the one to move to); default: the
+    /// newest.
+    #[arg(long)]
+    pub revision: Option<u32>,
+    /// Commune codes (repeat or separate with commas); default: every commune.
+    #[arg(long, value_delimiter = ',')]
+    pub commune: Vec<String>,
+}
+
 /// `tramyte round …`
 #[derive(Debug, Subcommand)]
 pub enum RoundCommand {
     /// Create each commune's assessment of the round (and its roster if it has none); running
     /// it again creates nothing new.
     Open {
-        /// The year.
-        #[arg(long)]
-        round: u16,
-        /// The criteria set, e.g. QD1300-2023.
-        #[arg(long)]
-        catalog: String,
-        /// Its revision; default: the newest.
-        #[arg(long)]
-        revision: Option<u32>,
-        /// Commune codes (repeat or separate with commas); default: every commune.
-        #[arg(long, value_delimiter = ',')]
-        commune: Vec<String>,
+        #[command(flatten)]
+        round: RoundArgs,
         /// Zone of a commune for the round, as CODE=ZONE (repeat); default 1.
         #[arg(long, value_delimiter = ',')]
         zone: Vec<String>,
@@ -119,18 +127,8 @@ pub enum RoundCommand {
     /// listed); the change is signed by `--by`. Run it while the server is stopped, or use the
     /// web app (`POST /api/rounds/move`), which also sends the change to connected phones.
     Move {
-        /// The year.
-        #[arg(long)]
-        round: u16,
-        /// The criteria set, e.g. QD1300-2023.
-        #[arg(long)]
-        catalog: String,
-        /// The revision to move to; default: the newest.
-        #[arg(long)]
-        revision: Option<u32>,
-        /// Commune codes (repeat or separate with commas); default: every commune.
-        #[arg(long, value_delimiter = ',')]
-        commune: Vec<String>,
+        #[command(flatten)]
+        round: RoundArgs,
         /// The administrator recorded as having moved it (an existing user id).
         #[arg(long)]
         by: String,

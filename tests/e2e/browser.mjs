@@ -97,3 +97,27 @@ export async function openItem(page, id) {
     await criterion.locator(':scope > summary').click();
   }
 }
+
+// The URL of web/js/media.js as the app loaded it (renamed by its content in a release build).
+export async function mediaModule(page) {
+  const module = await page.evaluate(() => performance.getEntriesByType('resource')
+    .map((entry) => entry.name)
+    .find((name) => /\/media(\.[0-9a-f]{16})?\.js$/.test(name)));
+  check(module, 'the app loaded media.js');
+  return module;
+}
+
+// What `href` answers in this page: status, content type, length and SHA-256 (hex) of the body.
+export function fetchedDigest(page, href) {
+  return page.evaluate(async (href) => {
+    const response = await fetch(href);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      length: bytes.length,
+      sha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
+    };
+  }, href);
+}

@@ -1,14 +1,11 @@
 // The phone's offline cache of evidence files (web/js/media.js, as the PWA ships it): beyond
 // its cap, files already on the server are deleted least recently used first, and a file not on
 // the server yet (kept only on this phone, being uploaded, or refused) is never deleted.
-import { openApp, check, main } from './browser.mjs';
+import { openApp, check, main, mediaModule } from './browser.mjs';
 
 await main(async (baseUrl) => {
   const { browser, page, errors } = await openApp(baseUrl);
-  const module = await page.evaluate(() => performance.getEntriesByType('resource')
-    .map((entry) => entry.name)
-    .find((name) => /\/media(\.[0-9a-f]{16})?\.js$/.test(name)));
-  check(module, 'the app loaded media.js');
+  const module = await mediaModule(page);
   const chosen = await page.evaluate(async (module) => {
     const media = await import(module);
     const files = () => [

@@ -2,14 +2,11 @@
 // 1600×800 image and a 320×160 thumbnail, left half still left; the same JPEG with an EXIF
 // APP1 segment saying orientation 6 (rotate 90° clockwise to show) becomes 800×1600 and
 // 160×320, its left half now on top; and no output carries EXIF any more.
-import { openApp, check, main } from './browser.mjs';
+import { openApp, check, main, mediaModule } from './browser.mjs';
 
 await main(async (baseUrl) => {
   const { browser, page, errors } = await openApp(baseUrl);
-  const module = await page.evaluate(() => performance.getEntriesByType('resource')
-    .map((entry) => entry.name)
-    .find((name) => /\/media(\.[0-9a-f]{16})?\.js$/.test(name)));
-  check(module, 'the app loaded media.js');
+  const module = await mediaModule(page);
 
   const results = await page.evaluate(async (module) => {
     const media = await import(module);

@@ -2,7 +2,7 @@
 // on a canvas, through the camera input); the entry shows its thumbnail and "only on this
 // phone"; a reload offline keeps both; back online it is uploaded ("on the server"); a reviewer
 // on another phone sees the thumbnail and opens the file, whose bytes are the station's.
-import { launch, check, main, openItem, signIn, synced } from './browser.mjs';
+import { launch, check, main, openItem, signIn, synced, fetchedDigest } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
 const TIMEOUT = 30000;
@@ -30,21 +30,6 @@ async function thumbnailShown(page) {
     return img && img.complete && img.naturalWidth > 0;
   }, null, { timeout: TIMEOUT });
   return page.locator('[data-item="TC1"] [data-testid=evidence-thumbnail]').evaluate((img) => [img.naturalWidth, img.naturalHeight]);
-}
-
-// The SHA-256 (hex) and length of what `href` answers in this page.
-function fetched(page, href) {
-  return page.evaluate(async (href) => {
-    const response = await fetch(href);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-    return {
-      status: response.status,
-      type: response.headers.get('content-type'),
-      length: bytes.length,
-      sha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
-    };
-  }, href);
 }
 
 await main(async (baseUrl) => {
@@ -88,7 +73,7 @@ await main(async (baseUrl) => {
   const href = await entry(station).first().getByTestId('evidence-open').getAttribute('href');
   const sha = href.split('/').pop();
   check(/^[0-9a-f]{64}$/.test(sha), `the entry links its file by SHA-256 (${href})`);
-  const kept = await fetched(station, href);
+  const kept = await fetchedDigest(station, href);
   check(kept.status === 200 && kept.sha === sha && kept.type === 'image/jpeg',
     `offline, the phone opens its own copy (${JSON.stringify(kept)})`);
   check(kept.length < photo.length, `the kept photo is downscaled (${kept.length} < ${photo.length} bytes)`);
@@ -99,7 +84,7 @@ await main(async (baseUrl) => {
   await openEvidence(station);
   await waitState(station, 'local');
   await thumbnailShown(station);
-  check((await fetched(station, href)).sha === sha, 'after the reload the phone still holds the file');
+  check((await fetchedDigest(station, href)).sha === sha, 'after the reload the phone still holds the file');
 
   // Online: the outbox uploads it.
   await stationContext.setOffline(false);
@@ -120,12 +105,12 @@ await main(async (baseUrl) => {
   const tab = await opened;
   await tab.waitForLoadState();
   check(new URL(tab.url()).pathname === href, `the file opens full size in a tab (${tab.url()})`);
-  const served = await fetched(reviewer, href);
+  const served = await fetchedDigest(reviewer, href);
   check(served.status === 200 && served.sha === sha && served.length === kept.length && served.type === 'image/jpeg',
     `the reviewer gets the station's bytes (${JSON.stringify(served)})`);
   // The dossier's ZIP (the server's; files-server tests its content), linked from the editor.
   const zip = await reviewer.getByTestId('dossier-zip').getAttribute('href');
-  const archive = await fetched(reviewer, zip);
+  const archive = await fetchedDigest(reviewer, zip);
   check(archive.status === 200 && /zip/.test(archive.type || '') && archive.length > 0,
     `the dossier ZIP downloads (${JSON.stringify(archive)})`);
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);

@@ -3,7 +3,7 @@
 // a PDF over the phone's 10 MB limit is refused with a clear message and no entry; a PDF within
 // the phone's limit but over this server's (TRAMYTE_TEST_SERVER_MAX bytes) is kept, shown as
 // refused by the server, and stays so after a reload.
-import { launch, check, main, signIn } from './browser.mjs';
+import { launch, check, main, signIn, fetchedDigest } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
 const SERVER_MAX = Number(process.env.TRAMYTE_TEST_SERVER_MAX);
@@ -33,19 +33,6 @@ async function waitState(page, index, state) {
     [await s.elementHandle({ timeout: TIMEOUT }), state], { timeout: TIMEOUT });
 }
 
-function fetched(page, href) {
-  return page.evaluate(async (href) => {
-    const response = await fetch(href);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-    return {
-      status: response.status,
-      length: bytes.length,
-      sha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
-    };
-  }, href);
-}
-
 await main(async (baseUrl) => {
   const browser = await launch();
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'vi-VN' });
@@ -69,7 +56,7 @@ await main(async (baseUrl) => {
   await waitState(page, 0, 'server');
   check((await entries(page).first().textContent()).includes('Đã lên máy chủ'), 'the certificate is on the server');
   const href = await entries(page).first().getByTestId('evidence-open').getAttribute('href');
-  const served = await fetched(page, href);
+  const served = await fetchedDigest(page, href);
   check(served.status === 200 && served.length === certificate.length && href.endsWith(served.sha),
     `the certificate opens with its own bytes (${JSON.stringify(served)})`);
 

@@ -5,7 +5,7 @@
 //! newer revision keeps the scores of unchanged items and lists what must be scored again.
 
 use serde_json::{Value, json};
-use tramyte_server::config::{DatabaseArgs, RoundCommand};
+use tramyte_server::config::{DatabaseArgs, RoundArgs, RoundCommand};
 use tramyte_server::domain::catalog;
 use tramyte_server::store::Store;
 use tramyte_shared::assessment::read_assessment;
@@ -489,10 +489,12 @@ async fn two_moves_at_once_move_each_assessment_once() {
         assert_eq!(publish(sheet_with("TH38-BCD", 12)).await, 201);
         let _staff = user(&store, "lan.tyt", Role::StationStaff, &["16024"]).await;
         let command = |by: &str| RoundCommand::Move {
-            round: 2025,
-            catalog: "TH38-BCD".to_owned(),
-            revision: None,
-            commune: vec!["16024".to_owned()],
+            round: RoundArgs {
+                round: 2025,
+                catalog: "TH38-BCD".to_owned(),
+                revision: None,
+                commune: vec!["16024".to_owned()],
+            },
             by: by.to_owned(),
             database: DatabaseArgs {
                 database_url: Some(server.config.database_url.clone()),

@@ -4,7 +4,7 @@
 //! many assessments and how many rosters it created or found.
 
 use serde_json::{Value, json};
-use tramyte_server::config::{DatabaseArgs, RoundCommand};
+use tramyte_server::config::{DatabaseArgs, RoundArgs, RoundCommand};
 use tramyte_server::store::Store;
 use tramyte_shared::assessment::read_assessment;
 use tramyte_shared::policy::Role;
@@ -174,10 +174,12 @@ async fn opening_a_round_twice_creates_nothing_new() {
         let mut out = Vec::new();
         tramyte_server::cli::round(
             RoundCommand::Open {
-                round: 2025,
-                catalog: "QD1300-2023".to_owned(),
-                revision: None,
-                commune: vec![],
+                round: RoundArgs {
+                    round: 2025,
+                    catalog: "QD1300-2023".to_owned(),
+                    revision: None,
+                    commune: vec![],
+                },
                 zone: vec![],
                 database,
             },

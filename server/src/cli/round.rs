@@ -4,17 +4,20 @@
 use std::io::Write;
 
 use super::{io, open};
-use crate::config::RoundCommand;
+use crate::config::{RoundArgs, RoundCommand};
 use crate::domain::round::{MoveRound, OpenRound, move_round, open_round};
 
 /// Runs `tramyte round …`.
 pub async fn round(command: RoundCommand, out: &mut impl Write) -> Result<(), String> {
     match command {
         RoundCommand::Open {
-            round,
-            catalog,
-            revision,
-            commune,
+            round:
+                RoundArgs {
+                    round,
+                    catalog,
+                    revision,
+                    commune,
+                },
             zone,
             database,
         } => {
@@ -58,10 +61,13 @@ pub async fn round(command: RoundCommand, out: &mut impl Write) -> Result<(), St
             }
         }
         RoundCommand::Move {
-            round,
-            catalog,
-            revision,
-            commune,
+            round:
+                RoundArgs {
+                    round,
+                    catalog,
+                    revision,
+                    commune,
+                },
             by,
             database,
         } => {
