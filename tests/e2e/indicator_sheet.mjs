@@ -4,13 +4,16 @@
 // year's round on that revision; a station person keeps the sheet on the phone, goes offline,
 // starts the app again offline and scores indicator by indicator; the verdict applies the
 // knockout rule (điểm liệt), then passes once the knockout indicator is met; back online, the
-// scores reach the server (which the test checks).
+// scores reach the server (which the test checks). Then a second revision changes one
+// indicator's bands; the round moves to it, the page lists that indicator to score again for
+// each dossier, and the station's phone shows it unscored and scores it again.
 import { readFileSync } from 'node:fs';
 import { launch, check, main, openItem, signIn, synced, waitForTest } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
 const GOOD = process.env.TRAMYTE_GOOD_SHEET;
 const BAD = process.env.TRAMYTE_BAD_SHEET;
+const SECOND = process.env.TRAMYTE_SECOND_SHEET;
 const BAD_CELLS = (process.env.TRAMYTE_BAD_CELLS || '').split('|').filter((c) => c);
 const ROUND = process.env.TRAMYTE_ROUND;
 const CODE = 'MINHHOA-2026';
@@ -139,6 +142,32 @@ await main(async (baseUrl) => {
   await phone.setOffline(false);
   await synced(station);
   await waitForTest('scored');
+
+  // A second revision: the sessions indicator counts in other bands. Published, then the
+  // round's open dossiers move to it.
+  await admin.getByTestId('sheet-file').setInputFiles(SECOND);
+  await admin.getByTestId('preview').click();
+  await admin.getByTestId('sheet-preview').locator('tr[data-item="2.2"]').filter({ hasText: '≥ 10: 10' }).waitFor({ timeout: TIMEOUT });
+  await admin.getByTestId('publish').click();
+  await admin.getByTestId('published').filter({ hasText: `${CODE} — lần sửa đổi 2` }).waitFor({ timeout: TIMEOUT });
+  await admin.locator(`[data-testid=catalogs] tr[data-catalog="${CODE}"][data-revision="2"]`).waitFor({ timeout: TIMEOUT });
+  await admin.getByTestId('round-catalog').selectOption(CODE);
+  await admin.waitForFunction(() => document.querySelector('[data-testid=round-revision]')?.value === '2', null, { timeout: TIMEOUT });
+  await admin.getByTestId('move-round').click();
+  const moved = admin.getByTestId('round-moved');
+  await moved.waitFor({ timeout: TIMEOUT });
+  check((await moved.locator('p').textContent()).includes('Lần sửa đổi 2: đã chuyển 2 phiếu'), await moved.textContent());
+  const ours = await moved.locator('li[data-moved="16024"]').textContent();
+  check(ours.includes('từ lần 1') && ours.includes('cần chấm lại: 2.2;') && ours.includes('giữ điểm: 5'), ours);
+
+  // The station's phone follows: 2.2 is to be scored again, then the dossier passes again.
+  await station.locator('[data-testid=verdict]').filter({ hasText: 'Chưa đủ' }).waitFor({ timeout: TIMEOUT });
+  check((await station.locator('ul.reasons').first().textContent()).includes('Chưa chấm: 2.2'), 'the moved indicator is to be scored');
+  await fill(station, '2.2', 10);
+  await station.waitForFunction(() => document.querySelector('[data-testid=total]')?.textContent === '100', null, { timeout: TIMEOUT });
+  check((await station.getByTestId('verdict').first().textContent()) === 'Đạt', 'the dossier passes on revision 2');
+  await synced(station);
+  await waitForTest('rescored');
   check(errors.length === 0, `page errors: ${errors.join('; ')}`);
   await browser.close();
 });

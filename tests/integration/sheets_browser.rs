@@ -4,10 +4,14 @@
 //! `server/catalogs/MINHHOA-2026.xlsx`), previews and publishes it, and opens this year's round
 //! on that revision; a station person keeps it on the phone, scores indicator by indicator
 //! offline (after a cold start offline), and the verdict applies the knockout rule; once online
-//! the server scores the dossier the same way.
+//! the server scores the dossier the same way. Then the province publishes a second revision that
+//! changes one indicator's bands and moves the round to it: the page lists that indicator to
+//! score again for each dossier, the station's phone shows it unscored and scores it again.
 
 use serde_json::Value;
 use tramyte_server::store::Store;
+use tramyte_shared::catalog::{Band, Measure, ScoringRule};
+use tramyte_shared::points::Points;
 use tramyte_shared::policy::Role;
 use tramyte_tests::browser::Script;
 use tramyte_tests::people::{PASSWORD, current_round, seed_units, user};
@@ -24,7 +28,29 @@ async fn a_province_publishes_its_sheet_and_a_station_scores_on_it_offline() {
     user(&store, "nv1", Role::StationStaff, &["16024"]).await;
     drop(store);
 
-    let (good, _) = illustrative_sheet();
+    let (good, catalog) = illustrative_sheet();
+    // The second revision: the sessions indicator (2.2) counts in other bands.
+    let mut second = catalog.clone();
+    second.revision = 2;
+    second.criteria[1].indicators[1].scoring = ScoringRule::Bands {
+        measure: Measure::Count,
+        bands: vec![
+            Band {
+                min: 10.0,
+                points: Points::whole(10),
+            },
+            Band {
+                min: 5.0,
+                points: Points::whole(5),
+            },
+        ],
+    };
+    let revised = server.data_dir().join("bang-cham-diem-lan-2.xlsx");
+    std::fs::write(
+        &revised,
+        tramyte_server::domain::catalog::sheet::export(&second).unwrap(),
+    )
+    .unwrap();
     let bad = server.data_dir().join("bang-cham-diem-loi.xlsx");
     let broken = broken_sheet(&std::fs::read(&good).unwrap());
     std::fs::write(&bad, &broken).unwrap();
@@ -43,6 +69,7 @@ async fn a_province_publishes_its_sheet_and_a_station_scores_on_it_offline() {
             ("TRAMYTE_TEST_PASSWORD", PASSWORD),
             ("TRAMYTE_GOOD_SHEET", good.to_str().unwrap()),
             ("TRAMYTE_BAD_SHEET", bad.to_str().unwrap()),
+            ("TRAMYTE_SECOND_SHEET", revised.to_str().unwrap()),
             ("TRAMYTE_BAD_CELLS", &cells.join("|")),
             ("TRAMYTE_ROUND", &round),
         ],
@@ -71,22 +98,33 @@ async fn a_province_publishes_its_sheet_and_a_station_scores_on_it_offline() {
     assert_eq!(mine["revision"], 1);
     assert_eq!(mine["province"], "38");
     assert_eq!(mine["published_by"], "syt1");
-    let documents: Value = http
-        .get(format!("{url}/api/documents?kind=assessment&commune=16024"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let row = documents["documents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["round"].as_i64().map(|r| r.to_string()) == Some(round.clone()))
-        .expect("this year's assessment");
+    let this_year = || async {
+        let documents: Value = http
+            .get(format!("{url}/api/documents?kind=assessment&commune=16024"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        documents["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["round"].as_i64().map(|r| r.to_string()) == Some(round.clone()))
+            .expect("this year's assessment")
+            .clone()
+    };
+    let row = this_year().await;
     assert_eq!(row["catalog"], "MINHHOA-2026", "{row}");
+    assert_eq!(row["verdict"], "pass", "{row}");
+    assert_eq!(row["self_total"], 100, "{row}");
+    script.go().await;
+
+    // After the move and the station's new score for 2.2, the server scores it on revision 2.
+    script.wait_for("rescored").await;
+    let row = this_year().await;
     assert_eq!(row["verdict"], "pass", "{row}");
     assert_eq!(row["self_total"], 100, "{row}");
     script.go().await;
