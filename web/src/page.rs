@@ -126,10 +126,12 @@ mod learned {
                         KNOWN.with(|known| known.borrow_mut().push(catalog));
                         ARRIVED.with(|t| t.notify());
                     }
-                    // Offline or refused: asked again the next time it is needed.
-                    _ => {
+                    // Offline: asked again the next time it is needed. Refused (a set the
+                    // person may not see): not asked again until the app starts again.
+                    Err(crate::api::ApiError::Unreachable) => {
                         ASKED.with(|asked| asked.borrow_mut().remove(&(code, revision)));
                     }
+                    _ => {}
                 }
             });
         }
