@@ -10,7 +10,12 @@
 //!   the two-level organisation in force since 1 July 2025: communes under the province
 //!   directly, reviewed by a regional health centre (Trung tâm Y tế khu vực), with dossiers in
 //!   progress, a conflict, a returned one and this year's targets, dated relative to that day
-//!   (see [`CURRENT_COMMUNES`]).
+//!   (see [`CURRENT_COMMUNES`]);
+//! - a FICTIONAL province (Minh Hòa, [`SHEET_PROVINCE`]) whose indicator sheet
+//!   (`server/catalogs/MINHHOA-2026.json`, the source of `MINHHOA-2026.xlsx`) is published as its
+//!   own criteria set, marked as an illustration and never the official annex, with this year's
+//!   round opened on it for its two communes ([`SHEET_COMMUNES`]), so the indicator-level editor
+//!   has something to score.
 //!
 //! The 2024 history keeps its districts. Every 2024 workflow event is dated in 2024 (see
 //! [`DATES`] and [`WARD_DATES`]), some before and some after 30 June, so the 6-monthly and the
@@ -234,9 +239,21 @@ pub const CURRENT_DAYS_AGO: [(i64, i64, i64, i64); 8] = [
 /// The current commune whose dossier has an open conflict.
 pub const CURRENT_CONFLICT_COMMUNE: &str = "99303";
 
-/// One demo account per role, Long Biên's reviewer and the regional centre's: id, role,
-/// display name, units.
-pub const ACCOUNTS: [(&str, Role, &str, &[&str]); 8] = [
+/// The FICTIONAL province whose indicator sheet the demo publishes (an unused province code).
+pub const SHEET_PROVINCE: &str = "97";
+
+/// Its communes, ILLUSTRATIVE, with this year's round on its sheet.
+pub const SHEET_COMMUNES: [(&str, &str); 2] = [
+    ("99401", "Xã Minh Hòa Một (minh họa)"),
+    ("99402", "Xã Minh Hòa Hai (minh họa)"),
+];
+
+/// The fictional province's indicator sheet, in the catalog file format.
+pub const SHEET_SOURCE: &str = include_str!("../catalogs/MINHHOA-2026.json");
+
+/// One demo account per role, Long Biên's reviewer, the regional centre's, and the fictional
+/// province's administrator and station: id, role, display name, units.
+pub const ACCOUNTS: [(&str, Role, &str, &[&str]); 10] = [
     (
         "demo.ytthon",
         Role::VillageHealthWorker,
@@ -284,6 +301,18 @@ pub const ACCOUNTS: [(&str, Role, &str, &[&str]); 8] = [
         Role::SystemAdmin,
         "Quản Trị Demo (hư cấu)",
         &[],
+    ),
+    (
+        "demo.syt.mh",
+        Role::ProvincialAdmin,
+        "Vũ Thị Bảng Điểm (hư cấu)",
+        &["97-SYT"],
+    ),
+    (
+        "demo.nhanvien.mh",
+        Role::StationStaff,
+        "Đinh Văn Chỉ Tiêu (hư cấu)",
+        &["99401"],
     ),
 ];
 
@@ -376,6 +405,13 @@ pub fn units_csv() -> String {
                 "{code}-T{village},village,Thôn {village},{code},,\n"
             ));
         }
+    }
+    csv.push_str(&format!(
+        "{SHEET_PROVINCE},province,Tỉnh Minh Hòa (minh họa — không có thật),,,\n\
+         {SHEET_PROVINCE}-SYT,health_department,Sở Y tế tỉnh Minh Hòa (minh họa),{SHEET_PROVINCE},,\n"
+    ));
+    for (code, name) in SHEET_COMMUNES {
+        csv.push_str(&format!("{code},commune,{name},{SHEET_PROVINCE},xa,\n"));
     }
     let covered: Vec<&str> = CURRENT_COMMUNES.iter().map(|(code, _)| *code).collect();
     csv.push_str(&format!(
@@ -543,6 +579,27 @@ pub async fn load(store: &Store, reset_passwords: bool, now: i64) -> Result<Load
             target::replace(store, unit, year, &targets).await?;
         }
     }
+    // The fictional province's sheet as its own criteria set, and this year's round on it.
+    let (sheet, _) =
+        crate::domain::catalog::import_into(store, SHEET_SOURCE, Some(SHEET_PROVINCE), now)
+            .await
+            .map_err(|err| DemoError::Document(err.to_string()))?;
+    let request = crate::domain::round::OpenRound {
+        round: year,
+        catalog: sheet.code.as_str().to_owned(),
+        revision: Some(sheet.revision),
+        communes: Some(
+            SHEET_COMMUNES
+                .iter()
+                .map(|(c, _)| (*c).to_owned())
+                .collect(),
+        ),
+        zones: Default::default(),
+    };
+    let opened = crate::domain::round::open_round(store, None, &request, "demo")
+        .await
+        .map_err(|err| DemoError::Document(err.to_string()))?;
+    loaded.documents += opened.created;
     Ok(loaded)
 }
 
@@ -789,7 +846,7 @@ mod tests {
                 .iter()
                 .filter(|u| u.kind == unit::UnitKind::Commune)
                 .count(),
-            13 + 14 + 8
+            13 + 14 + 8 + 2
         );
         let centre = units.iter().find(|u| u.code == REGIONAL_CENTRE).unwrap();
         assert_eq!(centre.parent.as_deref(), Some("38"));

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tramyte_server::demo::{
-    COMMUNES, CONFLICT_COMMUNE, CURRENT_COMMUNES, CURRENT_CONFLICT_COMMUNE, CURRENT_STATES, STATES,
+    COMMUNES, CONFLICT_COMMUNE, CURRENT_COMMUNES, CURRENT_CONFLICT_COMMUNE, CURRENT_STATES,
+    SHEET_COMMUNES, STATES,
 };
 use tramyte_tests::api;
 use tramyte_tests::backends;
@@ -95,8 +96,10 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
             users,
             [
                 "demo.nhanvien",
+                "demo.nhanvien.mh",
                 "demo.quantri",
                 "demo.syt",
+                "demo.syt.mh",
                 "demo.truongtram",
                 "demo.ttyt",
                 "demo.ttyt.lb",
@@ -234,6 +237,33 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
             ]
         );
 
+        // The fictional province's sheet is its own criteria set, seen by its people and not by
+        // Thanh Hóa's; its station's round is on it.
+        let sheet_admin = sign_in(&url, "demo.syt.mh", &passwords["demo.syt.mh"]).await;
+        let codes = |body: Value| -> Vec<String> {
+            body["catalogs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| format!("{}@{}", c["code"].as_str().unwrap(), c["province"]))
+                .collect()
+        };
+        let (_, listed) = api::get(&url, "/api/catalogs", Some(&sheet_admin)).await;
+        assert!(
+            codes(listed).contains(&r#"MINHHOA-2026@"97""#.to_owned()),
+            "{backend:?}"
+        );
+        let thanh_hoa = sign_in(&url, "demo.syt", &passwords["demo.syt"]).await;
+        let (_, listed) = api::get(&url, "/api/catalogs", Some(&thanh_hoa)).await;
+        assert!(codes(listed).iter().all(|c| !c.starts_with("MINHHOA")));
+        let sheet_station = sign_in(&url, "demo.nhanvien.mh", &passwords["demo.nhanvien.mh"]).await;
+        let (_, own) = api::get(&url, "/api/documents?kind=assessment", Some(&sheet_station)).await;
+        let own = own["documents"].as_array().unwrap();
+        assert_eq!(own.len(), 1, "{own:?}");
+        assert_eq!(own[0]["catalog"], "MINHHOA-2026");
+        assert_eq!(own[0]["commune"], SHEET_COMMUNES[0].0);
+        assert_eq!(own[0]["round"], year);
+
         // A restart loads nothing and prints no accounts; the same documents are there.
         server.kill().await.unwrap();
         let (mut server, url, printed) = serve(&database).await;
@@ -248,9 +278,9 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
                 .map(|row| row["id"].as_str().unwrap().to_owned())
                 .collect()
         };
-        // 13 communes and 14 wards in 2024, 8 communes this year: an assessment and a roster
-        // each.
-        assert_eq!(ids(&everything).len(), 2 * (13 + 14 + 8), "{backend:?}");
+        // 13 communes and 14 wards in 2024, 8 communes this year and the fictional province's
+        // 2: an assessment and a roster each.
+        assert_eq!(ids(&everything).len(), 2 * (13 + 14 + 8 + 2), "{backend:?}");
 
         // `tramyte demo` on the same database creates nothing and sets new passwords.
         let output = Command::new(tramyte_binary())
@@ -266,7 +296,7 @@ async fn the_demo_loads_on_the_first_start_once_and_the_reviewer_sees_its_commun
         assert!(text.contains(": 0 documents created"), "{text}");
         let lines: Vec<String> = text.lines().map(str::to_owned).collect();
         let renewed = accounts(&lines);
-        assert_eq!(renewed.len(), 8, "{text}");
+        assert_eq!(renewed.len(), 10, "{text}");
         let admin = sign_in(&url, "demo.quantri", &renewed["demo.quantri"]).await;
         let (_, again) = api::get(&url, "/api/documents", Some(&admin)).await;
         assert_eq!(

@@ -27,6 +27,7 @@ mod reports;
 mod review_loop;
 mod round;
 mod sheets;
+mod sheets_browser;
 mod sign_in;
 mod summary;
 mod sync;

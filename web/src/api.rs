@@ -63,11 +63,27 @@ async fn call_typed(
     body: Option<String>,
     content_type: &str,
 ) -> Result<String, ApiError> {
+    let body = body.map(|b| JsValue::from_str(&b));
+    let (status, text, retry_after) = send(method, path, body.as_ref(), content_type).await?;
+    if (200..300).contains(&status) {
+        return Ok(text);
+    }
+    Err(refusal(status, text, retry_after))
+}
+
+/// One request: the status, the body as text and `Retry-After`; `Unreachable` when nothing
+/// answered.
+async fn send(
+    method: &str,
+    path: &str,
+    body: Option<&JsValue>,
+    content_type: &str,
+) -> Result<(u16, String, Option<String>), ApiError> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
-    if let Some(body) = &body {
-        init.set_body(&JsValue::from_str(body));
+    if let Some(body) = body {
+        init.set_body(body);
     }
     let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Unreachable)?;
     if body.is_some() {
@@ -86,15 +102,16 @@ async fn call_typed(
             .unwrap_or_default(),
         Err(_) => String::new(),
     };
-    let status = response.status();
     let retry_after = response.headers().get("retry-after").ok().flatten();
-    if response.ok() {
-        return Ok(text);
-    }
+    Ok((response.status(), text, retry_after))
+}
+
+/// A failed answer as the interface tells it.
+fn refusal(status: u16, text: String, retry_after: Option<String>) -> ApiError {
     let message = serde_json::from_str::<ErrorBody>(&text)
         .map(|b| b.message)
         .unwrap_or(text);
-    Err(match status {
+    match status {
         401 => ApiError::Unauthorized(message),
         429 => ApiError::Throttled {
             message,
@@ -103,7 +120,7 @@ async fn call_typed(
         // A service worker or proxy answering for a server that is gone.
         502..=504 => ApiError::Unreachable,
         _ => ApiError::Refused { status, message },
-    })
+    }
 }
 
 /// A request body as JSON (our own types always encode).
@@ -311,14 +328,119 @@ pub async fn set_targets(unit: &str, year: u16, targets: &[Target]) -> Result<()
 /// its document list).
 pub type OpenedRound = tramyte_shared::rest::OpenedCounts;
 
-/// Opens a round for every commune in the caller's scope (idempotent).
+/// Opens a round for every commune in the caller's scope (idempotent), on the newest revision
+/// of `catalog` the caller may use.
 pub async fn open_round(round: u16, catalog: &str) -> Result<OpenedRound, ApiError> {
+    open_round_on(round, catalog, None).await
+}
+
+/// Opens a round on a chosen revision of a criteria set (`None`: the newest the caller may use).
+pub async fn open_round_on(
+    round: u16,
+    catalog: &str,
+    revision: Option<u32>,
+) -> Result<OpenedRound, ApiError> {
     let body = tramyte_shared::rest::OpenRound {
         round,
         catalog: catalog.to_owned(),
-        revision: None,
+        revision,
         communes: None,
         zones: Default::default(),
     };
     parse(&call("POST", "/api/rounds", Some(json(&body))).await?)
+}
+
+/// What moving a round's open assessments to a newer revision did.
+pub use tramyte_shared::rest::MovedRound;
+
+/// Moves the round's open assessments of `catalog` in the caller's scope to `revision` (`None`:
+/// the newest the caller may use).
+pub async fn move_round(
+    round: u16,
+    catalog: &str,
+    revision: Option<u32>,
+) -> Result<MovedRound, ApiError> {
+    let body = tramyte_shared::rest::MoveRound {
+        round,
+        catalog: catalog.to_owned(),
+        revision,
+        communes: None,
+    };
+    parse(&call("POST", "/api/rounds/move", Some(json(&body))).await?)
+}
+
+/// One revision of a criteria set as listed, and a problem of an indicator sheet at its cell.
+pub use tramyte_shared::rest::{CatalogSummary, SheetProblem};
+
+/// Every revision of every criteria set the caller may use (`GET /api/catalogs?all=true`).
+pub async fn catalogs() -> Result<Vec<CatalogSummary>, ApiError> {
+    parse::<tramyte_shared::rest::CatalogList>(&call("GET", "/api/catalogs?all=true", None).await?)
+        .map(|l| l.catalogs)
+}
+
+/// One revision of a criteria set, read through the one catalog parser, with its source as the
+/// server sent it (to keep for offline use).
+pub async fn catalog(
+    code: &str,
+    revision: u32,
+) -> Result<(tramyte_shared::catalog::Catalog, String), ApiError> {
+    let code = js_sys::encode_uri_component(code);
+    let text = call(
+        "GET",
+        &format!("/api/catalogs/{code}?revision={revision}"),
+        None,
+    )
+    .await?;
+    let catalog = read_catalog(&text)?;
+    Ok((catalog, text))
+}
+
+/// A catalog from its JSON, through [`tramyte_shared::catalog::parse_catalog`].
+fn read_catalog(json: &str) -> Result<tramyte_shared::catalog::Catalog, ApiError> {
+    tramyte_shared::catalog::parse_catalog(json).map_err(|err| ApiError::Refused {
+        status: 200,
+        message: format!("unexpected criteria set: {err}"),
+    })
+}
+
+/// What the server made of an uploaded indicator sheet: valid (`T`), or every problem.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SheetAnswer<T> {
+    Valid(T),
+    Problems(Vec<SheetProblem>),
+}
+
+/// The XLSX media type.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Sends an indicator sheet as it was picked (the browser reads the file, not the wasm).
+async fn send_sheet(path: &str, file: &web_sys::File) -> Result<SheetAnswer<String>, ApiError> {
+    let (status, text, retry_after) = send("POST", path, Some(file.as_ref()), XLSX).await?;
+    match status {
+        200..300 => Ok(SheetAnswer::Valid(text)),
+        422 => parse::<tramyte_shared::rest::SheetRefused>(&text)
+            .map(|refused| SheetAnswer::Problems(refused.problems)),
+        _ => Err(refusal(status, text, retry_after)),
+    }
+}
+
+/// `POST /api/catalogs/preview`: the criteria set as it will be scored, or every problem.
+pub async fn preview_sheet(
+    file: &web_sys::File,
+) -> Result<SheetAnswer<tramyte_shared::catalog::Catalog>, ApiError> {
+    Ok(match send_sheet("/api/catalogs/preview", file).await? {
+        SheetAnswer::Valid(text) => {
+            let body: serde_json::Value = parse(&text)?;
+            SheetAnswer::Valid(read_catalog(&body["catalog"].to_string())?)
+        }
+        SheetAnswer::Problems(problems) => SheetAnswer::Problems(problems),
+    })
+}
+
+/// `POST /api/catalogs`: publishes the sheet as the next revision of its code.
+pub async fn publish_sheet(file: &web_sys::File) -> Result<SheetAnswer<CatalogSummary>, ApiError> {
+    Ok(match send_sheet("/api/catalogs", file).await? {
+        SheetAnswer::Valid(text) => SheetAnswer::Valid(parse(&text)?),
+        SheetAnswer::Problems(problems) => SheetAnswer::Problems(problems),
+    })
 }

@@ -11,8 +11,8 @@ use crate::platform;
 use crate::repo::Link;
 use crate::session::{provide_session, use_session};
 use crate::split::{
-    AdminRoute, AssessmentRoute, MinutesRoute, OverviewRoute, ReportRoute, RosterRoute,
-    SelfSheetRoute,
+    AdminRoute, AssessmentRoute, CatalogsRoute, MinutesRoute, OverviewRoute, ReportRoute,
+    RosterRoute, SelfSheetRoute,
 };
 
 /// The root component.
@@ -43,6 +43,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/overview") view={Lazy::<OverviewRoute>::new()}/>
                     <Route path=path!("/reports") view={Lazy::<ReportRoute>::new()}/>
                     <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()}/>
+                    <Route path=path!("/catalogs") view={Lazy::<CatalogsRoute>::new()}/>
                 </Routes>
             </main>
             <StorageNotice/>

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod assessment;
+pub mod catalogs;
 pub mod home;
 pub mod not_found;
 pub mod overview;
@@ -39,14 +40,103 @@ pub fn latest_round(documents: &[crate::api::DocumentRow]) -> u16 {
         .unwrap_or_else(|| js_sys::Date::new_0().get_full_year() as u16)
 }
 
-/// The criteria set with this code (the catalogs the app ships with).
+/// The newest revision of the criteria set with this code that the phone knows (shipped, or
+/// fetched for a document and kept).
 pub fn catalog_for(code: &str) -> Option<Catalog> {
-    static CATALOGS: OnceLock<Vec<Catalog>> = OnceLock::new();
-    CATALOGS
-        .get_or_init(shipped_catalogs)
+    learned::track();
+    let shipped = shipped().iter().filter(|c| c.code.as_str() == code);
+    let fetched = learned::all(|c| c.code.as_str() == code);
+    shipped.cloned().chain(fetched).max_by_key(|c| c.revision)
+}
+
+/// One revision of a criteria set, as a document names it: shipped, kept on the phone, or else
+/// fetched from the server (`GET /api/catalogs/{code}?revision=`) and kept for offline use;
+/// `None` until it arrives (reactive: a caller inside a memo or view runs again then).
+pub fn catalog_at(code: &str, revision: u32) -> Option<Catalog> {
+    learned::track();
+    shipped()
         .iter()
-        .find(|c| c.code.as_str() == code)
+        .find(|c| c.code.as_str() == code && c.revision == revision)
         .cloned()
+        .or_else(|| learned::get(code, revision))
+}
+
+fn shipped() -> &'static [Catalog] {
+    static CATALOGS: OnceLock<Vec<Catalog>> = OnceLock::new();
+    CATALOGS.get_or_init(shipped_catalogs)
+}
+
+/// The revisions of criteria sets fetched from the server, kept in `localStorage` (a province's
+/// indicator sheet is a few kilobytes), so a station scores offline on the sheet its round uses.
+mod learned {
+    use std::cell::RefCell;
+    use std::collections::BTreeSet;
+
+    use leptos::prelude::*;
+    use tramyte_shared::catalog::{Catalog, parse_catalog};
+
+    use crate::platform;
+
+    thread_local! {
+        static KNOWN: RefCell<Vec<Catalog>> = const { RefCell::new(Vec::new()) };
+        static ASKED: RefCell<BTreeSet<(String, u32)>> = const { RefCell::new(BTreeSet::new()) };
+        static ARRIVED: ArcTrigger = ArcTrigger::new();
+    }
+
+    fn key(code: &str, revision: u32) -> String {
+        format!("tramyte.catalog.{code}@{revision}")
+    }
+
+    /// Runs a reactive caller again when a fetched catalog arrives.
+    pub fn track() {
+        ARRIVED.with(|t| t.track());
+    }
+
+    /// Every kept catalog that `keep` accepts.
+    pub fn all(keep: impl Fn(&Catalog) -> bool) -> Vec<Catalog> {
+        KNOWN.with(|known| known.borrow().iter().filter(|c| keep(c)).cloned().collect())
+    }
+
+    /// A kept revision, else `None` while it is fetched (once per run of the app).
+    pub fn get(code: &str, revision: u32) -> Option<Catalog> {
+        let found = KNOWN.with(|known| {
+            known
+                .borrow()
+                .iter()
+                .find(|c| c.code.as_str() == code && c.revision == revision)
+                .cloned()
+        });
+        if found.is_some() {
+            return found;
+        }
+        let kept = platform::load_local(&key(code, revision))
+            .and_then(|json| parse_catalog(&json).ok())
+            .filter(|c| c.code.as_str() == code && c.revision == revision);
+        if let Some(catalog) = kept {
+            KNOWN.with(|known| known.borrow_mut().push(catalog.clone()));
+            return Some(catalog);
+        }
+        let first_ask = ASKED.with(|asked| asked.borrow_mut().insert((code.to_owned(), revision)));
+        if first_ask {
+            let code = code.to_owned();
+            leptos::task::spawn_local(async move {
+                match crate::api::catalog(&code, revision).await {
+                    Ok((catalog, json)) if catalog.revision == revision => {
+                        platform::store_local(&key(&code, revision), &json);
+                        KNOWN.with(|known| known.borrow_mut().push(catalog));
+                        ARRIVED.with(|t| t.notify());
+                    }
+                    // Offline: asked again the next time it is needed. Refused (a set the
+                    // person may not see): not asked again until the app starts again.
+                    Err(crate::api::ApiError::Unreachable) => {
+                        ASKED.with(|asked| asked.borrow_mut().remove(&(code, revision)));
+                    }
+                    _ => {}
+                }
+            });
+        }
+        None
+    }
 }
 
 /// A role's name.

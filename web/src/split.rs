@@ -1,6 +1,6 @@
 //! Every page but the start page as a route loaded on demand: the dossier editor and the roster
 //! (a station phone opens them after signing in), the reviewer's pages (overview, reports,
-//! administration) and the printed forms.
+//! criteria sets, administration) and the printed forms.
 //!
 //! With the `split` feature (the PWA that `cargo xtask` builds) each page's view is a split
 //! function (`wasm_split`, what Leptos's `#[lazy]` expands to): `wasm-split-cli` moves the code
@@ -19,6 +19,7 @@ use leptos_router::LazyRoute;
 use crate::i18n::{Key, use_i18n};
 use crate::page::admin::AdminPage;
 use crate::page::assessment::AssessmentPage;
+use crate::page::catalogs::CatalogsPage;
 use crate::page::overview::OverviewPage;
 use crate::page::print::{MinutesPage, SelfSheetPage};
 use crate::page::report::ReportPage;
@@ -78,6 +79,12 @@ lazy_page!(
     ReportRoute,
     report_view,
     ReportPage
+);
+lazy_page!(
+    /// `/catalogs`: criteria sets, their indicator sheets, and rounds on a chosen revision.
+    CatalogsRoute,
+    catalogs_view,
+    CatalogsPage
 );
 lazy_page!(
     /// `/admin`: users and units.

@@ -20,7 +20,7 @@ use tramyte_shared::workflow::{self, DecisionRef, EventKind, Status};
 
 use crate::api;
 use crate::i18n::{I18n, Lang, use_i18n};
-use crate::page::{catalog_for, reason_text, status_label, verdict_class, verdict_name};
+use crate::page::{catalog_at, reason_text, status_label, verdict_class, verdict_name};
 use crate::platform;
 use crate::repo::Repo;
 use crate::session::{Session, use_session};
@@ -103,8 +103,12 @@ pub fn AssessmentEditor(id: DocumentId) -> impl IntoView {
                 .flatten()
         })
     };
-    let catalog =
-        Memo::new(move |_| view.with(|v| v.as_ref().and_then(|v| catalog_for(&v.catalog))));
+    let catalog = Memo::new(move |_| {
+        view.with(|v| {
+            v.as_ref()
+                .and_then(|v| catalog_at(&v.catalog, v.catalog_revision))
+        })
+    });
     let report = Memo::new(move |_| {
         let catalog = catalog.get()?;
         view.with(|v| {

@@ -8,7 +8,7 @@ use tramyte_shared::sync::document_id::DocumentId;
 
 use crate::api::{ApiError, DocumentRow};
 use crate::i18n::{I18n, Key, Lang, use_i18n};
-use crate::page::{catalog_for, role_name, status_name, verdict_class, verdict_name};
+use crate::page::{catalog_at, role_name, status_name, verdict_class, verdict_name};
 use crate::session::use_session;
 
 /// The start page.
@@ -191,6 +191,7 @@ fn Communes() -> impl IntoView {
         <Show when=move || matches!(me.get().map(|m| m.user.role), Some(Role::Reviewer | Role::ProvincialAdmin | Role::SystemAdmin))>
             <a class="button wide" href="/overview">{i18n.pick_fn("Tổng quan kỳ đánh giá", "Round overview")}</a>
             <a class="button secondary wide" href="/reports">{i18n.pick_fn("Báo cáo", "Reports")}</a>
+            <a class="button secondary wide" href="/catalogs">{i18n.pick_fn("Bộ tiêu chí và bảng chấm điểm", "Criteria sets and indicator sheets")}</a>
         </Show>
         <Show when=move || matches!(me.get().map(|m| m.user.role), Some(Role::ProvincialAdmin | Role::SystemAdmin))>
             <a class="button secondary wide" href="/admin">{i18n.pick_fn("Quản trị người dùng và đơn vị", "Users and units")}</a>
@@ -245,7 +246,7 @@ fn CommuneCard(rows: Vec<DocumentRow>) -> impl IntoView {
             let id: DocumentId = row.id.parse().ok()?;
             repo.read(&id, |doc| {
                 let view = assessment::read_assessment(doc).ok()?;
-                let catalog = catalog_for(&view.catalog)?;
+                let catalog = catalog_at(&view.catalog, view.catalog_revision)?;
                 let side = Side::SelfAssessment;
                 let report = scoring::score(&catalog, &view, side).ok()?;
                 Some((view.workflow().status, report))

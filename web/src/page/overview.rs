@@ -208,6 +208,7 @@ pub fn OverviewPage() -> impl IntoView {
                     Lang::En => format!("Open round {} for the communes covered", round.get()),
                 }}
             </button>
+            <a href="/catalogs">{i18n.pick_fn("Mở theo bộ tiêu chí, lần sửa đổi khác…", "Open on another criteria set or revision…")}</a>
             <Show when=move || opened.with(Option::is_some)>
                 <p class="hint" role="status" data-testid="round-opened">{move || opened.get()}</p>
             </Show>

@@ -12,7 +12,7 @@ use tramyte_shared::scoring::{self, Outcome, ScoreReport};
 use tramyte_shared::workflow::EventKind;
 
 use crate::i18n::{Lang, use_i18n};
-use crate::page::{catalog_for, document_param, reason_text};
+use crate::page::{catalog_at, document_param, reason_text};
 use crate::session::use_session;
 
 /// Which form.
@@ -49,7 +49,7 @@ fn PrintedForm(form: Form) -> impl IntoView {
         let view = repo
             .read(&id, |doc| assessment::read_assessment(doc).ok())
             .flatten()?;
-        let catalog = catalog_for(&view.catalog)?;
+        let catalog = catalog_at(&view.catalog, view.catalog_revision)?;
         let commune_name = documents
             .with(|docs| {
                 docs.iter()
