@@ -26,8 +26,13 @@
 import * as Automerge from '@automerge/automerge';
 import { Repo, generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo';
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket';
-import { encode, decode } from 'cbor-x';
+import { Encoder, decode } from 'cbor-x';
 import WebSocket from 'ws';
+
+// CBOR as automerge-repo's own websocket adapter writes it: byte strings untagged (cbor-x tags
+// a Uint8Array as a typed array by default, which the protocol's `data` is not).
+const cbor = new Encoder({ tagUint8Array: false, useRecords: false });
+const encode = (value) => cbor.encode(value);
 import fs from 'node:fs';
 import { execSync } from 'node:child_process';
 
@@ -102,8 +107,18 @@ function acknowledger() {
     wait(key, hash) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => { waiting.delete(key); reject(new Error(`no acknowledgement within ${TIMEOUT_MS / 1000} s`)); }, TIMEOUT_MS);
-        waiting.set(key, { hash, resolve: () => { clearTimeout(timer); resolve(); } });
+        waiting.set(key, {
+          hash,
+          resolve: () => { clearTimeout(timer); resolve(); },
+          reject: (error) => { clearTimeout(timer); reject(error); },
+        });
       });
+    },
+    // A client's connection ended: its waits fail at once.
+    fail(prefix, reason) {
+      for (const [key, entry] of waiting) {
+        if (key.startsWith(prefix)) { waiting.delete(key); entry.reject(new Error(reason)); }
+      }
     },
     heard(key, heads) {
       const entry = waiting.get(key);
@@ -136,7 +151,11 @@ class RawClient {
         socket.send(encode({ type: 'join', senderId: this.peerId, peerMetadata: {}, supportedProtocolVersions: ['1'] }));
       });
       socket.on('error', (error) => reject(error));
-      socket.on('close', () => { if (!this.closing) log(`client ${this.index}: socket closed by the server`); });
+      socket.on('close', () => {
+        if (this.closing) return;
+        this.closed = true;
+        acks.fail(`${this.index}/`, `connection closed by the server${this.error ? `: ${this.error}` : ''}`);
+      });
       socket.on('message', (raw) => {
         const message = decode(new Uint8Array(raw));
         if (message.type === 'peer') {
@@ -146,7 +165,7 @@ class RawClient {
         } else if (message.type === 'sync' || message.type === 'request') {
           this.receive(message.documentId, message.data);
         } else if (message.type === 'error') {
-          log(`client ${this.index}: error from the server: ${message.message}`);
+          this.error = message.message;
         }
       });
     });
@@ -184,6 +203,7 @@ class RawClient {
   }
 
   async change(documentId, change) {
+    if (this.closed) throw new Error(`connection closed by the server${this.error ? `: ${this.error}` : ''}`);
     const entry = this.docs.get(documentId);
     entry.doc = Automerge.change(entry.doc, (d) => edit(d, change));
     const hash = Automerge.getHeads(entry.doc)[0];

@@ -7,13 +7,25 @@
 // trips, sync bytes each way against the raw bytes of the changes that had to cross, time; then
 // checks that the three replicas converge with every change present. Exits 1 if not.
 //
-// Usage: node week_offline.mjs ws://127.0.0.1:PORT[/sync]   (WEEK_OFFLINE_TIMEOUT_SECS, 60)
+// Usage: node week_offline.mjs ws://127.0.0.1:PORT/sync (or http://127.0.0.1:PORT, meaning its /sync)   (WEEK_OFFLINE_TIMEOUT_SECS, 60)
 import * as Automerge from '@automerge/automerge';
 import { generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo';
-import { encode, decode } from 'cbor-x';
+import { Encoder, decode } from 'cbor-x';
 import WebSocket from 'ws';
 
-const URL_ = process.argv[2];
+// CBOR as automerge-repo's own websocket adapter writes it: byte strings untagged (cbor-x tags
+// a Uint8Array as a typed array by default, which the protocol's `data` is not).
+const cbor = new Encoder({ tagUint8Array: false, useRecords: false });
+const encode = (value) => cbor.encode(value);
+
+// An http:// base URL (as the Rust tests pass) means its /sync endpoint.
+const URL_ = (() => {
+  const given = process.argv[2];
+  if (!given || !given.startsWith('http')) return given;
+  const url = new URL('/sync', given);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
+})();
 const TIMEOUT_MS = Number(process.env.WEEK_OFFLINE_TIMEOUT_SECS || 60) * 1000;
 const ITEMS = 47;
 const COLLEAGUE_EDITS = 10;
