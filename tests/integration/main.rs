@@ -33,3 +33,4 @@ mod summary;
 mod sync;
 mod tidy;
 mod trust;
+mod week_offline;
