@@ -104,6 +104,19 @@ await main(async (baseUrl) => {
   await opened.waitFor({ timeout: TIMEOUT });
   check((await opened.textContent()).includes(`Kỳ ${ROUND} theo ${CODE} lần sửa đổi 1: 2 phiếu đánh giá mới`), await opened.textContent());
 
+  // A phone that cannot fetch the sheet (here: the catalog route is cut) opens the dossier and
+  // is told the criteria set is missing, not that the dossier is.
+  const cut = await browser.newContext({ ...options, serviceWorkers: 'block' });
+  await cut.route('**/api/catalogs/**', (route) => route.abort());
+  const cutPage = await signIn(cut, baseUrl, 'nv1', PASSWORD, []);
+  await cutPage.getByRole('link', { name: 'Mở phiếu đánh giá' }).click();
+  const missing = cutPage.getByRole('status').filter({ hasText: 'Bộ tiêu chí' });
+  await missing.waitFor({ timeout: TIMEOUT });
+  check((await missing.textContent()).includes(`${CODE} (lần ban hành 1)`) &&
+    (await missing.textContent()).includes('chưa có trên máy'),
+    `without its sheet the dossier says the criteria set is missing (${await missing.textContent()})`);
+  await cut.close();
+
   // The station: signs in online, the phone keeps the sheet the round uses.
   const phone = await browser.newContext(options);
   const station = await signIn(phone, baseUrl, 'nv1', PASSWORD, errors);

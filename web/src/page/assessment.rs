@@ -154,16 +154,34 @@ pub fn AssessmentEditor(id: DocumentId) -> impl IntoView {
     };
     let unavailable = repo.status.unavailable;
     let loading = move || {
+        // The dossier is here but the criteria set it names is not (a province's set, or a
+        // newer revision, fetched when the phone is online and kept for offline use).
+        if let Some((code, revision)) =
+            view.with(|v| v.as_ref().map(|v| (v.catalog.clone(), v.catalog_revision)))
+        {
+            return match i18n.lang() {
+                crate::i18n::Lang::Vi => format!(
+                    "Bộ tiêu chí {code} (lần ban hành {revision}) của hồ sơ này chưa có trên máy. \
+                     Nó sẽ được tải về khi có mạng; nếu vẫn không có, bạn không được xem bộ tiêu chí này."
+                ),
+                crate::i18n::Lang::En => format!(
+                    "The criteria set {code} (revision {revision}) this dossier is scored on is not on \
+                     the phone yet. It downloads when online; if it never does, you may not see that set."
+                ),
+            };
+        }
         if unavailable.with(|u| u.contains(&id.to_string())) {
             i18n.pick(
                 "Máy chủ không có hồ sơ này, hoặc bạn không có quyền xem.",
                 "The server does not have this document, or you may not see it.",
             )
+            .to_owned()
         } else {
             i18n.pick(
                 "Hồ sơ chưa có trên máy. Nó sẽ được tải về khi có mạng.",
                 "This document is not on the phone yet. It downloads when online.",
             )
+            .to_owned()
         }
     };
     let wide = platform::wide_screen_signal();
