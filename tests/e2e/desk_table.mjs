@@ -119,8 +119,11 @@ await main(async (baseUrl) => {
   const total = await page.getByTestId('chart-totals').getAttribute('data-total');
   check(total === String(all), `the distribution counts every scored dossier (${total} of ${all})`);
   check(await page.getByTestId('pass-line').getAttribute('data-percent') === '80', 'the pass line of QĐ 1300 is at 80 %');
-  // Each dossier is read on one side: the review's once the reviewer scored anything.
-  const side = (d) => (d.criteria.some((c) => c.review != null) ? 'review' : 'self');
+  // Each dossier is read on one side: the review's once the reviewer scored anything. A
+  // criterion travels as [id, max, required, self, review].
+  check(JSON.stringify(overview.documents[0].criteria[0].slice(0, 3)) === '["TC1",10,5]',
+    `criteria travel as short arrays: ${JSON.stringify(overview.documents[0].criteria[0])}`);
+  const side = (d) => (d.criteria.some((c) => c[4] != null) ? 4 : 3);
   const tc1 = overview.documents.map((d) => d.criteria[0][side(d)]).filter((p) => p != null);
   const average = tc1.reduce((a, b) => a + b, 0) / tc1.length;
   const drawn = Number(await page.locator('[data-testid=chart-criteria] g[data-criterion=TC1]').getAttribute('data-average'));
