@@ -113,6 +113,19 @@ pub struct Overview<D> {
     /// Progress against the year's targets, per unit and kind.
     #[serde(default)]
     pub targets: Vec<TargetProgress>,
+    /// The reviewing units whose coverage includes communes in scope, each with those communes
+    /// (the desk filters its rows by unit), by unit code.
+    #[serde(default)]
+    pub units: Vec<CoveringUnit>,
+}
+
+/// A reviewing unit (a health department or centre, e.g. a regional health centre — Trung tâm Y
+/// tế khu vực) and the communes in the caller's scope its coverage includes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoveringUnit {
+    pub code: String,
+    pub name: String,
+    pub communes: Vec<String>,
 }
 
 /// One field changed by one change (`GET /api/documents/{id}/history`, and each line of

@@ -1,6 +1,6 @@
 // The reviewer's desk on a wide screen: a round of 10,000 generated communes opens as a table
 // with only the rows in view in the page; it sorts by name in Vietnamese order and by any
-// column (both ways), filters by status, moves with the keyboard, and its charts draw the
+// column (both ways), filters by reviewing unit and by status, moves with the keyboard, and its charts draw the
 // overview's own numbers. A phone-sized window keeps the cards. Timings are printed, not checked.
 import { launch, check, main, signIn } from './browser.mjs';
 
@@ -94,6 +94,22 @@ await main(async (baseUrl) => {
     return rows.length > 0 && rows[rows.length - 1].getAttribute('aria-rowindex') === String(document.querySelector('[data-testid=desk-table] table').getAttribute('aria-rowcount'));
   }, ROWS, { timeout: TIMEOUT });
   check(await count(page) < 120, 'after scrolling to the end, still only the rows in view');
+
+  // The filter by reviewing unit: the regional centre covers every fiftieth commune (codes
+  // 80000, 80050, …), as the overview lists it.
+  const unitSelect = page.locator('label', { hasText: 'Đơn vị thẩm định' }).locator('select');
+  const unitOptions = await unitSelect.locator('option').allTextContents();
+  check(unitOptions.includes('Trung tâm Y tế khu vực Thử') && unitOptions.includes('Sở Y tế Thử'),
+    `the units to filter by: ${unitOptions}`);
+  await unitSelect.selectOption({ label: 'Trung tâm Y tế khu vực Thử' });
+  await page.getByTestId('desk-count').filter({ hasText: `${COMMUNES / 50} xã` }).waitFor({ timeout: TIMEOUT });
+  const unitCodes = await page.$$eval(ROWS, (rows) => rows.map((r) => Number(r.dataset.commune)));
+  check(unitCodes.length > 0 && unitCodes.every((c) => (c - 80000) % 50 === 0),
+    `only the communes the centre covers: ${unitCodes.slice(0, 8)}`);
+  await unitSelect.selectOption({ label: 'Sở Y tế Thử' });
+  await page.getByTestId('desk-count').filter({ hasText: `${COMMUNES} xã` }).waitFor({ timeout: TIMEOUT });
+  await unitSelect.selectOption('');
+  await page.getByTestId('desk-count').filter({ hasText: `${COMMUNES} xã` }).waitFor({ timeout: TIMEOUT });
 
   // The status filter.
   await page.locator('label', { hasText: 'Trạng thái' }).locator('select').selectOption('approved');

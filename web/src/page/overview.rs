@@ -1,6 +1,7 @@
 //! The reviewer's overview (tổng quan): every commune in scope for a round with status, self and
 //! review score, verdict, open conflicts and last activity; filter and sort; progress against the
-//! year's targets; charts of the round. On a wide screen the communes are a table with a heat map
+//! year's targets; charts of the round; a filter by reviewing unit (the communes its coverage
+//! includes). On a wide screen the communes are a table with a heat map
 //! of the criteria ([`crate::desk`]); a phone keeps one card per commune. Read from the server's
 //! summaries; the last answer is kept for offline use.
 
@@ -70,6 +71,8 @@ pub fn OverviewPage() -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let status_filter = RwSignal::new(String::new());
     let verdict_filter = RwSignal::new(String::new());
+    // A reviewing unit's code: only the communes its coverage includes.
+    let unit_filter = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
     let sort = RwSignal::new(Sort {
         column: Column::Commune,
@@ -192,6 +195,16 @@ pub fn OverviewPage() -> impl IntoView {
         if !status.is_empty() {
             rows.retain(|r| r.status.as_deref() == Some(status.as_str()));
         }
+        let unit = unit_filter.get();
+        if !unit.is_empty() {
+            let covered: std::collections::HashSet<String> = data.with_untracked(|d| {
+                d.as_ref()
+                    .and_then(|d| d.overview.units.iter().find(|u| u.code == unit))
+                    .map(|u| u.communes.iter().cloned().collect())
+                    .unwrap_or_default()
+            });
+            rows.retain(|r| covered.contains(r.commune_code()));
+        }
         let verdict = verdict_filter.get();
         if !verdict.is_empty() {
             rows.retain(|r| r.verdict.as_deref().unwrap_or("none") == verdict);
@@ -292,6 +305,18 @@ pub fn OverviewPage() -> impl IntoView {
                             <option value=v.name()>{move || verdict_name(i18n, v)}</option>
                         }).collect_view()}
                         <option value="none">{i18n.pick_fn("Chưa có", "None yet")}</option>
+                    </select>
+                </label>
+                <label class="block">
+                    <span>{i18n.pick_fn("Đơn vị thẩm định", "Reviewing unit")}</span>
+                    <select on:change=move |ev| unit_filter.set(event_target_value(&ev))>
+                        <option value="">{i18n.pick_fn("Tất cả", "All")}</option>
+                        {move || data.with(|d| d.as_ref().map(|d| d.overview.units.iter()
+                            .map(|u| (u.code.clone(), u.name.clone())).collect::<Vec<_>>()).unwrap_or_default())
+                            .into_iter().map(|(code, name)| {
+                                let chosen = code.clone();
+                                view! { <option value=code selected=move || unit_filter.get() == chosen>{name}</option> }
+                            }).collect_view()}
                     </select>
                 </label>
                 <label class="block">
