@@ -113,6 +113,19 @@ pub struct Overview<D> {
     /// Progress against the year's targets, per unit and kind.
     #[serde(default)]
     pub targets: Vec<TargetProgress>,
+    /// The reviewing units whose coverage includes communes in scope, each with those communes
+    /// (the desk filters its rows by unit), by unit code.
+    #[serde(default)]
+    pub units: Vec<CoveringUnit>,
+}
+
+/// A reviewing unit (a health department or centre, e.g. a regional health centre — Trung tâm Y
+/// tế khu vực) and the communes in the caller's scope its coverage includes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoveringUnit {
+    pub code: String,
+    pub name: String,
+    pub communes: Vec<String>,
 }
 
 /// One field changed by one change (`GET /api/documents/{id}/history`, and each line of
@@ -169,8 +182,13 @@ pub struct DocumentRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_after_submission: Option<ChangedAfterSubmission>,
     /// Points per criterion on each side, in catalog order (assessments scored against a
-    /// catalog): the desk's heat map and charts.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// catalog): the desk's heat map and charts. Written short ([`criteria_points`]: one array
+    /// per criterion); the objects of older answers still read.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "criteria_points"
+    )]
     pub criteria: Vec<crate::summary::CriterionPoints>,
     #[serde(default)]
     pub last_change_at: Option<i64>,
@@ -189,6 +207,159 @@ impl DocumentRow {
         self.commune_name
             .clone()
             .unwrap_or_else(|| self.commune_code().to_owned())
+    }
+}
+
+/// A listing's points per criterion, short: each criterion an array `[id, max, required, self,
+/// review]` (`["TC1",14,7,6.5]`: trailing sides not scored are left out, a missing side before
+/// a scored one is `null`) instead of an object naming every member — an overview of 10,000
+/// communes carries 100,000 of them, and arrays are less than half the bytes and quicker to
+/// decode in the browser. Reading also accepts the objects ([`CriterionPoints`]' own form) that
+/// older servers wrote and phones kept.
+///
+/// [`CriterionPoints`]: crate::summary::CriterionPoints
+pub mod criteria_points {
+    use std::fmt;
+
+    use serde::de::{self, MapAccess, SeqAccess, Visitor};
+    use serde::ser::SerializeTuple;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::points::Points;
+    use crate::summary::CriterionPoints;
+
+    /// One criterion as an array.
+    struct Short<'a>(&'a CriterionPoints);
+
+    impl Serialize for Short<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let c = self.0;
+            let len = match (c.self_points, c.review_points) {
+                (_, Some(_)) => 5,
+                (Some(_), None) => 4,
+                (None, None) => 3,
+            };
+            let mut tuple = serializer.serialize_tuple(len)?;
+            tuple.serialize_element(&c.id)?;
+            tuple.serialize_element(&c.max)?;
+            tuple.serialize_element(&c.required)?;
+            if len > 3 {
+                tuple.serialize_element(&c.self_points)?;
+            }
+            if len > 4 {
+                tuple.serialize_element(&c.review_points)?;
+            }
+            tuple.end()
+        }
+    }
+
+    /// Writes the criteria as arrays.
+    pub fn serialize<S: Serializer>(
+        criteria: &[CriterionPoints],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(criteria.iter().map(Short))
+    }
+
+    /// One criterion, read from an array or an object.
+    struct Either(CriterionPoints);
+
+    impl<'de> Deserialize<'de> for Either {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Either, D::Error> {
+            struct EitherVisitor;
+            impl<'de> Visitor<'de> for EitherVisitor {
+                type Value = Either;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a criterion's points as [id, max, required, self, review]")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Either, A::Error> {
+                    let id: String = seq
+                        .next_element()?
+                        .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                    let max: Points = seq
+                        .next_element()?
+                        .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                    let required: Points = seq
+                        .next_element()?
+                        .ok_or_else(|| de::Error::invalid_length(2, &self))?;
+                    let self_points = seq.next_element::<Option<Points>>()?.flatten();
+                    let review_points = seq.next_element::<Option<Points>>()?.flatten();
+                    Ok(Either(CriterionPoints {
+                        id,
+                        max,
+                        required,
+                        self_points,
+                        review_points,
+                    }))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Either, A::Error> {
+                    CriterionPoints::deserialize(de::value::MapAccessDeserializer::new(map))
+                        .map(Either)
+                }
+            }
+            deserializer.deserialize_any(EitherVisitor)
+        }
+    }
+
+    /// Reads the criteria, arrays or objects.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<CriterionPoints>, D::Error> {
+        let list: Vec<Either> = Vec::deserialize(deserializer)?;
+        Ok(list.into_iter().map(|Either(c)| c).collect())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Row {
+            #[serde(with = "super")]
+            criteria: Vec<CriterionPoints>,
+        }
+
+        fn criterion(self_points: Option<u32>, review_points: Option<u32>) -> CriterionPoints {
+            CriterionPoints {
+                id: "TC1".to_owned(),
+                max: Points::whole(14),
+                required: Points::whole(7),
+                self_points: self_points.map(Points::from_halves),
+                review_points: review_points.map(Points::from_halves),
+            }
+        }
+
+        #[test]
+        fn criteria_travel_as_short_arrays_and_read_back() {
+            let row = Row {
+                criteria: vec![
+                    criterion(None, None),
+                    criterion(Some(13), None),
+                    criterion(None, Some(14)),
+                    criterion(Some(1), Some(2)),
+                ],
+            };
+            let json = serde_json::to_string(&row).unwrap();
+            assert_eq!(
+                json,
+                r#"{"criteria":[["TC1",14,7],["TC1",14,7,6.5],["TC1",14,7,null,7],["TC1",14,7,0.5,1]]}"#
+            );
+            assert_eq!(serde_json::from_str::<Row>(&json).unwrap(), row);
+        }
+
+        #[test]
+        fn the_objects_older_servers_wrote_still_read() {
+            let json = r#"{"criteria":[{"id":"TC1","max":14,"required":7,"self":6.5},["TC1",14,7,null,7]]}"#;
+            assert_eq!(
+                serde_json::from_str::<Row>(json).unwrap().criteria,
+                vec![criterion(Some(13), None), criterion(None, Some(14))]
+            );
+        }
+
+        #[test]
+        fn a_short_array_is_refused() {
+            assert!(serde_json::from_str::<Row>(r#"{"criteria":[["TC1",14]]}"#).is_err());
+        }
     }
 }
 

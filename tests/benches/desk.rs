@@ -4,7 +4,9 @@
 //! The goal: each under 200 ms after the data has arrived, with 10,000 communes.
 //!
 //! Run with `cargo bench -p tramyte-tests --bench desk` after `cargo xtask pwa` (the server
-//! serves `web/dist`). Knobs: `DESK_BENCH_COMMUNES` (10000), `DESK_BENCH_RUNS` (5).
+//! serves `web/dist`). Knobs: `DESK_BENCH_COMMUNES` (10000), `DESK_BENCH_RUNS` (5),
+//! `DESK_BENCH_MARKS` (set: also print the page's own marks after the data arrived — bytes
+//! read, decoded, names ranked, charts drawn — to tell where the time goes).
 
 use tramyte_server::store::Store;
 use tramyte_shared::policy::Role;

@@ -1,6 +1,6 @@
 // The reviewer's desk on a wide screen: a round of 10,000 generated communes opens as a table
 // with only the rows in view in the page; it sorts by name in Vietnamese order and by any
-// column (both ways), filters by status, moves with the keyboard, and its charts draw the
+// column (both ways), filters by reviewing unit and by status, moves with the keyboard, and its charts draw the
 // overview's own numbers. A phone-sized window keeps the cards. Timings are printed, not checked.
 import { launch, check, main, signIn } from './browser.mjs';
 
@@ -95,6 +95,22 @@ await main(async (baseUrl) => {
   }, ROWS, { timeout: TIMEOUT });
   check(await count(page) < 120, 'after scrolling to the end, still only the rows in view');
 
+  // The filter by reviewing unit: the regional centre covers every fiftieth commune (codes
+  // 80000, 80050, …), as the overview lists it.
+  const unitSelect = page.locator('label', { hasText: 'Đơn vị thẩm định' }).locator('select');
+  const unitOptions = await unitSelect.locator('option').allTextContents();
+  check(unitOptions.includes('Trung tâm Y tế khu vực Thử') && unitOptions.includes('Sở Y tế Thử'),
+    `the units to filter by: ${unitOptions}`);
+  await unitSelect.selectOption({ label: 'Trung tâm Y tế khu vực Thử' });
+  await page.getByTestId('desk-count').filter({ hasText: `${COMMUNES / 50} xã` }).waitFor({ timeout: TIMEOUT });
+  const unitCodes = await page.$$eval(ROWS, (rows) => rows.map((r) => Number(r.dataset.commune)));
+  check(unitCodes.length > 0 && unitCodes.every((c) => (c - 80000) % 50 === 0),
+    `only the communes the centre covers: ${unitCodes.slice(0, 8)}`);
+  await unitSelect.selectOption({ label: 'Sở Y tế Thử' });
+  await page.getByTestId('desk-count').filter({ hasText: `${COMMUNES} xã` }).waitFor({ timeout: TIMEOUT });
+  await unitSelect.selectOption('');
+  await page.getByTestId('desk-count').filter({ hasText: `${COMMUNES} xã` }).waitFor({ timeout: TIMEOUT });
+
   // The status filter.
   await page.locator('label', { hasText: 'Trạng thái' }).locator('select').selectOption('approved');
   await page.getByTestId('desk-count').filter({ hasText: `${COMMUNES / 5} xã` }).waitFor({ timeout: TIMEOUT });
@@ -119,8 +135,11 @@ await main(async (baseUrl) => {
   const total = await page.getByTestId('chart-totals').getAttribute('data-total');
   check(total === String(all), `the distribution counts every scored dossier (${total} of ${all})`);
   check(await page.getByTestId('pass-line').getAttribute('data-percent') === '80', 'the pass line of QĐ 1300 is at 80 %');
-  // Each dossier is read on one side: the review's once the reviewer scored anything.
-  const side = (d) => (d.criteria.some((c) => c.review != null) ? 'review' : 'self');
+  // Each dossier is read on one side: the review's once the reviewer scored anything. A
+  // criterion travels as [id, max, required, self, review].
+  check(JSON.stringify(overview.documents[0].criteria[0].slice(0, 3)) === '["TC1",10,5]',
+    `criteria travel as short arrays: ${JSON.stringify(overview.documents[0].criteria[0])}`);
+  const side = (d) => (d.criteria.some((c) => c[4] != null) ? 4 : 3);
   const tc1 = overview.documents.map((d) => d.criteria[0][side(d)]).filter((p) => p != null);
   const average = tc1.reduce((a, b) => a + b, 0) / tc1.length;
   const drawn = Number(await page.locator('[data-testid=chart-criteria] g[data-criterion=TC1]').getAttribute('data-average'));

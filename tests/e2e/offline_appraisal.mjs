@@ -1,14 +1,16 @@
 // On-site appraisal without network: the station head submits; the district reviewer, at a desk
 // before the visit, keeps the commune's dossier on the device from the overview; offline (the
 // app reloaded from the service worker, the dossier from the device), they score a criterion
-// and comment on it (the desk's table shows both sides and the comment side by side); back
-// online it syncs, and the station sees the review.
+// and comment on it (the desk's table shows both sides and the comment side by side), then
+// change the score and add to the comment inside that table, by keyboard; back online it syncs,
+// and the station sees the review.
 import { launch, check, main, openItem, signIn, synced } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
 const TIMEOUT = 30000;
 const MAXIMA = { TC1: 14, TC2: 10, TC3: 12, TC4: 9, TC5: 19, TC6: 12, TC7: 6, TC8: 11, TC9: 3, TC10: 4 };
 const COMMENT = 'Đã kiểm tra tại trạm: thiếu sổ giao ban tháng 9.';
+const ADDED = ' Đã đối chiếu sổ khám bệnh.';
 
 const item = (page, id) => page.locator(`[data-item="${id}"]`);
 
@@ -62,6 +64,27 @@ await main(async (baseUrl) => {
   }, null, { timeout: TIMEOUT });
   check(await side.getByTestId('side-self').textContent() === '14', 'the station\'s 14 beside the review');
   check((await side.getByTestId('side-comments').textContent()).includes('sổ giao ban'), 'the comment inline');
+  // The review is edited in the table itself too, by keyboard: its inputs hold the dossier's
+  // review score and comment; a score typed there and Tab go on to the comment, Enter writes
+  // it, and the section below shows both.
+  const inline = desk.getByLabel('Điểm thẩm định TC1 (bảng)', { exact: true });
+  check(await inline.inputValue() === '12', `the table's input holds the review score (${await inline.inputValue()})`);
+  await inline.fill('11.5');
+  await desk.keyboard.press('Tab');
+  const focused = await desk.evaluate(() => document.activeElement?.getAttribute('aria-label'));
+  check(focused === 'Nhận xét của đơn vị thẩm định về TC1 (bảng)', `Tab goes from the score to the comment (${focused})`);
+  check(await desk.evaluate(() => document.activeElement.value) === COMMENT, 'the comment typed below is in the table');
+  await desk.keyboard.press('End');
+  await desk.keyboard.type(ADDED);
+  await desk.keyboard.press('Enter');
+  await desk.waitForFunction(() => document.querySelector('[data-testid=side-by-side] tr[data-criterion=TC1] [data-testid=side-review]')
+    ?.textContent === '11,5', null, { timeout: TIMEOUT });
+  check(await score.inputValue() === '11.5', `the section below holds the table's score (${await score.inputValue()})`);
+  await desk.waitForFunction((text) => document.querySelector('[data-item="TC1"] [data-testid=review-comment]')?.value === text,
+    COMMENT + ADDED, { timeout: TIMEOUT });
+  check(await desk.evaluate(() => document.activeElement?.getAttribute('aria-label'))
+    === 'Nhận xét của đơn vị thẩm định về TC1 (bảng)', 'the comment keeps the focus after it is written');
+  check((await side.getByTestId('side-comments').textContent()).includes(ADDED.trim()), 'the table\'s comment line follows');
   const link = await desk.getByTestId('sync-status').getAttribute('data-link');
   check(link !== 'online', `the app knows it is offline while the review waits on the device (${link})`);
 
@@ -72,7 +95,7 @@ await main(async (baseUrl) => {
   await head.getByTestId('status').waitFor({ timeout: TIMEOUT });
   await openItem(head, 'TC1');
   await head.waitForFunction((text) => document.querySelector('[data-item="TC1"] [data-testid=review-comment]')?.value === text,
-    COMMENT, { timeout: TIMEOUT });
+    COMMENT + ADDED, { timeout: TIMEOUT });
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   await browser.close();
 });

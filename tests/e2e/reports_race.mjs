@@ -1,7 +1,8 @@
 // The reports page: opens on the latest year with data (2025 here, not the calendar's year);
 // when the answer for an earlier choice (2024) arrives after the answer for a later one (2025),
 // the page keeps showing 2025, and the download links are for 2025. The earlier answer is held
-// back in the browser (a route handler) until the later one is shown.
+// back in the browser (a route handler) until the later one is shown. The report (printed too)
+// draws the year's targets month by month with the API's numbers.
 import { launch, check, main, signIn } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
@@ -65,6 +66,29 @@ await main(async (baseUrl) => {
   check(opened === '1' && submitted === '0', `the report's funnel: ${opened} opened, ${submitted} submitted`);
   check(await page.getByTestId('chart-totals').count() === 1, 'the distribution of totals is drawn');
   check(await page.getByTestId('chart-criteria').count() === 1, 'the criteria chart is drawn');
+  // And the year's targets month by month, with the numbers the API gives (2025 has ended:
+  // all twelve months; its one commune has a target and is not approved).
+  const months = await page.evaluate(async () => (await fetch('/api/overview/months?round=2025')).json());
+  check(months.length === 12, `the API gives twelve months of 2025 (${months.length})`);
+  const report = page.getByTestId('report');
+  await report.getByTestId('chart-months').waitFor({ timeout: TIMEOUT });
+  const drawn = await report.locator('[data-testid=chart-months] g[data-month]').evaluateAll((bars) => bars.map((b) => ({
+    month: Number(b.dataset.month), communes: Number(b.dataset.communes), approved: Number(b.dataset.approved),
+  })));
+  check(JSON.stringify(drawn) === JSON.stringify(months.map(({ month, communes, approved }) => ({ month, communes, approved }))),
+    `the report's months chart draws the API's numbers: ${JSON.stringify(drawn)}`);
+  check(months.every((m) => m.communes === 1 && m.approved === 0), `one commune with a target, none approved: ${JSON.stringify(months)}`);
+  check(await report.getByTestId('chart-months').evaluate((svg) => getComputedStyle(svg).display !== 'none'),
+    'the months chart is not hidden');
+  await page.emulateMedia({ media: 'print' });
+  check(await report.getByTestId('chart-months').isVisible(), 'the months chart is printed');
+  await page.emulateMedia({ media: 'screen' });
+  // The first half year's report shows January to June.
+  await page.getByLabel('Kỳ báo cáo').selectOption('h1');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=report] [data-testid=chart-months] g[data-month]').length === 6,
+    null, { timeout: TIMEOUT });
+  await page.getByLabel('Kỳ báo cáo').selectOption('year');
+  await report.locator('[data-testid=chart-months] g[data-month="12"]').waitFor({ timeout: TIMEOUT });
   const csv = await page.getByRole('link', { name: 'CSV' }).getAttribute('href');
   check(csv.includes('year=2025'), `the CSV link is for 2025: ${csv}`);
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);

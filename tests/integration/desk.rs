@@ -2,7 +2,8 @@
 //! filters, scrolls and moves by keyboard, with charts of the overview's numbers
 //! (`tests/e2e/desk_table.mjs`); the overview sorts communes in
 //! Vietnamese alphabetical order (`tests/e2e/vietnamese_sort.mjs`), a slow answer for an earlier
-//! year never replaces the report of a later choice (`reports_race.mjs`), and the roster form
+//! year never replaces the report of a later choice and the printed report carries the year's
+//! targets month by month (`reports_race.mjs`), and the roster form
 //! adds the next person as the kind it shows (`roster_form.mjs`).
 
 use serde_json::json;
@@ -121,6 +122,15 @@ async fn a_slow_report_for_an_earlier_choice_never_replaces_a_later_one() {
     open_assessment_of(&store, "16024", 2024).await;
     open_assessment_of(&store, "16025", 2024).await;
     open_assessment_of(&store, "16024", 2025).await;
+    // A target of 2025, so the printed report draws its month-by-month chart.
+    let target = tramyte_server::domain::target::Target {
+        commune: "16024".to_owned(),
+        kind: tramyte_server::domain::target::TargetKind::Reach,
+        local_min_score: None,
+    };
+    tramyte_server::domain::target::replace(&store, "38-405-TTYT", 2025, &[target])
+        .await
+        .unwrap();
     drop(store);
     let script = Script::start_with(
         "reports_race",

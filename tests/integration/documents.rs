@@ -85,10 +85,11 @@ async fn documents_are_listed_by_scope_sorted_and_filtered() {
         assert_eq!(first["review_total"], Value::Null);
         assert_eq!(first["open_conflicts"], 0);
         assert!(first["last_change_at"].is_i64(), "{first}");
-        // Each criterion's scale (points not scored yet are left out).
+        // Each criterion's scale as a short array, [id, max, required] (points not scored yet
+        // are left out).
         assert_eq!(
             first["criteria"][0],
-            serde_json::json!({"id": "TC1", "max": 14, "required": 7}),
+            serde_json::json!(["TC1", 14, 7]),
             "{first}"
         );
         assert_eq!(first["criteria"].as_array().unwrap().len(), 10, "{first}");

@@ -54,6 +54,15 @@ async fn the_overview_counts_statuses_and_progress_against_targets() {
                     "passing": overview["targets"][0]["passing"]}]),
             "{backend:?}"
         );
+        // The district's health centre covers the reviewer's 13 communes: the desk's filter by
+        // unit lists it with them.
+        let centre = overview["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["code"] == demo::HEALTH_CENTRE)
+            .unwrap_or_else(|| panic!("the centre among the units: {}", overview["units"]));
+        assert_eq!(centre["communes"].as_array().unwrap().len(), 13, "{centre}");
         let passing = overview["targets"][0]["passing"].as_u64().unwrap();
         let pass_verdicts = overview["by_verdict"]["pass"].as_u64().unwrap_or(0);
         assert_eq!(

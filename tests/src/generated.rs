@@ -15,6 +15,9 @@ pub const STEMS: [&str; 10] = [
 /// The statuses the generated dossiers cycle through.
 pub const STATUSES: [&str; 5] = ["draft", "submitted", "returned", "appraised", "approved"];
 
+/// The generated province's regional health centre, which covers every fiftieth commune.
+pub const REGIONAL_CENTRE: &str = "B-TTKV1";
+
 /// Commune `i`'s code (five digits, as official codes are): fictional, from 80000.
 pub fn code(i: usize) -> String {
     (80_000 + i).to_string()
@@ -65,8 +68,9 @@ fn record(i: usize, round: u16) -> SummaryRecord {
     }
 }
 
-/// Communes `0..n` of province `B` with one assessment summary each in `round`, and the
-/// province's health department `department` (whose reviewers cover them all); imported here.
+/// Communes `0..n` of province `B` with one assessment summary each in `round`, the
+/// province's health department `department` (whose reviewers cover them all) and a regional
+/// health centre covering every fiftieth ([`REGIONAL_CENTRE`]); imported here.
 pub async fn fill_round(store: &Store, department: &str, n: usize, round: u16) {
     let mut csv = format!(
         "code,kind,name,parent,unit_type,covers\nB,province,Tỉnh Thử,,,\n{department},health_department,Sở Y tế Thử,B,,\n"
@@ -74,6 +78,13 @@ pub async fn fill_round(store: &Store, department: &str, n: usize, round: u16) {
     for i in 0..n {
         csv.push_str(&format!("{},commune,{},B,xa,\n", code(i), name(i)));
     }
+    // A regional health centre (Trung tâm Y tế khu vực) under the province, covering every
+    // fiftieth commune: the desk's filter by unit.
+    let covered: Vec<String> = (0..n).filter(|i| i % 50 == 0).map(code).collect();
+    csv.push_str(&format!(
+        "{REGIONAL_CENTRE},health_centre,Trung tâm Y tế khu vực Thử,B,,{}\n",
+        covered.join(";")
+    ));
     tramyte_server::domain::unit::import(store, &csv)
         .await
         .expect("generated units");

@@ -234,8 +234,15 @@ pub fn MonthsChart(i18n: I18n, months: Vec<MonthProgress>) -> impl IntoView {
 /// The charts of a round's assessments (the overview and the printed report): where the
 /// dossiers stand, the distribution of totals against the catalog's pass line, and each
 /// criterion's average against its minimum.
-pub fn round_charts(i18n: I18n, rows: &[DocumentRow]) -> impl IntoView + use<> {
-    let assessments: Vec<&DocumentRow> = rows.iter().filter(|r| r.kind == "assessment").collect();
+pub fn round_charts<R: std::borrow::Borrow<DocumentRow>>(
+    i18n: I18n,
+    rows: &[R],
+) -> impl IntoView + use<R> {
+    let assessments: Vec<&DocumentRow> = rows
+        .iter()
+        .map(std::borrow::Borrow::borrow)
+        .filter(|r| r.kind == "assessment")
+        .collect();
     let stages = figures::funnel(
         assessments
             .iter()

@@ -5,6 +5,7 @@
 //! in view (and a few around them) are in the page.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use tramyte_shared::figures::{current_points, reviewed};
@@ -67,8 +68,8 @@ impl Sort {
 
 /// The rank of each document id when the communes are ordered by name in Vietnamese (the
 /// browser's collation); computed once per list, then every sort is a plain comparison.
-pub fn commune_ranks(rows: &[DocumentRow]) -> HashMap<String, usize> {
-    let names: Vec<String> = rows.iter().map(DocumentRow::commune_label).collect();
+pub fn commune_ranks(rows: &[Arc<DocumentRow>]) -> HashMap<String, usize> {
+    let names: Vec<String> = rows.iter().map(|r| r.commune_label()).collect();
     rows.iter()
         .zip(platform::vietnamese_ranks(&names))
         .map(|(row, rank)| (row.id.clone(), rank))
@@ -76,9 +77,14 @@ pub fn commune_ranks(rows: &[DocumentRow]) -> HashMap<String, usize> {
 }
 
 /// Sorts rows by `sort`; ties (and the commune column) follow the communes' Vietnamese order.
-pub fn sort_rows(rows: &mut [DocumentRow], sort: Sort, ranks: &HashMap<String, usize>) {
+/// Each row's rank is looked up once, not at every comparison; the rows are shared, so the sort
+/// moves pointers.
+pub fn sort_rows(rows: &mut Vec<Arc<DocumentRow>>, sort: Sort, ranks: &HashMap<String, usize>) {
     use std::cmp::Ordering;
-    let rank = |r: &DocumentRow| ranks.get(&r.id).copied().unwrap_or(usize::MAX);
+    let mut keyed: Vec<(usize, Arc<DocumentRow>)> = std::mem::take(rows)
+        .into_iter()
+        .map(|r| (ranks.get(&r.id).copied().unwrap_or(usize::MAX), r))
+        .collect();
     let number = |value: Option<f64>| value.unwrap_or(f64::NEG_INFINITY);
     let status_order = |r: &DocumentRow| {
         r.status
@@ -97,7 +103,7 @@ pub fn sort_rows(rows: &mut [DocumentRow], sort: Sort, ranks: &HashMap<String, u
         let side = reviewed(&r.criteria);
         number(r.criteria.get(at).and_then(|c| current_points(c, side)))
     };
-    rows.sort_by(|a, b| {
+    keyed.sort_by(|(rank_a, a), (rank_b, b)| {
         let by_column = match sort.column {
             Column::Commune => Ordering::Equal,
             Column::Status => status_order(a).cmp(&status_order(b)),
@@ -117,7 +123,7 @@ pub fn sort_rows(rows: &mut [DocumentRow], sort: Sort, ranks: &HashMap<String, u
         } else {
             by_column
         };
-        let by_name = rank(a).cmp(&rank(b));
+        let by_name = rank_a.cmp(rank_b);
         let by_name = if sort.column == Column::Commune && sort.descending {
             by_name.reverse()
         } else {
@@ -125,6 +131,7 @@ pub fn sort_rows(rows: &mut [DocumentRow], sort: Sort, ranks: &HashMap<String, u
         };
         by_column.then(by_name)
     });
+    rows.extend(keyed.into_iter().map(|(_, r)| r));
 }
 
 /// How a criterion's cell is coloured: below its minimum, met, or near its maximum (90 % and
@@ -144,7 +151,7 @@ pub fn heat_class(criterion: &CriterionPoints, reviewed: bool) -> &'static str {
 pub fn DeskTable(
     i18n: I18n,
     names: Names,
-    rows: Memo<Vec<DocumentRow>>,
+    rows: Memo<Vec<Arc<DocumentRow>>>,
     sort: RwSignal<Sort>,
     criteria: Memo<Vec<String>>,
 ) -> impl IntoView {
@@ -157,14 +164,6 @@ pub fn DeskTable(
     let first =
         Memo::new(move |_| ((scroll_top.get() / ROW_PX).floor() as usize).saturating_sub(OVERSCAN));
     let span = Memo::new(move |_| (viewport.get() / ROW_PX).ceil() as usize + 2 * OVERSCAN);
-    let positions = Memo::new(move |_| {
-        rows.with(|rows| {
-            rows.iter()
-                .enumerate()
-                .map(|(i, r)| (r.id.clone(), i))
-                .collect::<HashMap<String, usize>>()
-        })
-    });
     // A new order or filter starts at the top.
     Effect::new(move |_| {
         rows.track();
@@ -266,8 +265,11 @@ pub fn DeskTable(
         rows.with(|rows| {
             let to = (from + span).min(rows.len());
             rows.get(from.min(to)..to)
-                .map(<[DocumentRow]>::to_vec)
                 .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(|(i, row)| (from + i, row.clone()))
+                .collect::<Vec<_>>()
         })
     };
     let spacer_above = move || format!("{}px", first.get() as f64 * ROW_PX);
@@ -307,11 +309,8 @@ pub fn DeskTable(
                 </thead>
                 <tbody>
                     <tr class="spacer" aria-hidden="true" style:height=spacer_above></tr>
-                    <For each=visible
-                        key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total, r.review_total, r.open_conflicts)
-                        let:row>
-                        {desk_row(i18n, names, row, criteria.with_untracked(Vec::len), positions, active)}
-                    </For>
+                    <For each=visible key=|(at, r)| (*at, r.id.clone(), r.status.clone(), r.last_change_at, r.self_total, r.review_total, r.open_conflicts)
+                        children=move |(at, row)| desk_row(i18n, names, row, at, criteria.with_untracked(Vec::len), active)/>
                     <tr class="spacer" aria-hidden="true" style:height=spacer_below></tr>
                 </tbody>
             </table>
@@ -353,17 +352,15 @@ pub fn keep_offline_button(i18n: I18n, id: String, name: String) -> impl IntoVie
     }
 }
 
-/// One commune's row.
+/// One commune's row, at position `at` of the rows.
 fn desk_row(
     i18n: I18n,
     names: Names,
-    row: DocumentRow,
+    row: Arc<DocumentRow>,
+    at: usize,
     columns: usize,
-    positions: Memo<HashMap<String, usize>>,
     active: RwSignal<Option<usize>>,
 ) -> impl IntoView {
-    let id = row.id.clone();
-    let position = Memo::new(move |_| positions.with(|p| p.get(&id).copied()));
     let name = row.commune_label();
     let status = row.status.clone().unwrap_or_default();
     let verdict = row.verdict.as_deref().and_then(Verdict::parse);
@@ -413,8 +410,8 @@ fn desk_row(
     let by = row.last_change_by.clone();
     let status_attribute = status.clone();
     view! {
-        <tr id=format!("desk-row-{}", row.id) aria-rowindex=move || position.get().map(|p| (p + 2).to_string())
-            class:active=move || position.get().is_some() && active.get() == position.get()
+        <tr id=format!("desk-row-{}", row.id) aria-rowindex=(at + 2).to_string()
+            class:active=move || active.get() == Some(at)
             data-commune=row.commune_code().to_owned() data-status=status_attribute>
             <th scope="row"><a href=format!("/assessment/{}", row.id) tabindex="-1">{name}</a></th>
             <td><span class="badge">{move || status_name(i18n, &status)}</span></td>

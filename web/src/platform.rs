@@ -136,6 +136,22 @@ pub fn reload() {
     }
 }
 
+/// Sets a named mark on the page's performance timeline (`performance.mark`), which benchmarks
+/// read to tell where time goes; nothing when the API is missing.
+pub fn mark(name: &str) {
+    let performance = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("performance")).ok());
+    let Some(performance) = performance.filter(|p| !p.is_undefined()) else {
+        return;
+    };
+    if let Some(mark) = js_sys::Reflect::get(&performance, &JsValue::from_str("mark"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    {
+        let _ = mark.call1(&performance, &JsValue::from_str(name));
+    }
+}
+
 /// Now, unix milliseconds (the device's clock).
 pub fn now_millis() -> i64 {
     js_sys::Date::now() as i64

@@ -2,7 +2,7 @@
 //! round in the caller's scope, from the summary rows (never the documents), with counts by
 //! status and verdict and progress against the year's targets (e.g. 9 of 13 communes approved).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -12,6 +12,8 @@ use crate::domain::summary::{self, ListError};
 use crate::domain::target::TargetError;
 use crate::store::{Store, round_view};
 
+/// A reviewing unit and the communes its coverage includes (a REST type).
+pub use tramyte_shared::rest::CoveringUnit;
 /// Progress against the year's targets at the end of one month (a REST type).
 pub use tramyte_shared::rest::MonthProgress;
 /// Progress of one reviewing unit against one kind of target (a REST type).
@@ -35,6 +37,8 @@ pub async fn overview(
     round: u16,
     communes: Option<Vec<String>>,
 ) -> Result<Overview, OverviewError> {
+    let unit_scope = communes.clone();
+    let units = covering_units(store, unit_scope.as_deref());
     let (filter, scope) = summary::round_assessments(round, communes);
     // The listing, the counts and the targets' progress are independent reads, made at once
     // on separate connections.
@@ -48,10 +52,15 @@ pub async fn overview(
             futures_util::future::join(summary::list_json(store, &filter), counts_query).await;
         Ok::<_, OverviewError>((documents?, counts?))
     };
-    let (listed, targets) =
-        futures_util::future::join(listing, target_progress(store, round, scope.as_deref())).await;
+    let (listed, targets, units) = futures_util::future::join3(
+        listing,
+        target_progress(store, round, scope.as_deref()),
+        units,
+    )
+    .await;
     let (documents, counts) = listed?;
     let targets = targets?;
+    let units = units?;
     let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
     let mut by_status = BTreeMap::new();
     let mut by_verdict = BTreeMap::new();
@@ -71,7 +80,40 @@ pub async fn overview(
         by_verdict,
         with_conflicts,
         targets,
+        units,
     })
+}
+
+/// The reviewing units whose coverage includes communes of `communes` (`None`: every commune),
+/// each with those communes, by unit code: the desk filters its rows by unit (after the 2025
+/// reform a commune sits under its province and is reviewed by a regional health centre, so a
+/// unit's communes are its coverage, not a subtree of the listing).
+pub async fn covering_units(
+    store: &Store,
+    communes: Option<&[String]>,
+) -> Result<Vec<CoveringUnit>, ListError> {
+    let rows = crate::store::unit::reviewing_coverage(store)
+        .await
+        .map_err(ListError::from)?;
+    let scope: Option<HashSet<&str>> = communes.map(|c| c.iter().map(String::as_str).collect());
+    let mut units: Vec<CoveringUnit> = Vec::new();
+    for (code, name, commune) in rows {
+        if scope
+            .as_ref()
+            .is_some_and(|s| !s.contains(commune.as_str()))
+        {
+            continue;
+        }
+        match units.last_mut() {
+            Some(unit) if unit.code == code => unit.communes.push(commune),
+            _ => units.push(CoveringUnit {
+                code,
+                name,
+                communes: vec![commune],
+            }),
+        }
+    }
+    Ok(units)
 }
 
 /// Progress against the targets of year `round` over `scope` (a JSON array of commune codes;

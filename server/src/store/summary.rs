@@ -9,10 +9,10 @@
 use std::sync::LazyLock;
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 use sqlx::query::QueryAs;
 use tramyte_shared::assessment::ChangedAfterSubmission;
 use tramyte_shared::points::Points;
+use tramyte_shared::rest::criteria_points;
 use tramyte_shared::summary::{CriterionPoints, Summary};
 use tramyte_shared::sync::DocumentId;
 
@@ -100,9 +100,7 @@ impl SummaryRecord {
             review_total: points(self.review_total),
             verdict: self.verdict.as_deref(),
             open_conflicts: self.open_conflicts,
-            criteria: serde_json::from_str::<&RawValue>(&self.criteria)
-                .ok()
-                .filter(|list| list.get() != "[]"),
+            criteria: serde_json::from_str(&self.criteria).unwrap_or_default(),
             changed_after_submission: self
                 .changed_after_submission
                 .as_deref()
@@ -127,10 +125,13 @@ struct ListedFields<'a> {
     review_total: Option<Points>,
     verdict: Option<&'a str>,
     open_conflicts: i32,
-    /// Points per criterion ([`CriterionPoints`]), for the overview's heat map and charts; left
-    /// out while nothing is scored against a catalog.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    criteria: Option<&'a RawValue>,
+    /// Points per criterion ([`CriterionPoints`]), for the overview's heat map and charts, as
+    /// short arrays ([`criteria_points`]); left out while nothing is scored against a catalog.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "criteria_points::serialize"
+    )]
+    criteria: Vec<CriterionPoints>,
     #[serde(skip_serializing_if = "Option::is_none")]
     changed_after_submission: Option<ChangedAfterSubmission>,
 }
@@ -711,6 +712,10 @@ mod tests {
         assert!(
             fields.contains(r#""self_total":85.5,"review_total":90,"#),
             "{fields}"
+        );
+        assert!(
+            fields.contains(r#""criteria":[["TC1",14,7,6.5]]"#),
+            "criteria as short arrays: {fields}"
         );
         let row: DocumentRow = serde_json::from_str(&format!(
             r#"{{{fields},"commune_name":null,"last_change_at":null,"last_change_by":null}}"#

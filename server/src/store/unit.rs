@@ -166,3 +166,31 @@ pub async fn communes_of_user(store: &Store, user: &str) -> Result<Vec<String>, 
     });
     Ok(rows.into_iter().map(|(code,)| code).collect())
 }
+
+/// Every reviewing unit (health department or centre): its code, its name and each commune its
+/// coverage includes, read as [`communes_of_user`] reads a reviewer's — its own subtree, its
+/// province's or district's when it is their health body, and the communes it lists in
+/// `covers` (a regional centre's) — by unit and commune.
+pub async fn reviewing_coverage(
+    store: &Store,
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    Ok(with_pool!(store, pool => {
+        sqlx::query_as(
+            "WITH RECURSIVE covered(unit, code) AS ( \
+                 SELECT code, code FROM units WHERE kind IN ('health_department', 'health_centre') \
+                 UNION SELECT c.unit, c.commune FROM unit_coverage c \
+                       JOIN units r ON r.code = c.unit \
+                       WHERE r.kind IN ('health_department', 'health_centre') \
+                 UNION SELECT u.code, u.parent FROM units u JOIN units p ON p.code = u.parent \
+                       WHERE (u.kind = 'health_department' AND p.kind = 'province') \
+                          OR (u.kind = 'health_centre' AND p.kind = 'district') \
+                 UNION SELECT covered.unit, u.code FROM units u JOIN covered ON u.parent = covered.code \
+             ) \
+             SELECT r.code, r.name, c.code FROM covered \
+             JOIN units c ON c.code = covered.code JOIN units r ON r.code = covered.unit \
+             WHERE c.kind = 'commune' ORDER BY r.code, c.code",
+        )
+        .fetch_all(pool)
+        .await?
+    }))
+}

@@ -807,18 +807,34 @@ fn CriterionSection(ctx: Ctx, criterion: Criterion) -> impl IntoView {
     }
 }
 
+/// One criterion's line of the side-by-side table.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct SideRow {
+    own: Option<Points>,
+    review: Option<Points>,
+    scale: Option<(Points, Points)>,
+    comments: String,
+    evidence: usize,
+}
+
 /// On a desk (a wide screen): every criterion in one compact table, the station's and the
 /// reviewer's points side by side against the maximum and minimum, the reviewer's comments and
-/// the evidence count inline; a row opens its criterion below. Phones keep the summary lines.
+/// the evidence count inline; a row opens its criterion below. For a reviewer, each criterion's
+/// items follow it with the review score and comment editable in place (written as the sections
+/// below write them; disabled while the dossier is frozen for the review). The table is built
+/// once from the catalog and its cells follow the document, so an input keeps its focus while
+/// the points update. Phones keep the summary lines.
 #[component]
 fn SideBySide(ctx: Ctx, catalog: tramyte_shared::catalog::Catalog) -> impl IntoView {
     let i18n = use_i18n();
     let view = ctx.view;
-    let rows = move || {
+    let scored_catalog = catalog.clone();
+    let lines = Memo::new(move |_| {
+        let catalog = &scored_catalog;
         view.with(|v| {
             let v = v.as_ref()?;
-            let own = scoring::score(&catalog, v, Side::SelfAssessment).ok()?;
-            let review = scoring::score(&catalog, v, Side::Review).ok()?;
+            let own = scoring::score(catalog, v, Side::SelfAssessment).ok()?;
+            let review = scoring::score(catalog, v, Side::Review).ok()?;
             let scored = |c: &scoring::CriterionScore| {
                 c.items
                     .iter()
@@ -829,37 +845,76 @@ fn SideBySide(ctx: Ctx, catalog: tramyte_shared::catalog::Catalog) -> impl IntoV
                     .criteria
                     .iter()
                     .map(|criterion| {
-                        let id = criterion.id.as_str().to_owned();
+                        let id = criterion.id.as_str();
                         let mine = own.criteria.iter().find(|c| c.id == id);
                         let theirs = review.criteria.iter().find(|c| c.id == id);
-                        let item_ids: Vec<String> = criterion
+                        let items: Vec<&tramyte_shared::assessment::ItemView> = criterion
                             .items()
                             .iter()
-                            .map(|item| item.id().as_str().to_owned())
+                            .filter_map(|item| v.items.get(item.id().as_str()))
                             .collect();
-                        let items: Vec<&tramyte_shared::assessment::ItemView> =
-                            item_ids.iter().filter_map(|i| v.items.get(i)).collect();
                         let comments: Vec<String> = items
                             .iter()
                             .map(|i| i.review_comment.trim().to_owned())
                             .filter(|c| !c.is_empty())
                             .collect();
-                        let evidence: usize = items.iter().map(|i| i.evidence.len()).sum();
-                        (
-                            id,
-                            mine.filter(|c| scored(c)).map(|c| c.points),
-                            theirs.filter(|c| scored(c)).map(|c| c.points),
-                            mine.map(|c| (c.max, c.required)),
-                            comments.join(" · "),
-                            evidence,
-                        )
+                        SideRow {
+                            own: mine.filter(|c| scored(c)).map(|c| c.points),
+                            review: theirs.filter(|c| scored(c)).map(|c| c.points),
+                            scale: mine.map(|c| (c.max, c.required)),
+                            comments: comments.join(" · "),
+                            evidence: items.iter().map(|i| i.evidence.len()).sum(),
+                        }
                     })
                     .collect::<Vec<_>>(),
             )
         })
         .unwrap_or_default()
-    };
+    });
     let shown = move |p: Option<Points>| p.map(|p| i18n.num(p)).unwrap_or_else(|| "–".into());
+    let reviewer = ctx.side == Side::Review;
+    let problem = RwSignal::new(None::<String>);
+    let body = catalog
+        .criteria
+        .iter()
+        .enumerate()
+        .map(|(at, criterion)| {
+            let id = criterion.id.as_str().to_owned();
+            let line = move || lines.with(|l| l.get(at).cloned().unwrap_or_default());
+            let target = format!("open-{id}");
+            let below = move |p: Option<Points>, scale: Option<(Points, Points)>| {
+                scale.is_some_and(|(_, min)| p.is_some_and(|p| p < min))
+            };
+            let items = reviewer.then(|| {
+                criterion
+                    .items()
+                    .iter()
+                    .map(|item| {
+                        side_item_row(
+                            ctx.clone(),
+                            i18n,
+                            item.id().as_str().to_owned(),
+                            item.max_points(),
+                            item.rule().clone(),
+                            problem,
+                        )
+                    })
+                    .collect_view()
+            });
+            view! {
+                <tr data-criterion=id.clone() class="criterion-row">
+                    <th scope="row"><a href=format!("#{target}") on:click=move |ev| { ev.prevent_default(); open_criterion(&target); }>{id.clone()}</a></th>
+                    <td class="num">{move || shown(line().scale.map(|s| s.0))}</td>
+                    <td class="num">{move || shown(line().scale.map(|s| s.1))}</td>
+                    <td class="num" class:below=move || { let l = line(); below(l.own, l.scale) } data-testid="side-self">{move || shown(line().own)}</td>
+                    <td class="num" class:below=move || { let l = line(); below(l.review, l.scale) } data-testid="side-review">{move || shown(line().review)}</td>
+                    <td data-testid="side-comments">{move || line().comments}</td>
+                    <td class="num">{move || line().evidence.to_string()}</td>
+                </tr>
+                {items}
+            }
+        })
+        .collect_view();
     view! {
         <section class="card side-by-side" aria-labelledby="side-by-side-title">
             <h2 id="side-by-side-title">{i18n.pick_fn("Tự chấm và thẩm định", "Self score and review")}</h2>
@@ -875,26 +930,161 @@ fn SideBySide(ctx: Ctx, catalog: tramyte_shared::catalog::Catalog) -> impl IntoV
                         <th scope="col">{i18n.pick_fn("Minh chứng", "Evidence")}</th>
                     </tr>
                 </thead>
-                <tbody>
-                    {move || rows().into_iter().map(|(id, own, review, scale, comments, evidence)| {
-                        let below = |p: Option<Points>| scale.is_some_and(|(_, min)| p.is_some_and(|p| p < min));
-                        let target = format!("open-{id}");
-                        view! {
-                            <tr data-criterion=id.clone()>
-                                <th scope="row"><a href=format!("#{target}") on:click=move |ev| { ev.prevent_default(); open_criterion(&target); }>{id.clone()}</a></th>
-                                <td class="num">{shown(scale.map(|s| s.0))}</td>
-                                <td class="num">{shown(scale.map(|s| s.1))}</td>
-                                <td class="num" class:below=below(own) data-testid="side-self">{shown(own)}</td>
-                                <td class="num" class:below=below(review) data-testid="side-review">{shown(review)}</td>
-                                <td data-testid="side-comments">{comments}</td>
-                                <td class="num">{evidence.to_string()}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
+                <tbody>{body}</tbody>
             </table>
+            {crate::page::problem_line(problem.read_only(), "error", "alert")}
         </section>
     }
+}
+
+/// One item under its criterion in the side-by-side table, for a reviewer: the station's
+/// answer, the review score and the reviewer's comment, editable in place (Tab moves from one
+/// to the next; a value is written when it is committed — Enter, or leaving the field).
+fn side_item_row(
+    ctx: Ctx,
+    i18n: I18n,
+    item: String,
+    max: Points,
+    rule: ScoringRule,
+    problem: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let Ok(item_id) = ItemId::parse(&item) else {
+        return ().into_any();
+    };
+    let view = ctx.view;
+    let may_score = ctx.may(Field::ReviewScore { item: item.clone() });
+    let may_comment = ctx.may(Field::ReviewComment { item: item.clone() });
+    let item_view = {
+        let item = item.clone();
+        Memo::new(move |_| view.with(|v| v.as_ref().and_then(|v| v.items.get(&item).cloned())))
+    };
+    let station = move || {
+        item_view
+            .with(|v| {
+                v.as_ref()
+                    .and_then(|v| v.self_score.as_ref())
+                    .map(|s| answer_text(i18n, &s.answer))
+            })
+            .unwrap_or_else(|| "–".to_owned())
+    };
+    let current = move || item_view.with(|v| v.as_ref().and_then(|v| v.review_score.clone()));
+    let write = {
+        let ctx = ctx.clone();
+        let item_id = item_id.clone();
+        move |answer: Answer| {
+            let item_id = item_id.clone();
+            ctx.edit(problem, move |doc, user, at| {
+                assessment::set_score(doc, Side::Review, &item_id, answer, user, at)
+            });
+        }
+    };
+    let score_label = {
+        let item = item.clone();
+        move || {
+            format!(
+                "{} {item} {}",
+                i18n.pick("Điểm thẩm định", "Review score"),
+                i18n.pick("(bảng)", "(table)")
+            )
+        }
+    };
+    let input = match rule {
+        ScoringRule::YesNo => {
+            let value = move || match current().map(|v| v.answer) {
+                Some(Answer::Met(true)) => "yes",
+                Some(Answer::Met(false)) => "no",
+                _ => "",
+            };
+            view! {
+                <select aria-label=score_label data-testid="side-review-input" disabled=move || !may_score.get()
+                    prop:value=value
+                    on:change=move |ev| match event_target_value(&ev).as_str() {
+                        "yes" => write(Answer::Met(true)),
+                        "no" => write(Answer::Met(false)),
+                        _ => {}
+                    }>
+                    <option value="">"–"</option>
+                    <option value="yes">{i18n.pick_fn("Đạt", "Met")}</option>
+                    <option value="no">{i18n.pick_fn("Không đạt", "Not met")}</option>
+                </select>
+            }
+            .into_any()
+        }
+        rule => {
+            let measured = matches!(rule, ScoringRule::Bands { .. });
+            let value = move || match current().map(|v| v.answer) {
+                Some(Answer::Points(p)) => p.to_string(),
+                Some(Answer::Measured(m)) => m.to_string(),
+                _ => String::new(),
+            };
+            view! {
+                <input type="number" inputmode="decimal" step=if measured { "any" } else { "0.5" } min="0"
+                    max=(!measured).then(|| max.to_string())
+                    aria-label=score_label data-testid="side-review-input" disabled=move || !may_score.get()
+                    prop:value=value
+                    on:change=move |ev| {
+                        let text = event_target_value(&ev).replace(',', ".");
+                        let text = text.trim();
+                        if text.is_empty() { return; }
+                        if measured {
+                            match text.parse::<f64>() {
+                                Ok(v) if v.is_finite() && v >= 0.0 => write(Answer::Measured(v)),
+                                _ => problem.set(Some(i18n.pick("Giá trị đo không hợp lệ", "Not a valid measured value").to_owned())),
+                            }
+                        } else {
+                            match text.parse::<f64>().ok().and_then(|f| Points::from_f64(f).ok()) {
+                                Some(points) if points <= max => write(Answer::Points(points)),
+                                _ => problem.set(Some(match i18n.lang() {
+                                    Lang::Vi => format!("Điểm phải từ 0 đến {}, theo bước 0,5", i18n.num(max)),
+                                    Lang::En => format!("Points go from 0 to {max} in steps of 0.5"),
+                                })),
+                            }
+                        }
+                    }/>
+            }
+            .into_any()
+        }
+    };
+    let comment = move || {
+        item_view.with(|v| {
+            v.as_ref()
+                .map(|v| v.review_comment.clone())
+                .unwrap_or_default()
+        })
+    };
+    let on_comment = {
+        let item_id = item_id.clone();
+        move |ev: leptos::ev::Event| {
+            let text = event_target_value(&ev);
+            let item_id = item_id.clone();
+            ctx.edit(problem, move |doc, _, at| {
+                assessment::set_review_comment(doc, &item_id, &text, at)
+            });
+        }
+    };
+    let comment_label = {
+        let item = item.clone();
+        move || {
+            format!(
+                "{} {item} {}",
+                i18n.pick("Nhận xét của đơn vị thẩm định về", "Reviewer's comment on"),
+                i18n.pick("(bảng)", "(table)")
+            )
+        }
+    };
+    view! {
+        <tr class="item-row" data-item=item.clone()>
+            <th scope="row" class="item-id">{item.clone()}</th>
+            <td class="num">{i18n.num(max)}</td>
+            <td></td>
+            <td class="num" data-testid="side-item-self">{station}</td>
+            <td>{input}</td>
+            <td><input type="text" aria-label=comment_label data-testid="side-comment-input"
+                disabled=move || !may_comment.get() prop:value=comment on:change=on_comment/></td>
+            <td></td>
+        </tr>
+    }
+    .into_any()
 }
 
 /// What a criterion's summary line and the jump list say of it.

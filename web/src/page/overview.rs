@@ -1,8 +1,11 @@
 //! The reviewer's overview (tổng quan): every commune in scope for a round with status, self and
 //! review score, verdict, open conflicts and last activity; filter and sort; progress against the
-//! year's targets; charts of the round. On a wide screen the communes are a table with a heat map
+//! year's targets; charts of the round; a filter by reviewing unit (the communes its coverage
+//! includes). On a wide screen the communes are a table with a heat map
 //! of the criteria ([`crate::desk`]); a phone keeps one card per commune. Read from the server's
 //! summaries; the last answer is kept for offline use.
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 
@@ -18,6 +21,25 @@ use tramyte_shared::scoring::Verdict;
 use tramyte_shared::workflow::Status;
 
 const CACHE_KEY: &str = "tramyte.overview";
+
+/// An overview as the page holds it: the answer without its rows, and the rows each behind an
+/// `Arc`, so the table, the cards, the filters and the charts share them instead of copying
+/// 10,000 rows at every step.
+#[derive(Clone)]
+struct Shown {
+    overview: Overview,
+    rows: Vec<Arc<DocumentRow>>,
+}
+
+impl Shown {
+    fn of(mut overview: Overview) -> Shown {
+        let rows = std::mem::take(&mut overview.documents)
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+        Shown { overview, rows }
+    }
+}
 /// The largest overview kept for offline use.
 const CACHE_MAX_BYTES: usize = 1 << 20;
 
@@ -42,12 +64,15 @@ pub fn OverviewPage() -> impl IntoView {
             .get()
             .unwrap_or_else(|| documents.with(|d| crate::page::latest_round(d)))
     });
-    let cached: Option<Overview> =
-        platform::load_local(CACHE_KEY).and_then(|json| serde_json::from_str(&json).ok());
+    let cached: Option<Shown> = platform::load_local(CACHE_KEY)
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .map(Shown::of);
     let data = RwSignal::new(cached);
     let problem = RwSignal::new(None::<String>);
     let status_filter = RwSignal::new(String::new());
     let verdict_filter = RwSignal::new(String::new());
+    // A reviewing unit's code: only the communes its coverage includes.
+    let unit_filter = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
     let sort = RwSignal::new(Sort {
         column: Column::Commune,
@@ -69,15 +94,16 @@ pub fn OverviewPage() -> impl IntoView {
                 return;
             }
             match answer {
-                Ok((overview, text)) => {
+                Ok((overview, bytes)) => {
                     // The browser keeps about 5 MB for the whole app: a province's overview is
                     // not kept (the last one kept is dropped, so it is never shown as current).
-                    if text.len() <= CACHE_MAX_BYTES {
-                        platform::store_local(CACHE_KEY, &text);
-                    } else {
-                        platform::remove_local(CACHE_KEY);
+                    match std::str::from_utf8(&bytes) {
+                        Ok(text) if bytes.len() <= CACHE_MAX_BYTES => {
+                            platform::store_local(CACHE_KEY, text);
+                        }
+                        _ => platform::remove_local(CACHE_KEY),
                     }
-                    data.set(Some(overview));
+                    data.set(Some(Shown::of(overview)));
                     problem.set(None);
                 }
                 Err(ApiError::Unreachable) => problem.set(Some(
@@ -134,16 +160,15 @@ pub fn OverviewPage() -> impl IntoView {
             }
         });
     };
-    let name_of = move |row: &DocumentRow| row.commune_label();
     let editor_communes = Memo::new(move |_| {
         let round = round.get();
         data.with(|d| {
             d.as_ref()
-                .filter(|d| d.round == round)
+                .filter(|d| d.overview.round == round)
                 .map(|d| {
-                    d.documents
+                    d.rows
                         .iter()
-                        .map(|r| (r.commune_code().to_owned(), name_of(r)))
+                        .map(|r| (r.commune_code().to_owned(), r.commune_label()))
                         .collect::<Vec<(String, String)>>()
                 })
                 .unwrap_or_default()
@@ -154,17 +179,31 @@ pub fn OverviewPage() -> impl IntoView {
     let round_rows = Memo::new(move |_| {
         data.with(|d| {
             d.as_ref()
-                .filter(|d| d.round == round.get())
-                .map(|d| d.documents.clone())
+                .filter(|d| d.overview.round == round.get())
+                .map(|d| d.rows.clone())
                 .unwrap_or_default()
         })
     });
-    let ranks = Memo::new(move |_| round_rows.with(|rows| commune_ranks(rows)));
+    let ranks = Memo::new(move |_| {
+        let ranks = round_rows.with(|rows| commune_ranks(rows));
+        platform::mark("overview:ranked");
+        ranks
+    });
     let rows = Memo::new(move |_| {
         let mut rows = round_rows.get();
         let status = status_filter.get();
         if !status.is_empty() {
             rows.retain(|r| r.status.as_deref() == Some(status.as_str()));
+        }
+        let unit = unit_filter.get();
+        if !unit.is_empty() {
+            let covered: std::collections::HashSet<String> = data.with_untracked(|d| {
+                d.as_ref()
+                    .and_then(|d| d.overview.units.iter().find(|u| u.code == unit))
+                    .map(|u| u.communes.iter().cloned().collect())
+                    .unwrap_or_default()
+            });
+            rows.retain(|r| covered.contains(r.commune_code()));
         }
         let verdict = verdict_filter.get();
         if !verdict.is_empty() {
@@ -173,7 +212,8 @@ pub fn OverviewPage() -> impl IntoView {
         let needle = search.get().trim().to_lowercase();
         if !needle.is_empty() {
             rows.retain(|r| {
-                r.commune_code().contains(&needle) || name_of(r).to_lowercase().contains(&needle)
+                r.commune_code().contains(&needle)
+                    || r.commune_label().to_lowercase().contains(&needle)
             });
         }
         ranks.with(|ranks| sort_rows(&mut rows, sort.get(), ranks));
@@ -188,6 +228,18 @@ pub fn OverviewPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
+    // The charts read every row of the round: they are drawn once the rows have been painted
+    // (the frame after new rows, then a task), so the table never waits for them.
+    let charts_drawn = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        round_rows.track();
+        request_animation_frame(move || {
+            set_timeout(
+                move || charts_drawn.update(|n| *n += 1),
+                std::time::Duration::ZERO,
+            );
+        });
+    });
     let statuses = Status::ALL.map(Status::name);
     view! {
         <nav class="crumbs"><a href="/">{i18n.pick_fn("← Trang chính", "← Home")}</a></nav>
@@ -199,7 +251,7 @@ pub fn OverviewPage() -> impl IntoView {
                     on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse::<u16>() { chosen.set(Some(r)) } }/>
             </label>
             {crate::page::problem_line(problem.read_only(), "notice", "status")}
-            <Show when=move || data.with(|d| d.as_ref().is_some_and(|d| d.round == round.get() && d.documents.is_empty()))>
+            <Show when=move || data.with(|d| d.as_ref().is_some_and(|d| d.overview.round == round.get() && d.rows.is_empty()))>
                 <p class="hint">{i18n.pick_fn("Kỳ này chưa được mở cho xã nào.", "This round is not open for any commune yet.")}</p>
             </Show>
             <button type="button" class="secondary" on:click=open_round>
@@ -212,9 +264,9 @@ pub fn OverviewPage() -> impl IntoView {
             <Show when=move || opened.with(Option::is_some)>
                 <p class="hint" role="status" data-testid="round-opened">{move || opened.get()}</p>
             </Show>
-            {move || data.get().filter(|d| d.round == round.get()).map(|d| {
-                let targets = d.targets.clone();
-                let by_status = d.by_status.clone();
+            {move || data.with(|d| d.as_ref().filter(|d| d.overview.round == round.get())
+                .map(|d| (d.overview.targets.clone(), d.overview.by_status.clone())))
+                .map(|(targets, by_status)| {
                 view! {
                     <ul class="targets" data-testid="targets">
                         {targets.into_iter().map(|t| {
@@ -257,6 +309,18 @@ pub fn OverviewPage() -> impl IntoView {
                     </select>
                 </label>
                 <label class="block">
+                    <span>{i18n.pick_fn("Đơn vị thẩm định", "Reviewing unit")}</span>
+                    <select on:change=move |ev| unit_filter.set(event_target_value(&ev))>
+                        <option value="">{i18n.pick_fn("Tất cả", "All")}</option>
+                        {move || data.with(|d| d.as_ref().map(|d| d.overview.units.iter()
+                            .map(|u| (u.code.clone(), u.name.clone())).collect::<Vec<_>>()).unwrap_or_default())
+                            .into_iter().map(|(code, name)| {
+                                let chosen = code.clone();
+                                view! { <option value=code selected=move || unit_filter.get() == chosen>{name}</option> }
+                            }).collect_view()}
+                    </select>
+                </label>
+                <label class="block">
                     <span>{i18n.pick_fn("Tìm xã", "Find a commune")}</span>
                     <input type="search" prop:value=move || search.get()
                         on:input=move |ev| search.set(event_target_value(&ev))/>
@@ -292,11 +356,11 @@ pub fn OverviewPage() -> impl IntoView {
             <ul class="overview-rows" data-testid="overview-rows">
                 <For each=move || rows.get() key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total) let:row>
                     <li data-commune=row.commune.clone() data-status=row.status.clone().unwrap_or_default()>
-                        <a href=format!("/assessment/{}", row.id)><strong>{name_of(&row)}</strong></a>
+                        <a href=format!("/assessment/{}", row.id)><strong>{row.commune_label()}</strong></a>
                         <span class="badge">{let s = row.status.clone().unwrap_or_default(); move || status_name(i18n, &s)}</span>
                         <span>
-                            {i18n.pick_fn("Tự chấm ", "Self ")}{move || row.self_total.map(|t| i18n.num(t)).unwrap_or_else(|| "–".into())}
-                            " · "{i18n.pick_fn("Thẩm định ", "Review ")}{move || row.review_total.map(|t| i18n.num(t)).unwrap_or_else(|| "–".into())}
+                            {i18n.pick_fn("Tự chấm ", "Self ")}{let total = row.self_total; move || total.map(|t| i18n.num(t)).unwrap_or_else(|| "–".into())}
+                            " · "{i18n.pick_fn("Thẩm định ", "Review ")}{let total = row.review_total; move || total.map(|t| i18n.num(t)).unwrap_or_else(|| "–".into())}
                         </span>
                         {let verdict = row.verdict.as_deref().and_then(Verdict::parse);
                          view! { <span class=verdict_class(verdict)>{move || verdict.map(|v| verdict_name(i18n, v))}</span> }}
@@ -320,7 +384,7 @@ pub fn OverviewPage() -> impl IntoView {
                             }
                         })}
                         <span class="hint">{row.last_change_at.map(platform::format_time)}{row.last_change_by.clone().map(|b| move || format!(" · {}", names.of(&b)))}</span>
-                        {crate::desk::keep_offline_button(i18n, row.id.clone(), name_of(&row))}
+                        {crate::desk::keep_offline_button(i18n, row.id.clone(), row.commune_label())}
                     </li>
                 </For>
             </ul>
@@ -331,11 +395,13 @@ pub fn OverviewPage() -> impl IntoView {
             </section>
         </Show>
         {move || {
-            let rows = round_rows.get();
+            // Drawn after the rows have been shown (see `charts_drawn`).
+            charts_drawn.track();
+            let rows = round_rows.get_untracked();
             (!rows.is_empty()).then(|| view! {
                 <section class="card charts" aria-labelledby="charts-title" data-testid="overview-charts">
                     <h2 id="charts-title">{i18n.pick_fn("Biểu đồ của kỳ", "Charts of the round")}</h2>
-                    {round_charts(i18n, &rows)}
+                    {let charts = round_charts(i18n, &rows); platform::mark("overview:charts"); charts}
                     {move || months.get().filter(|m| m.iter().any(|m| m.communes > 0)).map(|m| view! {
                         <crate::chart::MonthsChart i18n=i18n months=m/>
                     })}

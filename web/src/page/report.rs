@@ -1,6 +1,7 @@
 //! Reports (báo cáo) of a reviewing body: 6-monthly (1/1–30/6) and yearly — pass rates, charts
 //! of the period (where the dossiers stood, totals against the pass line, each criterion's
-//! average against its minimum), communes below each criterion's minimum, targets met —
+//! average against its minimum, progress against the year's targets month by month from `GET
+//! /api/overview/months`), communes below each criterion's minimum, targets met —
 //! printable, with CSV and XLSX downloads made by the server.
 
 use leptos::prelude::*;
@@ -23,6 +24,9 @@ pub fn ReportPage() -> impl IntoView {
     });
     let period = RwSignal::new("year".to_owned());
     let report = RwSignal::new(None::<Result<Report, api::ApiError>>);
+    // Progress against the year's targets month by month (the overview's chart), asked beside
+    // the report; `None` until it comes, or when it cannot (the report shows without it).
+    let months = RwSignal::new(None::<Vec<api::MonthProgress>>);
     // Each request has a generation; only the answer to the latest one is shown, so a slow
     // answer for an earlier choice never replaces a later one.
     let generation = StoredValue::new(0u64);
@@ -31,10 +35,22 @@ pub fn ReportPage() -> impl IntoView {
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
         report.set(None);
+        months.set(None);
+        let half = p == "h1";
         leptos::task::spawn_local(async move {
             let answer = api::report(y, &p).await;
             if generation.get_value() == mine {
                 report.set(Some(answer));
+            }
+        });
+        leptos::task::spawn_local(async move {
+            let answer = api::overview_months(y).await.ok();
+            if generation.get_value() == mine {
+                // The first half year's report shows its own six months.
+                months.set(answer.map(|mut list| {
+                    list.retain(|m| !half || m.month <= 6);
+                    list
+                }));
             }
         });
     });
@@ -80,7 +96,7 @@ pub fn ReportPage() -> impl IntoView {
                 <p class="card hint">{i18n.pick_fn("Báo cáo cần có mạng.", "Reports need the network.")}</p>
             }.into_any(),
             Some(Err(err)) => view! { <p class="card error" role="alert">{crate::page::api_problem(i18n, &err)}</p> }.into_any(),
-            Some(Ok(r)) => view! { <ReportBody report=r/> }.into_any(),
+            Some(Ok(r)) => view! { <ReportBody report=r months=months.read_only()/> }.into_any(),
         }}
     }
 }
@@ -94,7 +110,10 @@ fn percent(part: usize, whole: usize) -> String {
 }
 
 #[component]
-fn ReportBody(report: Report) -> impl IntoView {
+fn ReportBody(
+    report: Report,
+    months: ReadSignal<Option<Vec<api::MonthProgress>>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let vi = move || i18n.lang() == Lang::Vi;
     let r = report.clone();
@@ -176,6 +195,11 @@ fn ReportBody(report: Report) -> impl IntoView {
             })}
             <h3>{i18n.pick_fn("Biểu đồ", "Charts")}</h3>
             {crate::chart::round_charts(i18n, &rows)}
+            {move || months.get().filter(|m| m.iter().any(|m| m.communes > 0)).map(|m| view! {
+                <div class="chart-grid" data-testid="report-months">
+                    <crate::chart::MonthsChart i18n=i18n months=m/>
+                </div>
+            })}
             <h3>{i18n.pick_fn("Xã dưới mức tối thiểu của tiêu chí", "Communes below a criterion's minimum")}</h3>
             {below.iter().all(|c| c.below_minimum.is_empty()).then(|| view! {
                 <p class="hint">{i18n.pick_fn("Không có xã nào.", "None.")}</p>
