@@ -94,7 +94,7 @@ async fn send(
         .await
         .map_err(|_| ApiError::Unreachable)?;
     let response: Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
-    answer_text(response).await
+    answer_parts(response).await
 }
 
 /// A `GET` answer's bytes as they came: no round trip through a JavaScript string, which
@@ -123,6 +123,15 @@ async fn get_bytes(path: &str) -> Result<Vec<u8>, ApiError> {
 
 /// A response's text when it is a success, else the error it says.
 async fn answer_text(response: Response) -> Result<String, ApiError> {
+    let (status, text, retry_after) = answer_parts(response).await?;
+    if (200..300).contains(&status) {
+        return Ok(text);
+    }
+    Err(refusal(status, text, retry_after))
+}
+
+/// A response's status, its body as text and its `Retry-After`.
+async fn answer_parts(response: Response) -> Result<(u16, String, Option<String>), ApiError> {
     let text = match response.text() {
         Ok(promise) => JsFuture::from(promise)
             .await
