@@ -954,10 +954,7 @@ fn side_item_row(
     let view = ctx.view;
     let may_score = ctx.may(Field::ReviewScore { item: item.clone() });
     let may_comment = ctx.may(Field::ReviewComment { item: item.clone() });
-    let item_view = {
-        let item = item.clone();
-        Memo::new(move |_| view.with(|v| v.as_ref().and_then(|v| v.items.get(&item).cloned())))
-    };
+    let item_view = item_memo(view, &item);
     let station = move || {
         item_view
             .with(|v| {
@@ -1045,23 +1042,8 @@ fn side_item_row(
             .into_any()
         }
     };
-    let comment = move || {
-        item_view.with(|v| {
-            v.as_ref()
-                .map(|v| v.review_comment.clone())
-                .unwrap_or_default()
-        })
-    };
-    let on_comment = {
-        let item_id = item_id.clone();
-        move |ev: leptos::ev::Event| {
-            let text = event_target_value(&ev);
-            let item_id = item_id.clone();
-            ctx.edit(problem, move |doc, _, at| {
-                assessment::set_review_comment(doc, &item_id, &text, at)
-            });
-        }
-    };
+    let comment = review_comment_of(item_view);
+    let on_comment = write_review_comment(&ctx, problem, &item_id);
     let comment_label = {
         let item = item.clone();
         move || {
@@ -1260,10 +1242,7 @@ fn ItemEditor(
     let may_note = ctx.may(Field::Note { item: item.clone() });
     let may_evidence = ctx.may(Field::Evidence { item: item.clone() });
     let may_comment = ctx.may(Field::ReviewComment { item: item.clone() });
-    let item_view = {
-        let item = item.clone();
-        Memo::new(move |_| view.with(|v| v.as_ref().and_then(|v| v.items.get(&item).cloned())))
-    };
+    let item_view = item_memo(view, &item);
     let outcome = {
         let item = item.clone();
         let report = ctx.report;
@@ -1412,13 +1391,7 @@ fn ItemEditor(
     };
     let keep = write.clone();
     let note = move || item_view.with(|v| v.as_ref().map(|v| v.note.clone()).unwrap_or_default());
-    let review_comment = move || {
-        item_view.with(|v| {
-            v.as_ref()
-                .map(|v| v.review_comment.clone())
-                .unwrap_or_default()
-        })
-    };
+    let review_comment = review_comment_of(item_view);
     let on_note = {
         let ctx = ctx.clone();
         let item_id = item_id.clone();
@@ -1430,17 +1403,7 @@ fn ItemEditor(
             });
         }
     };
-    let on_comment = {
-        let ctx = ctx.clone();
-        let item_id = item_id.clone();
-        move |ev: leptos::ev::Event| {
-            let text = event_target_value(&ev);
-            let item_id = item_id.clone();
-            ctx.edit(problem, move |doc, _, at| {
-                assessment::set_review_comment(doc, &item_id, &text, at)
-            });
-        }
-    };
+    let on_comment = write_review_comment(&ctx, problem, &item_id);
     // Each comment box says which item it is about (ten boxes, ten names).
     let comment_label = {
         let item = item.clone();
@@ -1834,5 +1797,39 @@ fn PresenceLine(id: DocumentId) -> impl IntoView {
                 {i18n.pick_fn("Đang mở cùng lúc: ", "Also open by: ")}{move || names().join(", ")}
             </p>
         </Show>
+    }
+}
+
+/// One item of the document, as a memo of the document's view.
+fn item_memo(view: Memo<Option<AssessmentView>>, item: &str) -> Memo<Option<assessment::ItemView>> {
+    let item = item.to_owned();
+    Memo::new(move |_| view.with(|v| v.as_ref().and_then(|v| v.items.get(&item).cloned())))
+}
+
+/// The reviewer's comment on an item, as it reads now.
+fn review_comment_of(item_view: Memo<Option<assessment::ItemView>>) -> impl Fn() -> String + Copy {
+    move || {
+        item_view.with(|v| {
+            v.as_ref()
+                .map(|v| v.review_comment.clone())
+                .unwrap_or_default()
+        })
+    }
+}
+
+/// Writes what a comment box holds as the reviewer's comment on `item_id`.
+fn write_review_comment(
+    ctx: &Ctx,
+    problem: RwSignal<Option<String>>,
+    item_id: &ItemId,
+) -> impl Fn(leptos::ev::Event) + Clone + 'static {
+    let ctx = ctx.clone();
+    let item_id = item_id.clone();
+    move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        let item_id = item_id.clone();
+        ctx.edit(problem, move |doc, _, at| {
+            assessment::set_review_comment(doc, &item_id, &text, at)
+        });
     }
 }
