@@ -1,6 +1,8 @@
 //! The `units` table: organisation units (communes, health centres and departments) and their
 //! place in the hierarchy, and what reads it.
 
+use std::sync::LazyLock;
+
 use crate::store::{Store, StoreError};
 use crate::with_pool;
 
@@ -142,55 +144,62 @@ pub async fn provinces_of_user(store: &Store, user: &str) -> Result<Vec<String>,
     Ok(rows.into_iter().map(|(code,)| code).collect())
 }
 
+/// The coverage rule, one recursive CTE `covered(unit, code)` over the units a query seeds in
+/// `seeds(unit)`: each seed covers itself, the communes it lists in `unit_coverage` (a regional
+/// centre's), a village's commune, the province of a health department or the district of a
+/// health centre that is its health body, and everything under what it covers. A reviewer's
+/// scope ([`communes_of_user`]) and the desk's units ([`reviewing_coverage`]) both read it.
+const COVERED: &str = "covered(unit, code) AS ( \
+         SELECT unit, unit FROM seeds \
+         UNION SELECT s.unit, c.commune FROM unit_coverage c JOIN seeds s ON s.unit = c.unit \
+         UNION SELECT s.unit, u.parent FROM units u JOIN seeds s ON s.unit = u.code \
+               WHERE u.kind = 'village' \
+         UNION SELECT s.unit, u.parent FROM units u JOIN units p ON p.code = u.parent \
+               JOIN seeds s ON s.unit = u.code \
+               WHERE (u.kind = 'health_department' AND p.kind = 'province') \
+                  OR (u.kind = 'health_centre' AND p.kind = 'district') \
+         UNION SELECT covered.unit, u.code FROM units u JOIN covered ON u.parent = covered.code \
+     )";
+
+/// [`communes_of_user`]'s statement.
+static COMMUNES_OF_USER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH RECURSIVE seeds(unit) AS (SELECT unit FROM user_units WHERE user_id = $1), {COVERED} \
+         SELECT DISTINCT units.code FROM units JOIN covered ON units.code = covered.code \
+         WHERE units.kind = 'commune'"
+    )
+});
+
+/// [`reviewing_coverage`]'s statement.
+static REVIEWING_COVERAGE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH RECURSIVE seeds(unit) AS (SELECT code FROM units \
+             WHERE kind IN ('health_department', 'health_centre')), {COVERED} \
+         SELECT DISTINCT r.code, r.name, c.code FROM covered \
+         JOIN units c ON c.code = covered.code JOIN units r ON r.code = covered.unit \
+         WHERE c.kind = 'commune' ORDER BY r.code, c.code"
+    )
+});
+
 /// The communes `user`'s scope covers (see [`crate::domain::unit::communes_of_user`]).
 pub async fn communes_of_user(store: &Store, user: &str) -> Result<Vec<String>, StoreError> {
     let rows: Vec<(String,)> = with_pool!(store, pool => {
-        sqlx::query_as(
-            "WITH RECURSIVE covered(code) AS ( \
-                 SELECT unit FROM user_units WHERE user_id = $1 \
-                 UNION SELECT c.commune FROM unit_coverage c \
-                       JOIN user_units uu ON uu.unit = c.unit WHERE uu.user_id = $1 \
-                 UNION SELECT u.parent FROM units u \
-                       JOIN user_units uu ON uu.unit = u.code WHERE uu.user_id = $1 AND u.kind = 'village' \
-                 UNION SELECT u.parent FROM units u JOIN units p ON p.code = u.parent \
-                       JOIN user_units uu ON uu.unit = u.code \
-                       WHERE uu.user_id = $1 AND ((u.kind = 'health_department' AND p.kind = 'province') \
-                          OR (u.kind = 'health_centre' AND p.kind = 'district')) \
-                 UNION SELECT u.code FROM units u JOIN covered ON u.parent = covered.code \
-             ) \
-             SELECT units.code FROM units JOIN covered ON units.code = covered.code WHERE units.kind = 'commune'",
-        )
-        .bind(user)
-        .fetch_all(pool)
-        .await?
+        sqlx::query_as(COMMUNES_OF_USER.as_str())
+            .bind(user)
+            .fetch_all(pool)
+            .await?
     });
     Ok(rows.into_iter().map(|(code,)| code).collect())
 }
 
 /// Every reviewing unit (health department or centre): its code, its name and each commune its
-/// coverage includes, read as [`communes_of_user`] reads a reviewer's — its own subtree, its
-/// province's or district's when it is their health body, and the communes it lists in
-/// `covers` (a regional centre's) — by unit and commune.
+/// coverage includes ([`COVERED`], the rule a reviewer's scope is read by), by unit and commune.
 pub async fn reviewing_coverage(
     store: &Store,
 ) -> Result<Vec<(String, String, String)>, StoreError> {
     Ok(with_pool!(store, pool => {
-        sqlx::query_as(
-            "WITH RECURSIVE covered(unit, code) AS ( \
-                 SELECT code, code FROM units WHERE kind IN ('health_department', 'health_centre') \
-                 UNION SELECT c.unit, c.commune FROM unit_coverage c \
-                       JOIN units r ON r.code = c.unit \
-                       WHERE r.kind IN ('health_department', 'health_centre') \
-                 UNION SELECT u.code, u.parent FROM units u JOIN units p ON p.code = u.parent \
-                       WHERE (u.kind = 'health_department' AND p.kind = 'province') \
-                          OR (u.kind = 'health_centre' AND p.kind = 'district') \
-                 UNION SELECT covered.unit, u.code FROM units u JOIN covered ON u.parent = covered.code \
-             ) \
-             SELECT r.code, r.name, c.code FROM covered \
-             JOIN units c ON c.code = covered.code JOIN units r ON r.code = covered.unit \
-             WHERE c.kind = 'commune' ORDER BY r.code, c.code",
-        )
-        .fetch_all(pool)
-        .await?
+        sqlx::query_as(REVIEWING_COVERAGE.as_str())
+            .fetch_all(pool)
+            .await?
     }))
 }
