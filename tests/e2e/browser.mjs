@@ -16,16 +16,36 @@ export async function launch() {
   });
 }
 
-// Collects a page's uncaught errors and every Content-Security-Policy violation into `errors`:
-// the server's policy must let the whole app run, so anything it blocks is an error.
+// Collects a page's uncaught errors, the app's panics (their message, which the wasm's
+// `RuntimeError: unreachable` does not carry) and every Content-Security-Policy violation into
+// `errors`: the server's policy must let the whole app run, so anything it blocks is an error.
 export function watch(page, errors, label = '') {
   const prefix = label ? `${label}: ` : '';
   page.on('pageerror', (error) => errors.push(`${prefix}${error}`));
   page.on('console', (message) => {
-    if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
-      errors.push(`${prefix}${message.text()}`);
+    const text = message.text();
+    if (message.type() === 'error' && (text.includes('Content Security Policy') || text.includes('panicked at'))) {
+      errors.push(`${prefix}${text}`);
     }
   });
+}
+
+// Holds the page's requests whose address matches `pattern` (a route handler: the context must
+// block service workers, or the worker's fetches pass by it). `seen()` resolves once one was
+// asked; `release()` lets them all go on.
+export async function hold(page, pattern) {
+  const held = [];
+  let heard;
+  const asked = new Promise((resolve) => { heard = resolve; });
+  const handler = (route) => { held.push(route); heard(); };
+  await page.route(pattern, handler);
+  return {
+    seen: () => asked,
+    async release() {
+      await page.unroute(pattern, handler);
+      for (const route of held) await route.continue();
+    },
+  };
 }
 
 // Opens the app on a phone-sized page of a new browser and waits until its service worker

@@ -2,8 +2,9 @@
 // when the answer for an earlier choice (2024) arrives after the answer for a later one (2025),
 // the page keeps showing 2025, and the download links are for 2025. The earlier answer is held
 // back in the browser (a route handler) until the later one is shown. The report (printed too)
-// draws the year's targets month by month with the API's numbers.
-import { launch, check, main, signIn } from './browser.mjs';
+// draws the year's targets month by month with the API's numbers. Answers that arrive after
+// their page was left (the reports page, the overview) are dropped without an error.
+import { launch, check, hold, main, signIn } from './browser.mjs';
 
 const PASSWORD = process.env.TRAMYTE_TEST_PASSWORD;
 const TIMEOUT = 30000;
@@ -91,6 +92,28 @@ await main(async (baseUrl) => {
   await report.locator('[data-testid=chart-months] g[data-month="12"]').waitFor({ timeout: TIMEOUT });
   const csv = await page.getByRole('link', { name: 'CSV' }).getAttribute('href');
   check(csv.includes('year=2025'), `the CSV link is for 2025: ${csv}`);
+
+  // A page left while its answers are in flight drops them when they arrive (its values are
+  // gone; reading them would panic the app): the reports page after a change of year, then the
+  // overview as it opens, each left for the home page by its own link.
+  const left = async (patterns, leave) => {
+    const holds = await Promise.all(patterns.map((pattern) => hold(page, pattern)));
+    await leave();
+    await Promise.all(holds.map((h) => h.seen()));
+    await page.getByRole('link', { name: '← Trang chính' }).click();
+    await page.getByTestId('signed-in-as').waitFor({ timeout: TIMEOUT });
+    const answered = patterns.map((pattern) => page.waitForResponse((response) => pattern.test(response.url())));
+    await Promise.all(holds.map((h) => h.release()));
+    await Promise.all((await Promise.all(answered)).map((response) => response.finished()));
+    await settle(page);
+  };
+  await left([/\/api\/reports\?year=2024/, /\/api\/overview\/months\?round=2024/], async () => {
+    await year.fill('2024');
+    await year.press('Tab');
+  });
+  await left([/\/api\/overview\?/, /\/api\/overview\/months\?/], async () => {
+    await page.getByRole('link', { name: 'Tổng quan kỳ đánh giá' }).click();
+  });
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   await browser.close();
 });

@@ -90,7 +90,8 @@ pub fn OverviewPage() -> impl IntoView {
         asked.set_value(ask);
         leptos::task::spawn_local(async move {
             let answer = api::overview(round).await;
-            if asked.get_value() != ask {
+            // Stale, or the page was left meanwhile (its values are disposed).
+            if asked.try_get_value() != Some(ask) {
                 return;
             }
             match answer {
@@ -127,7 +128,7 @@ pub fn OverviewPage() -> impl IntoView {
         months_asked.set_value(ask);
         leptos::task::spawn_local(async move {
             let answer = api::overview_months(round).await.ok();
-            if months_asked.get_value() == ask {
+            if months_asked.try_get_value() == Some(ask) {
                 months.set(answer);
             }
         });

@@ -28,7 +28,8 @@ pub fn ReportPage() -> impl IntoView {
     // the report; `None` until it comes, or when it cannot (the report shows without it).
     let months = RwSignal::new(None::<Vec<api::MonthProgress>>);
     // Each request has a generation; only the answer to the latest one is shown, so a slow
-    // answer for an earlier choice never replaces a later one.
+    // answer for an earlier choice never replaces a later one. An answer that arrives after the
+    // page was left finds the generation disposed and is dropped (`try_`: never a panic).
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
         let (y, p) = (year.get(), period.get());
@@ -39,13 +40,13 @@ pub fn ReportPage() -> impl IntoView {
         let half = p == "h1";
         leptos::task::spawn_local(async move {
             let answer = api::report(y, &p).await;
-            if generation.get_value() == mine {
+            if generation.try_get_value() == Some(mine) {
                 report.set(Some(answer));
             }
         });
         leptos::task::spawn_local(async move {
             let answer = api::overview_months(y).await.ok();
-            if generation.get_value() == mine {
+            if generation.try_get_value() == Some(mine) {
                 // The first half year's report shows its own six months.
                 months.set(answer.map(|mut list| {
                     list.retain(|m| !half || m.month <= 6);
