@@ -4,7 +4,7 @@
 //!
 //! Nothing secret is logged: passwords and tokens never reach a log line, only user ids.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -170,22 +170,33 @@ pub async fn add_person_without_sign_in(
 /// Every user, by id.
 pub async fn list_users(store: &Store) -> Result<Vec<User>, AccountError> {
     let rows = account::users(store).await?;
-    let units = account::user_units(store).await?;
+    // Grouped once: every user's units in one pass, not a scan of all pairs per user.
+    let mut units: HashMap<String, Vec<String>> = HashMap::new();
+    for (user, unit) in account::user_units(store).await? {
+        units.entry(user).or_default().push(unit);
+    }
     Ok(rows
         .into_iter()
-        .map(|(id, display_name, role, person, disabled)| User {
-            units: units
-                .iter()
-                .filter(|(user, _)| *user == id)
-                .map(|(_, unit)| unit.clone())
-                .collect(),
-            role: Role::parse(&role).unwrap_or(Role::VillageHealthWorker),
-            id,
-            display_name,
-            person,
-            disabled,
+        .map(|columns| {
+            let units = units.remove(&columns.0).unwrap_or_default();
+            user_of(columns, units)
         })
         .collect())
+}
+
+/// A user from their stored columns and units.
+fn user_of(
+    (id, display_name, role, person, disabled): account::UserColumns,
+    units: Vec<String>,
+) -> User {
+    User {
+        units,
+        role: Role::parse(&role).unwrap_or(Role::VillageHealthWorker),
+        id,
+        display_name,
+        person,
+        disabled,
+    }
 }
 
 /// The display names of the users among `ids` whom `viewer` may know by name: themselves and
@@ -232,11 +243,12 @@ pub async fn display_names(
 
 /// One user.
 pub async fn find_user(store: &Store, id: &str) -> Result<User, AccountError> {
-    list_users(store)
-        .await?
-        .into_iter()
-        .find(|u| u.id == id)
-        .ok_or_else(|| AccountError::UnknownUser(id.to_owned()))
+    // Read by id: every signed-in request and websocket finds its user here.
+    let Some(columns) = account::user(store, id).await? else {
+        return Err(AccountError::UnknownUser(id.to_owned()));
+    };
+    let units = account::units_of_user(store, id).await?;
+    Ok(user_of(columns, units))
 }
 
 /// Disables (or enables) a user. Disabling ends every session of theirs at once.
@@ -417,6 +429,44 @@ mod tests {
             person: None,
             units: vec!["16024".into()],
             password: "mật-khẩu-dài".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_user_is_found_by_id_with_their_own_units_only() {
+        let store = store().await;
+        crate::domain::unit::import(
+            &store,
+            "code,kind,name,parent,unit_type,covers\n16025,commune,Xã Thiệu Giao,38,xa,\n",
+        )
+        .await
+        .unwrap();
+        add_user(&store, &lan()).await.unwrap();
+        let two_units = NewUser {
+            id: "minh.ttyt".into(),
+            display_name: "Trần Văn Minh (thử)".into(),
+            role: Role::Reviewer,
+            units: vec!["16025".into(), "16024".into()],
+            ..lan()
+        };
+        add_user(&store, &two_units).await.unwrap();
+        let lan = find_user(&store, "lan.tyt").await.unwrap();
+        assert_eq!(
+            (lan.role, lan.units),
+            (Role::StationStaff, vec!["16024".to_owned()])
+        );
+        let minh = find_user(&store, "minh.ttyt").await.unwrap();
+        assert_eq!(minh.display_name, "Trần Văn Minh (thử)");
+        assert_eq!(minh.units, vec!["16024".to_owned(), "16025".to_owned()]);
+        assert!(matches!(
+            find_user(&store, "nobody").await,
+            Err(AccountError::UnknownUser(id)) if id == "nobody"
+        ));
+        // The list agrees with what is found one by one.
+        let listed = list_users(&store).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        for user in listed {
+            assert_eq!(find_user(&store, &user.id).await.unwrap().units, user.units);
         }
     }
 

@@ -94,6 +94,27 @@ pub async fn users(store: &Store) -> Result<Vec<UserColumns>, StoreError> {
     }))
 }
 
+/// The user `id`, if there is one.
+pub async fn user(store: &Store, id: &str) -> Result<Option<UserColumns>, StoreError> {
+    Ok(with_pool!(store, pool => {
+        sqlx::query_as("SELECT id, display_name, role, person, disabled FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
+/// The units user `id` belongs to, in order.
+pub async fn units_of_user(store: &Store, id: &str) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = with_pool!(store, pool => {
+        sqlx::query_as("SELECT unit FROM user_units WHERE user_id = $1 ORDER BY unit")
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows.into_iter().map(|(unit,)| unit).collect())
+}
+
 /// Every (user, unit) pair, by user and unit.
 pub async fn user_units(store: &Store) -> Result<Vec<(String, String)>, StoreError> {
     Ok(with_pool!(store, pool => {
