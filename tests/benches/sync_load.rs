@@ -1,7 +1,9 @@
 //! Benchmark (not a test): the sync server under load, as a separate release process. N websocket
 //! clients × M documents × K changes on SQLite and on PostgreSQL (acknowledged changes per second,
 //! change→acknowledgement latency p50/p95/p99, server CPU per change, server peak memory), then
-//! how many idle connections one server holds and at what memory. Prints a table at the end,
+//! how many idle connections one server holds and at what memory (each one an authenticated
+//! phone's socket, woken once at the end and timed until the server answers it). Prints a table
+//! at the end,
 //! with a machine reference (automerge's apply of one change, timed in-process) for comparing
 //! figures measured on different machines.
 //!
@@ -11,10 +13,14 @@
 //! Knobs (environment): `SYNC_BENCH_CLIENTS` (200), `SYNC_BENCH_DOCS` (5), `SYNC_BENCH_CHANGES`
 //! (10), `SYNC_BENCH_PAUSE_MS` (0: a client's next change follows its acknowledgement at once;
 //! more models people's pace), `SYNC_BENCH_BACKENDS` (`sqlite,postgres`), `SYNC_BENCH_IDLE`
-//! (10000; 0 skips), `SYNC_BENCH_IDLE_HOLD_SECS` (5), `SYNC_BENCH_TIMEOUT_SECS` (300, the bound
-//! of every phase).
+//! (10000; 0 skips), `SYNC_BENCH_IDLE_HOLD_SECS` (5), `SYNC_BENCH_IDLE_SOURCES` (the number of
+//! 127.0.0.x source addresses the idle sockets are spread over: one per 20,000 by default, as one
+//! address reaches one server port from about 28,000 ephemeral ports), `SYNC_BENCH_IDLE_OPEN`
+//! (set: open mode, no sign-in), `SYNC_BENCH_TIMEOUT_SECS` (300, the bound of every phase).
+//! The idle phase needs an open-files limit above its count in both processes (`ulimit -n`).
 //! Targets on a 2-core machine with the defaults: p95 ≤ 50 ms, ≤ 0.1 ms server CPU per change,
-//! server peak ≤ 60 MiB; 10,000 idle connections in ≤ 500 MiB.
+//! server peak ≤ 60 MiB; 10,000 idle connections in ≤ 500 MiB; 100,000 (issue 23) in ≤ 1.5 GB,
+//! each answered within 1 s when it wakes.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -44,6 +50,18 @@ const TARGET_P95_MS: f64 = 50.0;
 const TARGET_CPU_MS_PER_CHANGE: f64 = 0.1;
 const TARGET_PEAK_MIB: f64 = 60.0;
 const TARGET_IDLE_MIB: f64 = 500.0;
+/// 100,000 idle connections (every station phone of the country) in at most this many bytes.
+const TARGET_COUNTRY_BYTES: f64 = 1.5e9;
+const COUNTRY_CONNECTIONS: f64 = 100_000.0;
+/// A woken connection's heartbeat is answered within this.
+const TARGET_WAKE_MS: f64 = 1_000.0;
+/// Idle connections woken at once (each timed from its heartbeat to the server's answer).
+const WAKE_CONCURRENCY: usize = 64;
+/// Idle connections per source address by default (one address reaches one server port from
+/// about 28,000 ephemeral ports).
+const IDLE_PER_SOURCE: usize = 20_000;
+/// Phones (sessions) per user in the idle phase: a commune's staff share a few accounts.
+const IDLE_SESSIONS_PER_USER: usize = 10;
 
 /// Clients connecting and creating their documents at once during the setup phase.
 const SETUP_CONCURRENCY: usize = 64;
@@ -65,6 +83,8 @@ struct Settings {
     backends: Vec<Backend>,
     idle: usize,
     idle_hold: Duration,
+    idle_sources: usize,
+    idle_open: bool,
     phase_timeout: Duration,
 }
 
@@ -93,6 +113,8 @@ impl Settings {
             backends,
             idle: number("SYNC_BENCH_IDLE", 10_000)?,
             idle_hold: Duration::from_secs(number("SYNC_BENCH_IDLE_HOLD_SECS", 5)? as u64),
+            idle_sources: number("SYNC_BENCH_IDLE_SOURCES", 0)?,
+            idle_open: std::env::var_os("SYNC_BENCH_IDLE_OPEN").is_some(),
             phase_timeout: Duration::from_secs(
                 number("SYNC_BENCH_TIMEOUT_SECS", 300)?.max(1) as u64
             ),
@@ -521,6 +543,9 @@ async fn postgres_answers() -> Result<(), String> {
 #[derive(Debug, Default)]
 struct Idle {
     requested: usize,
+    open_mode: bool,
+    sources: usize,
+    users: usize,
     opened: usize,
     dropped: usize,
     failures: usize,
@@ -532,49 +557,96 @@ struct Idle {
     bench_before: Option<Status>,
     bench_held: Option<Status>,
     held: Option<Status>,
+    /// The kernel's memory for TCP buffers (`/proc/net/sockstat`, pages) before and while held.
+    tcp_pages_before: Option<u64>,
+    tcp_pages_held: Option<u64>,
+    /// Heartbeat → answer of every woken connection, in milliseconds (sorted).
+    wake_ms: Vec<f64>,
+    /// Woken connections that got no answer (closed, or not within the phase bound).
+    wake_unanswered: usize,
     after_close: Option<Status>,
 }
 
+/// What a held connection is asked to do: answer a heartbeat and say how long the server took.
+type Wake = tokio::sync::oneshot::Sender<Result<Duration, String>>;
+
 async fn idle_phase(settings: &Settings) -> Idle {
+    let sources = match settings.idle_sources {
+        0 => settings.idle.div_ceil(IDLE_PER_SOURCE).max(2),
+        n => n,
+    }
+    .min(250);
     let mut idle = Idle {
         requested: settings.idle,
+        open_mode: settings.idle_open,
+        sources,
         ..Idle::default()
     };
     let database = TestDatabase::new(Backend::Sqlite).await;
     let data_dir = database.data_dir().display().to_string();
+    // One session per connection, as every phone has its own, stored before the server starts.
+    let tokens = if settings.idle_open {
+        Vec::new()
+    } else {
+        eprintln!("sync_load: idle: storing {} sessions …", settings.idle);
+        let (tokens, users) = idle_sessions(&database.url, settings.idle).await;
+        idle.users = users;
+        tokens
+    };
     let limit = settings.idle.max(20_000).to_string();
-    // Open mode: no sign-in, so the handshake is all a connection costs.
-    let server = ServerProcess::start(&[
-        "--open",
+    let mut args = vec![
         "--database-url",
         &database.url,
         "--data-dir",
         &data_dir,
         "--max-connections-per-address",
         &limit,
-    ])
-    .await;
+    ];
+    if settings.idle_open {
+        // Open mode: no sign-in, so the handshake is all a connection costs.
+        args.push("--open");
+    }
+    let server = ServerProcess::start(&args).await;
     let pid = server.child.id().expect("the server process has an id");
     idle.before = process_status(pid);
     idle.bench_before = process_status(std::process::id());
+    idle.tcp_pages_before = tcp_memory_pages();
     let url = format!("{}/sync", server.url.replacen("http://", "ws://", 1));
-    eprintln!("sync_load: idle: opening {} connections …", settings.idle);
+    let server_addr: std::net::SocketAddr = server
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("the server's address");
+    eprintln!(
+        "sync_load: idle: opening {} connections from {sources} source addresses …",
+        settings.idle
+    );
 
     let (stop, stopped) = watch::channel(false);
     let dropped = Arc::new(AtomicUsize::new(0));
     let first_drop = Arc::new(Mutex::new(None::<String>));
     let mut holders = JoinSet::new();
+    let mut wakers: Vec<tokio::sync::mpsc::Sender<Wake>> = Vec::new();
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + settings.phase_timeout;
+    let tokens = Arc::new(tokens);
     let mut attempts = futures_util::stream::iter(0..settings.idle)
-        .map(|index| open_idle(url.clone(), index))
+        .map(|index| {
+            let source = std::net::Ipv4Addr::new(127, 0, 0, 1 + (index % sources) as u8);
+            let token = tokens.get(index).cloned();
+            open_idle(url.clone(), server_addr, source, token, index)
+        })
         .buffer_unordered(IDLE_CONCURRENCY);
     loop {
         match tokio::time::timeout_at(deadline, attempts.next()).await {
-            Ok(Some(Ok(socket))) => {
+            Ok(Some(Ok((socket, client)))) => {
                 idle.opened += 1;
+                let (waker, woken) = tokio::sync::mpsc::channel(1);
+                wakers.push(waker);
                 holders.spawn(hold(
                     socket,
+                    client,
+                    woken,
                     stopped.clone(),
                     dropped.clone(),
                     first_drop.clone(),
@@ -611,11 +683,43 @@ async fn idle_phase(settings: &Settings) -> Idle {
     tokio::time::sleep(settings.idle_hold).await;
     idle.held = process_status(pid);
     idle.bench_held = process_status(std::process::id());
+    idle.tcp_pages_held = tcp_memory_pages();
     idle.dropped = dropped.load(Ordering::Relaxed);
     idle.first_drop = first_drop
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .clone();
+
+    // Every phone wakes once (a few dozen at a time) and sends the app's heartbeat.
+    eprintln!("sync_load: idle: waking each of them once …");
+    let wake_deadline = tokio::time::Instant::now() + settings.phase_timeout;
+    let mut answers = futures_util::stream::iter(wakers)
+        .map(|waker| async move {
+            let (answer, answered) = tokio::sync::oneshot::channel();
+            if waker.send(answer).await.is_err() {
+                return Err("the connection was gone".to_owned());
+            }
+            answered
+                .await
+                .unwrap_or_else(|_| Err("the connection was gone".to_owned()))
+        })
+        .buffer_unordered(WAKE_CONCURRENCY);
+    loop {
+        match tokio::time::timeout_at(wake_deadline, answers.next()).await {
+            Ok(Some(Ok(took))) => idle.wake_ms.push(took.as_secs_f64() * 1000.0),
+            Ok(Some(Err(reason))) => {
+                idle.wake_unanswered += 1;
+                idle.first_drop.get_or_insert(reason);
+            }
+            Ok(None) => break,
+            Err(_) => {
+                idle.wake_unanswered = idle.opened.saturating_sub(idle.wake_ms.len());
+                break;
+            }
+        }
+    }
+    drop(answers);
+    idle.wake_ms.sort_by(f64::total_cmp);
 
     let _ = stop.send(true);
     let closing = tokio::time::timeout(Duration::from_secs(60), async {
@@ -632,17 +736,98 @@ async fn idle_phase(settings: &Settings) -> Idle {
     idle
 }
 
-/// Opens `ws://…/sync` and completes the join/peer handshake.
-async fn open_idle(url: String, index: usize) -> Result<Socket, String> {
+/// Stores `count` sessions (one per phone) of station staff, [`IDLE_SESSIONS_PER_USER`] per user,
+/// in the database at `url`; returns their tokens and how many users hold them.
+async fn idle_sessions(url: &str, count: usize) -> (Vec<String>, usize) {
+    use tramyte_server::domain::account::hash_token;
+    use tramyte_server::store::{Store, account, now_millis};
+    let store = Store::connect(url)
+        .await
+        .expect("connect the idle phase's database");
+    store.migrate().await.expect("the idle phase's schema");
+    tramyte_server::domain::unit::import(
+        &store,
+        "code,kind,name,parent,unit_type,covers\nI,province,Tỉnh Thử,,,\n90001,commune,Xã Thử,I,xa,\n",
+    )
+    .await
+    .expect("the idle phase's units");
+    let now = now_millis();
+    let users = count.div_ceil(IDLE_SESSIONS_PER_USER);
+    let units = vec!["90001".to_owned()];
+    for user in 0..users {
+        let id = format!("phone-user-{user}");
+        let row = account::NewUserRow {
+            id: &id,
+            display_name: "Nhân viên thử",
+            role: "station_staff",
+            person: None,
+            // Not a password hash: nobody signs in with it (the sessions are stored directly).
+            password_hash: "!",
+            units: &units,
+        };
+        account::insert_user(&store, &row, now)
+            .await
+            .expect("an idle phase user");
+    }
+    let tokens: Vec<String> = (0..count)
+        .map(|i| format!("{:016x}{:048x}", i, 0xbe_u64.wrapping_mul(i as u64 + 1)))
+        .collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let user = format!("phone-user-{}", i / IDLE_SESSIONS_PER_USER);
+        account::insert_session(
+            &store,
+            &hash_token(token),
+            &user,
+            &format!("phone {i}"),
+            now,
+            now + 86_400_000,
+        )
+        .await
+        .expect("an idle phase session");
+    }
+    store.close().await;
+    (tokens, users)
+}
+
+/// Opens `ws://…/sync` from `source` (a 127.0.0.x address) with `token` (none in open mode) and
+/// completes the join/peer handshake.
+async fn open_idle(
+    url: String,
+    server: std::net::SocketAddr,
+    source: std::net::Ipv4Addr,
+    token: Option<String>,
+    index: usize,
+) -> Result<(Socket, Client), String> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let attempt = async {
+        let tcp = tokio::net::TcpSocket::new_v4().map_err(|err| format!("socket: {err}"))?;
+        tcp.bind((source, 0).into())
+            .map_err(|err| format!("bind {source}: {err}"))?;
+        let stream = tcp
+            .connect(server)
+            .await
+            .map_err(|err| format!("connect from {source}: {err}"))?;
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|err| format!("request: {err}"))?;
+        if let Some(token) = token {
+            let value = format!("Bearer {token}")
+                .parse()
+                .map_err(|err| format!("token header: {err}"))?;
+            request.headers_mut().insert("authorization", value);
+        }
         // Small buffers: this process holds as many sockets as the server.
         let config = WebSocketConfig::default()
             .read_buffer_size(4 << 10)
             .write_buffer_size(0);
-        let (mut socket, _) =
-            tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false)
-                .await
-                .map_err(|err| format!("connect: {err}"))?;
+        let (mut socket, _) = tokio_tungstenite::client_async_with_config(
+            request,
+            MaybeTlsStream::Plain(stream),
+            Some(config),
+        )
+        .await
+        .map_err(|err| format!("upgrade: {err}"))?;
         let mut client = Client::new(format!("idle-{index}"));
         socket
             .send(WsMessage::Binary(client.connect().into()))
@@ -655,7 +840,7 @@ async fn open_idle(url: String, index: usize) -> Result<Socket, String> {
                         .receive(&frame)
                         .map_err(|err| format!("handshake: {err}"))?;
                     if client.is_ready() {
-                        return Ok(socket);
+                        return Ok((socket, client));
                     }
                 }
                 WsMessage::Close(frame) => return Err(format!("closed before peer: {frame:?}")),
@@ -674,13 +859,20 @@ async fn open_idle(url: String, index: usize) -> Result<Socket, String> {
         })
 }
 
-/// Keeps a socket open and read (so pings are answered) until told to close it.
+/// Keeps a socket open and read (so pings are answered) until told to close it; when woken,
+/// sends the app's heartbeat and reports how long the server took to answer it.
 async fn hold(
     mut socket: Socket,
+    client: Client,
+    mut woken: tokio::sync::mpsc::Receiver<Wake>,
     mut stop: watch::Receiver<bool>,
     dropped: Arc<AtomicUsize>,
     first_drop: Arc<Mutex<Option<String>>>,
 ) {
+    use tramyte_shared::sync::heartbeat::HEARTBEAT_DOCUMENT;
+    use tramyte_shared::sync::message::Message;
+    // The wake being timed: its answer and when its heartbeat was sent.
+    let mut waking: Option<(Wake, Instant)> = None;
     loop {
         tokio::select! {
             message = socket.next() => {
@@ -688,8 +880,21 @@ async fn hold(
                     Some(Ok(WsMessage::Close(frame))) => format!("closed by the server: {frame:?}"),
                     Some(Err(err)) => format!("socket error: {err}"),
                     None => "the server closed the socket".to_owned(),
+                    Some(Ok(WsMessage::Binary(frame))) => {
+                        let heartbeat_answer = matches!(
+                            Message::decode(&frame),
+                            Ok(Message::DocUnavailable { document_id, .. }) if document_id == HEARTBEAT_DOCUMENT
+                        );
+                        if heartbeat_answer && let Some((answer, sent)) = waking.take() {
+                            let _ = answer.send(Ok(sent.elapsed()));
+                        }
+                        continue;
+                    }
                     Some(Ok(_)) => continue,
                 };
+                if let Some((answer, _)) = waking.take() {
+                    let _ = answer.send(Err(reason.clone()));
+                }
                 dropped.fetch_add(1, Ordering::Relaxed);
                 first_drop
                     .lock()
@@ -697,12 +902,37 @@ async fn hold(
                     .get_or_insert(reason);
                 return;
             }
+            Some(answer) = woken.recv(), if waking.is_none() => {
+                let Some(frame) = client.heartbeat() else {
+                    let _ = answer.send(Err("no handshake".to_owned()));
+                    continue;
+                };
+                let sent = Instant::now();
+                if let Err(err) = socket.send(WsMessage::Binary(frame.into())).await {
+                    let _ = answer.send(Err(format!("send heartbeat: {err}")));
+                    continue;
+                }
+                waking = Some((answer, sent));
+            }
             _ = stop.changed() => {
                 let _ = tokio::time::timeout(Duration::from_secs(5), socket.close(None)).await;
                 return;
             }
         }
     }
+}
+
+/// The kernel's memory for TCP (`/proc/net/sockstat`, the `mem` of its `TCP:` line, in pages).
+fn tcp_memory_pages() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/net/sockstat").ok()?;
+    let line = text.lines().find(|line| line.starts_with("TCP:"))?;
+    let mut words = line.split_whitespace();
+    while let Some(word) = words.next() {
+        if word == "mem" {
+            return words.next()?.parse().ok();
+        }
+    }
+    None
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1016,16 +1246,18 @@ fn load_table(settings: &Settings, loads: &[Load], cores: usize, reference: f64)
 }
 
 /// Growth of VmRSS per connection, in KiB.
-fn per_connection(before: Option<Status>, during: Option<Status>, connections: usize) -> String {
+/// How many KiB of resident memory each of `connections` added between two readings.
+fn per_connection_kib(
+    before: Option<Status>,
+    during: Option<Status>,
+    connections: usize,
+) -> Option<f64> {
     let before = before.and_then(|s| s.rss_kib);
     let during = during.and_then(|s| s.rss_kib);
-    show(
-        before
-            .zip(during)
-            .filter(|_| connections > 0)
-            .map(|(b, d)| d.saturating_sub(b) as f64 / connections as f64),
-        1,
-    )
+    before
+        .zip(during)
+        .filter(|_| connections > 0)
+        .map(|(b, d)| d.saturating_sub(b) as f64 / connections as f64)
 }
 
 fn idle_table(idle: &Idle) -> String {
@@ -1033,8 +1265,31 @@ fn idle_table(idle: &Idle) -> String {
     let held = idle.opened.saturating_sub(idle.dropped);
     let _ = writeln!(
         out,
-        "idle connections (one server, SQLite, open mode; joined and silent, pings answered):"
+        "idle connections (one server, SQLite, {}; joined and silent, pings answered; from {} source addresses):",
+        if idle.open_mode {
+            "open mode".to_owned()
+        } else {
+            format!("each with its own session, {} users", idle.users)
+        },
+        idle.sources
     );
+    let server_kib = per_connection_kib(idle.before, idle.held, held);
+    // What every station phone of the country would take: the server before any connection,
+    // plus 100,000 times what one held connection added.
+    let country = server_kib
+        .zip(idle.before.and_then(|s| s.rss_kib))
+        .map(|(per, base)| (base as f64 + per * COUNTRY_CONNECTIONS) * 1024.0);
+    let wake = |q: f64| {
+        (!idle.wake_ms.is_empty()).then(|| {
+            let rank = (q * idle.wake_ms.len() as f64).ceil() as usize;
+            format!("{:.1}", idle.wake_ms[rank.clamp(1, idle.wake_ms.len()) - 1])
+        })
+    };
+    let over_target = idle
+        .wake_ms
+        .iter()
+        .filter(|&&ms| ms > TARGET_WAKE_MS)
+        .count();
     let rows: Vec<(&str, String)> = vec![
         ("requested", idle.requested.to_string()),
         (
@@ -1055,18 +1310,63 @@ fn idle_table(idle: &Idle) -> String {
         (
             "server VmHWM while held (MiB)",
             format!(
-                "{} (target ≤ {TARGET_IDLE_MIB}: {})",
+                "{} (target ≤ {TARGET_IDLE_MIB} for 10,000: {})",
                 show(mib(idle.held.and_then(|s| s.hwm_kib)), 1),
                 verdict(mib(idle.held.and_then(|s| s.hwm_kib)), TARGET_IDLE_MIB)
             ),
         ),
+        ("server RSS per held connection (KiB)", show(server_kib, 1)),
         (
-            "server RSS per held connection (KiB)",
-            per_connection(idle.before, idle.held, held),
+            "projected for 100,000 (GB)",
+            format!(
+                "{} (target ≤ {:.1}: {})",
+                show(country.map(|b| b / 1e9), 2),
+                TARGET_COUNTRY_BYTES / 1e9,
+                verdict(country, TARGET_COUNTRY_BYTES)
+            ),
+        ),
+        (
+            "kernel TCP memory, before → held (pages)",
+            format!(
+                "{} → {}",
+                idle.tcp_pages_before
+                    .map_or("?".to_owned(), |p| p.to_string()),
+                idle.tcp_pages_held
+                    .map_or("?".to_owned(), |p| p.to_string())
+            ),
         ),
         (
             "bench RSS per held connection (KiB)*",
-            per_connection(idle.bench_before, idle.bench_held, held),
+            show(
+                per_connection_kib(idle.bench_before, idle.bench_held, held),
+                1,
+            ),
+        ),
+        (
+            "woken: heartbeat → answer p50/p99/max (ms)",
+            format!(
+                "{} / {} / {} of {} answered, {} unanswered",
+                wake(0.50).unwrap_or_else(|| "?".to_owned()),
+                wake(0.99).unwrap_or_else(|| "?".to_owned()),
+                idle.wake_ms
+                    .last()
+                    .map_or("?".to_owned(), |ms| format!("{ms:.1}")),
+                idle.wake_ms.len(),
+                idle.wake_unanswered
+            ),
+        ),
+        (
+            "woken: answered later than 1 s",
+            format!(
+                "{over_target} (target 0: {})",
+                if idle.wake_ms.is_empty() || idle.wake_unanswered > 0 {
+                    "not met (some unanswered)"
+                } else if over_target == 0 {
+                    "met"
+                } else {
+                    "not met"
+                }
+            ),
         ),
         (
             "server VmRSS after closing them (MiB)",
