@@ -91,12 +91,10 @@ impl Application {
         if placed > 0 {
             tracing::info!(documents = placed, "gave documents their commune's place");
         }
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: config.addr,
-                source,
-            })?;
+        let listener = bind(config.addr).map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
         let node = new_node_id();
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -356,4 +354,21 @@ mod tests {
             "a second call changes nothing"
         );
     }
+}
+
+/// The listen backlog asked for: phones that reconnect at once after a restart wait in it rather
+/// than being refused (the kernel caps it at `net.core.somaxconn`; tokio's default is 1024).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds the public listener with [`LISTEN_BACKLOG`] (address reuse as tokio's own `bind`).
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }

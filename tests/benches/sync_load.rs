@@ -560,6 +560,10 @@ struct Idle {
     /// The kernel's memory for TCP buffers (`/proc/net/sockstat`, pages) before and while held.
     tcp_pages_before: Option<u64>,
     tcp_pages_held: Option<u64>,
+    /// The kernel's slab memory (`/proc/meminfo`, KiB) before and while held: socket structures
+    /// of both ends, since the clients run on this machine too.
+    slab_kib_before: Option<u64>,
+    slab_kib_held: Option<u64>,
     /// Heartbeat → answer of every woken connection, in milliseconds (sorted).
     wake_ms: Vec<f64>,
     /// Woken connections that got no answer (closed, or not within the phase bound).
@@ -611,6 +615,7 @@ async fn idle_phase(settings: &Settings) -> Idle {
     idle.before = process_status(pid);
     idle.bench_before = process_status(std::process::id());
     idle.tcp_pages_before = tcp_memory_pages();
+    idle.slab_kib_before = slab_kib();
     let url = format!("{}/sync", server.url.replacen("http://", "ws://", 1));
     let server_addr: std::net::SocketAddr = server
         .url
@@ -684,6 +689,7 @@ async fn idle_phase(settings: &Settings) -> Idle {
     idle.held = process_status(pid);
     idle.bench_held = process_status(std::process::id());
     idle.tcp_pages_held = tcp_memory_pages();
+    idle.slab_kib_held = slab_kib();
     idle.dropped = dropped.load(Ordering::Relaxed);
     idle.first_drop = first_drop
         .lock()
@@ -920,6 +926,13 @@ async fn hold(
             }
         }
     }
+}
+
+/// The kernel's slab memory (`Slab:` in `/proc/meminfo`, KiB).
+fn slab_kib() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|line| line.starts_with("Slab:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The kernel's memory for TCP (`/proc/net/sockstat`, the `mem` of its `TCP:` line, in pages).
@@ -1333,6 +1346,16 @@ fn idle_table(idle: &Idle) -> String {
                     .map_or("?".to_owned(), |p| p.to_string()),
                 idle.tcp_pages_held
                     .map_or("?".to_owned(), |p| p.to_string())
+            ),
+        ),
+        (
+            "kernel slab per held connection, both ends (KiB)",
+            show(
+                idle.slab_kib_before
+                    .zip(idle.slab_kib_held)
+                    .filter(|_| held > 0)
+                    .map(|(b, h)| h.saturating_sub(b) as f64 / held as f64),
+                1,
             ),
         ),
         (
