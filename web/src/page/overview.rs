@@ -385,7 +385,7 @@ pub fn OverviewPage() -> impl IntoView {
                             }
                         })}
                         <span class="hint">{row.last_change_at.map(platform::format_time)}{row.last_change_by.clone().map(|b| move || format!(" · {}", names.of(&b)))}</span>
-                        {crate::desk::keep_offline_button(i18n, row.id.clone(), row.commune_label())}
+                        {let repo = use_session().repo; crate::desk::keep_offline_button(i18n, repo.clone(), row.id.clone(), row.commune_label(), crate::desk::held_signal(repo, row.id.clone()))}
                     </li>
                 </For>
             </ul>
