@@ -391,7 +391,9 @@ struct Placed {
 }
 
 impl Placed {
-    /// The identity of what is drawn: a row of a new answer is a new `Arc`.
+    /// The identity of what is drawn: a row of a new answer is a new `Arc` (its address). The
+    /// page builds a new answer's `Arc`s while the rows shown are still alive (`Shown::of`,
+    /// then the signal is set), so a new row never takes the address of one still drawn.
     fn key(&self) -> (usize, usize, Lang, bool) {
         (
             self.at,
