@@ -6,7 +6,9 @@
 //! Run with `cargo bench -p tramyte-tests --bench desk` after `cargo xtask pwa` (the server
 //! serves `web/dist`). Knobs: `DESK_BENCH_COMMUNES` (10000), `DESK_BENCH_RUNS` (5),
 //! `DESK_BENCH_MARKS` (set: also print the page's own marks after the data arrived — bytes
-//! read, decoded, names ranked, charts drawn — to tell where the time goes).
+//! read, decoded, names ranked, charts drawn — to tell where the time goes), `DESK_BENCH_TRACE`
+//! (a file: a Chromium performance trace of the last desktop run, from opening the page to the
+//! end of the scroll, for the browser's performance panel).
 
 use tramyte_server::store::Store;
 use tramyte_shared::policy::Role;

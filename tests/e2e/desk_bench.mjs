@@ -28,6 +28,15 @@ await main(async (baseUrl) => {
     await cdp.send('Emulation.setCPUThrottlingRate', { rate });
     const open = []; const sort = []; const dropped = []; const worst = [];
     for (let run = 0; run < RUNS; run += 1) {
+      // DESK_BENCH_TRACE=file: a Chromium performance trace of the last run on a desktop (open,
+      // sort and scroll), to read in the browser's performance panel.
+      const tracing = process.env.DESK_BENCH_TRACE && rate === 1 && run === RUNS - 1;
+      if (tracing) {
+        await browser.startTracing(page, {
+          path: process.env.DESK_BENCH_TRACE,
+          categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'v8.execute', 'disabled-by-default-devtools.timeline.frame'],
+        });
+      }
       await page.goto(baseUrl + '/overview');
       // Polled every frame, in the page: the time of the first frame whose page holds the rows
       // (read there, so neither what the page does next nor the round trip to this script
@@ -67,6 +76,7 @@ await main(async (baseUrl) => {
         }
         return times;
       });
+      if (tracing) await browser.stopTracing();
       dropped.push(frames.filter((t) => t > 20).length);
       worst.push(Math.max(...frames));
     }

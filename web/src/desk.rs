@@ -15,16 +15,17 @@ use tramyte_shared::summary::CriterionPoints;
 use tramyte_shared::workflow::Status;
 
 use crate::api::DocumentRow;
-use crate::i18n::{I18n, Lang};
+use crate::i18n::{I18n, Lang, decimal};
 use crate::names::Names;
 use crate::page::{status_name, verdict_class, verdict_name};
 use crate::platform;
+use crate::repo::Repo;
 
 /// Height of one table row, in CSS pixels (`.desk-table tr` holds it): the window of rows in
 /// the page is computed from it.
 pub const ROW_PX: f64 = 36.0;
 /// Rows kept in the page above and below the ones in view.
-const OVERSCAN: usize = 12;
+const OVERSCAN: usize = 6;
 
 /// A column the rows can be sorted by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +70,10 @@ impl Sort {
 /// The rank of each document id when the communes are ordered by name in Vietnamese (the
 /// browser's collation); computed once per list, then every sort is a plain comparison.
 pub fn commune_ranks(rows: &[Arc<DocumentRow>]) -> HashMap<String, usize> {
-    let names: Vec<String> = rows.iter().map(|r| r.commune_label()).collect();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r.commune_name.as_deref().unwrap_or(r.commune_code()))
+        .collect();
     rows.iter()
         .zip(platform::vietnamese_ranks(&names))
         .map(|(row, rank)| (row.id.clone(), rank))
@@ -77,47 +81,48 @@ pub fn commune_ranks(rows: &[Arc<DocumentRow>]) -> HashMap<String, usize> {
 }
 
 /// Sorts rows by `sort`; ties (and the commune column) follow the communes' Vietnamese order.
-/// Each row's rank is looked up once, not at every comparison; the rows are shared, so the sort
-/// moves pointers.
+/// Each row's rank and its value in the column are found once, not at every comparison; the
+/// rows are shared, so the sort moves pointers.
 pub fn sort_rows(rows: &mut Vec<Arc<DocumentRow>>, sort: Sort, ranks: &HashMap<String, usize>) {
-    use std::cmp::Ordering;
-    let mut keyed: Vec<(usize, Arc<DocumentRow>)> = std::mem::take(rows)
-        .into_iter()
-        .map(|r| (ranks.get(&r.id).copied().unwrap_or(usize::MAX), r))
-        .collect();
     let number = |value: Option<f64>| value.unwrap_or(f64::NEG_INFINITY);
-    let status_order = |r: &DocumentRow| {
-        r.status
-            .as_deref()
-            .and_then(Status::parse)
-            .and_then(|s| Status::ALL.iter().position(|x| *x == s))
-            .unwrap_or(usize::MAX)
+    let points = |value: Option<Points>| number(value.map(Points::to_f64));
+    let value = |r: &DocumentRow| -> f64 {
+        match sort.column {
+            Column::Commune => 0.0,
+            Column::Status => r
+                .status
+                .as_deref()
+                .and_then(Status::parse)
+                .and_then(|s| Status::ALL.iter().position(|x| *x == s))
+                .map_or(f64::INFINITY, |at| at as f64),
+            Column::SelfTotal => points(r.self_total),
+            Column::ReviewTotal => points(r.review_total),
+            Column::Verdict => match r.verdict.as_deref().and_then(Verdict::parse) {
+                Some(Verdict::Pass) => 2.0,
+                Some(Verdict::Incomplete) => 1.0,
+                Some(Verdict::Fail) => 0.0,
+                None => -1.0,
+            },
+            Column::Criterion(at) => {
+                let side = reviewed(&r.criteria);
+                number(r.criteria.get(at).and_then(|c| current_points(c, side)))
+            }
+            Column::Conflicts => f64::from(r.open_conflicts),
+            Column::ChangedAfterSubmission => {
+                f64::from(u8::from(r.changed_after_submission.is_some()))
+            }
+            Column::Activity => r.last_change_at.map_or(f64::NEG_INFINITY, |at| at as f64),
+        }
     };
-    let verdict_order = |r: &DocumentRow| match r.verdict.as_deref().and_then(Verdict::parse) {
-        Some(Verdict::Pass) => 2,
-        Some(Verdict::Incomplete) => 1,
-        Some(Verdict::Fail) => 0,
-        None => -1,
-    };
-    let criterion = |r: &DocumentRow, at: usize| {
-        let side = reviewed(&r.criteria);
-        number(r.criteria.get(at).and_then(|c| current_points(c, side)))
-    };
-    keyed.sort_by(|(rank_a, a), (rank_b, b)| {
-        let by_column = match sort.column {
-            Column::Commune => Ordering::Equal,
-            Column::Status => status_order(a).cmp(&status_order(b)),
-            Column::SelfTotal => a.self_total.cmp(&b.self_total),
-            Column::ReviewTotal => a.review_total.cmp(&b.review_total),
-            Column::Verdict => verdict_order(a).cmp(&verdict_order(b)),
-            Column::Criterion(at) => criterion(a, at).total_cmp(&criterion(b, at)),
-            Column::Conflicts => a.open_conflicts.cmp(&b.open_conflicts),
-            Column::ChangedAfterSubmission => a
-                .changed_after_submission
-                .is_some()
-                .cmp(&b.changed_after_submission.is_some()),
-            Column::Activity => a.last_change_at.cmp(&b.last_change_at),
-        };
+    let mut keyed: Vec<(f64, usize, Arc<DocumentRow>)> = std::mem::take(rows)
+        .into_iter()
+        .map(|r| {
+            let rank = ranks.get(&r.id).copied().unwrap_or(usize::MAX);
+            (value(&r), rank, r)
+        })
+        .collect();
+    keyed.sort_by(|(value_a, rank_a, _), (value_b, rank_b, _)| {
+        let by_column = value_a.total_cmp(value_b);
         let by_column = if sort.descending {
             by_column.reverse()
         } else {
@@ -131,7 +136,7 @@ pub fn sort_rows(rows: &mut Vec<Arc<DocumentRow>>, sort: Sort, ranks: &HashMap<S
         };
         by_column.then(by_name)
     });
-    rows.extend(keyed.into_iter().map(|(_, r)| r));
+    rows.extend(keyed.into_iter().map(|(_, _, r)| r));
 }
 
 /// How a criterion's cell is coloured: below its minimum, met, or near its maximum (90 % and
@@ -228,7 +233,8 @@ pub fn DeskTable(
         active.set(Some(next));
         reveal(next);
     };
-    let header = move |column: Column, label: Signal<String>| {
+    // `class` sets the column's width (the table's layout is fixed: see `app.css`).
+    let header = move |column: Column, label: Signal<String>, class: &'static str| {
         let aria_sort = move || {
             let s = sort.get();
             if s.column != column {
@@ -250,7 +256,7 @@ pub fn DeskTable(
             }
         };
         view! {
-            <th scope="col" aria-sort=aria_sort>
+            <th scope="col" class=class aria-sort=aria_sort>
                 <button type="button" class="sort" on:click=move |_| sort.update(|s| *s = s.clicked(column))>
                     {move || label.get()}{mark}
                 </button>
@@ -260,15 +266,24 @@ pub fn DeskTable(
     let text = move |vi: &'static str, en: &'static str| {
         Signal::derive(move || i18n.pick(vi, en).to_owned())
     };
+    // The rows in the window, each with what its drawing depends on besides its row.
+    let repo = crate::session::use_session().repo;
     let visible = move || {
         let (from, span) = (first.get(), span.get());
+        let lang = i18n.lang();
+        let held = repo.held();
         rows.with(|rows| {
             let to = (from + span).min(rows.len());
             rows.get(from.min(to)..to)
                 .unwrap_or_default()
                 .iter()
                 .enumerate()
-                .map(|(i, row)| (from + i, row.clone()))
+                .map(|(i, row)| Placed {
+                    at: from + i,
+                    here: held.contains(&row.id),
+                    row: row.clone(),
+                    lang,
+                })
                 .collect::<Vec<_>>()
         })
     };
@@ -293,24 +308,24 @@ pub fn DeskTable(
                 aria-label=move || i18n.pick("Bảng tổng quan các xã", "Overview of the communes")>
                 <thead>
                     <tr aria-rowindex="1">
-                        {header(Column::Commune, text("Xã", "Commune"))}
-                        {header(Column::Status, text("Trạng thái", "Status"))}
-                        {header(Column::SelfTotal, text("Tự chấm", "Self"))}
-                        {header(Column::ReviewTotal, text("Thẩm định", "Review"))}
-                        {header(Column::Verdict, text("Kết luận", "Verdict"))}
+                        {header(Column::Commune, text("Xã", "Commune"), "col-commune")}
+                        {header(Column::Status, text("Trạng thái", "Status"), "col-status")}
+                        {header(Column::SelfTotal, text("Tự chấm", "Self"), "col-total")}
+                        {header(Column::ReviewTotal, text("Thẩm định", "Review"), "col-total")}
+                        {header(Column::Verdict, text("Kết luận", "Verdict"), "col-verdict")}
                         {move || criteria.get().into_iter().enumerate().map(|(at, id)| {
-                            header(Column::Criterion(at), Signal::derive(move || id.clone()))
+                            header(Column::Criterion(at), Signal::derive(move || id.clone()), "col-criterion")
                         }).collect_view()}
-                        {header(Column::Conflicts, text("Xung đột", "Conflicts"))}
-                        {header(Column::ChangedAfterSubmission, text("Sửa sau nộp", "Changed late"))}
-                        {header(Column::Activity, text("Hoạt động gần nhất", "Last activity"))}
-                        <th scope="col">{move || i18n.pick("Trên máy", "On device")}</th>
+                        {header(Column::Conflicts, text("Xung đột", "Conflicts"), "col-conflicts")}
+                        {header(Column::ChangedAfterSubmission, text("Sửa sau nộp", "Changed late"), "col-late")}
+                        {header(Column::Activity, text("Hoạt động gần nhất", "Last activity"), "col-activity")}
+                        <th scope="col" class="col-device">{move || i18n.pick("Trên máy", "On device")}</th>
                     </tr>
                 </thead>
                 <tbody>
                     <tr class="spacer" aria-hidden="true" style:height=spacer_above></tr>
-                    <For each=visible key=|(at, r)| (*at, r.id.clone(), r.status.clone(), r.last_change_at, r.self_total, r.review_total, r.open_conflicts)
-                        children=move |(at, row)| desk_row(i18n, names, row, at, criteria.with_untracked(Vec::len), active)/>
+                    <For each=visible key=Placed::key
+                        children=move |placed| untrack(|| desk_row(i18n, names, placed, criteria.with_untracked(Vec::len), active))/>
                     <tr class="spacer" aria-hidden="true" style:height=spacer_below></tr>
                 </tbody>
             </table>
@@ -324,20 +339,16 @@ pub fn DeskTable(
 
 /// Keeps a dossier on this device for work without network (a reviewer's visit to a station):
 /// fetched now, stored like every document the device has, synced when the network is back.
-/// Shows whether it is here.
-pub fn keep_offline_button(i18n: I18n, id: String, name: String) -> impl IntoView {
-    let repo = crate::session::use_session().repo;
-    let here = {
-        let (repo, id) = (repo.clone(), id.clone());
-        Memo::new(move |_| repo.holds(&id))
-    };
+/// Shows whether it is here (`here`, see [`held_signal`]).
+pub fn keep_offline_button(
+    i18n: I18n,
+    repo: Repo,
+    id: String,
+    name: String,
+    here: Signal<bool>,
+) -> impl IntoView {
     let asked = RwSignal::new(false);
-    let label = move || match (i18n.lang(), here.get()) {
-        (Lang::Vi, true) => format!("Hồ sơ {name} đã có trên máy"),
-        (Lang::Vi, false) => format!("Tải hồ sơ {name} về máy để làm việc không cần mạng"),
-        (Lang::En, true) => format!("The dossier of {name} is on this device"),
-        (Lang::En, false) => format!("Download the dossier of {name} to work without network"),
-    };
+    let label = move || keep_offline_label(i18n.lang(), &name, here.get());
     view! {
         <button type="button" class="keep-offline secondary" data-testid="keep-offline"
             data-here=move || here.get().to_string()
@@ -352,41 +363,86 @@ pub fn keep_offline_button(i18n: I18n, id: String, name: String) -> impl IntoVie
     }
 }
 
-/// One commune's row, at position `at` of the rows.
+/// The spoken name of the keep-offline button.
+fn keep_offline_label(lang: Lang, name: &str, here: bool) -> String {
+    match (lang, here) {
+        (Lang::Vi, true) => format!("Hồ sơ {name} đã có trên máy"),
+        (Lang::Vi, false) => format!("Tải hồ sơ {name} về máy để làm việc không cần mạng"),
+        (Lang::En, true) => format!("The dossier of {name} is on this device"),
+        (Lang::En, false) => format!("Download the dossier of {name} to work without network"),
+    }
+}
+
+/// Whether the dossier `id` is on this device (reactive), for [`keep_offline_button`].
+pub fn held_signal(repo: Repo, id: String) -> Signal<bool> {
+    Memo::new(move |_| repo.holds(&id)).into()
+}
+
+/// A row of the window of rows in the page: its position among the rows, the row, and what its
+/// drawing depends on besides the row — the language and whether its dossier is on this device.
+/// A row is drawn once for these (its cells are plain text, not one reactive effect each) and
+/// drawn again when one changes: a scroll that moves the window draws only the rows new to it.
+#[derive(Clone)]
+struct Placed {
+    at: usize,
+    row: Arc<DocumentRow>,
+    lang: Lang,
+    here: bool,
+}
+
+impl Placed {
+    /// The identity of what is drawn: a row of a new answer is a new `Arc` (its address). The
+    /// page builds a new answer's `Arc`s while the rows shown are still alive (`Shown::of`,
+    /// then the signal is set), so a new row never takes the address of one still drawn.
+    fn key(&self) -> (usize, usize, Lang, bool) {
+        (
+            self.at,
+            Arc::as_ptr(&self.row) as usize,
+            self.lang,
+            self.here,
+        )
+    }
+}
+
+/// One commune's row, drawn in the language of `placed` (read by the caller).
 fn desk_row(
     i18n: I18n,
     names: Names,
-    row: Arc<DocumentRow>,
-    at: usize,
+    placed: Placed,
     columns: usize,
     active: RwSignal<Option<usize>>,
 ) -> impl IntoView {
+    let Placed {
+        at,
+        row,
+        lang,
+        here,
+    } = placed;
     let name = row.commune_label();
     let status = row.status.clone().unwrap_or_default();
     let verdict = row.verdict.as_deref().and_then(Verdict::parse);
-    let points =
-        move |value: Option<f64>| move || value.map(|t| i18n.num(t)).unwrap_or_else(|| "–".into());
+    let points = |value: Option<f64>| {
+        value.map_or_else(|| "–".to_owned(), |t| decimal(lang, &t.to_string()))
+    };
     let side = reviewed(&row.criteria);
     let cells = (0..columns)
         .map(|at| {
             let Some(c) = row.criteria.get(at) else {
                 return view! { <td class="heat none"></td> }.into_any();
             };
-            let class = heat_class(c, side);
             let current = current_points(c, side);
-            let (max, required, id) = (c.max.to_f64(), c.required.to_f64(), c.id.clone());
-            let title = move || {
-                let shown = current.map(|p| i18n.num(p)).unwrap_or_else(|| "–".into());
-                match i18n.lang() {
-                    Lang::Vi => format!(
-                        "{id}: {shown} / {} (tối thiểu {})",
-                        i18n.num(max),
-                        i18n.num(required)
-                    ),
-                    Lang::En => format!("{id}: {shown} of {max} (minimum {required})"),
-                }
+            let (max, required) = (c.max.to_f64(), c.required.to_f64());
+            let shown = points(current);
+            let title = match lang {
+                Lang::Vi => format!(
+                    "{}: {shown} / {} (tối thiểu {})",
+                    c.id,
+                    decimal(lang, &max.to_string()),
+                    decimal(lang, &required.to_string())
+                ),
+                Lang::En => format!("{}: {shown} of {max} (minimum {required})", c.id),
             };
-            view! { <td class=class title=title.clone() aria-label=title>{points(current)}</td> }
+            view! { <td class=heat_class(c, side) title=title.clone() aria-label=title>{shown}</td> }
                 .into_any()
         })
         .collect_view();
@@ -403,28 +459,44 @@ fn desk_row(
         view! { <span class="warn" title=title.clone() aria-label=title data-testid="changed-after-submission">"✎"</span> }
     });
     let conflicts = row.open_conflicts;
-    let conflicts_name = move || match i18n.lang() {
+    let conflicts_name = match lang {
         Lang::Vi => format!("{conflicts} xung đột chưa giải quyết"),
         Lang::En => format!("{conflicts} open conflicts"),
     };
     let by = row.last_change_by.clone();
-    let status_attribute = status.clone();
+    // The keep-offline button of a row: drawn again when the dossier arrives (`here` is part of
+    // the row's key), so only the "asked" glyph reacts.
+    let keep = {
+        let (id, asked) = (row.id.clone(), RwSignal::new(false));
+        let repo = crate::session::use_session().repo;
+        let label = keep_offline_label(lang, &name, here);
+        view! {
+            <button type="button" class="keep-offline secondary" data-testid="keep-offline"
+                data-here=here.to_string() aria-label=label.clone() title=label disabled=here
+                on:click=move |_| {
+                    asked.set(true);
+                    repo.want(std::slice::from_ref(&id));
+                }>
+                {move || if here { "✓" } else if asked.get() { "…" } else { "⤓" }}
+            </button>
+        }
+    };
     view! {
         <tr id=format!("desk-row-{}", row.id) aria-rowindex=(at + 2).to_string()
             class:active=move || active.get() == Some(at)
-            data-commune=row.commune_code().to_owned() data-status=status_attribute>
+            data-commune=row.commune_code().to_owned() data-status=status.clone()>
             <th scope="row"><a href=format!("/assessment/{}", row.id) tabindex="-1">{name}</a></th>
-            <td><span class="badge">{move || status_name(i18n, &status)}</span></td>
+            <td><span class="badge">{status_name(i18n, &status)}</span></td>
             <td class="num">{points(row.self_total.map(Points::to_f64))}</td>
             <td class="num">{points(row.review_total.map(Points::to_f64))}</td>
-            <td><span class=verdict_class(verdict)>{move || verdict.map(|v| verdict_name(i18n, v))}</span></td>
+            <td><span class=verdict_class(verdict)>{verdict.map(|v| verdict_name(i18n, v))}</span></td>
             {cells}
             <td class="num">{(conflicts > 0).then(|| view! {
-                <span class="warn" role="img" data-testid="conflict-count" aria-label=conflicts_name title=conflicts_name>{format!("⚠ {conflicts}")}</span>
+                <span class="warn" role="img" data-testid="conflict-count" aria-label=conflicts_name.clone() title=conflicts_name>{format!("⚠ {conflicts}")}</span>
             })}</td>
             <td>{late}</td>
             <td class="hint">{row.last_change_at.map(platform::format_time)}{by.map(|b| move || format!(" · {}", names.of(&b)))}</td>
-            <td>{keep_offline_button(i18n, row.id.clone(), row.commune_label())}</td>
+            <td>{keep}</td>
         </tr>
     }
 }

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 pub const STORAGE_KEY: &str = "tramyte.lang";
 
 /// An interface language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
     /// Tiếng Việt, the default.
     #[default]

@@ -83,13 +83,24 @@ pub fn OverviewPage() -> impl IntoView {
     // Each ask is numbered: an answer that comes back after a newer ask was made (a slow first
     // load, then a save's refetch) is stale and dropped, never shown over the newer one.
     let asked = StoredValue::new(0u64);
+    // The session's list of documents waits for the first answer and its first rows (see
+    // `Session::hold_documents`); released after them, or when the answer fails.
+    session.hold_documents();
     Effect::new(move |_| {
         let round = round.get();
         refetch.track();
         let ask = asked.get_value() + 1;
         asked.set_value(ask);
+        let session = session.clone();
         leptos::task::spawn_local(async move {
             let answer = api::overview(round).await;
+            // After the frame that draws the rows (whether this page is still open or not).
+            request_animation_frame(move || {
+                set_timeout(
+                    move || session.release_documents(),
+                    std::time::Duration::ZERO,
+                );
+            });
             // Stale, or the page was left meanwhile (its values are disposed).
             if asked.try_get_value() != Some(ask) {
                 return;
@@ -385,7 +396,7 @@ pub fn OverviewPage() -> impl IntoView {
                             }
                         })}
                         <span class="hint">{row.last_change_at.map(platform::format_time)}{row.last_change_by.clone().map(|b| move || format!(" · {}", names.of(&b)))}</span>
-                        {crate::desk::keep_offline_button(i18n, row.id.clone(), row.commune_label())}
+                        {let repo = use_session().repo; crate::desk::keep_offline_button(i18n, repo.clone(), row.id.clone(), row.commune_label(), crate::desk::held_signal(repo, row.id.clone()))}
                     </li>
                 </For>
             </ul>
