@@ -3,8 +3,7 @@
 //! change→acknowledgement latency p50/p95/p99, server CPU per change, server peak memory), then
 //! how many idle connections one server holds and at what memory (each one an authenticated
 //! phone's socket, woken once at the end and timed until the server answers it). Prints a table
-//! at the end,
-//! with a machine reference (automerge's apply of one change, timed in-process) for comparing
+//! at the end, with a machine reference (automerge's apply of one change, timed in-process) for comparing
 //! figures measured on different machines.
 //!
 //! Run with `cargo xtask bench` (it builds `target/release/tramyte` first), or
@@ -14,8 +13,8 @@
 //! (10), `SYNC_BENCH_PAUSE_MS` (0: a client's next change follows its acknowledgement at once;
 //! more models people's pace), `SYNC_BENCH_BACKENDS` (`sqlite,postgres`), `SYNC_BENCH_IDLE`
 //! (10000; 0 skips), `SYNC_BENCH_IDLE_HOLD_SECS` (5), `SYNC_BENCH_IDLE_SOURCES` (the number of
-//! 127.0.0.x source addresses the idle sockets are spread over: one per 20,000 by default, as one
-//! address reaches one server port from about 28,000 ephemeral ports), `SYNC_BENCH_IDLE_OPEN`
+//! 127.0.0.x source addresses the idle sockets are spread over: one per 20,000, at least 2, by
+//! default, as one address reaches one server port from about 28,000 ephemeral ports), `SYNC_BENCH_IDLE_OPEN`
 //! (set: open mode, no sign-in), `SYNC_BENCH_TIMEOUT_SECS` (300, the bound of every phase).
 //! The idle phase needs an open-files limit above its count in both processes (`ulimit -n`).
 //! Targets on a 2-core machine with the defaults: p95 ≤ 50 ms, ≤ 0.1 ms server CPU per change,
