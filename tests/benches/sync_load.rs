@@ -15,7 +15,10 @@
 //! (10000; 0 skips), `SYNC_BENCH_IDLE_HOLD_SECS` (5), `SYNC_BENCH_IDLE_SOURCES` (the number of
 //! 127.0.0.x source addresses the idle sockets are spread over: one per 20,000, at least 2, by
 //! default, as one address reaches one server port from about 28,000 ephemeral ports), `SYNC_BENCH_IDLE_OPEN`
-//! (set: open mode, no sign-in), `SYNC_BENCH_TIMEOUT_SECS` (300, the bound of every phase).
+//! (set: open mode, no sign-in), `SYNC_BENCH_IDLE_DOC_KIB` (with `SYNC_BENCH_IDLE_OPEN`: every
+//! idle phone first syncs one shared document of about this many KiB, as a phone that has its
+//! dossier; 0, the default, only shakes hands), `SYNC_BENCH_TIMEOUT_SECS` (300, the bound of
+//! every phase).
 //! The idle phase needs an open-files limit above its count in both processes (`ulimit -n`).
 //! Targets on a 2-core machine with the defaults: p95 ≤ 50 ms, ≤ 0.1 ms server CPU per change,
 //! server peak ≤ 60 MiB; 10,000 idle connections in ≤ 500 MiB; 100,000 (issue 23) in ≤ 1.5 GB,
@@ -84,6 +87,7 @@ struct Settings {
     idle_hold: Duration,
     idle_sources: usize,
     idle_open: bool,
+    idle_doc_kib: usize,
     phase_timeout: Duration,
 }
 
@@ -114,6 +118,7 @@ impl Settings {
             idle_hold: Duration::from_secs(number("SYNC_BENCH_IDLE_HOLD_SECS", 5)? as u64),
             idle_sources: number("SYNC_BENCH_IDLE_SOURCES", 0)?,
             idle_open: std::env::var_os("SYNC_BENCH_IDLE_OPEN").is_some(),
+            idle_doc_kib: number("SYNC_BENCH_IDLE_DOC_KIB", 0)?,
             phase_timeout: Duration::from_secs(
                 number("SYNC_BENCH_TIMEOUT_SECS", 300)?.max(1) as u64
             ),
@@ -543,6 +548,8 @@ async fn postgres_answers() -> Result<(), String> {
 struct Idle {
     requested: usize,
     open_mode: bool,
+    /// The shared document each phone synced first, in KiB (0: none).
+    doc_kib: usize,
     sources: usize,
     users: usize,
     opened: usize,
@@ -582,6 +589,11 @@ async fn idle_phase(settings: &Settings) -> Idle {
     let mut idle = Idle {
         requested: settings.idle,
         open_mode: settings.idle_open,
+        doc_kib: if settings.idle_open {
+            settings.idle_doc_kib
+        } else {
+            0
+        },
         sources,
         ..Idle::default()
     };
@@ -616,6 +628,12 @@ async fn idle_phase(settings: &Settings) -> Idle {
     idle.tcp_pages_before = tcp_memory_pages();
     idle.slab_kib_before = slab_kib();
     let url = format!("{}/sync", server.url.replacen("http://", "ws://", 1));
+    // A document every phone syncs first (open mode only: anyone may read any document).
+    let shared_doc = if idle.doc_kib > 0 {
+        Some(seed_shared_document(&server.url, idle.doc_kib).await)
+    } else {
+        None
+    };
     let server_addr: std::net::SocketAddr = server
         .url
         .trim_start_matches("http://")
@@ -638,7 +656,7 @@ async fn idle_phase(settings: &Settings) -> Idle {
         .map(|index| {
             let source = std::net::Ipv4Addr::new(127, 0, 0, 1 + (index % sources) as u8);
             let token = tokens.get(index).cloned();
-            open_idle(url.clone(), server_addr, source, token, index)
+            open_idle(url.clone(), server_addr, source, token, shared_doc, index)
         })
         .buffer_unordered(IDLE_CONCURRENCY);
     loop {
@@ -794,13 +812,43 @@ async fn idle_sessions(url: &str, count: usize) -> (Vec<String>, usize) {
     (tokens, users)
 }
 
-/// Opens `ws://…/sync` from `source` (a 127.0.0.x address) with `token` (none in open mode) and
-/// completes the join/peer handshake.
+/// Stores a document of about `kib` KiB (one text of random hexadecimal digits, which nothing
+/// compresses) through a client of its own; returns its id.
+async fn seed_shared_document(base_url: &str, kib: usize) -> DocumentId {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&0x5eed_u64.to_le_bytes());
+    let id = DocumentId::from_bytes(bytes);
+    let mut doc = AutoCommit::new();
+    // xorshift64*: digits no compressor finds a pattern in.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let text: String = (0..kib * 1024)
+        .map(|_| {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            let x = state.wrapping_mul(0x2545_f491_4f6c_dd1d);
+            char::from_digit((x >> 60) as u32, 16).unwrap_or('0')
+        })
+        .collect();
+    doc.put(automerge::ROOT, "dossier", text)
+        .expect("the shared document's text");
+    doc.commit();
+    let mut seeder = SyncClient::new("idle-seeder");
+    seeder.connect(base_url).await;
+    seeder.insert(id, doc).await;
+    seeder.settle(id).await;
+    seeder.disconnect().await;
+    id
+}
+
+/// Opens `ws://…/sync` from `source` (a 127.0.0.x address) with `token` (none in open mode),
+/// completes the join/peer handshake and, given `shared`, syncs that document.
 async fn open_idle(
     url: String,
     server: std::net::SocketAddr,
     source: std::net::Ipv4Addr,
     token: Option<String>,
+    shared: Option<DocumentId>,
     index: usize,
 ) -> Result<(Socket, Client), String> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -838,13 +886,37 @@ async fn open_idle(
             .send(WsMessage::Binary(client.connect().into()))
             .await
             .map_err(|err| format!("send join: {err}"))?;
+        let mut requested = false;
         while let Some(message) = socket.next().await {
             match message.map_err(|err| format!("before peer: {err}"))? {
                 WsMessage::Binary(frame) => {
-                    client
+                    let step = client
                         .receive(&frame)
                         .map_err(|err| format!("handshake: {err}"))?;
-                    if client.is_ready() {
+                    for frame in step.frames {
+                        socket
+                            .send(WsMessage::Binary(frame.into()))
+                            .await
+                            .map_err(|err| format!("send: {err}"))?;
+                    }
+                    let synced = match shared {
+                        None => true,
+                        Some(id) => {
+                            if client.is_ready() && !requested {
+                                requested = true;
+                                for frame in client.request(id) {
+                                    socket
+                                        .send(WsMessage::Binary(frame.into()))
+                                        .await
+                                        .map_err(|err| format!("send request: {err}"))?;
+                                }
+                            }
+                            client.doc(&id).is_some_and(|doc| {
+                                doc.get(automerge::ROOT, "dossier").ok().flatten().is_some()
+                            })
+                        }
+                    };
+                    if client.is_ready() && synced {
                         return Ok((socket, client));
                     }
                 }
@@ -1278,7 +1350,12 @@ fn idle_table(idle: &Idle) -> String {
     let _ = writeln!(
         out,
         "idle connections (one server, SQLite, {}; joined and silent, pings answered; from {} source addresses):",
-        if idle.open_mode {
+        if idle.open_mode && idle.doc_kib > 0 {
+            format!(
+                "open mode, each first synced a {} KiB document",
+                idle.doc_kib
+            )
+        } else if idle.open_mode {
             "open mode".to_owned()
         } else {
             format!("each with its own session, {} users", idle.users)
