@@ -757,6 +757,7 @@ impl Hub {
             return;
         }
         let owed = std::mem::take(&mut loaded.owed);
+        let heads = loaded.doc.get_heads();
         for peer in &loaded.peers {
             let Some(conn) = self.conns.get_mut(peer) else {
                 continue;
@@ -767,6 +768,13 @@ impl Hub {
             };
             if owed.contains(peer) {
                 state.have_responded = false;
+            }
+            // A peer still to answer our last message, with our heads as we last sent them, gets
+            // nothing: automerge returns `None` then, but only after building the message — for a
+            // peer that has nothing yet, a whole save of the document, compressed. Asked for every
+            // peer on every change, that made N phones fetching one dossier cost N² saves.
+            if state.have_responded && state.in_flight && state.last_sent_heads == heads {
+                continue;
             }
             if let Some(message) = loaded.doc.sync().generate_sync_message(state) {
                 let frame = Message::Sync {
