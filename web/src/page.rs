@@ -139,6 +139,22 @@ mod learned {
     }
 }
 
+/// What opening a round did, for the person: `round` names it (`Kỳ 2026`, or with its criteria
+/// set and revision), then the assessments and rosters created and already there.
+pub fn round_opened_text(i18n: I18n, round: &str, done: &crate::api::OpenedRound) -> String {
+    let (a, r) = (done.assessments, done.rosters);
+    match i18n.lang() {
+        Lang::Vi => format!(
+            "{round}: {} phiếu đánh giá mới, {} phiếu đã có; {} danh sách nhân lực mới, {} danh sách đã có.",
+            a.created, a.existing, r.created, r.existing
+        ),
+        Lang::En => format!(
+            "{round}: {} assessments created, {} already there; {} rosters created, {} already there.",
+            a.created, a.existing, r.created, r.existing
+        ),
+    }
+}
+
 /// A role's name.
 pub fn role_name(i18n: I18n, role: Role) -> &'static str {
     match role {

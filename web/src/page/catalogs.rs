@@ -437,30 +437,28 @@ fn RoundOnRevision(catalogs: RwSignal<Option<Vec<CatalogSummary>>>) -> impl Into
     let problem = RwSignal::new(None::<String>);
     let opened = RwSignal::new(None::<String>);
     let moved = RwSignal::new(None::<MovedRound>);
-    let open = move |_| {
-        let (Some(code), year, revision) = (
-            code.get_untracked(),
+    // The set, year and revision chosen (none while no set is offered).
+    let chosen = move || {
+        Some((
+            code.get_untracked()?,
             year.get_untracked(),
             revision.get_untracked(),
-        ) else {
+        ))
+    };
+    let open = move |_| {
+        let Some((code, year, revision)) = chosen() else {
             return;
         };
         moved.set(None);
         leptos::task::spawn_local(async move {
             match api::open_round_on(year, &code, revision).await {
                 Ok(done) => {
-                    let (a, r) = (done.assessments, done.rosters);
                     let rev = revision.map(|r| r.to_string()).unwrap_or_default();
-                    opened.set(Some(match i18n.lang() {
-                        Lang::Vi => format!(
-                            "Kỳ {year} theo {code} lần sửa đổi {rev}: {} phiếu đánh giá mới, {} phiếu đã có; {} danh sách nhân lực mới, {} đã có.",
-                            a.created, a.existing, r.created, r.existing
-                        ),
-                        Lang::En => format!(
-                            "Round {year} on {code} revision {rev}: {} assessments created, {} already there; {} rosters created, {} already there.",
-                            a.created, a.existing, r.created, r.existing
-                        ),
-                    }));
+                    let round = match i18n.lang() {
+                        Lang::Vi => format!("Kỳ {year} theo {code} lần sửa đổi {rev}"),
+                        Lang::En => format!("Round {year} on {code} revision {rev}"),
+                    };
+                    opened.set(Some(crate::page::round_opened_text(i18n, &round, &done)));
                     problem.set(None);
                 }
                 Err(err) => problem.set(Some(api_problem(i18n, &err))),
@@ -468,11 +466,7 @@ fn RoundOnRevision(catalogs: RwSignal<Option<Vec<CatalogSummary>>>) -> impl Into
         });
     };
     let move_round = move |_| {
-        let (Some(code), year, revision) = (
-            code.get_untracked(),
-            year.get_untracked(),
-            revision.get_untracked(),
-        ) else {
+        let Some((code, year, revision)) = chosen() else {
             return;
         };
         opened.set(None);

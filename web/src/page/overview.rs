@@ -155,17 +155,11 @@ pub fn OverviewPage() -> impl IntoView {
                 .unwrap_or_default();
             match api::open_round(year, &catalog).await {
                 Ok(done) => {
-                    let (a, r) = (done.assessments, done.rosters);
-                    opened.set(Some(match i18n.lang() {
-                        Lang::Vi => format!(
-                            "Kỳ {year}: {} phiếu đánh giá mới, {} phiếu đã có; {} danh sách nhân lực mới, {} danh sách đã có.",
-                            a.created, a.existing, r.created, r.existing
-                        ),
-                        Lang::En => format!(
-                            "Round {year}: {} assessments created, {} already there; {} rosters created, {} already there.",
-                            a.created, a.existing, r.created, r.existing
-                        ),
-                    }));
+                    let round = match i18n.lang() {
+                        Lang::Vi => format!("Kỳ {year}"),
+                        Lang::En => format!("Round {year}"),
+                    };
+                    opened.set(Some(crate::page::round_opened_text(i18n, &round, &done)));
                     refetch.update(|n| *n += 1);
                 }
                 Err(err) => problem.set(Some(api_problem(i18n, &err))),
