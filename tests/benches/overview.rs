@@ -1,9 +1,10 @@
 //! Benchmark (not a test): the reviewer's overview of a round over many communes, on SQLite and
 //! on PostgreSQL. Fills a fresh database with generated communes (units), one assessment summary
 //! each and a target each, then times `overview::overview` — the query behind
-//! `GET /api/overview?round=` — for a system administrator (no scope), a reviewer whose scope is
-//! every commune (the scope passed as a list), and a district reviewer (30 communes); then the
-//! listing and the targets' progress of the scope-list case alone, to show where its time goes.
+//! `GET /api/overview?round=` — for a system administrator (no scope), a reviewer of the
+//! province's health department, whose scope is every commune, and a reviewer of a health centre
+//! covering 30 communes (scopes joined from `user_communes`); then the listing and the targets'
+//! progress of the province reviewer's case alone, to show where its time goes.
 //! Prints p50/p95/max per case; the target is p95 ≤ 50 ms for 10,000 communes.
 //!
 //! Run with `cargo bench -p tramyte-tests --bench overview`. Knobs (environment):
@@ -35,6 +36,17 @@ fn knob(name: &str, default: usize) -> usize {
 fn code(i: usize) -> String {
     format!("{:05}", 10_000 + i)
 }
+
+/// The 30 communes (of `n`) the health centre `B-KV` covers.
+fn district(n: usize) -> Vec<String> {
+    (0..n.min(30))
+        .map(|i| code(i * (n / 30).max(1) % n))
+        .collect()
+}
+
+/// The reviewer of the province's health department (every commune) and of `B-KV` (30).
+const PROVINCE_REVIEWER: &str = "bench.syt";
+const DISTRICT_REVIEWER: &str = "bench.kv";
 
 /// A plausible summary row for commune `i`.
 fn record(i: usize) -> SummaryRecord {
@@ -90,14 +102,31 @@ fn record(i: usize) -> SummaryRecord {
 /// targets for `n` communes.
 async fn fill(store: &Store, n: usize) {
     let mut csv = String::from(
-        "code,kind,name,parent,unit_type,covers\nB,province,Tỉnh Thử,,,\nBENCH-TTYT,health_centre,TTYT Thử,B,,\n",
+        "code,kind,name,parent,unit_type,covers\nB,province,Tỉnh Thử,,,\nBENCH-TTYT,health_centre,TTYT Thử,B,,\nB-SYT,health_department,Sở Y tế Thử,B,,\n",
     );
+    csv.push_str(&format!(
+        "B-KV,health_centre,TTYT khu vực Thử,B,,{}\n",
+        district(n).join(";")
+    ));
     for i in 0..n {
         csv.push_str(&format!("{},commune,Xã Thử {i},B,xa,\n", code(i)));
     }
     tramyte_server::domain::unit::import(store, &csv)
         .await
         .expect("bench units");
+    for (id, unit) in [(PROVINCE_REVIEWER, "B-SYT"), (DISTRICT_REVIEWER, "B-KV")] {
+        let reviewer = tramyte_server::domain::account::NewUser {
+            id: id.to_owned(),
+            display_name: id.to_owned(),
+            role: tramyte_shared::policy::Role::Reviewer,
+            person: None,
+            units: vec![unit.to_owned()],
+            password: "bench-password".to_owned(),
+        };
+        tramyte_server::domain::account::add_user(store, &reviewer)
+            .await
+            .expect("bench reviewer");
+    }
     let now = 1_704_067_200_000_i64;
     with_pool!(store, pool => {
         let mut tx = pool.begin().await.expect("begin");
@@ -208,16 +237,20 @@ async fn main() {
             "{backend:?}: filled {n} communes in {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        let everyone: Vec<String> = (0..n).map(code).collect();
-        let district: Vec<String> = (0..n.min(30))
-            .map(|i| code(i * (n / 30).max(1) % n))
-            .collect();
-        let cases: [(&str, Option<Vec<String>>); 3] = [
-            ("system admin (all)", None),
-            ("reviewer, scope = all", Some(everyone)),
-            ("district reviewer (30)", Some(district)),
+        let cases: [(&str, Option<String>, usize); 3] = [
+            ("system admin (all)", None, n),
+            (
+                "reviewer, scope = all",
+                Some(PROVINCE_REVIEWER.to_owned()),
+                n,
+            ),
+            (
+                "district reviewer (30)",
+                Some(DISTRICT_REVIEWER.to_owned()),
+                district(n).len(),
+            ),
         ];
-        for (name, scope) in cases {
+        for (name, scope, expected) in cases {
             let mut times = Vec::with_capacity(runs);
             let mut rows = 0;
             for run in 0..runs + WARMUP {
@@ -231,6 +264,7 @@ async fn main() {
                 rows = result.by_status.values().sum::<usize>();
                 assert!(result.targets.iter().map(|t| t.communes).sum::<usize>() <= n);
             }
+            assert_eq!(rows, expected, "{name}: assessments in its overview");
             times.sort();
             table.push(format!(
                 "{:<10} {:<24} {:>6} {:>8} {:>8} {:>8}",
@@ -244,10 +278,8 @@ async fn main() {
         }
         // Where the time of the largest case goes: its parts alone (the overview runs the
         // listing, the counts and the targets' progress at once, on separate connections).
-        let everyone: Vec<String> = (0..n).map(code).collect();
-        let scope = serde_json::to_string(&everyone).expect("scope");
         let filter = Filter {
-            communes: Some(everyone),
+            scope_of: Some(PROVINCE_REVIEWER.to_owned()),
             kind: Some("assessment".to_owned()),
             round: Some(i32::from(ROUND)),
             ..Filter::default()
@@ -261,7 +293,7 @@ async fn main() {
             summary::list_json(&store, &filter).await.expect("listing");
             let listed = start.elapsed();
             let start = Instant::now();
-            overview::target_progress(&store, ROUND, Some(&scope))
+            overview::target_progress(&store, ROUND, Some(PROVINCE_REVIEWER))
                 .await
                 .expect("targets");
             if run >= WARMUP {

@@ -2,7 +2,7 @@
 //! round in the caller's scope, from the summary rows (never the documents), with counts by
 //! status and verdict and progress against the year's targets (e.g. 9 of 13 communes approved).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -31,20 +31,19 @@ pub enum OverviewError {
     Targets(#[from] TargetError),
 }
 
-/// The overview of `round` over `communes` (`None`: every commune).
+/// The overview of `round` in the scope of user `scope_of` (`None`: every commune).
 pub async fn overview(
     store: &Store,
     round: u16,
-    communes: Option<Vec<String>>,
+    scope_of: Option<String>,
 ) -> Result<Overview, OverviewError> {
-    let unit_scope = communes.clone();
-    let units = covering_units(store, unit_scope.as_deref());
-    let (filter, scope) = summary::round_assessments(round, communes);
-    // The listing, the counts and the targets' progress are independent reads, made at once
-    // on separate connections.
+    let filter = summary::round_assessments(round, scope_of);
+    let scope = filter.scope_of.as_deref();
+    // The listing, the counts, the targets' progress and the units are independent reads, made
+    // at once on separate connections.
     let listing = async {
         let counts_query = async {
-            round_view::status_counts(store, i32::from(round), scope.as_deref())
+            round_view::status_counts(store, i32::from(round), scope)
                 .await
                 .map_err(|err| OverviewError::List(ListError::from(err)))
         };
@@ -54,8 +53,8 @@ pub async fn overview(
     };
     let (listed, targets, units) = futures_util::future::join3(
         listing,
-        target_progress(store, round, scope.as_deref()),
-        units,
+        target_progress(store, round, scope),
+        covering_units(store, scope),
     )
     .await;
     let (documents, counts) = listed?;
@@ -84,26 +83,19 @@ pub async fn overview(
     })
 }
 
-/// The reviewing units whose coverage includes communes of `communes` (`None`: every commune),
-/// each with those communes, by unit code: the desk filters its rows by unit (after the 2025
-/// reform a commune sits under its province and is reviewed by a regional health centre, so a
-/// unit's communes are its coverage, not a subtree of the listing).
+/// The reviewing units whose coverage includes communes in the scope of user `scope_of`
+/// (`None`: every commune), each with those communes, by unit code: the desk filters its rows
+/// by unit (after the 2025 reform a commune sits under its province and is reviewed by a
+/// regional health centre, so a unit's communes are its coverage, not a subtree of the listing).
 pub async fn covering_units(
     store: &Store,
-    communes: Option<&[String]>,
+    scope_of: Option<&str>,
 ) -> Result<Vec<CoveringUnit>, ListError> {
-    let rows = crate::store::unit::reviewing_coverage(store)
+    let rows = crate::store::unit::reviewing_coverage(store, scope_of)
         .await
         .map_err(ListError::from)?;
-    let scope: Option<HashSet<&str>> = communes.map(|c| c.iter().map(String::as_str).collect());
     let mut units: Vec<CoveringUnit> = Vec::new();
     for (code, name, commune) in rows {
-        if scope
-            .as_ref()
-            .is_some_and(|s| !s.contains(commune.as_str()))
-        {
-            continue;
-        }
         match units.last_mut() {
             Some(unit) if unit.code == code => unit.communes.push(commune),
             _ => units.push(CoveringUnit {
@@ -116,15 +108,15 @@ pub async fn covering_units(
     Ok(units)
 }
 
-/// Progress against the targets of year `round` over `scope` (a JSON array of commune codes;
-/// `None`: every commune), counted by the database: per unit and kind, sorted by both.
+/// Progress against the targets of year `round` in the scope of user `scope_of` (`None`:
+/// every commune), counted by the database: per unit and kind, sorted by both.
 pub async fn target_progress(
     store: &Store,
     round: u16,
-    scope: Option<&str>,
+    scope_of: Option<&str>,
 ) -> Result<Vec<TargetProgress>, ListError> {
     let year = i32::from(round);
-    let progress = round_view::target_progress(store, year, scope).await?;
+    let progress = round_view::target_progress(store, year, scope_of).await?;
     let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
     Ok(progress
         .into_iter()
@@ -143,17 +135,17 @@ pub async fn target_progress(
 
 pub use crate::store::round_view::TargetRow;
 
-/// Progress against the targets of year `round` over `scope` month by month: for every month of
-/// the year that has begun by `now` (unix milliseconds), the communes with a target and those
-/// approved as the statuses stood at the month's end (or now, for the current month), summed
-/// over units and kinds.
+/// Progress against the targets of year `round` in the scope of user `scope_of` month by month:
+/// for every month of the year that has begun by `now` (unix milliseconds), the communes with a
+/// target and those approved as the statuses stood at the month's end (or now, for the current
+/// month), summed over units and kinds.
 pub async fn target_progress_by_month(
     store: &Store,
     round: u16,
-    scope: Option<&str>,
+    scope_of: Option<&str>,
     now: i64,
 ) -> Result<Vec<MonthProgress>, ListError> {
-    let rows = round_view::targets_with_assessments(store, i32::from(round), scope).await?;
+    let rows = round_view::targets_with_assessments(store, i32::from(round), scope_of).await?;
     let year = i64::from(round);
     let mut months = Vec::new();
     for month in 1..=12u8 {
@@ -184,11 +176,11 @@ pub async fn target_progress_by_month(
 pub async fn target_progress_at(
     store: &Store,
     round: u16,
-    scope: Option<&str>,
+    scope_of: Option<&str>,
     cutoff: i64,
 ) -> Result<Vec<TargetProgress>, ListError> {
     let year = i32::from(round);
-    let rows = round_view::targets_with_assessments(store, year, scope).await?;
+    let rows = round_view::targets_with_assessments(store, year, scope_of).await?;
     Ok(tally_targets(&rows, cutoff))
 }
 

@@ -138,7 +138,7 @@ struct StoredCriterion {
     review_points: Option<Points>,
 }
 
-/// The report of round `year` over `communes` (`None`: every commune).
+/// The report of round `year` in the scope of user `scope_of` (`None`: every commune).
 ///
 /// Points per criterion are the side the summary's verdict is of: the review once the reviewer
 /// scored anything in the assessment, the station's self score before that — the same side as
@@ -148,15 +148,16 @@ pub async fn report(
     store: &Store,
     year: u16,
     period: Period,
-    communes: Option<Vec<String>>,
+    scope_of: Option<String>,
 ) -> Result<RoundReport, ReportError> {
-    let (filter, scope) = summary::round_assessments(year, communes);
+    let filter = summary::round_assessments(year, scope_of);
+    let scope = filter.scope_of.as_deref();
     let rows = summary::list(store, &filter).await?;
-    let details = round_view::report_details(store, i32::from(year), scope.as_deref()).await?;
+    let details = round_view::report_details(store, i32::from(year), scope).await?;
     let now = crate::store::now_millis();
     let end = period.end_millis(year);
     let cutoff = end.min(now);
-    let targets = target_progress_at(store, year, scope.as_deref(), cutoff).await?;
+    let targets = target_progress_at(store, year, scope, cutoff).await?;
     let catalogs = catalog::all(store).await?;
     let when = When {
         cutoff,

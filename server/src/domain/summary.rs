@@ -25,19 +25,15 @@ pub use crate::store::summary::{
     refresh, stored,
 };
 
-/// The assessments of `round` over `communes` (`None`: every commune): the listing's filter, and
-/// the same scope as the JSON array of commune codes the round's other queries read.
-pub fn round_assessments(round: u16, communes: Option<Vec<String>>) -> (Filter, Option<String>) {
-    let scope = communes
-        .as_ref()
-        .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "[]".to_owned()));
-    let filter = Filter {
-        communes,
+/// The assessments of `round` in the scope of user `scope_of` (`None`: every commune), as the
+/// listing's filter; the round's other reads take the same `filter.scope_of`.
+pub fn round_assessments(round: u16, scope_of: Option<String>) -> Filter {
+    Filter {
+        scope_of,
         kind: Some("assessment".to_owned()),
         round: Some(i32::from(round)),
         ..Filter::default()
-    };
-    (filter, scope)
+    }
 }
 
 /// Catalogs by code and revision.
@@ -177,13 +173,25 @@ pub struct Viewer(pub Option<Principal>);
 impl Viewer {
     /// The communes this viewer may see (`None`: all).
     pub fn communes(&self) -> Option<Vec<String>> {
-        match &self.0 {
-            None => None,
-            Some(principal) if principal.role == Role::SystemAdmin => None,
-            Some(principal) => match &principal.scope {
-                Scope::All => None,
-                Scope::Communes(set) => Some(set.iter().cloned().collect()),
-            },
-        }
+        self.scoped().and_then(|principal| match &principal.scope {
+            Scope::All => None,
+            Scope::Communes(set) => Some(set.iter().cloned().collect()),
+        })
+    }
+
+    /// The user whose scope a listing joins for this viewer (`None`: every commune): the same
+    /// communes as [`Viewer::communes`], which the session read from the same rows.
+    pub fn scope_of(&self) -> Option<String> {
+        self.scoped().and_then(|principal| match &principal.scope {
+            Scope::All => None,
+            Scope::Communes(_) => Some(principal.user.clone()),
+        })
+    }
+
+    /// The principal, unless it sees every commune by its role.
+    fn scoped(&self) -> Option<&Principal> {
+        self.0
+            .as_ref()
+            .filter(|principal| principal.role != Role::SystemAdmin)
     }
 }

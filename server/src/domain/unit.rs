@@ -692,6 +692,12 @@ Q,planet,Sao Hỏa,38,,
         import(&store, "code,kind,name,parent,unit_type,covers\n16025,commune,Xã Thiệu Giao,38-405,xa,\nKV1,health_centre,TTYT khu vực 1,38,,16025\n")
             .await
             .unwrap();
+        // A scope follows the units stored after the user was attached: the province's new
+        // commune is the health department's reviewer's at once.
+        assert_eq!(
+            communes_of_user(&store, "u").await.unwrap(),
+            ["16024".to_owned(), "16025".to_owned()].into()
+        );
         attach(&store, "r", "reviewer", "KV1").await;
         attach(&store, "d", "reviewer", "38-405-TTYT").await;
         // A regional centre covers the communes listed for it, not its whole province...
@@ -715,6 +721,22 @@ Q,planet,Sao Hỏa,38,,
             communes_of_user(&store, "p").await.unwrap(),
             ["16024".to_owned(), "16025".to_owned()].into(),
             "a province's subtree"
+        );
+        // The regional centre is given another commune to cover instead: its reviewer's scope
+        // moves with it, and nobody else's changes.
+        import(
+            &store,
+            "code,kind,name,parent,unit_type,covers\nKV1,health_centre,TTYT khu vực 1,38,,16024\n",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            communes_of_user(&store, "r").await.unwrap(),
+            ["16024".to_owned()].into()
+        );
+        assert_eq!(
+            communes_of_user(&store, "d").await.unwrap(),
+            ["16024".to_owned(), "16025".to_owned()].into()
         );
     }
 }

@@ -82,7 +82,7 @@ impl ListQuery {
             )));
         }
         Ok(Filter {
-            communes: viewer.communes(),
+            scope_of: viewer.scope_of(),
             commune: blank(self.commune).map(|c| c.trim().to_owned()),
             kind,
             round,

@@ -57,9 +57,7 @@ async fn get_months(
     Query(query): Query<OverviewQuery>,
 ) -> Result<Json<Vec<MonthProgress>>, ApiError> {
     let round = round_for_reviewers(&viewer, &query)?;
-    let scope = viewer
-        .communes()
-        .map(|c| serde_json::to_string(&c).unwrap_or_else(|_| "[]".to_owned()));
+    let scope = viewer.scope_of();
     let now = crate::store::now_millis();
     Ok(Json(
         target_progress_by_month(&state.store, round, scope.as_deref(), now).await?,
@@ -78,6 +76,6 @@ async fn get_overview(
 ) -> Result<Json<Overview>, ApiError> {
     let round = round_for_reviewers(&viewer, &query)?;
     Ok(Json(
-        overview(&state.store, round, viewer.communes()).await?,
+        overview(&state.store, round, viewer.scope_of()).await?,
     ))
 }

@@ -57,7 +57,7 @@ async fn answer(
     }
     let year = parse_year(query.year.as_deref())?;
     let period = Period::parse(query.period.as_deref())?;
-    Ok(report(&state.store, year, period, viewer.communes()).await?)
+    Ok(report(&state.store, year, period, viewer.scope_of()).await?)
 }
 
 async fn get_report(

@@ -3,8 +3,8 @@
 //! database, or row by row), and the assessments' per-criterion details. All read the summary
 //! rows, never documents, and run on SQLite's listing connections.
 //!
-//! A scope is a JSON array of commune codes bound as `$2` (NULL: every commune); `{scope}` in
-//! a query marks where the list is read as rows, which each database does its own way.
+//! A scope is the id of a user bound as `$2` (NULL: every commune): `{scope}` in a query marks
+//! where it is joined, the communes of that user's scope as `user_communes` holds them.
 
 use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgRow;
@@ -12,33 +12,33 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::store::Store;
 
-/// How SQLite reads the scope's JSON array as rows.
-const SQLITE_SCOPE: &str = "SELECT value FROM json_each($2)";
-/// How PostgreSQL reads it.
-const POSTGRES_SCOPE: &str = "SELECT jsonb_array_elements_text($2::text::jsonb)";
+/// The communes of the scope of the user bound as `$2`.
+const SCOPE: &str = "SELECT commune FROM user_communes WHERE user_id = $2";
 
-/// Runs `sql` (with `{scope}` where the list is read) for `year` (`$1`) and `scope` (`$2`).
+/// Runs `sql` (with `{scope}` where the scope is joined) for `year` (`$1`) and the scope of the
+/// user `scope_of` (`$2`; `None`: every commune).
 async fn fetch_in_scope<T>(
     store: &Store,
     sql: &str,
     year: i32,
-    scope: Option<&str>,
+    scope_of: Option<&str>,
 ) -> Result<Vec<T>, sqlx::Error>
 where
     T: Send + Unpin + for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>,
 {
+    let sql = sql.replace("{scope}", SCOPE);
     match store {
         Store::Sqlite(_, side) => {
-            sqlx::query_as(AssertSqlSafe(sql.replace("{scope}", SQLITE_SCOPE)))
+            sqlx::query_as(AssertSqlSafe(sql))
                 .bind(year)
-                .bind(scope)
+                .bind(scope_of)
                 .fetch_all(&side.listing)
                 .await
         }
         Store::Postgres(pool) => {
-            sqlx::query_as(AssertSqlSafe(sql.replace("{scope}", POSTGRES_SCOPE)))
+            sqlx::query_as(AssertSqlSafe(sql))
                 .bind(year)
-                .bind(scope)
+                .bind(scope_of)
                 .fetch_all(pool)
                 .await
         }
@@ -55,13 +55,14 @@ const STATUS_COUNTS: &str = "SELECT COALESCE(s.status, 'none'), COALESCE(s.verdi
 /// Status, verdict, whether conflicted (1) or not (0), and how many assessments.
 pub type StatusCount = (String, String, i32, i64);
 
-/// The assessments of `round` over `scope`, counted by status, verdict and open conflicts.
+/// The assessments of `round` in the scope of user `scope_of`, counted by status, verdict and
+/// open conflicts.
 pub async fn status_counts(
     store: &Store,
     round: i32,
-    scope: Option<&str>,
+    scope_of: Option<&str>,
 ) -> Result<Vec<StatusCount>, sqlx::Error> {
-    fetch_in_scope(store, STATUS_COUNTS, round, scope).await
+    fetch_in_scope(store, STATUS_COUNTS, round, scope_of).await
 }
 
 /// Progress against the targets of year `$1`, counted by the database: per unit and kind, the
@@ -84,13 +85,14 @@ pub const TARGET_PROGRESS: &str = "SELECT t.unit, t.kind, COUNT(*), \
 /// Unit, kind, communes, approved, not opened, passing.
 pub type ProgressRow = (String, String, i64, Option<i64>, Option<i64>, Option<i64>);
 
-/// Progress against the targets of `year` over `scope`, per unit and kind, sorted by both.
+/// Progress against the targets of `year` in the scope of user `scope_of`, per unit and kind,
+/// sorted by both.
 pub async fn target_progress(
     store: &Store,
     year: i32,
-    scope: Option<&str>,
+    scope_of: Option<&str>,
 ) -> Result<Vec<ProgressRow>, sqlx::Error> {
-    fetch_in_scope(store, TARGET_PROGRESS, year, scope).await
+    fetch_in_scope(store, TARGET_PROGRESS, year, scope_of).await
 }
 
 /// Each target of year `$1` with its commune's assessment, as [`TARGET_PROGRESS`] joins them.
@@ -117,14 +119,14 @@ pub type TargetRow = (
     Option<f64>,
 );
 
-/// Every target of `year` over `scope` with its commune's assessment, by unit and kind: for
-/// counting progress at a date in Rust.
+/// Every target of `year` in the scope of user `scope_of` with its commune's assessment, by unit
+/// and kind: for counting progress at a date in Rust.
 pub async fn targets_with_assessments(
     store: &Store,
     year: i32,
-    scope: Option<&str>,
+    scope_of: Option<&str>,
 ) -> Result<Vec<TargetRow>, sqlx::Error> {
-    fetch_in_scope(store, TARGETS_WITH_ASSESSMENTS, year, scope).await
+    fetch_in_scope(store, TARGETS_WITH_ASSESSMENTS, year, scope_of).await
 }
 
 /// The assessments of round `$1`: what a report needs beyond their listing.
@@ -142,13 +144,13 @@ pub type DetailRow = (
     Option<String>,
 );
 
-/// The details of the assessments of round `year` over `scope`.
+/// The details of the assessments of round `year` in the scope of user `scope_of`.
 pub async fn report_details(
     store: &Store,
     year: i32,
-    scope: Option<&str>,
+    scope_of: Option<&str>,
 ) -> Result<Vec<DetailRow>, sqlx::Error> {
-    fetch_in_scope(store, REPORT_DETAILS, year, scope).await
+    fetch_in_scope(store, REPORT_DETAILS, year, scope_of).await
 }
 
 #[cfg(test)]

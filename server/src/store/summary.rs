@@ -402,8 +402,9 @@ pub use tramyte_shared::rest::DocumentRow;
 /// Which rows to list. Every field narrows the list; `None` does not.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Only these communes (`None`: every commune).
-    pub communes: Option<Vec<String>>,
+    /// Only the communes in the scope of the user with this id, as `user_communes` holds it
+    /// (joined in SQL; `None`: every commune).
+    pub scope_of: Option<String>,
     pub commune: Option<String>,
     pub kind: Option<String>,
     pub round: Option<i32>,
@@ -441,8 +442,8 @@ const ROW_COLUMNS: &str = "s.document_id, s.kind, s.commune, u.name, s.round, s.
 const LISTING_COLUMNS: &str = "s.listing, u.name, s.last_change_at, s.last_change_by";
 
 /// The listing statement: `columns` of the summaries that [`bind_filter`]'s `$1`–`$6` select,
-/// in listing order, at most `$7` rows. `$1` and `$6` are JSON arrays of texts, read by each
-/// database its own way.
+/// in listing order, at most `$7` rows. `$1` is a user whose scope is joined; `$6` a JSON array
+/// of document ids, read by each database its own way.
 fn list_sql(columns: &str, postgres: bool) -> String {
     let in_json = |n: u8| {
         if postgres {
@@ -453,14 +454,13 @@ fn list_sql(columns: &str, postgres: bool) -> String {
     };
     format!(
         "SELECT {columns} FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
-         WHERE s.kind IN ('assessment', 'roster') \
-         AND ($1 IS NULL OR s.commune IN ({communes})) \
+         WHERE s.kind IN ('assessment', 'roster') AND {scope} \
          AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
          AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
          AND ($6 IS NULL OR s.document_id IN ({ids})) \
          ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, \
          s.document_id LIMIT $7",
-        communes = in_json(1),
+        scope = crate::store::unit::in_scope_of("s.commune", 1),
         ids = in_json(6),
     )
 }
@@ -490,21 +490,19 @@ type ListedRow = (
     String,
 );
 
-/// The two lists of a filter (communes, documents) as the JSON arrays the listing queries read.
-fn filter_lists(filter: &Filter) -> (Option<String>, Option<String>) {
-    let json = |list: &Option<Vec<String>>| {
-        list.as_ref()
-            .map(|items| serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned()))
-    };
-    (json(&filter.communes), json(&filter.ids))
+/// A filter's documents as the JSON array the listing queries read.
+fn filter_ids(filter: &Filter) -> Option<String> {
+    filter
+        .ids
+        .as_ref()
+        .map(|items| serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned()))
 }
 
-/// Binds `$1`–`$6` of a listing query: the communes (JSON), commune, kind, round, status and the
-/// documents (JSON) of `filter`, the lists as [`filter_lists`] wrote them.
+/// Binds `$1`–`$6` of a listing query: the user whose scope is joined, commune, kind, round,
+/// status and the documents (JSON, as [`filter_ids`] wrote them) of `filter`.
 fn bind_filter<'q, DB, O>(
     query: QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>,
     filter: &'q Filter,
-    communes: &'q Option<String>,
     ids: &'q Option<String>,
 ) -> QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>
 where
@@ -513,7 +511,7 @@ where
     Option<i32>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     query
-        .bind(communes)
+        .bind(&filter.scope_of)
         .bind(&filter.commune)
         .bind(&filter.kind)
         .bind(filter.round)
@@ -526,29 +524,19 @@ const LISTED_LIMIT: i64 = MAX_LISTED as i64 + 1;
 
 /// The rows matching `filter`, sorted by commune, then kind, then round (newest first).
 pub async fn list(store: &Store, filter: &Filter) -> Result<Vec<DocumentRow>, ListError> {
-    let (communes, ids) = filter_lists(filter);
+    let ids = filter_ids(filter);
     let rows: Vec<ListedRow> = match store {
         Store::Sqlite(pool, _) => {
-            bind_filter(
-                sqlx::query_as(SQLITE_LIST.as_str()),
-                filter,
-                &communes,
-                &ids,
-            )
-            .bind(LISTED_LIMIT)
-            .fetch_all(pool)
-            .await?
+            bind_filter(sqlx::query_as(SQLITE_LIST.as_str()), filter, &ids)
+                .bind(LISTED_LIMIT)
+                .fetch_all(pool)
+                .await?
         }
         Store::Postgres(pool) => {
-            bind_filter(
-                sqlx::query_as(POSTGRES_LIST.as_str()),
-                filter,
-                &communes,
-                &ids,
-            )
-            .bind(LISTED_LIMIT)
-            .fetch_all(pool)
-            .await?
+            bind_filter(sqlx::query_as(POSTGRES_LIST.as_str()), filter, &ids)
+                .bind(LISTED_LIMIT)
+                .fetch_all(pool)
+                .await?
         }
     };
     if rows.len() > MAX_LISTED {
@@ -610,7 +598,7 @@ const SQLITE_LIST_JSON: &str = "SELECT COUNT(*), '[' || COALESCE(group_concat('{
      s.document_id), '') || ']' \
      FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
      WHERE s.kind IN ('assessment', 'roster') \
-     AND ($1 IS NULL OR s.commune IN (SELECT value FROM json_each($1))) \
+     AND ($1 IS NULL OR s.commune IN (SELECT commune FROM user_communes WHERE user_id = $1)) \
      AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
      AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
      AND ($6 IS NULL OR s.document_id IN (SELECT value FROM json_each($6)))";
@@ -624,11 +612,11 @@ pub async fn list_json(
     store: &Store,
     filter: &Filter,
 ) -> Result<Box<serde_json::value::RawValue>, ListError> {
-    let (communes, ids) = filter_lists(filter);
+    let ids = filter_ids(filter);
     let array = match store {
         Store::Sqlite(_, side) => {
             let (count, array): (i64, String) =
-                bind_filter(sqlx::query_as(SQLITE_LIST_JSON), filter, &communes, &ids)
+                bind_filter(sqlx::query_as(SQLITE_LIST_JSON), filter, &ids)
                     .fetch_one(&side.listing)
                     .await?;
             if usize::try_from(count).unwrap_or(usize::MAX) > MAX_LISTED {
@@ -638,7 +626,7 @@ pub async fn list_json(
         }
         Store::Postgres(pool) => {
             let query = sqlx::query_as(POSTGRES_LIST_PARTS.as_str());
-            let rows: Vec<ListingParts> = bind_filter(query, filter, &communes, &ids)
+            let rows: Vec<ListingParts> = bind_filter(query, filter, &ids)
                 .bind(LISTED_LIMIT)
                 .fetch_all(pool)
                 .await?;

@@ -98,6 +98,10 @@ pub async fn upsert(store: &Store, units: &[UnitToStore<'_>]) -> Result<(), Stor
                     .await?;
             }
         }
+        // Units and coverage decide every user's scope.
+        let everyone: Option<&str> = None;
+        sqlx::query(CLEAR_USER_COMMUNES).bind(everyone).execute(&mut *tx).await?;
+        sqlx::query(REFILL_USER_COMMUNES.as_str()).bind(everyone).execute(&mut *tx).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -161,14 +165,37 @@ const COVERED: &str = "covered(unit, code) AS ( \
          UNION SELECT covered.unit, u.code FROM units u JOIN covered ON u.parent = covered.code \
      )";
 
-/// [`communes_of_user`]'s statement.
-static COMMUNES_OF_USER: LazyLock<String> = LazyLock::new(|| {
+/// Refills `user_communes` (each user's scope as rows: [`COVERED`] from the units they are
+/// attached to, kept to communes) for the user bound as `$1`, or for everyone when `$1` is NULL;
+/// run after [`CLEAR_USER_COMMUNES`] with the same `$1`, in the transaction that changed the
+/// units or the user's attachments.
+static REFILL_USER_COMMUNES: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH RECURSIVE seeds(unit) AS (SELECT unit FROM user_units WHERE user_id = $1), {COVERED} \
-         SELECT DISTINCT units.code FROM units JOIN covered ON units.code = covered.code \
-         WHERE units.kind = 'commune'"
+        "WITH RECURSIVE seeds(unit) AS (SELECT DISTINCT unit FROM user_units \
+             WHERE $1 IS NULL OR user_id = $1), {COVERED} \
+         INSERT INTO user_communes (user_id, commune) \
+         SELECT DISTINCT uu.user_id, c.code FROM covered \
+         JOIN user_units uu ON uu.unit = covered.unit JOIN units c ON c.code = covered.code \
+         WHERE c.kind = 'commune' AND ($1 IS NULL OR uu.user_id = $1)"
     )
 });
+
+/// Empties `user_communes` for the user bound as `$1`, or for everyone when it is NULL.
+pub(crate) const CLEAR_USER_COMMUNES: &str =
+    "DELETE FROM user_communes WHERE $1 IS NULL OR user_id = $1";
+
+/// [`REFILL_USER_COMMUNES`], for the store's other tables' transactions.
+pub(crate) fn refill_user_communes() -> &'static str {
+    REFILL_USER_COMMUNES.as_str()
+}
+
+/// The SQL condition "`column` is a commune of the scope of the user bound as `$n`, or `$n` is
+/// NULL" (every commune): how listings and the round's reads join a caller's scope.
+pub(crate) fn in_scope_of(column: &str, n: usize) -> String {
+    format!(
+        "(${n} IS NULL OR {column} IN (SELECT commune FROM user_communes WHERE user_id = ${n}))"
+    )
+}
 
 /// [`reviewing_coverage`]'s statement.
 static REVIEWING_COVERAGE: LazyLock<String> = LazyLock::new(|| {
@@ -177,14 +204,16 @@ static REVIEWING_COVERAGE: LazyLock<String> = LazyLock::new(|| {
              WHERE kind IN ('health_department', 'health_centre')), {COVERED} \
          SELECT DISTINCT r.code, r.name, c.code FROM covered \
          JOIN units c ON c.code = covered.code JOIN units r ON r.code = covered.unit \
-         WHERE c.kind = 'commune' ORDER BY r.code, c.code"
+         WHERE c.kind = 'commune' AND {scope} ORDER BY r.code, c.code",
+        scope = in_scope_of("c.code", 1)
     )
 });
 
-/// The communes `user`'s scope covers (see [`crate::domain::unit::communes_of_user`]).
+/// The communes `user`'s scope covers (see [`crate::domain::unit::communes_of_user`]), as
+/// `user_communes` holds them.
 pub async fn communes_of_user(store: &Store, user: &str) -> Result<Vec<String>, StoreError> {
     let rows: Vec<(String,)> = with_pool!(store, pool => {
-        sqlx::query_as(COMMUNES_OF_USER.as_str())
+        sqlx::query_as("SELECT commune FROM user_communes WHERE user_id = $1")
             .bind(user)
             .fetch_all(pool)
             .await?
@@ -193,12 +222,15 @@ pub async fn communes_of_user(store: &Store, user: &str) -> Result<Vec<String>, 
 }
 
 /// Every reviewing unit (health department or centre): its code, its name and each commune its
-/// coverage includes ([`COVERED`], the rule a reviewer's scope is read by), by unit and commune.
+/// coverage includes ([`COVERED`], the rule a reviewer's scope is read by) that is in the scope
+/// of user `scope_of` (`None`: every commune), by unit and commune.
 pub async fn reviewing_coverage(
     store: &Store,
+    scope_of: Option<&str>,
 ) -> Result<Vec<(String, String, String)>, StoreError> {
     Ok(with_pool!(store, pool => {
         sqlx::query_as(REVIEWING_COVERAGE.as_str())
+            .bind(scope_of)
             .fetch_all(pool)
             .await?
     }))
