@@ -3,7 +3,7 @@
 //! each and a target each, then times `overview::overview` — the query behind
 //! `GET /api/overview?round=` — for a system administrator (no scope), a reviewer of the
 //! province's health department, whose scope is every commune, and a reviewer of a health centre
-//! covering 30 communes (scopes joined from `user_communes`); then the listing and the targets'
+//! covering 30 communes (scopes joined from `unit_communes`); then the listing and the targets'
 //! progress of the province reviewer's case alone, to show where its time goes.
 //! Prints p50/p95/max per case; the target is p95 ≤ 50 ms for 10,000 communes.
 //!

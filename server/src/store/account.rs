@@ -1,9 +1,9 @@
 //! The `users`, `user_units` and `sessions` tables: people who sign in (or sign documents), the
-//! units they belong to (with the scope those give them, refilled into `user_communes` in the
-//! same transaction), and sessions stored as token hashes ([`crate::domain::account`] says what
-//! a session is and how passwords are checked).
+//! units they belong to (their scope: those units' communes, `store::unit`), and sessions
+//! stored as token hashes ([`crate::domain::account`] says what a session is and how passwords
+//! are checked).
 
-use crate::store::{Store, StoreError, unit};
+use crate::store::{Store, StoreError};
 use crate::with_pool;
 
 /// A user to add, with the hash of their password.
@@ -43,7 +43,6 @@ pub async fn insert_user(store: &Store, new: &NewUserRow<'_>, now: i64) -> Resul
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(unit::refill_user_communes()).bind(Some(new.id)).execute(&mut *tx).await?;
             tx.commit().await?;
         }
         inserted
@@ -80,7 +79,6 @@ pub async fn insert_person(
                 .bind(unit)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(unit::refill_user_communes()).bind(Some(id)).execute(&mut *tx).await?;
         }
         tx.commit().await?;
     });

@@ -4,7 +4,7 @@
 //! rows, never documents, and run on SQLite's listing connections.
 //!
 //! A scope is the id of a user bound as `$2` (NULL: every commune): `{scope}` in a query marks
-//! where it is joined, the communes of that user's scope as `user_communes` holds them.
+//! where it is joined: the communes of that user's units, as `unit_communes` holds them.
 
 use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgRow;
@@ -13,7 +13,8 @@ use sqlx::sqlite::SqliteRow;
 use crate::store::Store;
 
 /// The communes of the scope of the user bound as `$2`.
-const SCOPE: &str = "SELECT commune FROM user_communes WHERE user_id = $2";
+const SCOPE: &str = "SELECT uc.commune FROM user_units uu \
+     JOIN unit_communes uc ON uc.unit = uu.unit WHERE uu.user_id = $2";
 
 /// Runs `sql` (with `{scope}` where the scope is joined) for `year` (`$1`) and the scope of the
 /// user `scope_of` (`$2`; `None`: every commune).

@@ -402,8 +402,8 @@ pub use tramyte_shared::rest::DocumentRow;
 /// Which rows to list. Every field narrows the list; `None` does not.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Only the communes in the scope of the user with this id, as `user_communes` holds it
-    /// (joined in SQL; `None`: every commune).
+    /// Only the communes in the scope of the user with this id: those of their units, as
+    /// `unit_communes` holds them (joined in SQL; `None`: every commune).
     pub scope_of: Option<String>,
     pub commune: Option<String>,
     pub kind: Option<String>,
@@ -598,7 +598,8 @@ const SQLITE_LIST_JSON: &str = "SELECT COUNT(*), '[' || COALESCE(group_concat('{
      s.document_id), '') || ']' \
      FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
      WHERE s.kind IN ('assessment', 'roster') \
-     AND ($1 IS NULL OR s.commune IN (SELECT commune FROM user_communes WHERE user_id = $1)) \
+     AND ($1 IS NULL OR s.commune IN (SELECT uc.commune FROM user_units uu \
+         JOIN unit_communes uc ON uc.unit = uu.unit WHERE uu.user_id = $1)) \
      AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
      AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
      AND ($6 IS NULL OR s.document_id IN (SELECT value FROM json_each($6)))";

@@ -98,10 +98,9 @@ pub async fn upsert(store: &Store, units: &[UnitToStore<'_>]) -> Result<(), Stor
                     .await?;
             }
         }
-        // Units and coverage decide every user's scope.
-        let everyone: Option<&str> = None;
-        sqlx::query(CLEAR_USER_COMMUNES).bind(everyone).execute(&mut *tx).await?;
-        sqlx::query(REFILL_USER_COMMUNES.as_str()).bind(everyone).execute(&mut *tx).await?;
+        // Units and coverage decide every unit's communes, so every user's scope.
+        sqlx::query("DELETE FROM unit_communes").execute(&mut *tx).await?;
+        sqlx::query(REFILL_UNIT_COMMUNES.as_str()).execute(&mut *tx).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -163,66 +162,57 @@ const COVERED: &str = "covered(unit, code) AS ( \
                WHERE (u.kind = 'health_department' AND p.kind = 'province') \
                   OR (u.kind = 'health_centre' AND p.kind = 'district') \
          UNION SELECT covered.unit, u.code FROM units u JOIN covered ON u.parent = covered.code \
+               WHERE u.kind <> 'village' \
      )";
 
-/// Refills `user_communes` (each user's scope as rows: [`COVERED`] from the units they are
-/// attached to, kept to communes) for the user bound as `$1`, or for everyone when `$1` is NULL;
-/// run after [`CLEAR_USER_COMMUNES`] with the same `$1`, in the transaction that changed the
-/// units or the user's attachments.
-static REFILL_USER_COMMUNES: LazyLock<String> = LazyLock::new(|| {
+/// Refills `unit_communes` (each unit's communes as rows: [`COVERED`] from every unit, kept to
+/// communes); run after emptying it, in the transaction that stored the units.
+static REFILL_UNIT_COMMUNES: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH RECURSIVE seeds(unit) AS (SELECT DISTINCT unit FROM user_units \
-             WHERE $1 IS NULL OR user_id = $1), {COVERED} \
-         INSERT INTO user_communes (user_id, commune) \
-         SELECT DISTINCT uu.user_id, c.code FROM covered \
-         JOIN user_units uu ON uu.unit = covered.unit JOIN units c ON c.code = covered.code \
-         WHERE c.kind = 'commune' AND ($1 IS NULL OR uu.user_id = $1)"
+        "WITH RECURSIVE seeds(unit) AS (SELECT code FROM units), {COVERED} \
+         INSERT INTO unit_communes (unit, commune) \
+         SELECT DISTINCT covered.unit, c.code FROM covered JOIN units c ON c.code = covered.code \
+         WHERE c.kind = 'commune'"
     )
 });
 
-/// Empties `user_communes` for the user bound as `$1`, or for everyone when it is NULL.
-pub(crate) const CLEAR_USER_COMMUNES: &str =
-    "DELETE FROM user_communes WHERE $1 IS NULL OR user_id = $1";
-
-/// [`REFILL_USER_COMMUNES`], for the store's other tables' transactions.
-pub(crate) fn refill_user_communes() -> &'static str {
-    REFILL_USER_COMMUNES.as_str()
-}
-
 /// The SQL condition "`column` is a commune of the scope of the user bound as `$n`, or `$n` is
-/// NULL" (every commune): how listings and the round's reads join a caller's scope.
+/// NULL" (every commune): a user's scope is the communes of the units they are attached to, as
+/// `unit_communes` holds them. How listings and the round's reads join a caller's scope.
 pub(crate) fn in_scope_of(column: &str, n: usize) -> String {
     format!(
-        "(${n} IS NULL OR {column} IN (SELECT commune FROM user_communes WHERE user_id = ${n}))"
+        "(${n} IS NULL OR {column} IN (SELECT uc.commune FROM user_units uu \
+         JOIN unit_communes uc ON uc.unit = uu.unit WHERE uu.user_id = ${n}))"
     )
 }
 
 /// [`reviewing_coverage`]'s statement.
 static REVIEWING_COVERAGE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH RECURSIVE seeds(unit) AS (SELECT code FROM units \
-             WHERE kind IN ('health_department', 'health_centre')), {COVERED} \
-         SELECT DISTINCT r.code, r.name, c.code FROM covered \
-         JOIN units c ON c.code = covered.code JOIN units r ON r.code = covered.unit \
-         WHERE c.kind = 'commune' AND {scope} ORDER BY r.code, c.code",
-        scope = in_scope_of("c.code", 1)
+        "SELECT r.code, r.name, uc.commune FROM unit_communes uc JOIN units r ON r.code = uc.unit \
+         WHERE r.kind IN ('health_department', 'health_centre') AND {scope} \
+         ORDER BY r.code, uc.commune",
+        scope = in_scope_of("uc.commune", 1)
     )
 });
 
-/// The communes `user`'s scope covers (see [`crate::domain::unit::communes_of_user`]), as
-/// `user_communes` holds them.
+/// The communes `user`'s scope covers (see [`crate::domain::unit::communes_of_user`]): those of
+/// the units they are attached to, as `unit_communes` holds them.
 pub async fn communes_of_user(store: &Store, user: &str) -> Result<Vec<String>, StoreError> {
     let rows: Vec<(String,)> = with_pool!(store, pool => {
-        sqlx::query_as("SELECT commune FROM user_communes WHERE user_id = $1")
-            .bind(user)
-            .fetch_all(pool)
-            .await?
+        sqlx::query_as(
+            "SELECT DISTINCT uc.commune FROM user_units uu \
+             JOIN unit_communes uc ON uc.unit = uu.unit WHERE uu.user_id = $1",
+        )
+        .bind(user)
+        .fetch_all(pool)
+        .await?
     });
     Ok(rows.into_iter().map(|(code,)| code).collect())
 }
 
 /// Every reviewing unit (health department or centre): its code, its name and each commune its
-/// coverage includes ([`COVERED`], the rule a reviewer's scope is read by) that is in the scope
+/// coverage includes (`unit_communes`, the rows a reviewer's scope is read from) that is in the scope
 /// of user `scope_of` (`None`: every commune), by unit and commune.
 pub async fn reviewing_coverage(
     store: &Store,
