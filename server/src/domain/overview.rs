@@ -94,18 +94,14 @@ pub async fn covering_units(
     let rows = crate::store::unit::reviewing_coverage(store, scope_of)
         .await
         .map_err(ListError::from)?;
-    let mut units: Vec<CoveringUnit> = Vec::new();
-    for (code, name, commune) in rows {
-        match units.last_mut() {
-            Some(unit) if unit.code == code => unit.communes.push(commune),
-            _ => units.push(CoveringUnit {
-                code,
-                name,
-                communes: vec![commune],
-            }),
-        }
-    }
-    Ok(units)
+    Ok(rows
+        .into_iter()
+        .map(|(code, name, communes)| CoveringUnit {
+            code,
+            name,
+            communes,
+        })
+        .collect())
 }
 
 /// Progress against the targets of year `round` in the scope of user `scope_of` (`None`:

@@ -186,15 +186,24 @@ pub(crate) fn in_scope_of(column: &str, n: usize) -> String {
     )
 }
 
-/// [`reviewing_coverage`]'s statement.
-static REVIEWING_COVERAGE: LazyLock<String> = LazyLock::new(|| {
+/// [`reviewing_coverage`]'s statement, with `agg` the database's way to join a group's
+/// communes (by code) into one text: one row per unit, not per commune.
+fn reviewing_coverage_sql(agg: &str) -> String {
     format!(
-        "SELECT r.code, r.name, uc.commune FROM unit_communes uc JOIN units r ON r.code = uc.unit \
+        "SELECT r.code, r.name, {agg}(uc.commune, ',' ORDER BY uc.commune) \
+         FROM unit_communes uc JOIN units r ON r.code = uc.unit \
          WHERE r.kind IN ('health_department', 'health_centre') AND {scope} \
-         ORDER BY r.code, uc.commune",
+         GROUP BY r.code, r.name ORDER BY r.code",
         scope = in_scope_of("uc.commune", 1)
     )
-});
+}
+
+/// [`reviewing_coverage`] on SQLite.
+static SQLITE_REVIEWING_COVERAGE: LazyLock<String> =
+    LazyLock::new(|| reviewing_coverage_sql("group_concat"));
+/// [`reviewing_coverage`] on PostgreSQL.
+static POSTGRES_REVIEWING_COVERAGE: LazyLock<String> =
+    LazyLock::new(|| reviewing_coverage_sql("string_agg"));
 
 /// The communes `user`'s scope covers (see [`crate::domain::unit::communes_of_user`]): those of
 /// the units they are attached to, as `unit_communes` holds them.
@@ -211,17 +220,33 @@ pub async fn communes_of_user(store: &Store, user: &str) -> Result<Vec<String>, 
     Ok(rows.into_iter().map(|(code,)| code).collect())
 }
 
-/// Every reviewing unit (health department or centre): its code, its name and each commune its
-/// coverage includes (`unit_communes`, the rows a reviewer's scope is read from) that is in the scope
-/// of user `scope_of` (`None`: every commune), by unit and commune.
+/// Every reviewing unit (health department or centre) whose coverage includes communes in the
+/// scope of user `scope_of` (`None`: every commune): its code, its name and those communes
+/// (`unit_communes`, the rows a reviewer's scope is read from), by unit and commune code.
 pub async fn reviewing_coverage(
     store: &Store,
     scope_of: Option<&str>,
-) -> Result<Vec<(String, String, String)>, StoreError> {
-    Ok(with_pool!(store, pool => {
-        sqlx::query_as(REVIEWING_COVERAGE.as_str())
-            .bind(scope_of)
-            .fetch_all(pool)
-            .await?
-    }))
+) -> Result<Vec<(String, String, Vec<String>)>, StoreError> {
+    let rows: Vec<(String, String, String)> = match store {
+        Store::Sqlite(pool, _) => {
+            sqlx::query_as(SQLITE_REVIEWING_COVERAGE.as_str())
+                .bind(scope_of)
+                .fetch_all(pool)
+                .await?
+        }
+        Store::Postgres(pool) => {
+            sqlx::query_as(POSTGRES_REVIEWING_COVERAGE.as_str())
+                .bind(scope_of)
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    // Unit codes are letters, digits, `-` and `_` (checked on import): a comma joins them safely.
+    Ok(rows
+        .into_iter()
+        .map(|(code, name, communes)| {
+            let communes = communes.split(',').map(str::to_owned).collect();
+            (code, name, communes)
+        })
+        .collect())
 }
