@@ -889,8 +889,8 @@ async fn open_idle(
     shared: Option<SharedDoc>,
     index: usize,
 ) -> Result<(Socket, Client), String> {
-    use tramyte_shared::sync::message::Message;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tramyte_shared::sync::message::Message;
     let attempt = async {
         let tcp = tokio::net::TcpSocket::new_v4().map_err(|err| format!("socket: {err}"))?;
         tcp.bind((source, 0).into())

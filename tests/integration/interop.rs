@@ -66,7 +66,7 @@ fn text_of(client: &Client, id: DocumentId, key: &str) -> Option<String> {
     let doc = client.doc(&id)?;
     match doc.get(automerge::ROOT, key).ok()?? {
         (Value::Object(ObjType::Text), text) => doc.text(&text).ok(),
-        (Value::Scalar(scalar), _) => scalar.to_str().map(str::to_owned),
+        (Value::Scalar(scalar), _) => scalar.as_str().map(str::to_owned),
         _ => None,
     }
 }
@@ -90,7 +90,11 @@ async fn a_document_of_many_fragments_syncs_both_ways_on(backend: Backend) {
         .unwrap();
     doc.splice_text(&text, 0, 0, &dossier).unwrap();
     doc.commit();
-    assert!(doc.save().len() > 40 << 10, "{} bytes saved", doc.save().len());
+    assert!(
+        doc.save().len() > 40 << 10,
+        "{} bytes saved",
+        doc.save().len()
+    );
     let id = tramyte_server::store::document::new_document_id().unwrap();
     let mut writer = SyncClient::new("rust-writer");
     writer.connect(&url).await;

@@ -275,10 +275,10 @@ mod tests {
     use proptest::prelude::*;
     use tokio::io::AsyncReadExt;
     use tokio_tungstenite::WebSocketStream;
-    use tokio_tungstenite::tungstenite::{Error, Message};
     use tokio_tungstenite::tungstenite::protocol::frame::coding::{Control, Data, OpCode};
     use tokio_tungstenite::tungstenite::protocol::frame::{Frame, FrameHeader};
     use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+    use tokio_tungstenite::tungstenite::{Error, Message};
 
     use super::*;
 
@@ -307,7 +307,11 @@ mod tests {
     }
 
     impl AsyncWrite for Chunked {
-        fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            b: &[u8],
+        ) -> Poll<io::Result<usize>> {
             Poll::Ready(Ok(b.len()))
         }
         fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -354,18 +358,36 @@ mod tests {
 
     fn sha(bytes: &[u8]) -> String {
         use sha2::Digest;
-        format!("{} {:x}", bytes.len(), sha2::Sha256::digest(bytes))
+        format!(
+            "{} {:?}",
+            bytes.len(),
+            sha2::Sha256::digest(bytes).as_slice()
+        )
     }
 
     fn payload(len: usize, seed: u8) -> Vec<u8> {
-        (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect()
     }
 
     /// The frames (header, payload length) a reader sees through [`Reframe`].
-    async fn frames_through(data: Vec<u8>, sizes: Vec<usize>, max: usize) -> Vec<(FrameHeader, u64)> {
+    async fn frames_through(
+        data: Vec<u8>,
+        sizes: Vec<usize>,
+        max: usize,
+    ) -> Vec<(FrameHeader, u64)> {
         let mut out = Vec::new();
-        let chunked = Chunked { data, at: 0, sizes, turn: 0 };
-        Reframe::new(chunked, max).read_to_end(&mut out).await.unwrap();
+        let chunked = Chunked {
+            data,
+            at: 0,
+            sizes,
+            turn: 0,
+        };
+        Reframe::new(chunked, max)
+            .read_to_end(&mut out)
+            .await
+            .unwrap();
         let mut cursor = io::Cursor::new(&out[..]);
         let mut frames = Vec::new();
         while let Some((header, len)) = FrameHeader::parse(&mut cursor).unwrap() {
@@ -380,25 +402,57 @@ mod tests {
     async fn a_large_frame_reaches_tungstenite_as_fragments_of_at_most_the_read_frame_size() {
         let mut data = Vec::new();
         let mask = Some([1, 2, 3, 4]);
-        client_frame(Frame::message(payload(70_001, 7), OpCode::Data(Data::Binary), true), mask, &mut data);
+        client_frame(
+            Frame::message(payload(70_001, 7), OpCode::Data(Data::Binary), true),
+            mask,
+            &mut data,
+        );
         client_frame(Frame::ping(b"hi".to_vec()), mask, &mut data);
-        client_frame(Frame::message(payload(100, 1), OpCode::Data(Data::Binary), true), mask, &mut data);
+        client_frame(
+            Frame::message(payload(100, 1), OpCode::Data(Data::Binary), true),
+            mask,
+            &mut data,
+        );
         let frames = frames_through(data.clone(), vec![1_000_000], 1 << 20).await;
         let lengths: Vec<u64> = frames.iter().map(|(_, len)| *len).collect();
         let fragments = 70_001_usize.div_ceil(READ_FRAME_BYTES);
         assert_eq!(lengths.len(), fragments + 2);
-        assert!(lengths[..fragments - 1].iter().all(|len| *len == READ_FRAME_BYTES as u64));
+        assert!(
+            lengths[..fragments - 1]
+                .iter()
+                .all(|len| *len == READ_FRAME_BYTES as u64)
+        );
         assert_eq!(lengths[fragments - 1], (70_001 % READ_FRAME_BYTES) as u64);
         assert_eq!(frames[0].0.opcode, OpCode::Data(Data::Binary));
-        assert!(frames[1..fragments].iter().all(|(h, _)| h.opcode == OpCode::Data(Data::Continue)));
+        assert!(
+            frames[1..fragments]
+                .iter()
+                .all(|(h, _)| h.opcode == OpCode::Data(Data::Continue))
+        );
         let finals: Vec<bool> = frames.iter().map(|(h, _)| h.is_final).collect();
         assert_eq!(finals.iter().filter(|fin| **fin).count(), 3, "{finals:?}");
         assert_eq!(frames[fragments].0.opcode, OpCode::Control(Control::Ping));
         // And tungstenite reads the same messages as without it, read in any chunks.
         for sizes in [vec![1], vec![3, 5000, 7], vec![2048], vec![13, 1, 2]] {
-            let plain = Chunked { data: data.clone(), at: 0, sizes: sizes.clone(), turn: 0 };
-            let through = Reframe::new(Chunked { data: data.clone(), at: 0, sizes, turn: 0 }, 1 << 20);
-            assert_eq!(read_all(through, 1 << 20).await, read_all(plain, 1 << 20).await);
+            let plain = Chunked {
+                data: data.clone(),
+                at: 0,
+                sizes: sizes.clone(),
+                turn: 0,
+            };
+            let through = Reframe::new(
+                Chunked {
+                    data: data.clone(),
+                    at: 0,
+                    sizes,
+                    turn: 0,
+                },
+                1 << 20,
+            );
+            assert_eq!(
+                read_all(through, 1 << 20).await,
+                read_all(plain, 1 << 20).await
+            );
         }
     }
 
@@ -414,7 +468,15 @@ mod tests {
         assert_eq!(frames.len(), 1);
         // Only its header and a little of its payload arrive: refused all the same.
         data.truncate(200);
-        let through = Reframe::new(Chunked { data, at: 0, sizes: vec![500], turn: 0 }, 8_000);
+        let through = Reframe::new(
+            Chunked {
+                data,
+                at: 0,
+                sizes: vec![500],
+                turn: 0,
+            },
+            8_000,
+        );
         let seen = read_all(through, 8_000).await;
         assert_eq!(seen, ["error: too long"]);
     }
@@ -423,11 +485,18 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Sent {
         /// A binary message of this many bytes, in client fragments of at most `fragment`.
-        Binary { len: usize, fragment: Option<usize> },
-        Text { len: usize },
+        Binary {
+            len: usize,
+            fragment: Option<usize>,
+        },
+        Text {
+            len: usize,
+        },
         Ping,
         /// An unmasked frame (a protocol error) of this many bytes.
-        Unmasked { len: usize },
+        Unmasked {
+            len: usize,
+        },
         Empty,
     }
 
@@ -451,22 +520,40 @@ mod tests {
                 Sent::Binary { len, fragment } => {
                     let body = payload(*len, seed);
                     let step = fragment.unwrap_or(usize::MAX).max(1);
-                    let pieces: Vec<&[u8]> = if body.is_empty() { vec![&body[..]] } else { body.chunks(step).collect() };
+                    let pieces: Vec<&[u8]> = if body.is_empty() {
+                        vec![&body[..]]
+                    } else {
+                        body.chunks(step).collect()
+                    };
                     for (i, piece) in pieces.iter().enumerate() {
                         let opcode = if i == 0 { Data::Binary } else { Data::Continue };
                         let fin = i + 1 == pieces.len();
-                        client_frame(Frame::message(piece.to_vec(), OpCode::Data(opcode), fin), mask, &mut data);
+                        client_frame(
+                            Frame::message(piece.to_vec(), OpCode::Data(opcode), fin),
+                            mask,
+                            &mut data,
+                        );
                     }
                 }
                 Sent::Text { len } => {
                     let text: String = "đạt chuẩn ".chars().cycle().take(*len).collect();
-                    client_frame(Frame::message(text.into_bytes(), OpCode::Data(Data::Text), true), mask, &mut data);
+                    client_frame(
+                        Frame::message(text.into_bytes(), OpCode::Data(Data::Text), true),
+                        mask,
+                        &mut data,
+                    );
                 }
                 Sent::Ping => client_frame(Frame::ping(vec![seed; 3]), mask, &mut data),
-                Sent::Unmasked { len } => {
-                    client_frame(Frame::message(payload(*len, seed), OpCode::Data(Data::Binary), true), None, &mut data)
-                }
-                Sent::Empty => client_frame(Frame::message(Vec::new(), OpCode::Data(Data::Binary), true), mask, &mut data),
+                Sent::Unmasked { len } => client_frame(
+                    Frame::message(payload(*len, seed), OpCode::Data(Data::Binary), true),
+                    None,
+                    &mut data,
+                ),
+                Sent::Empty => client_frame(
+                    Frame::message(Vec::new(), OpCode::Data(Data::Binary), true),
+                    mask,
+                    &mut data,
+                ),
             }
         }
         data

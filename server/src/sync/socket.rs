@@ -32,7 +32,11 @@ fn fragments(message: Bytes) -> impl Iterator<Item = Frame> {
     (0..count).map(move |index| {
         let start = index * payload;
         let piece = message.slice(start..(start + payload).min(message.len()));
-        let opcode = if index == 0 { Data::Binary } else { Data::Continue };
+        let opcode = if index == 0 {
+            Data::Binary
+        } else {
+            Data::Continue
+        };
         Frame::message(piece, OpCode::Data(opcode), index + 1 == count)
     })
 }

@@ -223,7 +223,7 @@ mod tests {
     fn the_accept_key_is_rfc_6455s_example() {
         assert_eq!(
             derive_accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBiTxaQ9kzO6HZ8j7a8O7M="
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
     }
 }
