@@ -21,7 +21,9 @@
 
 mod hub;
 mod persister;
+mod reframe;
 mod socket;
+mod upgrade;
 mod watch;
 
 use std::collections::{HashMap, HashSet};
@@ -31,11 +33,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tramyte_shared::sync::DocumentId;
@@ -53,6 +57,7 @@ use crate::domain::summary::{CatalogCache, SummaryRecord};
 use hub::HubDriver;
 use persister::Persister;
 use socket::{release_address, serve_socket};
+pub use upgrade::{Socket, SyncUpgrade, UpgradeRefused};
 use watch::{listen_for_other_nodes, watch_sessions};
 
 /// Limits and behaviour of the sync endpoint.
@@ -116,6 +121,14 @@ const LINGER: Duration = Duration::from_secs(2);
 const READ_BUFFER_BYTES: usize = 2 << 10;
 /// How much a websocket buffers before writing (every send is flushed at once anyway).
 const WRITE_BUFFER_BYTES: usize = 8 << 10;
+/// The largest websocket frame the server writes, header included: a larger message goes out
+/// as fragments (RFC 6455 §5.4) of at most this. tungstenite writes each frame whole into its
+/// write buffer and keeps the buffer's capacity while the socket is open, so this bounds what an
+/// idle phone keeps on the server after a large message (before, the whole message: 56 KiB after
+/// a 64 KiB dossier). 2 KiB, as the read buffer: a synced idle phone costs at most 2 KiB more
+/// than one that only shook hands, and a 64 KiB dossier takes 32 writes, a few µs beside the
+/// sync work that made it. Most sync messages (a change, heads) fit in one frame and go as before.
+const WRITE_FRAME_BYTES: usize = 2 << 10;
 
 /// The user recorded for changes sent in open mode.
 pub const OPEN_MODE_USER: &str = "(open mode)";
@@ -450,7 +463,7 @@ impl SyncService {
     /// `request_id` names the request in the socket's span.
     pub fn accept(
         self,
-        upgrade: WebSocketUpgrade,
+        upgrade: SyncUpgrade,
         addr: SocketAddr,
         request_id: String,
         session: Option<Session>,
@@ -476,26 +489,26 @@ impl SyncService {
         let max = service.config.max_frame_bytes;
         // Small buffers: tungstenite's 128 KiB defaults cost ~135 KiB per idle connection (and a
         // memset per read); frames larger than this are still read, in more steps.
-        upgrade
+        let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER_BYTES)
             .write_buffer_size(WRITE_BUFFER_BYTES)
-            .max_message_size(max)
-            .max_frame_size(max)
-            .on_failed_upgrade({
-                let service = service.clone();
-                move |_| release_address(&service, addr.ip())
-            })
-            .on_upgrade(move |socket| {
-                use tracing::Instrument;
-                let tracker = service.tracker.clone();
-                // The socket's own span, carrying the id of the request that opened it.
-                let span = tracing::info_span!(
-                    "websocket",
-                    request_id = %request_id,
-                    user = session.as_ref().map_or("open", |s| s.user.id.as_str()),
-                );
-                tracker.track_future(serve_socket(socket, addr, service, session).instrument(span))
-            })
+            .max_message_size(Some(max))
+            .max_frame_size(Some(max));
+        let failed = {
+            let service = service.clone();
+            move |_| release_address(&service, addr.ip())
+        };
+        upgrade.on_upgrade(config, failed, move |socket| {
+            use tracing::Instrument;
+            let tracker = service.tracker.clone();
+            // The socket's own span, carrying the id of the request that opened it.
+            let span = tracing::info_span!(
+                "websocket",
+                request_id = %request_id,
+                user = session.as_ref().map_or("open", |s| s.user.id.as_str()),
+            );
+            tracker.track_future(serve_socket(socket, addr, service, session).instrument(span))
+        })
     }
 }
 

@@ -17,8 +17,10 @@
 //! default, as one address reaches one server port from about 28,000 ephemeral ports), `SYNC_BENCH_IDLE_OPEN`
 //! (set: open mode, no sign-in), `SYNC_BENCH_IDLE_DOC_KIB` (with `SYNC_BENCH_IDLE_OPEN`: every
 //! idle phone first syncs one shared document of about this many KiB, as a phone that has its
-//! dossier; 0, the default, only shakes hands), `SYNC_BENCH_TIMEOUT_SECS` (300, the bound of
-//! every phase).
+//! dossier; 0, the default, only shakes hands), `SYNC_BENCH_IDLE_DOC_SEND` (set, with
+//! `SYNC_BENCH_IDLE_DOC_KIB`: every idle phone instead sends that document to the server, whole in
+//! one sync message, as a phone that made its dossier offline; the server already has it, so it
+//! stores nothing new), `SYNC_BENCH_TIMEOUT_SECS` (300, the bound of every phase).
 //! The idle phase needs an open-files limit above its count in both processes (`ulimit -n`).
 //! Targets on a 2-core machine with the defaults: p95 ≤ 50 ms, ≤ 0.1 ms server CPU per change,
 //! server peak ≤ 60 MiB; 10,000 idle connections in ≤ 500 MiB; 100,000 (issue 23) in ≤ 1.5 GB,
@@ -88,6 +90,7 @@ struct Settings {
     idle_sources: usize,
     idle_open: bool,
     idle_doc_kib: usize,
+    idle_doc_send: bool,
     phase_timeout: Duration,
 }
 
@@ -119,6 +122,7 @@ impl Settings {
             idle_sources: number("SYNC_BENCH_IDLE_SOURCES", 0)?,
             idle_open: std::env::var_os("SYNC_BENCH_IDLE_OPEN").is_some(),
             idle_doc_kib: number("SYNC_BENCH_IDLE_DOC_KIB", 0)?,
+            idle_doc_send: std::env::var_os("SYNC_BENCH_IDLE_DOC_SEND").is_some(),
             phase_timeout: Duration::from_secs(
                 number("SYNC_BENCH_TIMEOUT_SECS", 300)?.max(1) as u64
             ),
@@ -550,6 +554,8 @@ struct Idle {
     open_mode: bool,
     /// The shared document each phone synced first, in KiB (0: none).
     doc_kib: usize,
+    /// Whether each phone sent that document (rather than fetched it).
+    doc_sent: bool,
     sources: usize,
     users: usize,
     opened: usize,
@@ -594,6 +600,7 @@ async fn idle_phase(settings: &Settings) -> Idle {
         } else {
             0
         },
+        doc_sent: settings.idle_doc_send,
         sources,
         ..Idle::default()
     };
@@ -630,7 +637,11 @@ async fn idle_phase(settings: &Settings) -> Idle {
     let url = format!("{}/sync", server.url.replacen("http://", "ws://", 1));
     // A document every phone syncs first (open mode only: anyone may read any document).
     let shared_doc = if idle.doc_kib > 0 {
-        Some(seed_shared_document(&server.url, idle.doc_kib).await)
+        let (id, whole) = seed_shared_document(&server.url, idle.doc_kib).await;
+        Some(SharedDoc {
+            id,
+            whole: idle.doc_sent.then(|| Arc::new(whole)),
+        })
     } else {
         None
     };
@@ -656,7 +667,14 @@ async fn idle_phase(settings: &Settings) -> Idle {
         .map(|index| {
             let source = std::net::Ipv4Addr::new(127, 0, 0, 1 + (index % sources) as u8);
             let token = tokens.get(index).cloned();
-            open_idle(url.clone(), server_addr, source, token, shared_doc, index)
+            open_idle(
+                url.clone(),
+                server_addr,
+                source,
+                token,
+                shared_doc.clone(),
+                index,
+            )
         })
         .buffer_unordered(IDLE_CONCURRENCY);
     loop {
@@ -812,9 +830,19 @@ async fn idle_sessions(url: &str, count: usize) -> (Vec<String>, usize) {
     (tokens, users)
 }
 
+/// The document every idle phone syncs first.
+#[derive(Debug, Clone)]
+struct SharedDoc {
+    id: DocumentId,
+    /// With `SYNC_BENCH_IDLE_DOC_SEND`: the data of a sync message that carries all of it, which
+    /// each phone sends.
+    whole: Option<Arc<Vec<u8>>>,
+}
+
 /// Stores a document of about `kib` KiB (one text of random hexadecimal digits, which nothing
-/// compresses) through a client of its own; returns its id.
-async fn seed_shared_document(base_url: &str, kib: usize) -> DocumentId {
+/// compresses) through a client of its own; returns its id and the data of a sync message that
+/// carries all of it (what a phone that has it sends to a server it thinks has nothing).
+async fn seed_shared_document(base_url: &str, kib: usize) -> (DocumentId, Vec<u8>) {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&0x5eed_u64.to_le_bytes());
     let id = DocumentId::from_bytes(bytes);
@@ -833,25 +861,36 @@ async fn seed_shared_document(base_url: &str, kib: usize) -> DocumentId {
     doc.put(automerge::ROOT, "dossier", text)
         .expect("the shared document's text");
     doc.commit();
+    let whole = automerge::sync::Message {
+        heads: doc.get_heads(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: doc.save().into(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V2,
+    }
+    .encode();
     let mut seeder = SyncClient::new("idle-seeder");
     seeder.connect(base_url).await;
     seeder.insert(id, doc).await;
     seeder.settle(id).await;
     seeder.disconnect().await;
-    id
+    (id, whole)
 }
 
 /// Opens `ws://…/sync` from `source` (a 127.0.0.x address) with `token` (none in open mode),
-/// completes the join/peer handshake and, given `shared`, syncs that document.
+/// completes the join/peer handshake and, given `shared`, syncs that document (fetches it, or
+/// sends it whole and waits for the server's answer).
 async fn open_idle(
     url: String,
     server: std::net::SocketAddr,
     source: std::net::Ipv4Addr,
     token: Option<String>,
-    shared: Option<DocumentId>,
+    shared: Option<SharedDoc>,
     index: usize,
 ) -> Result<(Socket, Client), String> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tramyte_shared::sync::message::Message;
     let attempt = async {
         let tcp = tokio::net::TcpSocket::new_v4().map_err(|err| format!("socket: {err}"))?;
         tcp.bind((source, 0).into())
@@ -887,9 +926,22 @@ async fn open_idle(
             .await
             .map_err(|err| format!("send join: {err}"))?;
         let mut requested = false;
+        let mut server_peer = None;
         while let Some(message) = socket.next().await {
             match message.map_err(|err| format!("before peer: {err}"))? {
                 WsMessage::Binary(frame) => {
+                    match Message::decode(&frame) {
+                        Ok(Message::Peer { sender_id, .. }) => server_peer = Some(sender_id),
+                        Ok(Message::Sync { document_id, .. })
+                            if shared.as_ref().is_some_and(|doc| {
+                                doc.whole.is_some() && doc.id == document_id
+                            }) =>
+                        {
+                            // The server's answer to the document this phone sent.
+                            return Ok((socket, client));
+                        }
+                        _ => {}
+                    }
                     let step = client
                         .receive(&frame)
                         .map_err(|err| format!("handshake: {err}"))?;
@@ -899,9 +951,30 @@ async fn open_idle(
                             .await
                             .map_err(|err| format!("send: {err}"))?;
                     }
-                    let synced = match shared {
+                    let synced = match &shared {
                         None => true,
-                        Some(id) => {
+                        Some(SharedDoc {
+                            id,
+                            whole: Some(whole),
+                        }) => {
+                            if client.is_ready() && !requested {
+                                requested = true;
+                                let target_id = server_peer.clone().ok_or("no peer message")?;
+                                let sync = Message::Sync {
+                                    sender_id: client.peer_id().to_owned(),
+                                    target_id,
+                                    document_id: *id,
+                                    data: whole.as_ref().clone(),
+                                };
+                                socket
+                                    .send(WsMessage::Binary(sync.encode().into()))
+                                    .await
+                                    .map_err(|err| format!("send the document: {err}"))?;
+                            }
+                            false
+                        }
+                        Some(SharedDoc { id, whole: None }) => {
+                            let id = *id;
                             if client.is_ready() && !requested {
                                 requested = true;
                                 for frame in client.request(id) {
@@ -1352,7 +1425,8 @@ fn idle_table(idle: &Idle) -> String {
         "idle connections (one server, SQLite, {}; joined and silent, pings answered; from {} source addresses):",
         if idle.open_mode && idle.doc_kib > 0 {
             format!(
-                "open mode, each first synced a {} KiB document",
+                "open mode, each first {} a {} KiB document",
+                if idle.doc_sent { "sent" } else { "fetched" },
                 idle.doc_kib
             )
         } else if idle.open_mode {

@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 
@@ -11,6 +10,7 @@ use crate::domain::account;
 use crate::http::auth::token_of;
 use crate::http::error::ApiError;
 use crate::http::{AppState, request_id_of};
+use crate::sync::SyncUpgrade;
 
 /// `GET /sync`: upgrades to a websocket speaking the automerge-repo protocol.
 pub async fn upgrade(
@@ -18,7 +18,7 @@ pub async fn upgrade(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
-    upgrade: WebSocketUpgrade,
+    upgrade: SyncUpgrade,
 ) -> Response {
     let service = state.sync.clone();
     if let Some(refused) = service.screen(addr, &headers) {
