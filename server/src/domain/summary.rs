@@ -22,7 +22,7 @@ use crate::store::{Store, StoreError, document, now_millis, summary};
 /// The summary rows and listings, as stored (re-exported: callers speak of summaries here).
 pub use crate::store::summary::{
     DocumentRow, Filter, ListError, MAX_LISTED, StoredSummary, SummaryRecord, list, list_json,
-    refresh, stored,
+    list_json_by, refresh, stored,
 };
 
 /// The assessments of `round` over `communes` (`None`: every commune): the listing's filter, and
