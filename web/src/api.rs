@@ -308,10 +308,7 @@ pub const FIRST_ROWS: usize = 100;
 /// The overview of a round, for reviewers: the answer with its first [`FIRST_ROWS`] rows
 /// decoded, the rows still to decode ([`Rest`], `None` when none are left), and the answer's
 /// bytes when they are small enough to keep for offline use without encoding them again.
-pub async fn overview(
-    round: u16,
-    keep_up_to: usize,
-) -> Result<(Overview, Option<Rest>, Option<Vec<u8>>), ApiError> {
+pub async fn overview(round: u16, keep_up_to: usize) -> Result<OverviewAnswer, ApiError> {
     let bytes = get_bytes(&format!("/api/overview?round={round}")).await?;
     crate::platform::mark("overview:bytes");
     let unexpected = |err: serde_json::Error| ApiError::Refused {
@@ -325,6 +322,10 @@ pub async fn overview(
     let rest = next.map(|at| Rest { bytes, at });
     Ok((overview, rest, kept))
 }
+
+/// An overview answer with its first rows, the rows still to decode and the bytes to keep (see
+/// [`overview`]).
+pub type OverviewAnswer = (Overview, Option<Rest>, Option<Vec<u8>>);
 
 /// The rows of an overview answer not decoded yet: its bytes and where the next row starts.
 pub struct Rest {

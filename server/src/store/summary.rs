@@ -736,11 +736,10 @@ pub async fn list_json_by<K: Ord>(
         }
         Store::Postgres(pool) => {
             let query = sqlx::query_as(POSTGRES_LIST_NAMED.as_str());
-            let rows: Vec<(String, Option<String>, Option<i64>, Option<String>, String)> =
-                bind_filter(query, filter, &communes, &ids)
-                    .bind(LISTED_LIMIT)
-                    .fetch_all(pool)
-                    .await?;
+            let rows: Vec<NamedParts> = bind_filter(query, filter, &communes, &ids)
+                .bind(LISTED_LIMIT)
+                .fetch_all(pool)
+                .await?;
             if rows.len() > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
@@ -788,6 +787,9 @@ fn raw_array(array: String) -> Result<Box<serde_json::value::RawValue>, ListErro
 
 /// A row's stored `listing` fields, its commune's name, its last change and who made it.
 type ListingParts = (String, Option<String>, Option<i64>, Option<String>);
+
+/// [`ListingParts`] and the name the row is ordered by (its commune's name, else code).
+type NamedParts = (String, Option<String>, Option<i64>, Option<String>, String);
 
 /// Appends `value` as JSON.
 fn push_json(out: &mut String, value: &impl Serialize) {

@@ -436,7 +436,7 @@ pub fn OverviewPage() -> impl IntoView {
 /// part per task, while `current` says the answer is still the one wanted (no newer ask, the
 /// page not left); or the problem.
 async fn show_answer(
-    answer: Result<(Overview, Option<api::Rest>, Option<Vec<u8>>), ApiError>,
+    answer: Result<api::OverviewAnswer, ApiError>,
     data: RwSignal<Option<Shown>>,
     problem: RwSignal<Option<String>>,
     i18n: crate::i18n::I18n,
