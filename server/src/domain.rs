@@ -7,6 +7,7 @@
 pub mod account;
 pub mod audit;
 pub mod catalog;
+pub mod collation;
 pub mod date;
 pub mod dossier;
 pub mod export;

@@ -10,6 +10,8 @@ use crate::assessment::ChangedAfterSubmission;
 use crate::points::Points;
 use crate::policy::Role;
 
+pub mod overview_parts;
+
 /// Documents of one kind a round opening needed: created now, or there already.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KindCounts {
@@ -96,11 +98,15 @@ pub struct MonthProgress {
 
 /// The reviewer's overview of a round (`GET /api/overview?round=`). `D` is how the documents
 /// travel: the server writes them as JSON it already holds, the app reads them as rows.
+///
+/// The documents come last, after their `count`: a reader can size the table and show the
+/// first rows before it has decoded the other thousands (the desk does).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Overview<D> {
     pub round: u16,
-    /// Every assessment of the round in scope, as `GET /api/documents` lists them.
-    pub documents: D,
+    /// How many documents there are (0 in answers of older servers, which did not say).
+    #[serde(default)]
+    pub count: usize,
     /// Assessments by status.
     #[serde(default)]
     pub by_status: BTreeMap<String, usize>,
@@ -117,6 +123,11 @@ pub struct Overview<D> {
     /// (the desk filters its rows by unit), by unit code.
     #[serde(default)]
     pub units: Vec<CoveringUnit>,
+    /// Every assessment of the round in scope, as `GET /api/documents` lists them, in the
+    /// communes' Vietnamese alphabetical order (by name, else code; see the server's
+    /// `domain::collation`), then as listed (commune code, round, id): the desk's default
+    /// order, and the ties of every other. Written last (see above).
+    pub documents: D,
 }
 
 /// A reviewing unit (a health department or centre, e.g. a regional health centre — Trung tâm Y

@@ -43,6 +43,23 @@ await main(async (baseUrl) => {
   const rowCount = await page.locator('[data-testid=desk-table] table').getAttribute('aria-rowcount');
   check(rowCount === String(COMMUNES + 1), `the grid says how many rows it has (${rowCount})`);
 
+  // The server sends the communes in Vietnamese order (ICU4X's collation): the browser's own
+  // Intl.Collator("vi") puts every one of the generated names in that same order.
+  const order = await page.evaluate(async (round) => {
+    const answer = await (await fetch(`/api/overview?round=${round}`)).json();
+    const names = answer.documents.map((d) => d.commune_name ?? d.commune);
+    const collator = new Intl.Collator('vi');
+    const wrong = [];
+    for (let i = 1; i < names.length; i += 1) {
+      if (collator.compare(names[i - 1], names[i]) >= 0) wrong.push(`${names[i - 1]} ≥ ${names[i]}`);
+    }
+    return { count: names.length, said: answer.count, wrong };
+  }, ROUND);
+  check(order.count === COMMUNES && order.said === COMMUNES,
+    `the answer lists and counts every commune (${order.count}, count ${order.said})`);
+  check(order.wrong.length === 0,
+    `the answer's order is Intl.Collator("vi")'s on all ${order.count} names: ${order.wrong.length} out of order ${order.wrong.slice(0, 5).join('; ')}`);
+
   // Vietnamese order: An before Ân before Dương before Đông …; numbers within a stem.
   let names = await shownNames(page);
   check(names[0] === 'Xã An 00000 (thử)' && names[1] === 'Xã An 00001 (thử)', `first rows: ${names.slice(0, 3)}`);

@@ -301,17 +301,50 @@ pub use tramyte_shared::rest::TargetProgress;
 /// The reviewer's overview of one round (`GET /api/overview?round=`).
 pub type Overview = tramyte_shared::rest::Overview<Vec<DocumentRow>>;
 
-/// The overview of a round, for reviewers, with the answer's bytes as they came (to keep for
-/// offline use without encoding it again).
-pub async fn overview(round: u16) -> Result<(Overview, Vec<u8>), ApiError> {
+/// Rows of the overview decoded before the first frame: the first screen of a tall window
+/// (2,160 px at 36 px a row is 60) and the rows kept around it, with room to spare.
+pub const FIRST_ROWS: usize = 100;
+
+/// The overview of a round, for reviewers: the answer with its first [`FIRST_ROWS`] rows
+/// decoded, the rows still to decode ([`Rest`], `None` when none are left), and the answer's
+/// bytes when they are small enough to keep for offline use without encoding them again.
+pub async fn overview(round: u16, keep_up_to: usize) -> Result<OverviewAnswer, ApiError> {
     let bytes = get_bytes(&format!("/api/overview?round={round}")).await?;
     crate::platform::mark("overview:bytes");
-    let overview = serde_json::from_slice(&bytes).map_err(|err| ApiError::Refused {
+    let unexpected = |err: serde_json::Error| ApiError::Refused {
         status: 200,
         message: format!("unexpected answer: {err}"),
-    })?;
-    crate::platform::mark("overview:decoded");
-    Ok((overview, bytes))
+    };
+    let kept = (bytes.len() <= keep_up_to).then(|| bytes.clone());
+    let (overview, next) =
+        tramyte_shared::rest::overview_parts::read_first(&bytes, FIRST_ROWS).map_err(unexpected)?;
+    crate::platform::mark("overview:first-rows");
+    let rest = next.map(|at| Rest { bytes, at });
+    Ok((overview, rest, kept))
+}
+
+/// An overview answer with its first rows, the rows still to decode and the bytes to keep (see
+/// [`overview`]).
+pub type OverviewAnswer = (Overview, Option<Rest>, Option<Vec<u8>>);
+
+/// The rows of an overview answer not decoded yet: its bytes and where the next row starts.
+pub struct Rest {
+    bytes: Vec<u8>,
+    at: usize,
+}
+
+impl Rest {
+    /// Decodes the next rows, at most `max`, and what is left after them (`None`: nothing).
+    pub fn next(mut self, max: usize) -> Result<(Vec<DocumentRow>, Option<Rest>), ApiError> {
+        match tramyte_shared::rest::overview_parts::read_more(&mut self.bytes, self.at, max) {
+            Ok((rows, None)) => Ok((rows, None)),
+            Ok((rows, Some(at))) => Ok((rows, Some(Rest { at, ..self }))),
+            Err(err) => Err(ApiError::Refused {
+                status: 200,
+                message: format!("unexpected answer: {err}"),
+            }),
+        }
+    }
 }
 
 /// Progress against the year's targets month by month, for reviewers.

@@ -4,7 +4,6 @@
 //! in Vietnamese collation, navigable by keyboard, and fluid with 10,000 communes: only the rows
 //! in view (and a few around them) are in the page.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -67,23 +66,13 @@ impl Sort {
     }
 }
 
-/// The rank of each document id when the communes are ordered by name in Vietnamese (the
-/// browser's collation); computed once per list, then every sort is a plain comparison.
-pub fn commune_ranks(rows: &[Arc<DocumentRow>]) -> HashMap<String, usize> {
-    let names: Vec<&str> = rows
-        .iter()
-        .map(|r| r.commune_name.as_deref().unwrap_or(r.commune_code()))
-        .collect();
-    rows.iter()
-        .zip(platform::vietnamese_ranks(&names))
-        .map(|(row, rank)| (row.id.clone(), rank))
-        .collect()
-}
-
-/// Sorts rows by `sort`; ties (and the commune column) follow the communes' Vietnamese order.
-/// Each row's rank and its value in the column are found once, not at every comparison; the
-/// rows are shared, so the sort moves pointers.
-pub fn sort_rows(rows: &mut Vec<Arc<DocumentRow>>, sort: Sort, ranks: &HashMap<String, usize>) {
+/// Sorts rows by `sort`. `rows` come in the communes' Vietnamese order, as the server answers
+/// them (its collation, one order for every device: see `shared::rest::Overview`), filtered
+/// perhaps but never reordered: the commune column keeps or turns that order round, and every
+/// other column is a stable sort, so its ties stay in that order. Each row's value in the
+/// column is found once, not at every comparison; the rows are shared, so the sort moves
+/// pointers.
+pub fn sort_rows(rows: &mut Vec<Arc<DocumentRow>>, sort: Sort) {
     let number = |value: Option<f64>| value.unwrap_or(f64::NEG_INFINITY);
     let points = |value: Option<Points>| number(value.map(Points::to_f64));
     let value = |r: &DocumentRow| -> f64 {
@@ -114,29 +103,53 @@ pub fn sort_rows(rows: &mut Vec<Arc<DocumentRow>>, sort: Sort, ranks: &HashMap<S
             Column::Activity => r.last_change_at.map_or(f64::NEG_INFINITY, |at| at as f64),
         }
     };
-    let mut keyed: Vec<(f64, usize, Arc<DocumentRow>)> = std::mem::take(rows)
+    if sort.column == Column::Commune {
+        if sort.descending {
+            rows.reverse();
+        }
+        return;
+    }
+    let mut keyed: Vec<(f64, Arc<DocumentRow>)> = std::mem::take(rows)
         .into_iter()
-        .map(|r| {
-            let rank = ranks.get(&r.id).copied().unwrap_or(usize::MAX);
-            (value(&r), rank, r)
-        })
+        .map(|r| (value(&r), r))
         .collect();
-    keyed.sort_by(|(value_a, rank_a, _), (value_b, rank_b, _)| {
-        let by_column = value_a.total_cmp(value_b);
-        let by_column = if sort.descending {
+    keyed.sort_by(|(a, _), (b, _)| {
+        let by_column = a.total_cmp(b);
+        if sort.descending {
             by_column.reverse()
         } else {
             by_column
-        };
-        let by_name = rank_a.cmp(rank_b);
-        let by_name = if sort.column == Column::Commune && sort.descending {
-            by_name.reverse()
-        } else {
-            by_name
-        };
-        by_column.then(by_name)
+        }
     });
-    rows.extend(keyed.into_iter().map(|(_, _, r)| r));
+    rows.extend(keyed.into_iter().map(|(_, r)| r));
+}
+
+/// A row not decoded yet: it stands in the table for one of the answer's rows while they are
+/// read, after the first screen's (see the overview page); drawn as an empty line.
+pub fn pending_row() -> DocumentRow {
+    DocumentRow {
+        id: String::new(),
+        url: String::new(),
+        kind: String::new(),
+        commune: None,
+        commune_name: None,
+        round: None,
+        catalog: None,
+        status: None,
+        self_total: None,
+        review_total: None,
+        verdict: None,
+        open_conflicts: 0,
+        changed_after_submission: None,
+        criteria: Vec::new(),
+        last_change_at: None,
+        last_change_by: None,
+    }
+}
+
+/// Whether `row` is a [`pending_row`].
+pub fn is_pending(row: &DocumentRow) -> bool {
+    row.id.is_empty()
 }
 
 /// How a criterion's cell is coloured: below its minimum, met, or near its maximum (90 % and
@@ -169,14 +182,24 @@ pub fn DeskTable(
     let first =
         Memo::new(move |_| ((scroll_top.get() / ROW_PX).floor() as usize).saturating_sub(OVERSCAN));
     let span = Memo::new(move |_| (viewport.get() / ROW_PX).ceil() as usize + 2 * OVERSCAN);
-    // A new order or filter starts at the top.
-    Effect::new(move |_| {
-        rows.track();
-        active.set(None);
-        if let Some(el) = container.get_untracked() {
-            el.set_scroll_top(0);
+    // A new order or filter starts at the top; rows that were pending, now read in the same
+    // order (the same first row), leave the table where the person is.
+    Effect::new(move |before: Option<(bool, usize)>| {
+        let now = rows.with(|rows| {
+            (
+                rows.last().is_some_and(|r| is_pending(r)),
+                rows.first().map_or(0, |r| Arc::as_ptr(r) as usize),
+            )
+        });
+        let filled = before.is_some_and(|(pending, first)| pending && first == now.1);
+        if !filled {
+            active.set(None);
+            if let Some(el) = container.get_untracked() {
+                el.set_scroll_top(0);
+            }
+            scroll_top.set(0.0);
         }
-        scroll_top.set(0.0);
+        now
     });
     let on_scroll = move |_| {
         if let Some(el) = container.get_untracked() {
@@ -219,8 +242,9 @@ pub fn DeskTable(
             "Home" => 0,
             "End" => len - 1,
             "Enter" => {
-                if let Some(id) =
-                    now.and_then(|i| rows.with_untracked(|r| r.get(i).map(|r| r.id.clone())))
+                if let Some(id) = now
+                    .and_then(|i| rows.with_untracked(|r| r.get(i).map(|r| r.id.clone())))
+                    .filter(|id| !id.is_empty())
                 {
                     ev.prevent_default();
                     navigate(&format!("/assessment/{id}"), Default::default());
@@ -418,6 +442,14 @@ fn desk_row(
         lang,
         here,
     } = placed;
+    if is_pending(&row) {
+        return view! {
+            <tr class="pending" aria-rowindex=(at + 2).to_string() aria-busy="true">
+                <th scope="row">"…"</th>
+            </tr>
+        }
+        .into_any();
+    }
     let name = row.commune_label();
     let status = row.status.clone().unwrap_or_default();
     let verdict = row.verdict.as_deref().and_then(Verdict::parse);
@@ -499,4 +531,5 @@ fn desk_row(
             <td>{keep}</td>
         </tr>
     }
+    .into_any()
 }

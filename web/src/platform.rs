@@ -179,41 +179,28 @@ pub fn format_date(millis: i64) -> String {
     )
 }
 
-/// The rank of each of `names` in Vietnamese alphabetical order (equal names share a rank),
-/// sorted by the browser itself: its `Array.prototype.sort` with `Intl.Collator("vi").compare`.
-/// The names cross into JavaScript as one string and come back sorted as one string (a few
-/// calls, not one or two per name, which cost 10,000 names about a third of the ranking).
-pub fn vietnamese_ranks<S: AsRef<str>>(names: &[S]) -> Vec<usize> {
-    // A character no commune's name holds; a name that held it would only lose its rank.
-    const SEPARATOR: &str = "\u{1f}";
-    let unranked = || (0..names.len()).collect();
-    let joined = names
-        .iter()
-        .map(AsRef::as_ref)
-        .collect::<Vec<_>>()
-        .join(SEPARATOR);
-    let locales = js_sys::Array::of1(&JsValue::from_str("vi"));
-    let collator = js_sys::Intl::Collator::new(&locales, &js_sys::Object::new());
-    let sorted = js_sys::JsString::from(joined).split(SEPARATOR);
-    let sort = js_sys::Reflect::get(&sorted, &JsValue::from_str("sort"))
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    let Some(sort) = sort else {
-        return unranked();
-    };
-    if sort.call1(&sorted, &collator.compare()).is_err() {
-        return unranked();
-    }
-    let sorted = String::from(sorted.join(SEPARATOR));
-    let mut rank: std::collections::HashMap<&str, usize> =
-        std::collections::HashMap::with_capacity(names.len());
-    for (at, name) in sorted.split(SEPARATOR).enumerate() {
-        rank.entry(name).or_insert(at);
-    }
-    names
-        .iter()
-        .map(|n| rank.get(n.as_ref()).copied().unwrap_or(usize::MAX))
-        .collect()
+/// Resolves at the page's next animation frame, before it is painted (at once without a
+/// window).
+pub async fn next_frame() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let asked = web_sys::window().map(|w| w.request_animation_frame(&resolve));
+        if !matches!(asked, Some(Ok(_))) {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Resolves in a task of its own (`setTimeout` 0), so the page can paint and answer input in
+/// between (at once without a window).
+pub async fn next_task() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let asked = web_sys::window().map(|w| w.set_timeout_with_callback(&resolve));
+        if !matches!(asked, Some(Ok(_))) {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// Asks the person to confirm (the browser's own dialog); `false` when it cannot ask.

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tramyte_shared::workflow::{Status, StatusChange, status_at};
 
+use crate::domain::collation;
 use crate::domain::summary::{self, ListError};
 use crate::domain::target::TargetError;
 use crate::store::{Store, round_view};
@@ -47,8 +48,9 @@ pub async fn overview(
                 .await
                 .map_err(|err| OverviewError::List(ListError::from(err)))
         };
-        let (documents, counts) =
-            futures_util::future::join(summary::list_json(store, &filter), counts_query).await;
+        // The communes in Vietnamese order (the desk's default), so no device ranks them.
+        let listing = summary::list_json_by(store, &filter, collation::sort_key);
+        let (documents, counts) = futures_util::future::join(listing, counts_query).await;
         Ok::<_, OverviewError>((documents?, counts?))
     };
     let (listed, targets, units) = futures_util::future::join3(
@@ -57,7 +59,7 @@ pub async fn overview(
         covering_units(store, scope),
     )
     .await;
-    let (documents, counts) = listed?;
+    let ((documents, listed), counts) = listed?;
     let targets = targets?;
     let units = units?;
     let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
@@ -74,6 +76,7 @@ pub async fn overview(
     }
     Ok(Overview {
         round,
+        count: listed,
         documents,
         by_status,
         by_verdict,

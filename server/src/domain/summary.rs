@@ -22,7 +22,7 @@ use crate::store::{Store, StoreError, document, now_millis, summary};
 /// The summary rows and listings, as stored (re-exported: callers speak of summaries here).
 pub use crate::store::summary::{
     DocumentRow, Filter, ListError, MAX_LISTED, StoredSummary, SummaryRecord, list, list_json,
-    refresh, stored,
+    list_json_by, refresh, stored,
 };
 
 /// The assessments of `round` in the scope of user `scope_of` (`None`: every commune), as the

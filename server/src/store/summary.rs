@@ -587,22 +587,54 @@ fn to_row(row: ListedRow) -> DocumentRow {
     }
 }
 
-/// The listing as one JSON array built by SQLite from each row's stored `listing` fields and
+/// The listing's rows as SQLite joins them itself from each row's stored `listing` fields and
 /// the three it adds (the commune's name, the last change and who made it): the same rows,
 /// fields and order as [`list`], without handing every row through the driver (an overview of
-/// 10,000 communes is one row to read).
-const SQLITE_LIST_JSON: &str = "SELECT COUNT(*), '[' || COALESCE(group_concat('{' || s.listing \
-     || ',\"commune_name\":' || json_quote(u.name) || ',\"last_change_at\":' || COALESCE(s.last_change_at, 'null') \
-     || ',\"last_change_by\":' || json_quote(s.last_change_by) || '}', ',' \
-     ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, \
-     s.document_id), '') || ']' \
-     FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
-     WHERE s.kind IN ('assessment', 'roster') \
-     AND ($1 IS NULL OR s.commune IN (SELECT uc.commune FROM user_units uu \
-         JOIN unit_communes uc ON uc.unit = uu.unit WHERE uu.user_id = $1)) \
-     AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
-     AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
-     AND ($6 IS NULL OR s.document_id IN (SELECT value FROM json_each($6)))";
+/// 10,000 communes is one row to read). `text` is the SQL of one row's text (`OBJECT` stands
+/// for its JSON object), `separator` the SQL of what joins them, `open` and `close` the SQL put
+/// around them; the statement answers how many rows there are and their text.
+fn sqlite_list_json(text: &str, separator: &str, open: &str, close: &str) -> String {
+    let object = "'{' || s.listing || ',\"commune_name\":' || json_quote(u.name) \
+         || ',\"last_change_at\":' || COALESCE(s.last_change_at, 'null') \
+         || ',\"last_change_by\":' || json_quote(s.last_change_by) || '}'";
+    format!(
+        "SELECT COUNT(*), {open}COALESCE(group_concat({text}, {separator} \
+         ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, \
+         s.document_id), ''){close} \
+         FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
+         WHERE s.kind IN ('assessment', 'roster') \
+         AND ($1 IS NULL OR s.commune IN (SELECT uc.commune FROM user_units uu \
+             JOIN unit_communes uc ON uc.unit = uu.unit WHERE uu.user_id = $1)) \
+         AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
+         AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
+         AND ($6 IS NULL OR s.document_id IN (SELECT value FROM json_each($6)))",
+        text = text.replace("OBJECT", object),
+    )
+}
+
+/// [`list_json`]'s statement on SQLite: the JSON array of the objects.
+static SQLITE_LIST_JSON: LazyLock<String> =
+    LazyLock::new(|| sqlite_list_json("OBJECT", "','", "'[' || ", " || ']'"));
+
+/// [`list_json_by`]'s statement on SQLite: one line per row, its name (the commune's name, else
+/// its code) as a JSON string, a tab, then its object. JSON text holds no raw tab or line
+/// break (serde and `json_quote` escape them), so the lines split without parsing.
+static SQLITE_LIST_NAMED: LazyLock<String> = LazyLock::new(|| {
+    sqlite_list_json(
+        "json_quote(COALESCE(u.name, s.commune, '')) || char(9) || OBJECT",
+        "char(10)",
+        "",
+        "",
+    )
+});
+
+/// [`list_json_by`]'s statement on PostgreSQL: [`LISTING_COLUMNS`] and each row's name.
+static POSTGRES_LIST_NAMED: LazyLock<String> = LazyLock::new(|| {
+    list_sql(
+        &format!("{LISTING_COLUMNS}, COALESCE(u.name, s.commune, '')"),
+        true,
+    )
+});
 
 /// [`list`] as the JSON array the API answers, from each row's stored `listing` fields (written
 /// by serde, so points are written as serde writes them) and the three fields the listing adds.
@@ -617,7 +649,7 @@ pub async fn list_json(
     let array = match store {
         Store::Sqlite(_, side) => {
             let (count, array): (i64, String) =
-                bind_filter(sqlx::query_as(SQLITE_LIST_JSON), filter, &ids)
+                bind_filter(sqlx::query_as(SQLITE_LIST_JSON.as_str()), filter, &ids)
                     .fetch_one(&side.listing)
                     .await?;
             if usize::try_from(count).unwrap_or(usize::MAX) > MAX_LISTED {
@@ -634,33 +666,114 @@ pub async fn list_json(
             if rows.len() > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
-            let mut array =
-                String::with_capacity(2 + rows.iter().map(|r| r.0.len() + 96).sum::<usize>());
+            join_parts(rows.iter())
+        }
+    };
+    raw_array(array)
+}
+
+/// [`list_json`] with its rows ordered by `key` of each row's name (its commune's name, else
+/// its commune's code), rows of equal keys in the listing's own order, and how many rows: the
+/// overview's communes in Vietnamese order, `key` being a collation's sort key (the store
+/// knows no collation).
+pub async fn list_json_by<K: Ord>(
+    store: &Store,
+    filter: &Filter,
+    key: impl Fn(&str) -> K,
+) -> Result<(Box<serde_json::value::RawValue>, usize), ListError> {
+    let ids = filter_ids(filter);
+    let listed;
+    let array = match store {
+        Store::Sqlite(_, side) => {
+            let (count, lines): (i64, String) = bind_filter(
+                sqlx::query_as(SQLITE_LIST_NAMED.as_str()),
+                filter,
+                &ids,
+            )
+            .fetch_one(&side.listing)
+            .await?;
+            if usize::try_from(count).unwrap_or(usize::MAX) > MAX_LISTED {
+                return Err(ListError::TooMany);
+            }
+            let mut rows: Vec<(K, &str)> = lines
+                .split('\n')
+                .filter(|line| !line.is_empty())
+                .map(|line| {
+                    let (name, object) = line.split_once('\t').unwrap_or(("\"\"", line));
+                    let name =
+                        serde_json::from_str::<std::borrow::Cow<'_, str>>(name).unwrap_or_default();
+                    (key(&name), object)
+                })
+                .collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            listed = rows.len();
+            let mut array = String::with_capacity(lines.len() + 2);
             array.push('[');
-            for (index, (listing, name, at, by)) in rows.iter().enumerate() {
+            for (index, (_, object)) in rows.iter().enumerate() {
                 if index > 0 {
                     array.push(',');
                 }
-                array.push('{');
-                array.push_str(listing);
-                array.push_str(",\"commune_name\":");
-                push_json(&mut array, name);
-                array.push_str(",\"last_change_at\":");
-                push_json(&mut array, at);
-                array.push_str(",\"last_change_by\":");
-                push_json(&mut array, by);
-                array.push('}');
+                array.push_str(object);
             }
             array.push(']');
             array
         }
+        Store::Postgres(pool) => {
+            let query = sqlx::query_as(POSTGRES_LIST_NAMED.as_str());
+            let rows: Vec<NamedParts> = bind_filter(query, filter, &ids)
+                .bind(LISTED_LIMIT)
+                .fetch_all(pool)
+                .await?;
+            if rows.len() > MAX_LISTED {
+                return Err(ListError::TooMany);
+            }
+            let mut rows: Vec<(K, ListingParts)> = rows
+                .into_iter()
+                .map(|(listing, name, at, by, sort_name)| {
+                    (key(&sort_name), (listing, name, at, by))
+                })
+                .collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            listed = rows.len();
+            join_parts(rows.iter().map(|(_, parts)| parts))
+        }
     };
+    Ok((raw_array(array)?, listed))
+}
+
+/// PostgreSQL's rows joined here into the listing's JSON array.
+fn join_parts<'a>(rows: impl ExactSizeIterator<Item = &'a ListingParts> + Clone) -> String {
+    let mut array = String::with_capacity(2 + rows.clone().map(|r| r.0.len() + 96).sum::<usize>());
+    array.push('[');
+    for (index, (listing, name, at, by)) in rows.enumerate() {
+        if index > 0 {
+            array.push(',');
+        }
+        array.push('{');
+        array.push_str(listing);
+        array.push_str(",\"commune_name\":");
+        push_json(&mut array, name);
+        array.push_str(",\"last_change_at\":");
+        push_json(&mut array, at);
+        array.push_str(",\"last_change_by\":");
+        push_json(&mut array, by);
+        array.push('}');
+    }
+    array.push(']');
+    array
+}
+
+/// A listing's JSON array as the raw value the answers embed.
+fn raw_array(array: String) -> Result<Box<serde_json::value::RawValue>, ListError> {
     serde_json::value::RawValue::from_string(array)
         .map_err(|err| ListError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(err)))))
 }
 
 /// A row's stored `listing` fields, its commune's name, its last change and who made it.
 type ListingParts = (String, Option<String>, Option<i64>, Option<String>);
+
+/// [`ListingParts`] and the name the row is ordered by (its commune's name, else code).
+type NamedParts = (String, Option<String>, Option<i64>, Option<String>, String);
 
 /// Appends `value` as JSON.
 fn push_json(out: &mut String, value: &impl Serialize) {

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError, DocumentRow, Overview};
 use crate::chart::round_charts;
-use crate::desk::{Column, DeskTable, Sort, commune_ranks, sort_rows};
+use crate::desk::{Column, DeskTable, Sort, sort_rows};
 use crate::i18n::{Lang, use_i18n};
 use crate::page::{api_problem, status_name, verdict_class, verdict_name};
 use crate::platform;
@@ -20,24 +20,60 @@ use tramyte_shared::points::Points;
 use tramyte_shared::scoring::Verdict;
 use tramyte_shared::workflow::Status;
 
-const CACHE_KEY: &str = "tramyte.overview";
+/// Where the last overview answer is kept for offline use (`.2`: answers whose rows come in
+/// the server's Vietnamese order; the previous key's answers are dropped).
+const CACHE_KEY: &str = "tramyte.overview.2";
+/// The previous [`CACHE_KEY`].
+const OLD_CACHE_KEY: &str = "tramyte.overview";
+
+/// Rows of an answer decoded in one task after its first rows: about 25 ms of a desktop's
+/// time at 4× slowdown, so the page paints and answers input between them.
+const ROWS_PER_TASK: usize = 1_000;
 
 /// An overview as the page holds it: the answer without its rows, and the rows each behind an
 /// `Arc`, so the table, the cards, the filters and the charts share them instead of copying
-/// 10,000 rows at every step.
+/// 10,000 rows at every step. The rows come in the communes' Vietnamese order (the server's).
 #[derive(Clone)]
 struct Shown {
     overview: Overview,
     rows: Vec<Arc<DocumentRow>>,
+    /// Whether every row is decoded. Until then `rows` are the first rows of the answer, then
+    /// one [`crate::desk::pending_row`] for each row still to decode: the table shows the
+    /// first screen and its full length, in the default order; filters, other orders, the
+    /// charts and the targets editor wait for every row.
+    complete: bool,
 }
 
 impl Shown {
+    /// A whole answer.
     fn of(mut overview: Overview) -> Shown {
         let rows = std::mem::take(&mut overview.documents)
             .into_iter()
             .map(Arc::new)
             .collect();
-        Shown { overview, rows }
+        Shown {
+            overview,
+            rows,
+            complete: true,
+        }
+    }
+
+    /// An answer of which only the first rows are decoded, of `overview.count` rows.
+    fn first(overview: Overview) -> Shown {
+        let count = overview.count;
+        let mut shown = Shown::of(overview);
+        let pending = Arc::new(crate::desk::pending_row());
+        shown.rows.resize(count.max(shown.rows.len()), pending);
+        shown.complete = false;
+        shown
+    }
+
+    /// The rest of the answer's rows, decoded (the first rows' `Arc`s stay, so the rows
+    /// already drawn are not drawn again).
+    fn complete(&mut self, more: Vec<DocumentRow>) {
+        self.rows.retain(|r| !crate::desk::is_pending(r));
+        self.rows.extend(more.into_iter().map(Arc::new));
+        self.complete = true;
     }
 }
 /// The largest overview kept for offline use.
@@ -64,6 +100,7 @@ pub fn OverviewPage() -> impl IntoView {
             .get()
             .unwrap_or_else(|| documents.with(|d| crate::page::latest_round(d)))
     });
+    platform::remove_local(OLD_CACHE_KEY);
     let cached: Option<Shown> = platform::load_local(CACHE_KEY)
         .and_then(|json| serde_json::from_str(&json).ok())
         .map(Shown::of);
@@ -83,8 +120,8 @@ pub fn OverviewPage() -> impl IntoView {
     // Each ask is numbered: an answer that comes back after a newer ask was made (a slow first
     // load, then a save's refetch) is stale and dropped, never shown over the newer one.
     let asked = StoredValue::new(0u64);
-    // The session's list of documents waits for the first answer and its first rows (see
-    // `Session::hold_documents`); released after them, or when the answer fails.
+    // The session's list of documents waits for the first answer and all its rows (see
+    // `Session::hold_documents`); released the frame after them, or when the answer fails.
     session.hold_documents();
     Effect::new(move |_| {
         let round = round.get();
@@ -93,40 +130,16 @@ pub fn OverviewPage() -> impl IntoView {
         asked.set_value(ask);
         let session = session.clone();
         leptos::task::spawn_local(async move {
-            let answer = api::overview(round).await;
-            // After the frame that draws the rows (whether this page is still open or not).
-            request_animation_frame(move || {
-                set_timeout(
-                    move || session.release_documents(),
-                    std::time::Duration::ZERO,
-                );
-            });
+            let answer = api::overview(round, CACHE_MAX_BYTES).await;
             // Stale, or the page was left meanwhile (its values are disposed).
-            if asked.try_get_value() != Some(ask) {
-                return;
+            let current = move || asked.try_get_value() == Some(ask);
+            if current() {
+                show_answer(answer, data, problem, i18n, current).await;
             }
-            match answer {
-                Ok((overview, bytes)) => {
-                    // The browser keeps about 5 MB for the whole app: a province's overview is
-                    // not kept (the last one kept is dropped, so it is never shown as current).
-                    match std::str::from_utf8(&bytes) {
-                        Ok(text) if bytes.len() <= CACHE_MAX_BYTES => {
-                            platform::store_local(CACHE_KEY, text);
-                        }
-                        _ => platform::remove_local(CACHE_KEY),
-                    }
-                    data.set(Some(Shown::of(overview)));
-                    problem.set(None);
-                }
-                Err(ApiError::Unreachable) => problem.set(Some(
-                    i18n.pick(
-                        "Không có mạng: đang hiển thị số liệu lần tải trước.",
-                        "Offline: showing the figures last downloaded.",
-                    )
-                    .to_owned(),
-                )),
-                Err(err) => problem.set(Some(api_problem(i18n, &err))),
-            }
+            // After the frame that draws the rows (whether this page is still open or not).
+            platform::next_frame().await;
+            platform::next_task().await;
+            session.release_documents();
         });
     });
     // Progress against the targets month by month, asked on its own (the overview stays quick).
@@ -170,7 +183,7 @@ pub fn OverviewPage() -> impl IntoView {
         let round = round.get();
         data.with(|d| {
             d.as_ref()
-                .filter(|d| d.overview.round == round)
+                .filter(|d| d.overview.round == round && d.complete)
                 .map(|d| {
                     d.rows
                         .iter()
@@ -180,8 +193,7 @@ pub fn OverviewPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
-    // Every row of the round shown, and the communes' Vietnamese order (asked of the browser's
-    // collation once per answer, not once per sort).
+    // Every row of the round shown, in the communes' Vietnamese order (the server's).
     let round_rows = Memo::new(move |_| {
         data.with(|d| {
             d.as_ref()
@@ -190,13 +202,15 @@ pub fn OverviewPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
-    let ranks = Memo::new(move |_| {
-        let ranks = round_rows.with(|rows| commune_ranks(rows));
-        platform::mark("overview:ranked");
-        ranks
-    });
+    // Whether every row of the answer is decoded (see `Shown::complete`).
+    let complete = Memo::new(move |_| data.with(|d| d.as_ref().is_none_or(|d| d.complete)));
     let rows = Memo::new(move |_| {
+        let sort = sort.get();
         let mut rows = round_rows.get();
+        if !complete.get() {
+            // The first rows in the answer's order; filters and orders once every row is read.
+            return rows;
+        }
         let status = status_filter.get();
         if !status.is_empty() {
             rows.retain(|r| r.status.as_deref() == Some(status.as_str()));
@@ -222,7 +236,7 @@ pub fn OverviewPage() -> impl IntoView {
                     || r.commune_label().to_lowercase().contains(&needle)
             });
         }
-        ranks.with(|ranks| sort_rows(&mut rows, sort.get(), ranks));
+        sort_rows(&mut rows, sort);
         rows
     });
     // The criterion columns: those of the first row scored against a catalog.
@@ -234,6 +248,8 @@ pub fn OverviewPage() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
+    // Whether the round shown has rows (the targets editor is offered then).
+    let has_rows = Memo::new(move |_| round_rows.with(|rows| !rows.is_empty()));
     // The charts read every row of the round: they are drawn once the rows have been painted
     // (the frame after new rows, then a task), so the table never waits for them.
     let charts_drawn = RwSignal::new(0u32);
@@ -350,17 +366,16 @@ pub fn OverviewPage() -> impl IntoView {
         {move || {
             let unit = my_unit.clone()?;
             let round = round.get();
-            // Rebuilt only when the communes change, not on every refresh of the overview
-            // (the cached answer, then the server's): a choice being made stays.
-            let communes = editor_communes.get();
-            (!communes.is_empty()).then(|| view! {
-                <TargetsEditor unit=unit round=round communes=communes on_saved=move || refetch.update(|n| *n += 1)/>
+            // Built once per round, not on every refresh of the overview (the cached answer,
+            // then the server's): a choice being made stays. Its communes follow the answer.
+            has_rows.get().then(|| view! {
+                <TargetsEditor unit=unit round=round communes=editor_communes.into() on_saved=move || refetch.update(|n| *n += 1)/>
             })
         }}
         <Show when=move || wide.get() fallback=move || view! {
             <section class="card">
             <ul class="overview-rows" data-testid="overview-rows">
-                <For each=move || rows.get() key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total) let:row>
+                <For each=move || rows.get().into_iter().filter(|r| !crate::desk::is_pending(r)) key=|r| (r.id.clone(), r.status.clone(), r.last_change_at, r.self_total) let:row>
                     <li data-commune=row.commune.clone() data-status=row.status.clone().unwrap_or_default()>
                         <a href=format!("/assessment/{}", row.id)><strong>{row.commune_label()}</strong></a>
                         <span class="badge">{let s = row.status.clone().unwrap_or_default(); move || status_name(i18n, &s)}</span>
@@ -404,7 +419,7 @@ pub fn OverviewPage() -> impl IntoView {
             // Drawn after the rows have been shown (see `charts_drawn`).
             charts_drawn.track();
             let rows = round_rows.get_untracked();
-            (!rows.is_empty()).then(|| view! {
+            (complete.get_untracked() && !rows.is_empty()).then(|| view! {
                 <section class="card charts" aria-labelledby="charts-title" data-testid="overview-charts">
                     <h2 id="charts-title">{i18n.pick_fn("Biểu đồ của kỳ", "Charts of the round")}</h2>
                     {let charts = round_charts(i18n, &rows); platform::mark("overview:charts"); charts}
@@ -417,6 +432,94 @@ pub fn OverviewPage() -> impl IntoView {
     }
 }
 
+/// Shows an overview answer: its first rows at once, then the frame after, the other rows a
+/// part per task, while `current` says the answer is still the one wanted (no newer ask, the
+/// page not left); or the problem.
+async fn show_answer(
+    answer: Result<api::OverviewAnswer, ApiError>,
+    data: RwSignal<Option<Shown>>,
+    problem: RwSignal<Option<String>>,
+    i18n: crate::i18n::I18n,
+    current: impl Fn() -> bool,
+) {
+    let (overview, rest, kept) = match answer {
+        Ok(answer) => answer,
+        Err(ApiError::Unreachable) => {
+            problem.set(Some(
+                i18n.pick(
+                    "Không có mạng: đang hiển thị số liệu lần tải trước.",
+                    "Offline: showing the figures last downloaded.",
+                )
+                .to_owned(),
+            ));
+            return;
+        }
+        Err(err) => {
+            problem.set(Some(api_problem(i18n, &err)));
+            return;
+        }
+    };
+    // The browser keeps about 5 MB for the whole app: a province's overview is not kept (the
+    // last one kept is dropped, so it is never shown as current).
+    match kept.as_deref().map(std::str::from_utf8) {
+        Some(Ok(text)) => platform::store_local(CACHE_KEY, text),
+        _ => platform::remove_local(CACHE_KEY),
+    }
+    problem.set(None);
+    let Some(mut rest) = rest else {
+        data.set(Some(Shown::of(overview)));
+        return;
+    };
+    let first = overview.documents.len();
+    // An answer that does not say how many rows it has is shown when all are read.
+    let partial = overview.count > first;
+    let mut more = Vec::with_capacity(overview.count.saturating_sub(first));
+    let mut whole = None;
+    if partial {
+        data.set(Some(Shown::first(overview)));
+        platform::next_frame().await;
+        platform::next_task().await;
+    } else {
+        whole = Some(Shown::of(overview));
+    }
+    loop {
+        if !current() {
+            return;
+        }
+        match rest.next(ROWS_PER_TASK) {
+            Ok((rows, next)) => {
+                more.extend(rows);
+                match next {
+                    Some(next) => rest = next,
+                    None => break,
+                }
+            }
+            Err(err) => {
+                problem.set(Some(api_problem(i18n, &err)));
+                return;
+            }
+        }
+        if partial {
+            platform::next_task().await;
+        }
+    }
+    platform::mark("overview:decoded");
+    if !current() {
+        return;
+    }
+    match whole {
+        Some(mut shown) => {
+            shown.complete(more);
+            data.set(Some(shown));
+        }
+        None => data.update(|d| {
+            if let Some(d) = d {
+                d.complete(more);
+            }
+        }),
+    }
+}
+
 /// Most communes the targets editor shows at once.
 const TARGET_ROWS_SHOWN: usize = 200;
 
@@ -426,7 +529,7 @@ const TARGET_ROWS_SHOWN: usize = 200;
 pub fn TargetsEditor(
     unit: String,
     round: u16,
-    communes: Vec<(String, String)>,
+    communes: Signal<Vec<(String, String)>>,
     on_saved: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -437,10 +540,9 @@ pub fn TargetsEditor(
     // them (narrowed by a name): a province's thousands of communes stay out of the page.
     let opened = RwSignal::new(false);
     let narrow = RwSignal::new(String::new());
-    let communes = StoredValue::new(communes);
     let shown_communes = Memo::new(move |_| {
         let needle = narrow.get().trim().to_lowercase();
-        communes.with_value(|all| {
+        communes.with(|all| {
             all.iter()
                 .filter(|(code, name)| {
                     needle.is_empty()
@@ -452,7 +554,7 @@ pub fn TargetsEditor(
                 .collect::<Vec<_>>()
         })
     });
-    let communes_len = communes.with_value(Vec::len);
+    let communes_len = Memo::new(move |_| communes.with(Vec::len));
     {
         let unit = unit.clone();
         leptos::task::spawn_local(async move {
@@ -528,14 +630,14 @@ pub fn TargetsEditor(
                 Lang::En => format!("Set the targets of {round}"),
             }}</summary>
             <form class="form" on:submit=save>
-                <Show when=move || { communes_len > TARGET_ROWS_SHOWN }>
+                <Show when=move || { communes_len.get() > TARGET_ROWS_SHOWN }>
                     <label class="block">
                         <span>{i18n.pick_fn("Tìm xã", "Find a commune")}</span>
                         <input type="search" prop:value=move || narrow.get()
                             on:input=move |ev| narrow.set(event_target_value(&ev))/>
                     </label>
                     <p class="hint">{move || {
-                        let (shown, total) = (shown_communes.with(Vec::len), communes_len);
+                        let (shown, total) = (shown_communes.with(Vec::len), communes_len.get());
                         match i18n.lang() {
                             Lang::Vi => format!("Hiển thị {shown} / {total} xã; gõ tên để tìm xã khác. Mục tiêu đã chọn của mọi xã đều được lưu."),
                             Lang::En => format!("Showing {shown} of {total} communes; type a name to find others. The targets chosen for every commune are saved."),
