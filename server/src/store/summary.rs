@@ -685,13 +685,10 @@ pub async fn list_json_by<K: Ord>(
     let listed;
     let array = match store {
         Store::Sqlite(_, side) => {
-            let (count, lines): (i64, String) = bind_filter(
-                sqlx::query_as(SQLITE_LIST_NAMED.as_str()),
-                filter,
-                &ids,
-            )
-            .fetch_one(&side.listing)
-            .await?;
+            let (count, lines): (i64, String) =
+                bind_filter(sqlx::query_as(SQLITE_LIST_NAMED.as_str()), filter, &ids)
+                    .fetch_one(&side.listing)
+                    .await?;
             if usize::try_from(count).unwrap_or(usize::MAX) > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
