@@ -49,7 +49,7 @@ pub async fn overview(
                 .map_err(|err| OverviewError::List(ListError::from(err)))
         };
         // The communes in Vietnamese order (the desk's default), so no device ranks them.
-        let listing = summary::list_json_by(store, &filter, collation::sort_key);
+        let listing = summary::list_json_by(store, &filter, collation::cached_sort_key);
         let (documents, counts) = futures_util::future::join(listing, counts_query).await;
         Ok::<_, OverviewError>((documents?, counts?))
     };
