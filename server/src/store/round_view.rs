@@ -12,10 +12,6 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::store::Store;
 
-/// The communes of the scope of the user bound as `$2`.
-const SCOPE: &str = "SELECT uc.commune FROM user_units uu \
-     JOIN unit_communes uc ON uc.unit = uu.unit WHERE uu.user_id = $2";
-
 /// Runs `sql` (with `{scope}` where the scope is joined) for `year` (`$1`) and the scope of the
 /// user `scope_of` (`$2`; `None`: every commune).
 async fn fetch_in_scope<T>(
@@ -27,7 +23,7 @@ async fn fetch_in_scope<T>(
 where
     T: Send + Unpin + for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>,
 {
-    let sql = sql.replace("{scope}", SCOPE);
+    let sql = sql.replace("{scope}", &crate::store::unit::communes_of_user_sql(2));
     match store {
         Store::Sqlite(_, side) => {
             sqlx::query_as(AssertSqlSafe(sql))

@@ -603,12 +603,12 @@ fn sqlite_list_json(text: &str, separator: &str, open: &str, close: &str) -> Str
          s.document_id), ''){close} \
          FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
          WHERE s.kind IN ('assessment', 'roster') \
-         AND ($1 IS NULL OR s.commune IN (SELECT uc.commune FROM user_units uu \
-             JOIN unit_communes uc ON uc.unit = uu.unit WHERE uu.user_id = $1)) \
+         AND {scope} \
          AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
          AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
          AND ($6 IS NULL OR s.document_id IN (SELECT value FROM json_each($6)))",
         text = text.replace("OBJECT", object),
+        scope = crate::store::unit::in_scope_of("s.commune", 1),
     )
 }
 

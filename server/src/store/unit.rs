@@ -181,8 +181,17 @@ static REFILL_UNIT_COMMUNES: LazyLock<String> = LazyLock::new(|| {
 /// `unit_communes` holds them. How listings and the round's reads join a caller's scope.
 pub(crate) fn in_scope_of(column: &str, n: usize) -> String {
     format!(
-        "(${n} IS NULL OR {column} IN (SELECT uc.commune FROM user_units uu \
-         JOIN unit_communes uc ON uc.unit = uu.unit WHERE uu.user_id = ${n}))"
+        "(${n} IS NULL OR {column} IN ({}))",
+        communes_of_user_sql(n)
+    )
+}
+
+/// The SQL of the communes of the scope of the user bound as `$n` (possibly repeated): those of
+/// the units they are attached to, as `unit_communes` holds them.
+pub(crate) fn communes_of_user_sql(n: usize) -> String {
+    format!(
+        "SELECT uc.commune FROM user_units uu JOIN unit_communes uc ON uc.unit = uu.unit \
+         WHERE uu.user_id = ${n}"
     )
 }
 
