@@ -584,3 +584,112 @@ async fn scopes_of_users_stored_before_the_scope_rows_are_kept_by_the_upgrade() 
         store.close().await;
     }
 }
+
+/// The stored listing objects (migration 0016) follow their communes' names, kept by the
+/// database: a commune imported after its dossier, a renamed commune and a later change all
+/// show in both listings; the overview orders its rows by those names in Vietnamese order,
+/// communes of one name by code, a dossier whose commune is no unit by its code.
+#[tokio::test]
+async fn the_listing_follows_its_communes_names_and_the_overview_orders_by_them() {
+    for backend in backends().await {
+        let database = tramyte_tests::server::TestDatabase::new(backend).await;
+        let store = Store::connect(&database.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let units = |names: &[(&str, &str)]| {
+            let mut csv =
+                String::from("code,kind,name,parent,unit_type,covers\nP,province,Tỉnh Thử,,,\n");
+            for (code, name) in names {
+                csv.push_str(&format!("{code},commune,{name},P,xa,\n"));
+            }
+            csv
+        };
+        tramyte_server::domain::unit::import(
+            &store,
+            &units(&[
+                ("00003", "Xã Đức Giang"),
+                ("00002", "Xã Tân Lập"),
+                ("00001", "Xã Tân Lập"),
+                ("00004", "Xã An Khánh"),
+            ]),
+        )
+        .await
+        .unwrap();
+        let mut ids = Vec::new();
+        for commune in ["00001", "00002", "00003", "00004", "00009"] {
+            ids.push(create_assessment(&store, commune).await.to_string());
+        }
+        let order = |store: Store| async move {
+            let overview = tramyte_server::domain::overview::overview(&store, 2024, None)
+                .await
+                .unwrap();
+            assert_eq!(overview.count, 5, "{backend:?}");
+            let rows: Vec<DocumentRow> = serde_json::from_str(overview.documents.get()).unwrap();
+            rows.into_iter()
+                .map(|row| (row.commune.unwrap(), row.commune_name))
+                .collect::<Vec<_>>()
+        };
+        let named = |code: &str, name: Option<&str>| (code.to_owned(), name.map(str::to_owned));
+        assert_eq!(
+            order(store.clone()).await,
+            [
+                named("00009", None),
+                named("00004", Some("Xã An Khánh")),
+                named("00003", Some("Xã Đức Giang")),
+                named("00001", Some("Xã Tân Lập")),
+                named("00002", Some("Xã Tân Lập")),
+            ],
+            "{backend:?}: digits before letters, Đ after D, one name by code"
+        );
+        assert_listings_agree(&store, &ids, "before the import").await;
+
+        // The unit-less commune imported, another renamed.
+        tramyte_server::domain::unit::import(
+            &store,
+            &units(&[("00009", "Xã Bình Minh"), ("00004", "Xã Yên Bình")]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            order(store.clone()).await,
+            [
+                named("00009", Some("Xã Bình Minh")),
+                named("00003", Some("Xã Đức Giang")),
+                named("00001", Some("Xã Tân Lập")),
+                named("00002", Some("Xã Tân Lập")),
+                named("00004", Some("Xã Yên Bình")),
+            ],
+            "{backend:?}: after the import"
+        );
+        let rows = assert_listings_agree(&store, &ids, "after the import").await;
+        assert!(
+            rows.iter()
+                .any(|row| row.commune_name.as_deref() == Some("Xã Yên Bình")),
+            "{backend:?}: {rows:?}"
+        );
+
+        // A later change is listed with who made it.
+        let first: DocumentId = ids[0].parse().unwrap();
+        let record = stored(&store, first).await.unwrap().unwrap().record;
+        tramyte_server::with_pool!(&store, pool => {
+            let mut tx = pool.begin().await.unwrap();
+            tramyte_server::store::summary::upsert_summary(
+                &mut tx, &ids[0], &record, 1, Some((1_800_000_000_000, Some("lan"))),
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        });
+        let rows = assert_listings_agree(&store, &ids[..1], "after a change").await;
+        assert_eq!(
+            rows[0].last_change_at,
+            Some(1_800_000_000_000),
+            "{backend:?}"
+        );
+        assert_eq!(
+            rows[0].last_change_by.as_deref(),
+            Some("lan"),
+            "{backend:?}"
+        );
+        store.close().await;
+    }
+}

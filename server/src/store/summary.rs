@@ -6,6 +6,7 @@
 //! each summarize their own copy. A row records the document's change count; a summary of
 //! fewer changes never overwrites one of more (a merge holds more changes than either side).
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use serde::Serialize;
@@ -438,13 +439,21 @@ const ROW_COLUMNS: &str = "s.document_id, s.kind, s.commune, u.name, s.round, s.
      s.status, s.self_total, s.review_total, s.verdict, s.open_conflicts, s.last_change_at, \
      s.last_change_by, s.changed_after_submission, s.criteria";
 
-/// The columns [`list_json`] joins into each row's JSON on PostgreSQL ([`ListingParts`]).
-const LISTING_COLUMNS: &str = "s.listing, u.name, s.last_change_at, s.last_change_by";
+/// What [`list_json_by`] reads of each row besides its object: the name it is ordered by (its
+/// commune's name, else its commune's code, kept by the database with the object), its commune
+/// and its id ([`RowOrder`]).
+const ORDER_COLUMNS: &str = "s.listed_name, s.commune, s.document_id";
 
 /// The listing statement: `columns` of the summaries that [`bind_filter`]'s `$1`–`$6` select,
 /// in listing order, at most `$7` rows. `$1` is a user whose scope is joined; `$6` a JSON array
 /// of document ids, read by each database its own way.
-fn list_sql(columns: &str, postgres: bool) -> String {
+fn list_sql(columns: &str, postgres: bool, ordered: bool) -> String {
+    // The units are joined only for their names, which the stored objects already hold.
+    let units = if columns.contains("u.") {
+        "LEFT JOIN units u ON u.code = s.commune"
+    } else {
+        ""
+    };
     let in_json = |n: u8| {
         if postgres {
             format!("SELECT jsonb_array_elements_text(${n}::text::jsonb)")
@@ -453,24 +462,28 @@ fn list_sql(columns: &str, postgres: bool) -> String {
         }
     };
     format!(
-        "SELECT {columns} FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
+        "SELECT {columns} FROM document_summaries s {units} \
          WHERE s.kind IN ('assessment', 'roster') AND {scope} \
          AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
          AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
-         AND ($6 IS NULL OR s.document_id IN ({ids})) \
-         ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, \
-         s.document_id LIMIT $7",
+         AND ($6 IS NULL OR s.document_id IN ({ids})) {order} LIMIT $7",
         scope = crate::store::unit::in_scope_of("s.commune", 1),
         ids = in_json(6),
+        order = if ordered { LISTING_ORDER } else { "" },
     )
 }
 
+/// The listing's order. NULLs are placed explicitly: the databases disagree on where they go.
+/// [`RowOrder`] is the same order.
+const LISTING_ORDER: &str = "ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, \
+     s.round DESC, s.document_id";
+
 /// [`list`]'s statement on SQLite.
-static SQLITE_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, false));
+static SQLITE_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, false, true));
 /// [`list`]'s statement on PostgreSQL.
-static POSTGRES_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, true));
-/// [`list_json`]'s statement on PostgreSQL.
-static POSTGRES_LIST_PARTS: LazyLock<String> = LazyLock::new(|| list_sql(LISTING_COLUMNS, true));
+static POSTGRES_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, true, true));
+/// [`list_json`]'s statement on PostgreSQL: each row's stored object.
+static POSTGRES_LIST_LISTED: LazyLock<String> = LazyLock::new(|| list_sql("s.listed", true, true));
 
 type ListedRow = (
     String,
@@ -542,7 +555,6 @@ pub async fn list(store: &Store, filter: &Filter) -> Result<Vec<DocumentRow>, Li
     if rows.len() > MAX_LISTED {
         return Err(ListError::TooMany);
     }
-    // NULLs are placed explicitly in the ORDER BY: the databases disagree on where they go.
     Ok(rows.into_iter().map(to_row).collect())
 }
 
@@ -587,60 +599,52 @@ fn to_row(row: ListedRow) -> DocumentRow {
     }
 }
 
-/// The listing's rows as SQLite joins them itself from each row's stored `listing` fields and
-/// the three it adds (the commune's name, the last change and who made it): the same rows,
-/// fields and order as [`list`], without handing every row through the driver (an overview of
-/// 10,000 communes is one row to read). `text` is the SQL of one row's text (`OBJECT` stands
-/// for its JSON object), `separator` the SQL of what joins them, `open` and `close` the SQL put
-/// around them; the statement answers how many rows there are and their text.
-fn sqlite_list_json(text: &str, separator: &str, open: &str, close: &str) -> String {
-    let object = "'{' || s.listing || ',\"commune_name\":' || json_quote(u.name) \
-         || ',\"last_change_at\":' || COALESCE(s.last_change_at, 'null') \
-         || ',\"last_change_by\":' || json_quote(s.last_change_by) || '}'";
+/// The listing's statement on SQLite, joined by the database itself: the number of rows, then
+/// `aggregates`, each an SQL `group_concat` of the selected rows (an overview of 10,000
+/// communes is one row to read, not 10,000 through the driver).
+fn sqlite_list_aggregates(aggregates: &str) -> String {
     format!(
-        "SELECT COUNT(*), {open}COALESCE(group_concat({text}, {separator} \
-         ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, s.round DESC, \
-         s.document_id), ''){close} \
-         FROM document_summaries s LEFT JOIN units u ON u.code = s.commune \
+        "SELECT COUNT(*), {aggregates} FROM document_summaries s \
          WHERE s.kind IN ('assessment', 'roster') \
          AND {scope} \
          AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
          AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
          AND ($6 IS NULL OR s.document_id IN (SELECT value FROM json_each($6)))",
-        text = text.replace("OBJECT", object),
         scope = crate::store::unit::in_scope_of("s.commune", 1),
     )
 }
 
-/// [`list_json`]'s statement on SQLite: the JSON array of the objects.
-static SQLITE_LIST_JSON: LazyLock<String> =
-    LazyLock::new(|| sqlite_list_json("OBJECT", "','", "'[' || ", " || ']'"));
+/// [`list_json`]'s statement on SQLite: the JSON array of the rows' stored objects.
+static SQLITE_LIST_JSON: LazyLock<String> = LazyLock::new(|| {
+    sqlite_list_aggregates(&format!(
+        "'[' || COALESCE(group_concat(s.listed, ',' {LISTING_ORDER}), '') || ']'"
+    ))
+});
 
-/// [`list_json_by`]'s statement on SQLite: one line per row, its name (the commune's name, else
-/// its code) as a JSON string, a tab, then its object. JSON text holds no raw tab or line
-/// break (serde and `json_quote` escape them), so the lines split without parsing.
+/// [`list_json_by`]'s statement on SQLite, in no order (the server orders them): two texts of
+/// one line per row, in the same order — each row's [`ORDER_COLUMNS`] as JSON values separated
+/// by tabs, and each row's stored object. JSON text holds no raw tab or line break (serde and
+/// `json_quote` escape them), so the lines split without parsing.
 static SQLITE_LIST_NAMED: LazyLock<String> = LazyLock::new(|| {
-    sqlite_list_json(
-        "json_quote(COALESCE(u.name, s.commune, '')) || char(9) || OBJECT",
-        "char(10)",
-        "",
-        "",
-    )
+    let prefix = ORDER_COLUMNS
+        .split(", ")
+        .map(|column| format!("json_quote({column})"))
+        .collect::<Vec<_>>()
+        .join(" || char(9) || ");
+    sqlite_list_aggregates(&format!(
+        "COALESCE(group_concat({prefix}, char(10)), ''), \
+         COALESCE(group_concat(s.listed, char(10)), '')"
+    ))
 });
 
-/// [`list_json_by`]'s statement on PostgreSQL: [`LISTING_COLUMNS`] and each row's name.
-static POSTGRES_LIST_NAMED: LazyLock<String> = LazyLock::new(|| {
-    list_sql(
-        &format!("{LISTING_COLUMNS}, COALESCE(u.name, s.commune, '')"),
-        true,
-    )
-});
+/// [`list_json_by`]'s statement on PostgreSQL, in no order: each row's stored object and its
+/// [`ORDER_COLUMNS`].
+static POSTGRES_LIST_NAMED: LazyLock<String> =
+    LazyLock::new(|| list_sql(&format!("s.listed, {ORDER_COLUMNS}"), true, false));
 
-/// [`list`] as the JSON array the API answers, from each row's stored `listing` fields (written
-/// by serde, so points are written as serde writes them) and the three fields the listing adds.
-/// SQLite joins them itself (`SQLITE_LIST_JSON`); PostgreSQL sends those four columns, joined
-/// here: measured over 10,000 rows, 20 ms against 33 ms for its own `string_agg`, which spends
-/// the difference concatenating.
+/// [`list`] as the JSON array the API answers: each row's stored object (`listed`, which the
+/// database builds from the row's `listing` fields, written by serde, its commune's name and its
+/// last change; migration 0016), joined.
 pub async fn list_json(
     store: &Store,
     filter: &Filter,
@@ -658,103 +662,124 @@ pub async fn list_json(
             array
         }
         Store::Postgres(pool) => {
-            let query = sqlx::query_as(POSTGRES_LIST_PARTS.as_str());
-            let rows: Vec<ListingParts> = bind_filter(query, filter, &ids)
+            let query = sqlx::query_as(POSTGRES_LIST_LISTED.as_str());
+            let rows: Vec<(String,)> = bind_filter(query, filter, &ids)
                 .bind(LISTED_LIMIT)
                 .fetch_all(pool)
                 .await?;
             if rows.len() > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
-            join_parts(rows.iter())
+            join_objects(rows.iter().map(|(object,)| object.as_str()))
         }
     };
     raw_array(array)
 }
 
 /// [`list_json`] with its rows ordered by `key` of each row's name (its commune's name, else
-/// its commune's code), rows of equal keys in the listing's own order, and how many rows: the
-/// overview's communes in Vietnamese order, `key` being a collation's sort key (the store
-/// knows no collation).
+/// its commune's code), rows of equal keys by commune code, then id ([`RowOrder`]), and how
+/// many rows: the overview's communes in Vietnamese order, `key` being a collation's sort key
+/// (the store knows no collation). The databases send the rows unordered: ordering them there
+/// too would sort every row's text (PostgreSQL spills 10,000 of them to disk).
 pub async fn list_json_by<K: Ord>(
     store: &Store,
     filter: &Filter,
     key: impl Fn(&str) -> K,
 ) -> Result<(Box<serde_json::value::RawValue>, usize), ListError> {
     let ids = filter_ids(filter);
-    let listed;
-    let array = match store {
+    let mut rows: Vec<(K, RowOrder<'_>, &str)>;
+    let sqlite_text: (String, String);
+    let postgres_rows: Vec<NamedRow>;
+    match store {
         Store::Sqlite(_, side) => {
-            let (count, lines): (i64, String) =
+            let (count, prefixes, objects): (i64, String, String) =
                 bind_filter(sqlx::query_as(SQLITE_LIST_NAMED.as_str()), filter, &ids)
                     .fetch_one(&side.listing)
                     .await?;
             if usize::try_from(count).unwrap_or(usize::MAX) > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
-            let mut rows: Vec<(K, &str)> = lines
-                .split('\n')
-                .filter(|line| !line.is_empty())
-                .map(|line| {
-                    let (name, object) = line.split_once('\t').unwrap_or(("\"\"", line));
-                    let name =
-                        serde_json::from_str::<std::borrow::Cow<'_, str>>(name).unwrap_or_default();
-                    (key(&name), object)
-                })
-                .collect();
-            rows.sort_by(|a, b| a.0.cmp(&b.0));
-            listed = rows.len();
-            let mut array = String::with_capacity(lines.len() + 2);
-            array.push('[');
-            for (index, (_, object)) in rows.iter().enumerate() {
-                if index > 0 {
-                    array.push(',');
-                }
-                array.push_str(object);
+            sqlite_text = (prefixes, objects);
+            let prefixes = sqlite_text.0.split('\n').filter(|line| !line.is_empty());
+            let objects = sqlite_text.1.split('\n').filter(|line| !line.is_empty());
+            rows = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+            for (prefix, object) in prefixes.zip(objects) {
+                let (name, order) = RowOrder::parse(prefix).ok_or_else(|| {
+                    ListError::Store(StoreError::Query(sqlx::Error::Protocol(format!(
+                        "a listing line is not its order's fields: {prefix}"
+                    ))))
+                })?;
+                rows.push((key(&name), order, object));
             }
-            array.push(']');
-            array
+            if rows.len() != usize::try_from(count).unwrap_or(0) {
+                return Err(ListError::Store(StoreError::Query(sqlx::Error::Protocol(
+                    "the listing's lines do not match its rows".to_owned(),
+                ))));
+            }
         }
         Store::Postgres(pool) => {
             let query = sqlx::query_as(POSTGRES_LIST_NAMED.as_str());
-            let rows: Vec<NamedParts> = bind_filter(query, filter, &ids)
+            postgres_rows = bind_filter(query, filter, &ids)
                 .bind(LISTED_LIMIT)
                 .fetch_all(pool)
                 .await?;
-            if rows.len() > MAX_LISTED {
+            if postgres_rows.len() > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
-            let mut rows: Vec<(K, ListingParts)> = rows
-                .into_iter()
-                .map(|(listing, name, at, by, sort_name)| {
-                    (key(&sort_name), (listing, name, at, by))
+            rows = postgres_rows
+                .iter()
+                .map(|(object, name, commune, id)| {
+                    let order = RowOrder {
+                        commune: commune.as_deref().map(Cow::Borrowed),
+                        id: Cow::Borrowed(id),
+                    };
+                    (key(name), order, object.as_str())
                 })
                 .collect();
-            rows.sort_by(|a, b| a.0.cmp(&b.0));
-            listed = rows.len();
-            join_parts(rows.iter().map(|(_, parts)| parts))
         }
-    };
+    }
+    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.key().cmp(&b.1.key())));
+    let listed = rows.len();
+    let array = join_objects(rows.iter().map(|(_, _, object)| *object));
     Ok((raw_array(array)?, listed))
 }
 
-/// PostgreSQL's rows joined here into the listing's JSON array.
-fn join_parts<'a>(rows: impl ExactSizeIterator<Item = &'a ListingParts> + Clone) -> String {
-    let mut array = String::with_capacity(2 + rows.clone().map(|r| r.0.len() + 96).sum::<usize>());
+/// The order of rows of equal names in [`list_json_by`]: by commune (rows without one last),
+/// then id. (The overview lists one assessment per commune, so this is the listing's own order
+/// there, [`LISTING_ORDER`].)
+#[derive(Debug)]
+struct RowOrder<'a> {
+    commune: Option<Cow<'a, str>>,
+    id: Cow<'a, str>,
+}
+
+impl<'a> RowOrder<'a> {
+    /// Reads a line of [`SQLITE_LIST_NAMED`]'s prefixes: the name and the order's fields, as
+    /// JSON values separated by tabs.
+    fn parse(line: &'a str) -> Option<(Cow<'a, str>, RowOrder<'a>)> {
+        let mut fields = line.split('\t');
+        let mut next = || fields.next();
+        let name = serde_json::from_str::<Cow<'a, str>>(next()?).ok()?;
+        let commune = serde_json::from_str::<Option<Cow<'a, str>>>(next()?).ok()?;
+        let id = serde_json::from_str::<Cow<'a, str>>(next()?).ok()?;
+        Some((name, RowOrder { commune, id }))
+    }
+
+    /// Rows without a commune last.
+    fn key(&self) -> (bool, &Option<Cow<'a, str>>, &Cow<'a, str>) {
+        (self.commune.is_none(), &self.commune, &self.id)
+    }
+}
+
+/// Rows' stored objects joined into the listing's JSON array.
+fn join_objects<'a>(objects: impl Iterator<Item = &'a str> + Clone) -> String {
+    let mut array = String::with_capacity(2 + objects.clone().map(|o| o.len() + 1).sum::<usize>());
     array.push('[');
-    for (index, (listing, name, at, by)) in rows.enumerate() {
+    for (index, object) in objects.enumerate() {
         if index > 0 {
             array.push(',');
         }
-        array.push('{');
-        array.push_str(listing);
-        array.push_str(",\"commune_name\":");
-        push_json(&mut array, name);
-        array.push_str(",\"last_change_at\":");
-        push_json(&mut array, at);
-        array.push_str(",\"last_change_by\":");
-        push_json(&mut array, by);
-        array.push('}');
+        array.push_str(object);
     }
     array.push(']');
     array
@@ -766,19 +791,8 @@ fn raw_array(array: String) -> Result<Box<serde_json::value::RawValue>, ListErro
         .map_err(|err| ListError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(err)))))
 }
 
-/// A row's stored `listing` fields, its commune's name, its last change and who made it.
-type ListingParts = (String, Option<String>, Option<i64>, Option<String>);
-
-/// [`ListingParts`] and the name the row is ordered by (its commune's name, else code).
-type NamedParts = (String, Option<String>, Option<i64>, Option<String>, String);
-
-/// Appends `value` as JSON.
-fn push_json(out: &mut String, value: &impl Serialize) {
-    match serde_json::to_string(value) {
-        Ok(text) => out.push_str(&text),
-        Err(_) => out.push_str("null"),
-    }
-}
+/// A row of [`POSTGRES_LIST_NAMED`]: its stored object and its [`ORDER_COLUMNS`].
+type NamedRow = (String, String, Option<String>, String);
 
 #[cfg(test)]
 mod tests {
