@@ -3,8 +3,9 @@
 //! each and a target each, then times `overview::overview` — the query behind
 //! `GET /api/overview?round=` — for a system administrator (no scope), a reviewer of the
 //! province's health department, whose scope is every commune, and a reviewer of a health centre
-//! covering 30 communes (scopes joined from `unit_communes`); then the listing and the targets'
-//! progress of the province reviewer's case alone, to show where its time goes.
+//! covering 30 communes (scopes joined from `unit_communes`); then the overview's parts for the
+//! department's reviewer one by one (rows in Vietnamese order, counts, targets' progress, units)
+//! and the ordered listing of `GET /api/documents`, to show where the time goes.
 //! Prints p50/p95/max per case; the target is p95 ≤ 50 ms for 10,000 communes.
 //!
 //! Run with `cargo bench -p tramyte-tests --bench overview`. Knobs (environment):
@@ -13,10 +14,11 @@
 
 use std::time::{Duration, Instant};
 
-use tramyte_server::domain::overview;
 use tramyte_server::domain::summary::{self, Filter, SummaryRecord};
 use tramyte_server::domain::target::{Target, TargetKind};
+use tramyte_server::domain::{collation, overview};
 use tramyte_server::store::Store;
+use tramyte_server::store::round_view;
 use tramyte_server::with_pool;
 use tramyte_tests::Backend;
 use tramyte_tests::server::{TestDatabase, postgres_admin_url};
@@ -276,8 +278,9 @@ async fn main() {
                 ms(*times.last().unwrap_or(&Duration::ZERO)),
             ));
         }
-        // Where the time of the largest case goes: its parts alone (the overview runs the
-        // listing, the counts and the targets' progress at once, on separate connections).
+        // Where the time of the department reviewer's case goes: its parts alone, one after
+        // another (the overview runs them at once, on separate connections), and the ordered
+        // listing `GET /api/documents` answers, for comparison.
         let filter = Filter {
             scope_of: Some(PROVINCE_REVIEWER.to_owned()),
             kind: Some("assessment".to_owned()),
@@ -285,20 +288,42 @@ async fn main() {
             ..Filter::default()
         };
         let mut parts: Vec<(&str, Vec<Duration>)> = vec![
-            ("  part: listing (JSON)", Vec::new()),
+            ("  part: rows, ordered", Vec::new()),
+            ("  part: counts", Vec::new()),
             ("  part: targets' progress", Vec::new()),
+            ("  part: units", Vec::new()),
+            ("  /api/documents rows", Vec::new()),
         ];
+        let scope = Some(PROVINCE_REVIEWER);
         for run in 0..runs + WARMUP {
+            let mut times = [Duration::ZERO; 5];
             let start = Instant::now();
-            summary::list_json(&store, &filter).await.expect("listing");
-            let listed = start.elapsed();
+            summary::list_json_by(&store, &filter, collation::cached_sort_key)
+                .await
+                .expect("rows");
+            times[0] = start.elapsed();
             let start = Instant::now();
-            overview::target_progress(&store, ROUND, Some(PROVINCE_REVIEWER))
+            round_view::status_counts(&store, i32::from(ROUND), scope)
+                .await
+                .expect("counts");
+            times[1] = start.elapsed();
+            let start = Instant::now();
+            overview::target_progress(&store, ROUND, scope)
                 .await
                 .expect("targets");
+            times[2] = start.elapsed();
+            let start = Instant::now();
+            overview::covering_units(&store, scope)
+                .await
+                .expect("units");
+            times[3] = start.elapsed();
+            let start = Instant::now();
+            summary::list_json(&store, &filter).await.expect("listing");
+            times[4] = start.elapsed();
             if run >= WARMUP {
-                parts[0].1.push(listed);
-                parts[1].1.push(start.elapsed());
+                for (part, time) in parts.iter_mut().zip(times) {
+                    part.1.push(time);
+                }
             }
         }
         for (name, mut times) in parts {
