@@ -21,9 +21,11 @@ BEGIN
 END
 $$;
 
+-- Only the kinds the listings show: a document of another kind pays nothing for them.
 CREATE TRIGGER document_summaries_listed
 BEFORE INSERT OR UPDATE OF listing, commune, last_change_at, last_change_by ON document_summaries
-FOR EACH ROW EXECUTE FUNCTION document_summaries_listed();
+FOR EACH ROW WHEN (NEW.kind IN ('assessment', 'roster'))
+EXECUTE FUNCTION document_summaries_listed();
 
 -- A commune's name as the rows name it: rewriting `commune` fires the rows' trigger.
 CREATE FUNCTION units_listed() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -8,7 +8,9 @@
 ALTER TABLE document_summaries ADD COLUMN listed TEXT NOT NULL DEFAULT '';
 ALTER TABLE document_summaries ADD COLUMN listed_name TEXT NOT NULL DEFAULT '';
 
+-- Only the kinds the listings show: a document of another kind pays nothing for them.
 CREATE TRIGGER document_summaries_listed_on_insert AFTER INSERT ON document_summaries
+WHEN NEW.kind IN ('assessment', 'roster')
 BEGIN
     UPDATE document_summaries SET listed = '{' || listing
         || ',"commune_name":'
@@ -22,6 +24,7 @@ END;
 
 CREATE TRIGGER document_summaries_listed_on_update
 AFTER UPDATE OF listing, commune, last_change_at, last_change_by ON document_summaries
+WHEN NEW.kind IN ('assessment', 'roster')
 BEGIN
     UPDATE document_summaries SET listed = '{' || listing
         || ',"commune_name":'
