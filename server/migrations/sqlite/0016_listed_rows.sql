@@ -8,18 +8,12 @@
 ALTER TABLE document_summaries ADD COLUMN listed TEXT NOT NULL DEFAULT '';
 ALTER TABLE document_summaries ADD COLUMN listed_name TEXT NOT NULL DEFAULT '';
 
--- Only the kinds the listings show: a document of another kind pays nothing for them.
+-- Only the kinds the listings show: a document of another kind pays nothing for them. A new
+-- row is built by the update trigger below, which rewriting its `listing` fires.
 CREATE TRIGGER document_summaries_listed_on_insert AFTER INSERT ON document_summaries
 WHEN NEW.kind IN ('assessment', 'roster')
 BEGIN
-    UPDATE document_summaries SET listed = '{' || listing
-        || ',"commune_name":'
-        || json_quote((SELECT name FROM units WHERE code = document_summaries.commune))
-        || ',"last_change_at":' || COALESCE(last_change_at, 'null')
-        || ',"last_change_by":' || json_quote(last_change_by) || '}',
-        listed_name = COALESCE((SELECT name FROM units WHERE code = document_summaries.commune),
-            commune, '')
-    WHERE document_id = NEW.document_id;
+    UPDATE document_summaries SET listing = listing WHERE document_id = NEW.document_id;
 END;
 
 CREATE TRIGGER document_summaries_listed_on_update
