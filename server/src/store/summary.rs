@@ -474,7 +474,6 @@ fn list_sql(columns: &str, postgres: bool, ordered: bool) -> String {
 }
 
 /// The listing's order. NULLs are placed explicitly: the databases disagree on where they go.
-/// [`RowOrder`] is the same order.
 const LISTING_ORDER: &str = "ORDER BY s.commune IS NULL, s.commune, s.kind, s.round IS NULL, \
      s.round DESC, s.document_id";
 
