@@ -182,20 +182,20 @@ pub fn format_date(millis: i64) -> String {
 /// Resolves at the page's next animation frame, before it is painted (at once without a
 /// window).
 pub async fn next_frame() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let asked = web_sys::window().map(|w| w.request_animation_frame(&resolve));
-        if !matches!(asked, Some(Ok(_))) {
-            let _ = resolve.call0(&JsValue::NULL);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    resolved_by(|window, resolve| window.request_animation_frame(resolve)).await;
 }
 
 /// Resolves in a task of its own (`setTimeout` 0), so the page can paint and answer input in
 /// between (at once without a window).
 pub async fn next_task() {
+    resolved_by(|window, resolve| window.set_timeout_with_callback(resolve)).await;
+}
+
+/// Resolves when the window calls back the function `ask` hands it (at once without a window,
+/// or when the window refuses).
+async fn resolved_by(ask: impl Fn(&web_sys::Window, &js_sys::Function) -> Result<i32, JsValue>) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let asked = web_sys::window().map(|w| w.set_timeout_with_callback(&resolve));
+        let asked = web_sys::window().map(|w| ask(&w, &resolve));
         if !matches!(asked, Some(Ok(_))) {
             let _ = resolve.call0(&JsValue::NULL);
         }
