@@ -7,10 +7,12 @@ use axum::Router;
 use axum::extract::State;
 
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::get;
 
 use crate::http::error::ApiError;
 use crate::store::Store;
+use crate::store::summary::ListedArray;
 
 pub mod admin;
 pub mod assets;
@@ -201,7 +203,6 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
 /// 200 when the sync hub serves and the database answers within [`HEALTH_TIMEOUT`]; 503 with
 /// the reason otherwise.
 async fn healthz(State(state): State<AppState>) -> axum::response::Response {
-    use axum::response::IntoResponse;
     if let Err(reason) = state.sync.serving() {
         tracing::warn!(%reason, "health check: sync is not served");
         let body = serde_json::json!({"error": "unavailable", "message": reason});
@@ -290,6 +291,34 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A JSON answer whose last field, `documents`, is a listing's array: `head` is the answer
+/// with `()` in that field (serde writes `"documents":null` last, as the REST types order their
+/// fields), and the array takes the place of that `null` as it is ([`ListedArray`]).
+pub fn json_ending_in_listing(
+    head: &impl serde::Serialize,
+    listed: &ListedArray,
+) -> Result<axum::response::Response, ApiError> {
+    const NULL_LAST: &[u8] = b"\"documents\":null}";
+    let mut body = serde_json::to_vec(head).map_err(|err| ApiError::Internal(Box::new(err)))?;
+    if !body.ends_with(NULL_LAST) {
+        return Err(ApiError::Internal(
+            "an answer's documents are not its last field".into(),
+        ));
+    }
+    body.truncate(body.len() - b"null}".len());
+    body.reserve_exact(listed.get().len() + 1);
+    body.extend_from_slice(listed.get().as_bytes());
+    body.push(b'}');
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
 /// The largest indicator sheet `POST /api/catalogs/preview` reads (413 beyond).
 pub const SHEET_LIMIT: usize = 4 << 20;
 
@@ -334,6 +363,29 @@ mod tests {
             metrics_access: MetricsAccess::Token("test-token".into()),
             files: crate::domain::file::FileLimits::default(),
         }
+    }
+
+    #[tokio::test]
+    async fn a_listing_takes_the_place_of_the_last_field() {
+        let listed = ListedArray::from_text(r#"[{"id":"a"},{"id":"b"}]"#);
+        let head = tramyte_shared::rest::DocumentList { documents: () };
+        let response = json_ending_in_listing(&head, &listed).unwrap();
+        assert_eq!(
+            response.headers()[axum::http::header::CONTENT_TYPE],
+            "application/json"
+        );
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            answer,
+            serde_json::json!({"documents": [{"id": "a"}, {"id": "b"}]})
+        );
+
+        // Whatever does not end in its documents is refused, not spliced.
+        let head = serde_json::json!({"documents": null, "round": 2024});
+        assert!(json_ending_in_listing(&head, &listed).is_err());
     }
 
     #[tokio::test]

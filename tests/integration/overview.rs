@@ -47,6 +47,16 @@ async fn the_overview_counts_statuses_and_progress_against_targets() {
             );
         }
         assert_eq!(overview["with_conflicts"], 1);
+        let verdicts: u64 = overview["by_verdict"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            verdicts, 13,
+            "every assessment counted by verdict: {overview}"
+        );
         assert_eq!(
             overview["targets"],
             json!([{"unit": demo::HEALTH_CENTRE, "kind": "reach", "communes": 13,
@@ -63,6 +73,28 @@ async fn the_overview_counts_statuses_and_progress_against_targets() {
             .find(|u| u["code"] == demo::HEALTH_CENTRE)
             .unwrap_or_else(|| panic!("the centre among the units: {}", overview["units"]));
         assert_eq!(centre["communes"].as_array().unwrap().len(), 13, "{centre}");
+        // Only units with communes in the scope are listed (not Hà Nội's), by code, each with
+        // its communes by code, all of them the reviewer's.
+        let units = overview["units"].as_array().unwrap();
+        let codes: Vec<&str> = units.iter().map(|u| u["code"].as_str().unwrap()).collect();
+        assert!(codes.is_sorted(), "{codes:?}");
+        assert!(!codes.iter().any(|c| c.starts_with("01-")), "{codes:?}");
+        let listed: Vec<&str> = overview["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["commune"].as_str().unwrap())
+            .collect();
+        for unit in units {
+            let communes: Vec<&str> = unit["communes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap())
+                .collect();
+            assert!(!communes.is_empty() && communes.is_sorted(), "{unit}");
+            assert!(communes.iter().all(|c| listed.contains(c)), "{unit}");
+        }
         let passing = overview["targets"][0]["passing"].as_u64().unwrap();
         let pass_verdicts = overview["by_verdict"]["pass"].as_u64().unwrap_or(0);
         assert_eq!(

@@ -2,14 +2,13 @@
 //! round in the caller's scope, from the summary rows (never the documents), with counts by
 //! status and verdict and progress against the year's targets (e.g. 9 of 13 communes approved).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use tramyte_shared::workflow::{Status, StatusChange, status_at};
 
 use crate::domain::collation;
-use crate::domain::summary::{self, ListError};
+use crate::domain::summary::{self, ListError, ListedArray, OrderedListing, RowFacts};
 use crate::domain::target::TargetError;
 use crate::store::{Store, round_view};
 
@@ -21,7 +20,7 @@ pub use tramyte_shared::rest::MonthProgress;
 pub use tramyte_shared::rest::TargetProgress;
 
 /// The overview of one round: the documents travel as the JSON their summary rows hold.
-pub type Overview = tramyte_shared::rest::Overview<Box<RawValue>>;
+pub type Overview = tramyte_shared::rest::Overview<ListedArray>;
 
 /// Why the overview could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -40,44 +39,34 @@ pub async fn overview(
 ) -> Result<Overview, OverviewError> {
     let filter = summary::round_assessments(round, scope_of);
     let scope = filter.scope_of.as_deref();
-    // The listing, the counts, the targets' progress and the units are independent reads, made
-    // at once on separate connections.
-    let listing = async {
-        let counts_query = async {
-            round_view::status_counts(store, i32::from(round), scope)
-                .await
-                .map_err(|err| OverviewError::List(ListError::from(err)))
-        };
-        // The communes in Vietnamese order (the desk's default), so no device ranks them.
-        let listing = summary::list_json_by(store, &filter, collation::cached_sort_key);
-        let (documents, counts) = futures_util::future::join(listing, counts_query).await;
-        Ok::<_, OverviewError>((documents?, counts?))
-    };
-    let (listed, targets, units) = futures_util::future::join3(
-        listing,
-        target_progress(store, round, scope),
+    // The listing (which also counts its rows by status and verdict, and gives each one's
+    // state for the targets), the targets' places and the units are independent reads, made
+    // at once on separate connections. The communes come in Vietnamese order (the desk's
+    // default), so no device ranks them.
+    let (listed, slots, units) = futures_util::future::join3(
+        summary::list_json_by(store, &filter, collation::cached_sort_key),
+        round_view::target_slots(store, i32::from(round), scope),
         covering_units(store, scope),
     )
     .await;
-    let ((documents, listed), counts) = listed?;
-    let targets = targets?;
+    let listed = listed?;
+    let targets = target_progress(&slots.map_err(ListError::from)?, &listed);
     let units = units?;
-    let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
     let mut by_status = BTreeMap::new();
     let mut by_verdict = BTreeMap::new();
     let mut with_conflicts = 0;
-    for (status, verdict, conflicted, n) in counts {
-        let n = count(Some(n));
-        *by_status.entry(status).or_insert(0) += n;
-        *by_verdict.entry(verdict).or_insert(0) += n;
-        if conflicted == 1 {
+    for ((status, verdict, conflicted), n) in listed.tally {
+        let none = || "none".to_owned();
+        *by_status.entry(status.unwrap_or_else(none)).or_insert(0) += n;
+        *by_verdict.entry(verdict.unwrap_or_else(none)).or_insert(0) += n;
+        if conflicted {
             with_conflicts += n;
         }
     }
     Ok(Overview {
         round,
-        count: listed,
-        documents,
+        count: listed.rows,
+        documents: listed.array,
         by_status,
         by_verdict,
         with_conflicts,
@@ -107,29 +96,79 @@ pub async fn covering_units(
         .collect())
 }
 
-/// Progress against the targets of year `round` in the scope of user `scope_of` (`None`:
-/// every commune), counted by the database: per unit and kind, sorted by both.
-pub async fn target_progress(
-    store: &Store,
-    round: u16,
-    scope_of: Option<&str>,
-) -> Result<Vec<TargetProgress>, ListError> {
-    let year = i32::from(round);
-    let progress = round_view::target_progress(store, year, scope_of).await?;
-    let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
-    Ok(progress
-        .into_iter()
-        .map(
-            |(unit, kind, communes, approved, not_opened, passing)| TargetProgress {
-                unit,
-                kind,
-                communes: count(Some(communes)),
-                approved: count(approved),
-                not_opened: count(not_opened),
-                passing: count(passing),
-            },
-        )
-        .collect())
+/// Progress against the targets of a year per unit and kind, sorted by both, from the places
+/// of their communes' assessments (`slots`, [`round_view::target_slots`]) and those
+/// assessments' states as the round's listing read them (`listed`): a target's commune is
+/// approved when its assessment's status counts as approved, passing when its verdict passes
+/// and its decisive total reaches the target's local minimum, if any. A place whose assessment
+/// is not in the listing counts as opened, neither approved nor passing.
+pub fn target_progress(
+    slots: &[round_view::SlotsRow],
+    listed: &OrderedListing,
+) -> Vec<TargetProgress> {
+    let states: Vec<(bool, bool)> = listed
+        .tally
+        .iter()
+        .map(|((status, verdict, _), _)| {
+            (
+                status
+                    .as_deref()
+                    .is_some_and(Status::name_counts_as_approved),
+                verdict.as_deref() == Some("pass"),
+            )
+        })
+        .collect();
+    let by_id: HashMap<&str, &RowFacts> = listed.facts.iter().map(|f| (f.id.as_str(), f)).collect();
+    let count = |n: i64| usize::try_from(n).unwrap_or(0);
+    slots
+        .iter()
+        .map(|(unit, kind, communes, places)| {
+            let mut progress = TargetProgress {
+                unit: unit.clone(),
+                kind: kind.clone(),
+                communes: count(*communes),
+                approved: 0,
+                not_opened: count(*communes),
+                passing: 0,
+            };
+            for place in places
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter(|p| !p.is_empty())
+            {
+                progress.not_opened = progress.not_opened.saturating_sub(1);
+                let (document, local_min) = place.split_once(' ').unwrap_or((place, "-"));
+                let Some(facts) = by_id.get(document) else {
+                    continue;
+                };
+                let (approved, passes) = states.get(facts.state).copied().unwrap_or_default();
+                if approved {
+                    progress.approved += 1;
+                }
+                // The total is read from the row's object, for the few targets with a minimum.
+                let meets_minimum = || match local_min.parse::<f64>() {
+                    Err(_) => true,
+                    Ok(min) => decisive_total(listed.object(facts)).is_some_and(|t| t >= min),
+                };
+                if passes && meets_minimum() {
+                    progress.passing += 1;
+                }
+            }
+            progress
+        })
+        .collect()
+}
+
+/// The decisive total of a listed row's object: the review's, else the self-assessment's.
+fn decisive_total(object: &str) -> Option<f64> {
+    #[derive(Deserialize)]
+    struct Totals {
+        self_total: Option<f64>,
+        review_total: Option<f64>,
+    }
+    let totals: Totals = serde_json::from_str(object).ok()?;
+    totals.review_total.or(totals.self_total)
 }
 
 pub use crate::store::round_view::TargetRow;
@@ -254,4 +293,84 @@ pub fn tally_targets(rows: &[TargetRow], cutoff: i64) -> Vec<TargetProgress> {
         }
     }
     progress
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_count_their_communes_assessments_as_the_listing_read_them() {
+        let owned = |text: &str| Some(text.to_owned());
+        // Four listed rows (objects trimmed to what the targets read), their states and places.
+        let objects = [
+            ("a", 0, r#"{"id":"a","self_total":90,"review_total":96}"#),
+            ("b", 0, r#"{"id":"b","self_total":97,"review_total":90.5}"#),
+            ("c", 1, r#"{"id":"c","self_total":99,"review_total":null}"#),
+            (
+                "d",
+                2,
+                r#"{"id":"d","self_total":null,"review_total":null}"#,
+            ),
+        ];
+        let mut array = String::from("[");
+        let mut facts = Vec::new();
+        for (index, (id, state, object)) in objects.into_iter().enumerate() {
+            if index > 0 {
+                array.push(',');
+            }
+            let start = array.len();
+            array.push_str(object);
+            facts.push(RowFacts {
+                id: id.to_owned(),
+                state,
+                object: start..array.len(),
+            });
+        }
+        array.push(']');
+        let listed = OrderedListing {
+            array: ListedArray::from_text(&array),
+            rows: 4,
+            tally: vec![
+                ((owned("approved"), owned("pass"), false), 2),
+                ((owned("recognized"), owned("fail"), true), 1),
+                ((owned("submitted"), owned("pass"), false), 1),
+            ],
+            facts,
+        };
+        let slots = vec![
+            // Reach: a's review meets the local 95, b's review does not (its self score would);
+            // d passes without a minimum; e is not in the listing (opened, nothing more); one
+            // commune has no assessment yet.
+            (
+                "TTYT".to_owned(),
+                "reach".to_owned(),
+                5,
+                owned("a 95,b 95.0,d -,e -"),
+            ),
+            // Maintain: c is approved (recognized) but fails its verdict.
+            ("TTYT".to_owned(), "maintain".to_owned(), 1, owned("c -")),
+            // A unit none of whose communes has an assessment.
+            ("KV".to_owned(), "reach".to_owned(), 2, None),
+        ];
+        let row =
+            |unit: &str, kind: &str, communes, approved, not_opened, passing| TargetProgress {
+                unit: unit.to_owned(),
+                kind: kind.to_owned(),
+                communes,
+                approved,
+                not_opened,
+                passing,
+            };
+        assert_eq!(
+            target_progress(&slots, &listed),
+            vec![
+                row("TTYT", "reach", 5, 2, 1, 2),
+                row("TTYT", "maintain", 1, 1, 0, 0),
+                row("KV", "reach", 2, 0, 2, 0),
+            ]
+        );
+        assert_eq!(decisive_total(listed.object(&listed.facts[2])), Some(99.0));
+        assert_eq!(decisive_total(listed.object(&listed.facts[3])), None);
+    }
 }

@@ -21,8 +21,8 @@ use crate::store::{Store, StoreError, document, now_millis, summary};
 
 /// The summary rows and listings, as stored (re-exported: callers speak of summaries here).
 pub use crate::store::summary::{
-    DocumentRow, Filter, ListError, MAX_LISTED, StoredSummary, SummaryRecord, list, list_json,
-    list_json_by, refresh, stored,
+    DocumentRow, Filter, ListError, ListedArray, MAX_LISTED, OrderedListing, RowFacts,
+    StoredSummary, SummaryRecord, list, list_json, list_json_by, refresh, stored,
 };
 
 /// The assessments of `round` in the scope of user `scope_of` (`None`: every commune), as the

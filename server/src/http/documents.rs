@@ -1,16 +1,16 @@
 //! `GET /api/documents`: the documents a viewer may see, from their summary rows; and how a
 //! request becomes a [`Viewer`] (signed in, or anyone in open mode).
 
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::domain::summary::{Filter, ListError, Viewer, list_json};
-use crate::http::AppState;
 use crate::http::auth::Authenticated;
 use crate::http::error::ApiError;
+use crate::http::{AppState, json_ending_in_listing};
 
 impl From<ListError> for ApiError {
     fn from(err: ListError) -> Self {
@@ -94,15 +94,15 @@ impl ListQuery {
 
 /// `GET /api/documents[?commune=&kind=&round=&status=]`: `{"documents": [DocumentRow…]}`,
 /// the rows as the store wrote them.
-pub type DocumentList = tramyte_shared::rest::DocumentList<Box<serde_json::value::RawValue>>;
-
 async fn list_documents(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<ListQuery>,
-) -> Result<Json<DocumentList>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let filter = query.filter(&viewer)?;
-    Ok(Json(DocumentList {
-        documents: list_json(&state.store, &filter).await?,
-    }))
+    let listed = list_json(&state.store, &filter).await?;
+    json_ending_in_listing(
+        &tramyte_shared::rest::DocumentList { documents: () },
+        &listed,
+    )
 }

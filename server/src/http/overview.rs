@@ -12,8 +12,8 @@ use crate::domain::overview::{
     MonthProgress, Overview, OverviewError, overview, target_progress_by_month,
 };
 use crate::domain::summary::Viewer;
-use crate::http::AppState;
 use crate::http::error::ApiError;
+use crate::http::{AppState, json_ending_in_listing};
 
 impl From<OverviewError> for ApiError {
     fn from(err: OverviewError) -> Self {
@@ -73,9 +73,27 @@ async fn get_overview(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<OverviewQuery>,
-) -> Result<Json<Overview>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let round = round_for_reviewers(&viewer, &query)?;
-    Ok(Json(
-        overview(&state.store, round, viewer.scope_of()).await?,
-    ))
+    let Overview {
+        round,
+        count,
+        by_status,
+        by_verdict,
+        with_conflicts,
+        targets,
+        units,
+        documents,
+    } = overview(&state.store, round, viewer.scope_of()).await?;
+    let head = tramyte_shared::rest::Overview {
+        round,
+        count,
+        by_status,
+        by_verdict,
+        with_conflicts,
+        targets,
+        units,
+        documents: (),
+    };
+    json_ending_in_listing(&head, &documents)
 }

@@ -1,7 +1,8 @@
-//! Reads over one round (or year) in a scope, for the overview and the reports: assessments
-//! counted by status and verdict, targets with their communes' assessments (counted by the
-//! database, or row by row), and the assessments' per-criterion details. All read the summary
-//! rows, never documents, and run on SQLite's listing connections.
+//! Reads over one round (or year) in a scope, for the overview and the reports: targets with
+//! their communes' assessments (counted by the database, or row by row), and the assessments'
+//! per-criterion details (the overview's rows and counts are the listing's,
+//! [`crate::store::summary::list_json_by`]). All read the summary rows, never documents, and
+//! run on SQLite's listing connections.
 //!
 //! A scope is the id of a user bound as `$2` (NULL: every commune): `{scope}` in a query marks
 //! where it is joined: the communes of that user's units, as `unit_communes` holds them.
@@ -42,54 +43,36 @@ where
     }
 }
 
-/// Assessments of round `$1` counted by status, verdict and whether they have open conflicts.
-const STATUS_COUNTS: &str = "SELECT COALESCE(s.status, 'none'), COALESCE(s.verdict, 'none'), \
-     CASE WHEN s.open_conflicts > 0 THEN 1 ELSE 0 END, COUNT(*) \
-     FROM document_summaries s \
-     WHERE s.kind = 'assessment' AND s.round = $1 AND ($2 IS NULL OR s.commune IN ({scope})) \
-     GROUP BY 1, 2, 3";
-
-/// Status, verdict, whether conflicted (1) or not (0), and how many assessments.
-pub type StatusCount = (String, String, i32, i64);
-
-/// The assessments of `round` in the scope of user `scope_of`, counted by status, verdict and
-/// open conflicts.
-pub async fn status_counts(
-    store: &Store,
-    round: i32,
-    scope_of: Option<&str>,
-) -> Result<Vec<StatusCount>, sqlx::Error> {
-    fetch_in_scope(store, STATUS_COUNTS, round, scope_of).await
-}
-
-/// Progress against the targets of year `$1`, counted by the database: per unit and kind, the
-/// communes, those approved, those without an assessment of the round, those passing. Each
-/// target is joined with its commune's assessment of that round (`c`, the one holding its place
-/// in `commune_documents`) and that assessment's summary (`s`). The approved statuses are
-/// `Status::counts_as_approved`'s, written out for SQL (a test checks that they agree).
-pub const TARGET_PROGRESS: &str = "SELECT t.unit, t.kind, COUNT(*), \
-     SUM(CASE WHEN s.status IN ('approved', 'recognized', 'maintained') THEN 1 ELSE 0 END), \
-     SUM(CASE WHEN c.document_id IS NULL THEN 1 ELSE 0 END), \
-     SUM(CASE WHEN s.verdict = 'pass' AND (t.local_min_score IS NULL \
-         OR COALESCE(s.review_total, s.self_total) >= t.local_min_score) THEN 1 ELSE 0 END) \
+/// The targets of year `$1` grouped by unit and kind: how many, and where each target's
+/// commune has its assessment of that round (the document holding its place in
+/// `commune_documents`), as one text of `document local-minimum` pairs joined by commas (`-`:
+/// no local minimum; a commune without one is left out). `{agg}` is the database's way to join
+/// a group's texts. The assessments' states come from the overview's listing
+/// ([`crate::store::summary::RowFacts`]), so the wide summary rows are read once, not twice.
+/// Document ids are Base58 and minimums numbers: neither holds a comma or a space.
+const TARGET_SLOTS: &str = "SELECT t.unit, t.kind, COUNT(*), \
+     {agg}(c.document_id || ' ' || COALESCE(CAST(t.local_min_score AS TEXT), '-'), ',') \
      FROM targets t \
      LEFT JOIN commune_documents c ON c.commune = t.commune AND c.kind = 'assessment' \
          AND c.round = t.year \
-     LEFT JOIN document_summaries s ON s.document_id = c.document_id \
      WHERE t.year = $1 AND ($2 IS NULL OR t.commune IN ({scope})) \
      GROUP BY t.unit, t.kind ORDER BY t.unit, t.kind";
 
-/// Unit, kind, communes, approved, not opened, passing.
-pub type ProgressRow = (String, String, i64, Option<i64>, Option<i64>, Option<i64>);
+/// Unit, kind, targets, and the places of their communes' assessments ([`TARGET_SLOTS`]).
+pub type SlotsRow = (String, String, i64, Option<String>);
 
-/// Progress against the targets of `year` in the scope of user `scope_of`, per unit and kind,
-/// sorted by both.
-pub async fn target_progress(
+/// The targets of `year` in the scope of user `scope_of` per unit and kind, sorted by both,
+/// each group with where its communes' assessments are ([`TARGET_SLOTS`]).
+pub async fn target_slots(
     store: &Store,
     year: i32,
     scope_of: Option<&str>,
-) -> Result<Vec<ProgressRow>, sqlx::Error> {
-    fetch_in_scope(store, TARGET_PROGRESS, year, scope_of).await
+) -> Result<Vec<SlotsRow>, sqlx::Error> {
+    let agg = match store {
+        Store::Sqlite(..) => "group_concat",
+        Store::Postgres(_) => "string_agg",
+    };
+    fetch_in_scope(store, &TARGET_SLOTS.replace("{agg}", agg), year, scope_of).await
 }
 
 /// Each target of year `$1` with its commune's assessment, as [`TARGET_PROGRESS`] joins them.
@@ -148,25 +131,4 @@ pub async fn report_details(
     scope_of: Option<&str>,
 ) -> Result<Vec<DetailRow>, sqlx::Error> {
     fetch_in_scope(store, REPORT_DETAILS, year, scope_of).await
-}
-
-#[cfg(test)]
-mod tests {
-    use tramyte_shared::workflow::Status;
-
-    #[test]
-    fn the_sql_counts_as_approved_exactly_what_the_workflow_does() {
-        let sql = super::TARGET_PROGRESS;
-        let listed: Vec<&str> = Status::ALL
-            .into_iter()
-            .filter(|status| status.counts_as_approved())
-            .map(Status::name)
-            .collect();
-        let written = listed
-            .iter()
-            .map(|name| format!("'{name}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        assert!(sql.contains(&format!("s.status IN ({written})")), "{sql}");
-    }
 }

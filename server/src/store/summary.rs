@@ -444,6 +444,11 @@ const ROW_COLUMNS: &str = "s.document_id, s.kind, s.commune, u.name, s.round, s.
 /// and its id ([`RowOrder`]).
 const ORDER_COLUMNS: &str = "s.listed_name, s.commune, s.document_id";
 
+/// What [`list_json_by`] reads of each row to tally its rows ([`Tally`]): status, verdict and
+/// open conflicts. (Totals are left in the rows' objects: SQLite writing 10,000 of them as text
+/// took 4–5 ms, and only targets with a local minimum need them.)
+const TALLY_COLUMNS: [&str; 3] = ["s.status", "s.verdict", "s.open_conflicts"];
+
 /// The listing statement: `columns` of the summaries that [`bind_filter`]'s `$1`–`$6` select,
 /// in listing order, at most `$7` rows. `$1` is a user whose scope is joined; `$6` a JSON array
 /// of document ids, read by each database its own way.
@@ -621,12 +626,13 @@ static SQLITE_LIST_JSON: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// [`list_json_by`]'s statement on SQLite, in no order (the server orders them): two texts of
-/// one line per row, in the same order — each row's [`ORDER_COLUMNS`] as JSON values separated
-/// by tabs, and each row's stored object. JSON text holds no raw tab or line break (serde and
-/// `json_quote` escape them), so the lines split without parsing.
+/// one line per row, in the same order — each row's [`ORDER_COLUMNS`] and [`TALLY_COLUMNS`] as
+/// JSON values separated by tabs, and each row's stored object. JSON text holds no raw tab or
+/// line break (serde and `json_quote` escape them), so the lines split without parsing.
 static SQLITE_LIST_NAMED: LazyLock<String> = LazyLock::new(|| {
     let prefix = ORDER_COLUMNS
         .split(", ")
+        .chain(TALLY_COLUMNS)
         .map(|column| format!("json_quote({column})"))
         .collect::<Vec<_>>()
         .join(" || char(9) || ");
@@ -636,18 +642,20 @@ static SQLITE_LIST_NAMED: LazyLock<String> = LazyLock::new(|| {
     ))
 });
 
-/// [`list_json_by`]'s statement on PostgreSQL, in no order: each row's stored object and its
-/// [`ORDER_COLUMNS`].
-static POSTGRES_LIST_NAMED: LazyLock<String> =
-    LazyLock::new(|| list_sql(&format!("s.listed, {ORDER_COLUMNS}"), true, false));
+/// [`list_json_by`]'s statement on PostgreSQL, in no order: each row's stored object, its
+/// [`ORDER_COLUMNS`] and its [`TALLY_COLUMNS`].
+static POSTGRES_LIST_NAMED: LazyLock<String> = LazyLock::new(|| {
+    list_sql(
+        &format!("s.listed, {ORDER_COLUMNS}, {}", TALLY_COLUMNS.join(", ")),
+        true,
+        false,
+    )
+});
 
 /// [`list`] as the JSON array the API answers: each row's stored object (`listed`, which the
 /// database builds from the row's `listing` fields, written by serde, its commune's name and its
 /// last change; migration 0016), joined.
-pub async fn list_json(
-    store: &Store,
-    filter: &Filter,
-) -> Result<Box<serde_json::value::RawValue>, ListError> {
+pub async fn list_json(store: &Store, filter: &Filter) -> Result<ListedArray, ListError> {
     let ids = filter_ids(filter);
     let array = match store {
         Store::Sqlite(_, side) => {
@@ -672,21 +680,24 @@ pub async fn list_json(
             join_objects(rows.iter().map(|(object,)| object.as_str()))
         }
     };
-    raw_array(array)
+    Ok(ListedArray(array))
 }
 
 /// [`list_json`] with its rows ordered by `key` of each row's name (its commune's name, else
-/// its commune's code), rows of equal keys by commune code, then id ([`RowOrder`]), and how
-/// many rows: the overview's communes in Vietnamese order, `key` being a collation's sort key
-/// (the store knows no collation). The databases send the rows unordered: ordering them there
-/// too would sort every row's text (PostgreSQL spills 10,000 of them to disk).
+/// its commune's code), rows of equal keys by commune code, then id ([`RowOrder`]), with how
+/// many rows of each status, verdict and conflict state it holds: the overview's communes in
+/// Vietnamese order and its counts from one read, `key` being a collation's sort key (the store
+/// knows no collation). The databases send the rows unordered: ordering them there too would
+/// sort every row's text (PostgreSQL spills 10,000 of them to disk).
 pub async fn list_json_by<K: Ord>(
     store: &Store,
     filter: &Filter,
     key: impl Fn(&str) -> K,
-) -> Result<(Box<serde_json::value::RawValue>, usize), ListError> {
+) -> Result<OrderedListing, ListError> {
     let ids = filter_ids(filter);
-    let mut rows: Vec<(K, RowOrder<'_>, &str)>;
+    // Each row's sort key, order, stored object and state (an index into the tally).
+    let mut rows: Vec<(K, RowOrder<'_>, &str, usize)>;
+    let mut tally = Tally::default();
     let sqlite_text: (String, String);
     let postgres_rows: Vec<NamedRow>;
     match store {
@@ -703,12 +714,12 @@ pub async fn list_json_by<K: Ord>(
             let objects = sqlite_text.1.split('\n').filter(|line| !line.is_empty());
             rows = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
             for (prefix, object) in prefixes.zip(objects) {
-                let (name, order) = RowOrder::parse(prefix).ok_or_else(|| {
+                let (name, order, state) = RowOrder::parse(prefix).ok_or_else(|| {
                     ListError::Store(StoreError::Query(sqlx::Error::Protocol(format!(
-                        "a listing line is not its order's fields: {prefix}"
+                        "a listing line is not its order's and tally's fields: {prefix}"
                     ))))
                 })?;
-                rows.push((key(&name), order, object));
+                rows.push((key(&name), order, object, tally.add(state)));
             }
             if rows.len() != usize::try_from(count).unwrap_or(0) {
                 return Err(ListError::Store(StoreError::Query(sqlx::Error::Protocol(
@@ -725,22 +736,123 @@ pub async fn list_json_by<K: Ord>(
             if postgres_rows.len() > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
-            rows = postgres_rows
-                .iter()
-                .map(|(object, name, commune, id)| {
-                    let order = RowOrder {
-                        commune: commune.as_deref().map(Cow::Borrowed),
-                        id: Cow::Borrowed(id),
-                    };
-                    (key(name), order, object.as_str())
-                })
-                .collect();
+            rows = Vec::with_capacity(postgres_rows.len());
+            for (object, name, commune, id, status, verdict, conflicts) in &postgres_rows {
+                let state = tally.add(RowState {
+                    status: status.as_deref().map(Cow::Borrowed),
+                    verdict: verdict.as_deref().map(Cow::Borrowed),
+                    conflicted: *conflicts > 0,
+                });
+                let order = RowOrder {
+                    commune: commune.as_deref().map(Cow::Borrowed),
+                    id: Cow::Borrowed(id),
+                };
+                rows.push((key(name), order, object.as_str(), state));
+            }
         }
     }
     rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.key().cmp(&b.1.key())));
     let listed = rows.len();
-    let array = join_objects(rows.iter().map(|(_, _, object)| *object));
-    Ok((raw_array(array)?, listed))
+    let mut array =
+        String::with_capacity(2 + rows.iter().map(|row| row.2.len() + 1).sum::<usize>());
+    let mut facts = Vec::with_capacity(listed);
+    array.push('[');
+    for (index, (_, order, object, state)) in rows.into_iter().enumerate() {
+        if index > 0 {
+            array.push(',');
+        }
+        let start = array.len();
+        array.push_str(object);
+        facts.push(RowFacts {
+            id: order.id.into_owned(),
+            state,
+            object: start..array.len(),
+        });
+    }
+    array.push(']');
+    Ok(OrderedListing {
+        array: ListedArray(array),
+        rows: listed,
+        tally: tally.into_counts(),
+        facts,
+    })
+}
+
+/// [`list_json_by`]'s answer.
+#[derive(Debug)]
+pub struct OrderedListing {
+    /// The rows' stored objects, ordered, as one JSON array.
+    pub array: ListedArray,
+    /// How many rows.
+    pub rows: usize,
+    /// How many rows of each status and verdict (`None`: the row has none), with open
+    /// conflicts (`true`) or not, in the order first seen.
+    pub tally: Vec<(StateCount, usize)>,
+    /// Each row's id, state and place in the array, in the array's order.
+    pub facts: Vec<RowFacts>,
+}
+
+impl OrderedListing {
+    /// The stored object of the row `facts` are of.
+    pub fn object(&self, facts: &RowFacts) -> &str {
+        self.array.get().get(facts.object.clone()).unwrap_or("")
+    }
+}
+
+/// What a listed row is besides its object: its id, its state (an index into
+/// [`OrderedListing::tally`]) and where its object is in [`OrderedListing::array`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowFacts {
+    pub id: String,
+    pub state: usize,
+    pub object: std::ops::Range<usize>,
+}
+
+/// A row's status, verdict and whether it has open conflicts, as [`OrderedListing::tally`]
+/// counts them.
+pub type StateCount = (Option<String>, Option<String>, bool);
+
+/// A row's [`TALLY_COLUMNS`], borrowed from what the database sent.
+#[derive(Debug, PartialEq)]
+struct RowState<'a> {
+    status: Option<Cow<'a, str>>,
+    verdict: Option<Cow<'a, str>>,
+    conflicted: bool,
+}
+
+/// Rows counted by [`RowState`]: a listing has few distinct states, so a short list searched
+/// in place, without a key made for each row.
+#[derive(Debug, Default)]
+struct Tally<'a> {
+    counts: Vec<(RowState<'a>, usize)>,
+}
+
+impl<'a> Tally<'a> {
+    /// Counts a row of `state`; its index among the states seen.
+    fn add(&mut self, state: RowState<'a>) -> usize {
+        match self.counts.iter().position(|(seen, _)| *seen == state) {
+            Some(index) => {
+                self.counts[index].1 += 1;
+                index
+            }
+            None => {
+                self.counts.push((state, 1));
+                self.counts.len() - 1
+            }
+        }
+    }
+
+    /// The states seen, in that order, with their counts.
+    fn into_counts(self) -> Vec<(StateCount, usize)> {
+        self.counts
+            .into_iter()
+            .map(|(state, n)| {
+                let owned = |text: Option<Cow<'a, str>>| text.map(Cow::into_owned);
+                let state = (owned(state.status), owned(state.verdict), state.conflicted);
+                (state, n)
+            })
+            .collect()
+    }
 }
 
 /// The order of rows of equal names in [`list_json_by`]: by commune (rows without one last),
@@ -753,15 +865,23 @@ struct RowOrder<'a> {
 }
 
 impl<'a> RowOrder<'a> {
-    /// Reads a line of [`SQLITE_LIST_NAMED`]'s prefixes: the name and the order's fields, as
-    /// JSON values separated by tabs.
-    fn parse(line: &'a str) -> Option<(Cow<'a, str>, RowOrder<'a>)> {
+    /// Reads a line of [`SQLITE_LIST_NAMED`]'s prefixes: the name, the order's fields and the
+    /// tally's, as JSON values separated by tabs.
+    fn parse(line: &'a str) -> Option<(Cow<'a, str>, RowOrder<'a>, RowState<'a>)> {
         let mut fields = line.split('\t');
         let mut next = || fields.next();
         let name = serde_json::from_str::<Cow<'a, str>>(next()?).ok()?;
         let commune = serde_json::from_str::<Option<Cow<'a, str>>>(next()?).ok()?;
         let id = serde_json::from_str::<Cow<'a, str>>(next()?).ok()?;
-        Some((name, RowOrder { commune, id }))
+        let status = serde_json::from_str::<Option<Cow<'a, str>>>(next()?).ok()?;
+        let verdict = serde_json::from_str::<Option<Cow<'a, str>>>(next()?).ok()?;
+        let conflicts = next()?.parse::<i64>().ok()?;
+        let state = RowState {
+            status,
+            verdict,
+            conflicted: conflicts > 0,
+        };
+        Some((name, RowOrder { commune, id }, state))
     }
 
     /// Rows without a commune last.
@@ -784,14 +904,43 @@ fn join_objects<'a>(objects: impl Iterator<Item = &'a str> + Clone) -> String {
     array
 }
 
-/// A listing's JSON array as the raw value the answers embed.
-fn raw_array(array: String) -> Result<Box<serde_json::value::RawValue>, ListError> {
-    serde_json::value::RawValue::from_string(array)
-        .map_err(|err| ListError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(err)))))
+/// Rows' stored objects joined into the JSON array a listing answers. Only this server writes
+/// them (serde, and the database's triggers of migration 0016 from serde's fields), so the
+/// array goes out as it is: parsing it again to check it took 6–7 ms for 10,000 rows, a
+/// seventh of an overview. (The tests parse every listing they read.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedArray(String);
+
+impl ListedArray {
+    /// An array from the text of one, for tests.
+    #[cfg(test)]
+    pub(crate) fn from_text(text: &str) -> ListedArray {
+        ListedArray(text.to_owned())
+    }
+
+    /// The array's JSON text.
+    pub fn get(&self) -> &str {
+        &self.0
+    }
 }
 
-/// A row of [`POSTGRES_LIST_NAMED`]: its stored object and its [`ORDER_COLUMNS`].
-type NamedRow = (String, String, Option<String>, String);
+impl std::fmt::Display for ListedArray {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A row of [`POSTGRES_LIST_NAMED`]: its stored object, its [`ORDER_COLUMNS`] and its
+/// [`TALLY_COLUMNS`].
+type NamedRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    i32,
+);
 
 #[cfg(test)]
 mod tests {
@@ -864,6 +1013,51 @@ mod tests {
                 last_change_at: None,
                 last_change_by: None,
             }
+        );
+    }
+
+    #[test]
+    fn a_listing_line_gives_its_order_and_its_state_and_the_tally_counts_states() {
+        let line = "\"X\\u00e3 \\\"A\\\"\"\t\"16024\"\t\"doc-1\"\t\"approved\"\tnull\t3";
+        let (name, order, state) = RowOrder::parse(line).expect("a line");
+        assert_eq!(name, "Xã \"A\"");
+        assert_eq!(order.commune.as_deref(), Some("16024"));
+        assert_eq!(order.id, "doc-1");
+        assert_eq!(
+            state,
+            RowState {
+                status: Some(Cow::Borrowed("approved")),
+                verdict: None,
+                conflicted: true,
+            }
+        );
+        assert!(
+            RowOrder::parse("\"name\"\tnull\t\"doc\"").is_none(),
+            "no tally fields"
+        );
+
+        let mut tally = Tally::default();
+        let state =
+            |status: Option<&'static str>, verdict: Option<&'static str>, conflicted| RowState {
+                status: status.map(Cow::Borrowed),
+                verdict: verdict.map(Cow::Borrowed),
+                conflicted,
+            };
+        let added = [
+            tally.add(state(Some("draft"), None, false)),
+            tally.add(state(Some("approved"), Some("pass"), false)),
+            tally.add(state(Some("draft"), None, false)),
+            tally.add(state(Some("draft"), None, true)),
+        ];
+        assert_eq!(added, [0, 1, 0, 2], "each row's state by its index");
+        let owned = |text: &str| Some(text.to_owned());
+        assert_eq!(
+            tally.into_counts(),
+            vec![
+                ((owned("draft"), None, false), 2),
+                ((owned("approved"), owned("pass"), false), 1),
+                ((owned("draft"), None, true), 1),
+            ]
         );
     }
 }

@@ -196,13 +196,17 @@ pub(crate) fn communes_of_user_sql(n: usize) -> String {
 }
 
 /// [`reviewing_coverage`]'s statement, with `agg` the database's way to join a group's
-/// communes (by code) into one text: one row per unit, not per commune.
+/// communes into one text: one row per reviewing unit, by code, with its communes in the scope
+/// (NULL: none). Each unit's communes are gathered by their own lookup, unordered: grouping or
+/// ordering 10,000 communes in SQL sorted them (twice, by the database's collation on
+/// PostgreSQL). The caller drops the units without communes and orders each one's communes:
+/// a condition on the gathered text in SQL would gather it twice.
 fn reviewing_coverage_sql(agg: &str) -> String {
     format!(
-        "SELECT r.code, r.name, {agg}(uc.commune, ',' ORDER BY uc.commune) \
-         FROM unit_communes uc JOIN units r ON r.code = uc.unit \
-         WHERE r.kind IN ('health_department', 'health_centre') AND {scope} \
-         GROUP BY r.code, r.name ORDER BY r.code",
+        "SELECT r.code, r.name, \
+             (SELECT {agg}(uc.commune, ',') FROM unit_communes uc \
+              WHERE uc.unit = r.code AND {scope}) \
+         FROM units r WHERE r.kind IN ('health_department', 'health_centre') ORDER BY r.code",
         scope = in_scope_of("uc.commune", 1)
     )
 }
@@ -236,7 +240,7 @@ pub async fn reviewing_coverage(
     store: &Store,
     scope_of: Option<&str>,
 ) -> Result<Vec<(String, String, Vec<String>)>, StoreError> {
-    let rows: Vec<(String, String, String)> = match store {
+    let rows: Vec<(String, String, Option<String>)> = match store {
         Store::Sqlite(pool, _) => {
             sqlx::query_as(SQLITE_REVIEWING_COVERAGE.as_str())
                 .bind(scope_of)
@@ -253,9 +257,10 @@ pub async fn reviewing_coverage(
     // Unit codes are letters, digits, `-` and `_` (checked on import): a comma joins them safely.
     Ok(rows
         .into_iter()
-        .map(|(code, name, communes)| {
-            let communes = communes.split(',').map(str::to_owned).collect();
-            (code, name, communes)
+        .filter_map(|(code, name, communes)| {
+            let mut communes: Vec<String> = communes?.split(',').map(str::to_owned).collect();
+            communes.sort_unstable();
+            Some((code, name, communes))
         })
         .collect())
 }
