@@ -320,7 +320,7 @@ async fn main() {
         for run in 0..runs + WARMUP {
             let mut times = [Duration::ZERO; 4];
             let start = Instant::now();
-            summary::list_json_by(&store, &filter, collation::cached_sort_key)
+            summary::list_json_by(&store, i32::from(ROUND), scope, collation::cached_sort_key)
                 .await
                 .expect("rows");
             times[0] = start.elapsed();

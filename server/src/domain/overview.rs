@@ -37,14 +37,13 @@ pub async fn overview(
     round: u16,
     scope_of: Option<String>,
 ) -> Result<Overview, OverviewError> {
-    let filter = summary::round_assessments(round, scope_of);
-    let scope = filter.scope_of.as_deref();
+    let scope = scope_of.as_deref();
     // The listing (which also counts its rows by status and verdict, and gives each one's
     // state for the targets), the targets' places and the units are independent reads, made
     // at once on separate connections. The communes come in Vietnamese order (the desk's
     // default), so no device ranks them.
     let (listed, slots, units) = futures_util::future::join3(
-        summary::list_json_by(store, &filter, collation::cached_sort_key),
+        summary::list_json_by(store, i32::from(round), scope, collation::cached_sort_key),
         round_view::target_slots(store, i32::from(round), scope),
         covering_units(store, scope),
     )

@@ -452,7 +452,7 @@ const TALLY_COLUMNS: [&str; 3] = ["s.status", "s.verdict", "s.open_conflicts"];
 /// The listing statement: `columns` of the summaries that [`bind_filter`]'s `$1`–`$6` select,
 /// in listing order, at most `$7` rows. `$1` is a user whose scope is joined; `$6` a JSON array
 /// of document ids, read by each database its own way.
-fn list_sql(columns: &str, postgres: bool, ordered: bool) -> String {
+fn list_sql(columns: &str, postgres: bool) -> String {
     // The units are joined only for their names, which the stored objects already hold.
     let units = if columns.contains("u.") {
         "LEFT JOIN units u ON u.code = s.commune"
@@ -471,10 +471,9 @@ fn list_sql(columns: &str, postgres: bool, ordered: bool) -> String {
          WHERE s.kind IN ('assessment', 'roster') AND {scope} \
          AND ($2 IS NULL OR s.commune = $2) AND ($3 IS NULL OR s.kind = $3) \
          AND ($4 IS NULL OR s.round = $4) AND ($5 IS NULL OR s.status = $5) \
-         AND ($6 IS NULL OR s.document_id IN ({ids})) {order} LIMIT $7",
+         AND ($6 IS NULL OR s.document_id IN ({ids})) {LISTING_ORDER} LIMIT $7",
         scope = crate::store::unit::in_scope_of("s.commune", 1),
         ids = in_json(6),
-        order = if ordered { LISTING_ORDER } else { "" },
     )
 }
 
@@ -483,11 +482,11 @@ const LISTING_ORDER: &str = "ORDER BY s.commune IS NULL, s.commune, s.kind, s.ro
      s.round DESC, s.document_id";
 
 /// [`list`]'s statement on SQLite.
-static SQLITE_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, false, true));
+static SQLITE_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, false));
 /// [`list`]'s statement on PostgreSQL.
-static POSTGRES_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, true, true));
+static POSTGRES_LIST: LazyLock<String> = LazyLock::new(|| list_sql(ROW_COLUMNS, true));
 /// [`list_json`]'s statement on PostgreSQL: each row's stored object.
-static POSTGRES_LIST_LISTED: LazyLock<String> = LazyLock::new(|| list_sql("s.listed", true, true));
+static POSTGRES_LIST_LISTED: LazyLock<String> = LazyLock::new(|| list_sql("s.listed", true));
 
 type ListedRow = (
     String,
@@ -625,31 +624,53 @@ static SQLITE_LIST_JSON: LazyLock<String> = LazyLock::new(|| {
     ))
 });
 
-/// [`list_json_by`]'s statement on SQLite, in no order (the server orders them): two texts of
-/// one line per row, in the same order — each row's [`ORDER_COLUMNS`] and [`TALLY_COLUMNS`] as
-/// JSON values separated by tabs, and each row's stored object. JSON text holds no raw tab or
-/// line break (serde and `json_quote` escape them), so the lines split without parsing.
-static SQLITE_LIST_NAMED: LazyLock<String> = LazyLock::new(|| {
+/// [`list_json_by`]'s rows: the assessments of round `$1`, in the scope of the user bound as
+/// `$2` when `scoped`. Written for that case alone (not [`list_sql`]'s `$n IS NULL OR …` for
+/// every filter) so that the databases find the round by its index, not by reading every row of
+/// every year, and join a scope as a semi-join.
+fn round_rows(scoped: bool) -> String {
+    let scope = if scoped {
+        format!(
+            " AND s.commune IN ({})",
+            crate::store::unit::communes_of_user_sql(2)
+        )
+    } else {
+        String::new()
+    };
+    format!("FROM document_summaries s WHERE s.kind = 'assessment' AND s.round = $1{scope}")
+}
+
+/// [`list_json_by`]'s statements on SQLite (unscoped, scoped), in no order (the server orders
+/// them): the number of rows and two texts of one line per row, in the same order — each row's
+/// [`ORDER_COLUMNS`] and [`TALLY_COLUMNS`] as JSON values separated by tabs, and each row's
+/// stored object. JSON text holds no raw tab or line break (serde and `json_quote` escape
+/// them), so the lines split without parsing.
+static SQLITE_ROUND_LISTING: LazyLock<[String; 2]> = LazyLock::new(|| {
     let prefix = ORDER_COLUMNS
         .split(", ")
         .chain(TALLY_COLUMNS)
         .map(|column| format!("json_quote({column})"))
         .collect::<Vec<_>>()
         .join(" || char(9) || ");
-    sqlite_list_aggregates(&format!(
-        "COALESCE(group_concat({prefix}, char(10)), ''), \
-         COALESCE(group_concat(s.listed, char(10)), '')"
-    ))
+    [false, true].map(|scoped| {
+        format!(
+            "SELECT COUNT(*), COALESCE(group_concat({prefix}, char(10)), ''), \
+             COALESCE(group_concat(s.listed, char(10)), '') {}",
+            round_rows(scoped)
+        )
+    })
 });
 
-/// [`list_json_by`]'s statement on PostgreSQL, in no order: each row's stored object, its
-/// [`ORDER_COLUMNS`] and its [`TALLY_COLUMNS`].
-static POSTGRES_LIST_NAMED: LazyLock<String> = LazyLock::new(|| {
-    list_sql(
-        &format!("s.listed, {ORDER_COLUMNS}, {}", TALLY_COLUMNS.join(", ")),
-        true,
-        false,
-    )
+/// [`list_json_by`]'s statements on PostgreSQL (unscoped, scoped), in no order: each row's
+/// stored object, its [`ORDER_COLUMNS`] and its [`TALLY_COLUMNS`].
+static POSTGRES_ROUND_LISTING: LazyLock<[String; 2]> = LazyLock::new(|| {
+    [false, true].map(|scoped| {
+        format!(
+            "SELECT s.listed, {ORDER_COLUMNS}, {} {} LIMIT {LISTED_LIMIT}",
+            TALLY_COLUMNS.join(", "),
+            round_rows(scoped)
+        )
+    })
 });
 
 /// [`list`] as the JSON array the API answers: each row's stored object (`listed`, which the
@@ -683,18 +704,20 @@ pub async fn list_json(store: &Store, filter: &Filter) -> Result<ListedArray, Li
     Ok(ListedArray(array))
 }
 
-/// [`list_json`] with its rows ordered by `key` of each row's name (its commune's name, else
-/// its commune's code), rows of equal keys by commune code, then id ([`RowOrder`]), with how
-/// many rows of each status, verdict and conflict state it holds: the overview's communes in
+/// The assessments of `round` in the scope of user `scope_of` (`None`: every commune), as
+/// [`list_json`] lists them, ordered by `key` of each row's name (its commune's name, else its
+/// commune's code), rows of equal keys by commune code, then id ([`RowOrder`]), with how many
+/// rows of each status, verdict and conflict state it holds: the overview's communes in
 /// Vietnamese order and its counts from one read, `key` being a collation's sort key (the store
 /// knows no collation). The databases send the rows unordered: ordering them there too would
 /// sort every row's text (PostgreSQL spills 10,000 of them to disk).
 pub async fn list_json_by<K: Ord>(
     store: &Store,
-    filter: &Filter,
+    round: i32,
+    scope_of: Option<&str>,
     key: impl Fn(&str) -> K,
 ) -> Result<OrderedListing, ListError> {
-    let ids = filter_ids(filter);
+    let statement = usize::from(scope_of.is_some());
     // Each row's sort key, order, stored object and state (an index into the tally).
     let mut rows: Vec<(K, RowOrder<'_>, &str, usize)>;
     let mut tally = Tally::default();
@@ -702,10 +725,12 @@ pub async fn list_json_by<K: Ord>(
     let postgres_rows: Vec<NamedRow>;
     match store {
         Store::Sqlite(_, side) => {
+            let mut query = sqlx::query_as(SQLITE_ROUND_LISTING[statement].as_str()).bind(round);
+            if let Some(user) = scope_of {
+                query = query.bind(user);
+            }
             let (count, prefixes, objects): (i64, String, String) =
-                bind_filter(sqlx::query_as(SQLITE_LIST_NAMED.as_str()), filter, &ids)
-                    .fetch_one(&side.listing)
-                    .await?;
+                query.fetch_one(&side.listing).await?;
             if usize::try_from(count).unwrap_or(usize::MAX) > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
@@ -728,11 +753,11 @@ pub async fn list_json_by<K: Ord>(
             }
         }
         Store::Postgres(pool) => {
-            let query = sqlx::query_as(POSTGRES_LIST_NAMED.as_str());
-            postgres_rows = bind_filter(query, filter, &ids)
-                .bind(LISTED_LIMIT)
-                .fetch_all(pool)
-                .await?;
+            let mut query = sqlx::query_as(POSTGRES_ROUND_LISTING[statement].as_str()).bind(round);
+            if let Some(user) = scope_of {
+                query = query.bind(user);
+            }
+            postgres_rows = query.fetch_all(pool).await?;
             if postgres_rows.len() > MAX_LISTED {
                 return Err(ListError::TooMany);
             }
@@ -865,7 +890,7 @@ struct RowOrder<'a> {
 }
 
 impl<'a> RowOrder<'a> {
-    /// Reads a line of [`SQLITE_LIST_NAMED`]'s prefixes: the name, the order's fields and the
+    /// Reads a line of [`SQLITE_ROUND_LISTING`]'s prefixes: the name, the order's fields and the
     /// tally's, as JSON values separated by tabs.
     fn parse(line: &'a str) -> Option<(Cow<'a, str>, RowOrder<'a>, RowState<'a>)> {
         let mut fields = line.split('\t');
@@ -930,7 +955,7 @@ impl std::fmt::Display for ListedArray {
     }
 }
 
-/// A row of [`POSTGRES_LIST_NAMED`]: its stored object, its [`ORDER_COLUMNS`] and its
+/// A row of [`POSTGRES_ROUND_LISTING`]: its stored object, its [`ORDER_COLUMNS`] and its
 /// [`TALLY_COLUMNS`].
 type NamedRow = (
     String,
