@@ -627,15 +627,19 @@ static SQLITE_LIST_JSON: LazyLock<String> = LazyLock::new(|| {
 /// [`list_json_by`]'s rows: the assessments of round `$1`, in the scope of the user bound as
 /// `$2` when `scoped`. Written for that case alone (not [`list_sql`]'s `$n IS NULL OR …` for
 /// every filter) so that the databases find the round by its index, not by reading every row of
-/// every year, and join a scope as a semi-join.
-fn round_rows(scoped: bool) -> String {
-    let scope = if scoped {
-        format!(
+/// every year. SQLite joins the scope as a semi-join. PostgreSQL is given the scope as a
+/// condition ([`crate::store::unit::in_scope_of`]), which it checks against a hash of the
+/// scope's communes: as a semi-join, it expects about 3 communes per unit (most units are
+/// communes covering themselves) and looks each of a department's 10,000 up by index: the
+/// department reviewer's rows took 67–81 ms p50 that way, 36–40 this way (the overview bench).
+fn round_rows(scoped: bool, postgres: bool) -> String {
+    let scope = match (scoped, postgres) {
+        (false, _) => String::new(),
+        (true, false) => format!(
             " AND s.commune IN ({})",
             crate::store::unit::communes_of_user_sql(2)
-        )
-    } else {
-        String::new()
+        ),
+        (true, true) => format!(" AND {}", crate::store::unit::in_scope_of("s.commune", 2)),
     };
     format!("FROM document_summaries s WHERE s.kind = 'assessment' AND s.round = $1{scope}")
 }
@@ -656,7 +660,7 @@ static SQLITE_ROUND_LISTING: LazyLock<[String; 2]> = LazyLock::new(|| {
         format!(
             "SELECT COUNT(*), COALESCE(group_concat({prefix}, char(10)), ''), \
              COALESCE(group_concat(s.listed, char(10)), '') {}",
-            round_rows(scoped)
+            round_rows(scoped, false)
         )
     })
 });
@@ -668,7 +672,7 @@ static POSTGRES_ROUND_LISTING: LazyLock<[String; 2]> = LazyLock::new(|| {
         format!(
             "SELECT s.listed, {ORDER_COLUMNS}, {} {} LIMIT {LISTED_LIMIT}",
             TALLY_COLUMNS.join(", "),
-            round_rows(scoped)
+            round_rows(scoped, true)
         )
     })
 });
