@@ -130,6 +130,34 @@ pub struct Overview<D> {
     pub documents: D,
 }
 
+impl<D> Overview<D> {
+    /// The overview without its documents (`()`, written as `null`, last), and its documents:
+    /// a server that holds them as JSON already writes the first and puts them in that place.
+    pub fn without_documents(self) -> (Overview<()>, D) {
+        let Overview {
+            round,
+            count,
+            by_status,
+            by_verdict,
+            with_conflicts,
+            targets,
+            units,
+            documents,
+        } = self;
+        let head = Overview {
+            round,
+            count,
+            by_status,
+            by_verdict,
+            with_conflicts,
+            targets,
+            units,
+            documents: (),
+        };
+        (head, documents)
+    }
+}
+
 /// A reviewing unit (a health department or centre, e.g. a regional health centre — Trung tâm Y
 /// tế khu vực) and the communes in the caller's scope its coverage includes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

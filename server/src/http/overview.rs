@@ -8,9 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use tramyte_shared::policy::Role;
 
-use crate::domain::overview::{
-    MonthProgress, Overview, OverviewError, overview, target_progress_by_month,
-};
+use crate::domain::overview::{MonthProgress, OverviewError, overview, target_progress_by_month};
 use crate::domain::summary::Viewer;
 use crate::http::error::ApiError;
 use crate::http::{AppState, json_ending_in_listing};
@@ -75,25 +73,8 @@ async fn get_overview(
     Query(query): Query<OverviewQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let round = round_for_reviewers(&viewer, &query)?;
-    let Overview {
-        round,
-        count,
-        by_status,
-        by_verdict,
-        with_conflicts,
-        targets,
-        units,
-        documents,
-    } = overview(&state.store, round, viewer.scope_of()).await?;
-    let head = tramyte_shared::rest::Overview {
-        round,
-        count,
-        by_status,
-        by_verdict,
-        with_conflicts,
-        targets,
-        units,
-        documents: (),
-    };
+    let (head, documents) = overview(&state.store, round, viewer.scope_of())
+        .await?
+        .without_documents();
     json_ending_in_listing(&head, &documents)
 }
