@@ -146,11 +146,10 @@ pub fn target_progress(
                     progress.approved += 1;
                 }
                 // The total is read from the row's object, for the few targets with a minimum.
-                let meets_minimum = || match local_min.parse::<f64>() {
-                    Err(_) => true,
-                    Ok(min) => decisive_total(listed.object(facts)).is_some_and(|t| t >= min),
-                };
-                if passes && meets_minimum() {
+                let local_min = local_min.parse::<f64>().ok();
+                if passes
+                    && reaches_local_minimum(local_min, || decisive_total(listed.object(facts)))
+                {
                     progress.passing += 1;
                 }
             }
@@ -282,16 +281,17 @@ pub fn tally_targets(rows: &[TargetRow], cutoff: i64) -> Vec<TargetProgress> {
         if document.is_none() {
             at.not_opened += 1;
         }
-        let meets_minimum = match (local_min, total) {
-            (None, _) => true,
-            (Some(min), Some(total)) => total >= min,
-            (Some(_), None) => false,
-        };
-        if verdict.as_deref() == Some("pass") && meets_minimum {
+        if verdict.as_deref() == Some("pass") && reaches_local_minimum(*local_min, || *total) {
             at.passing += 1;
         }
     }
     progress
+}
+
+/// Whether an assessment's decisive total (`total`, asked for only when needed) reaches a
+/// target's local minimum; without one, the national rule (its verdict) alone decides.
+fn reaches_local_minimum(local_min: Option<f64>, total: impl FnOnce() -> Option<f64>) -> bool {
+    local_min.is_none_or(|min| total().is_some_and(|total| total >= min))
 }
 
 #[cfg(test)]
