@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tramyte_shared::rest::{DocumentList, Imported, TargetList, UnitList, UserList};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestCredentials, RequestInit, Response};
+use web_sys::{
+    ReadableStreamDefaultReader, ReadableStreamReadResult, Request, RequestCredentials,
+    RequestInit, Response,
+};
 
 /// Why a call failed, as the interface tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,25 +103,10 @@ async fn send(
 /// A `GET` answer's bytes as they came: no round trip through a JavaScript string, which
 /// costs a large answer (the overview of 10,000 communes) tens of milliseconds.
 async fn get_bytes(path: &str) -> Result<Vec<u8>, ApiError> {
-    let init = RequestInit::new();
-    init.set_method("GET");
-    init.set_credentials(RequestCredentials::SameOrigin);
-    let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Unreachable)?;
-    let window = web_sys::window().ok_or(ApiError::Unreachable)?;
-    let response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|_| ApiError::Unreachable)?;
-    let response: Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
-    if !response.ok() {
-        return answer_text(response).await.map(String::into_bytes);
-    }
-    let buffer = match response.array_buffer() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .map_err(|_| ApiError::Unreachable)?,
-        Err(_) => return Err(ApiError::Unreachable),
-    };
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    let response = get_response(path).await?;
+    let mut bytes = Vec::new();
+    Body::Whole(response).read_into(&mut bytes).await?;
+    Ok(bytes)
 }
 
 /// A response's text when it is a success, else the error it says.
@@ -193,19 +181,45 @@ pub async fn me() -> Result<Me, ApiError> {
     parse(&call("GET", "/api/me", None).await?)
 }
 
+/// Documents of the list decoded in one task (see [`documents`]).
+const DOCUMENTS_PER_TASK: usize = 1_000;
+
 /// The documents in the caller's scope, as the session keeps them: without their points per
 /// criterion, which only the overview and the reports read (from their own answers). The points
 /// are skipped while decoding, not built and dropped: for a reviewer of 10,000 communes they
 /// are half of the list's 4.9 MB and most of the time to decode it on the page's thread. Read
-/// as bytes, like the overview's answer (no JavaScript string of it).
+/// as bytes, like the overview's answer (no JavaScript string of it), and decoded
+/// [`DOCUMENTS_PER_TASK`] at a time, a task each, so that a reviewer's 20,000 documents do not
+/// hold the page (a scroll, a click) for one long task.
 pub async fn documents() -> Result<Vec<DocumentRow>, ApiError> {
-    let bytes = get_bytes("/api/documents").await?;
-    serde_json::from_slice::<DocumentList<Vec<Listed>>>(&bytes)
-        .map(|list| list.documents.into_iter().map(Listed::into_row).collect())
-        .map_err(|err| ApiError::Refused {
-            status: 200,
-            message: format!("unexpected answer: {err}"),
-        })
+    /// How the server's answer begins (compact JSON, the documents its only field).
+    const OPENING: &[u8] = b"{\"documents\":[";
+    let unexpected = |err: serde_json::Error| ApiError::Refused {
+        status: 200,
+        message: format!("unexpected answer: {err}"),
+    };
+    let mut bytes = get_bytes("/api/documents").await?;
+    if !bytes.starts_with(OPENING) {
+        return serde_json::from_slice::<DocumentList<Vec<Listed>>>(&bytes)
+            .map(|list| list.documents.into_iter().map(Listed::into_row).collect())
+            .map_err(unexpected);
+    }
+    let mut documents = Vec::new();
+    let mut next = Some(OPENING.len());
+    while let Some(at) = next {
+        let (part, after) = tramyte_shared::rest::overview_parts::read_more::<Listed>(
+            &mut bytes,
+            at,
+            DOCUMENTS_PER_TASK,
+        )
+        .map_err(unexpected)?;
+        documents.extend(part.into_iter().map(Listed::into_row));
+        next = after;
+        if next.is_some() {
+            crate::platform::next_task().await;
+        }
+    }
+    Ok(documents)
 }
 
 /// A [`DocumentRow`] as listed, but for its points per criterion (see [`documents`]).
@@ -305,27 +319,140 @@ pub type Overview = tramyte_shared::rest::Overview<Vec<DocumentRow>>;
 /// (2,160 px at 36 px a row is 60) and the rows kept around it, with room to spare.
 pub const FIRST_ROWS: usize = 100;
 
-/// The overview of a round, for reviewers: the answer with its first [`FIRST_ROWS`] rows
-/// decoded, the rows still to decode ([`Rest`], `None` when none are left), and the answer's
-/// bytes when they are small enough to keep for offline use without encoding them again.
-pub async fn overview(round: u16, keep_up_to: usize) -> Result<OverviewAnswer, ApiError> {
-    let bytes = get_bytes(&format!("/api/overview?round={round}")).await?;
-    crate::platform::mark("overview:bytes");
+/// Bytes read into the body before the first rows are looked for again, when they were not
+/// whole in what had arrived.
+const FIRST_ROWS_RETRY_BYTES: usize = 16 * 1024;
+
+/// The overview of a round, for reviewers, as its answer arrives: the answer with its first
+/// [`FIRST_ROWS`] rows decoded as soon as the bytes that hold them have come (the documents
+/// come last in the answer, after its 0.2 MB head for 10,000 communes), and the rest of the
+/// body still arriving ([`Arriving`]). So the first screen does not wait for the other 4.7 MB
+/// to arrive and be copied into the app.
+pub async fn overview(round: u16) -> Result<(Overview, Arriving), ApiError> {
+    let response = get_response(&format!("/api/overview?round={round}")).await?;
     let unexpected = |err: serde_json::Error| ApiError::Refused {
         status: 200,
         message: format!("unexpected answer: {err}"),
     };
-    let kept = (bytes.len() <= keep_up_to).then(|| bytes.clone());
-    let (overview, next) =
-        tramyte_shared::rest::overview_parts::read_first(&bytes, FIRST_ROWS).map_err(unexpected)?;
-    crate::platform::mark("overview:first-rows");
-    let rest = next.map(|at| Rest { bytes, at });
-    Ok((overview, rest, kept))
+    let mut body = Body::of(response);
+    let mut bytes = Vec::new();
+    let mut tried = 0;
+    loop {
+        let more = body.read_into(&mut bytes).await?;
+        if more && bytes.len() < tried + FIRST_ROWS_RETRY_BYTES {
+            continue;
+        }
+        tried = bytes.len();
+        match tramyte_shared::rest::overview_parts::read_first(&bytes, FIRST_ROWS) {
+            Ok((overview, next)) => {
+                crate::platform::mark("overview:first-rows");
+                let body = more.then_some(body);
+                return Ok((overview, Arriving { bytes, next, body }));
+            }
+            // The first rows are not all there yet.
+            Err(err) if more && err.is_eof() => {}
+            Err(err) => return Err(unexpected(err)),
+        }
+    }
 }
 
-/// An overview answer with its first rows, the rows still to decode and the bytes to keep (see
-/// [`overview`]).
-pub type OverviewAnswer = (Overview, Option<Rest>, Option<Vec<u8>>);
+/// A `GET` answer that is a success, its body unread; the error it says otherwise.
+async fn get_response(path: &str) -> Result<Response, ApiError> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_credentials(RequestCredentials::SameOrigin);
+    let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Unreachable)?;
+    let window = web_sys::window().ok_or(ApiError::Unreachable)?;
+    let response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    let response: Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
+    if !response.ok() {
+        return Err(answer_text(response)
+            .await
+            .err()
+            .unwrap_or(ApiError::Unreachable));
+    }
+    Ok(response)
+}
+
+/// A response's body read as it arrives, a chunk at a time, or read whole where the browser
+/// gives no stream.
+enum Body {
+    Stream(ReadableStreamDefaultReader),
+    Whole(Response),
+    Ended,
+}
+
+impl Body {
+    fn of(response: Response) -> Body {
+        match response.body() {
+            Some(stream) => Body::Stream(stream.get_reader().unchecked_into()),
+            None => Body::Whole(response),
+        }
+    }
+
+    /// Appends the next bytes of the body to `bytes`: `false` when the body has ended.
+    async fn read_into(&mut self, bytes: &mut Vec<u8>) -> Result<bool, ApiError> {
+        let chunk: js_sys::Uint8Array = match self {
+            Body::Stream(reader) => {
+                let read: ReadableStreamReadResult = JsFuture::from(reader.read())
+                    .await
+                    .map_err(|_| ApiError::Unreachable)?
+                    .unchecked_into();
+                if read.get_done().unwrap_or(true) {
+                    *self = Body::Ended;
+                    return Ok(false);
+                }
+                read.get_value().unchecked_into()
+            }
+            Body::Whole(response) => {
+                let promise = response.array_buffer().map_err(|_| ApiError::Unreachable)?;
+                let buffer = JsFuture::from(promise)
+                    .await
+                    .map_err(|_| ApiError::Unreachable)?;
+                *self = Body::Ended;
+                js_sys::Uint8Array::new(&buffer)
+            }
+            Body::Ended => return Ok(false),
+        };
+        let at = bytes.len();
+        bytes.resize(at + chunk.length() as usize, 0);
+        chunk.copy_to(&mut bytes[at..]);
+        Ok(true)
+    }
+}
+
+/// An overview answer whose first rows are decoded ([`overview`]) and whose other bytes may
+/// still be arriving.
+pub struct Arriving {
+    bytes: Vec<u8>,
+    /// Where the row after the first rows starts (`None`: there is none).
+    next: Option<usize>,
+    /// The rest of the body, `None` once it has all arrived.
+    body: Option<Body>,
+}
+
+impl Arriving {
+    /// Waits for the rest of the answer: the rows still to decode ([`Rest`], `None` when there
+    /// are none), and the whole answer's bytes when they are at most `keep_up_to`, to keep for
+    /// offline use without encoding them again.
+    pub async fn arrived(
+        mut self,
+        keep_up_to: usize,
+    ) -> Result<(Option<Rest>, Option<Vec<u8>>), ApiError> {
+        if let Some(mut body) = self.body.take() {
+            while body.read_into(&mut self.bytes).await? {}
+        }
+        let kept = (self.bytes.len() <= keep_up_to).then(|| self.bytes.clone());
+        crate::platform::mark("overview:bytes");
+        let rest = self.next.map(|at| Rest {
+            bytes: self.bytes,
+            at,
+        });
+        Ok((rest, kept))
+    }
+}
 
 /// The rows of an overview answer not decoded yet: its bytes and where the next row starts.
 pub struct Rest {

@@ -8,7 +8,9 @@
 //! starts noted (found, not decoded). The documents come last in an answer, so nothing else is
 //! left unread.
 
-use serde::de::{DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    DeserializeOwned, DeserializeSeed, Deserializer as _, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::value::RawValue;
 
 use super::{DocumentRow, Overview};
@@ -50,14 +52,16 @@ pub fn read_first(
 }
 
 /// Reads at most `max` rows of an answer's documents from the one starting at `at` (as
-/// [`read_first`] or this function noted it), and where the row after them starts (`None`:
-/// there is none). The separator before the row becomes an opening bracket in `bytes`, so the
-/// rows from there read as an array; the answer being compact JSON, nothing stands between.
-pub fn read_more(
+/// [`read_first`] or this function noted it, or just after the array's opening bracket), and
+/// where the row after them starts (`None`: there is none). The separator before the row
+/// becomes an opening bracket in `bytes`, so the rows from there read as an array; the answer
+/// being compact JSON, nothing stands between. Any array of rows of one type reads so (the
+/// list of documents, `GET /api/documents`, too).
+pub fn read_more<T: DeserializeOwned>(
     bytes: &mut [u8],
     at: usize,
     max: usize,
-) -> Result<(Vec<DocumentRow>, Option<usize>), serde_json::Error> {
+) -> Result<(Vec<T>, Option<usize>), serde_json::Error> {
     let open = at
         .checked_sub(1)
         .filter(|&open| matches!(bytes.get(open), Some(b',' | b'[')))
@@ -75,17 +79,17 @@ pub fn read_more(
 }
 
 /// Rows read from a JSON array, at most `max`, and where the next one starts.
-struct Rows {
+struct Rows<T> {
     /// Where the bytes read begin (an address), to tell where the next row starts.
     base: usize,
     max: usize,
-    read: Vec<DocumentRow>,
+    read: Vec<T>,
     /// The offset of the row after the last one read, when there is one.
     next: Option<usize>,
 }
 
-impl Rows {
-    fn new(bytes: &[u8], max: usize) -> Rows {
+impl<T> Rows<T> {
+    fn new(bytes: &[u8], max: usize) -> Rows<T> {
         Rows {
             base: bytes.as_ptr() as usize,
             max,
@@ -98,7 +102,7 @@ impl Rows {
 /// The answer's map: every field kept as it was written, but the documents read as [`Rows`].
 struct HeadVisitor<'a, 'de> {
     fields: &'a mut Vec<(String, &'de RawValue)>,
-    rows: &'a mut Rows,
+    rows: &'a mut Rows<DocumentRow>,
 }
 
 impl<'de> Visitor<'de> for HeadVisitor<'_, 'de> {
@@ -123,9 +127,9 @@ impl<'de> Visitor<'de> for HeadVisitor<'_, 'de> {
 
 /// Reads a JSON array of rows into [`Rows`], stopping with [`ENOUGH`] at the row after its
 /// `max`th, whose start it notes.
-struct RowsSeed<'a>(&'a mut Rows);
+struct RowsSeed<'a, T>(&'a mut Rows<T>);
 
-impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for RowsSeed<'_, T> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -133,7 +137,7 @@ impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for RowsSeed<'_> {
+impl<'de, T: DeserializeOwned> Visitor<'de> for RowsSeed<'_, T> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -152,7 +156,7 @@ impl<'de> Visitor<'de> for RowsSeed<'_> {
                     None => Ok(()),
                 };
             }
-            match seq.next_element::<DocumentRow>()? {
+            match seq.next_element::<T>()? {
                 Some(row) => rows.read.push(row),
                 None => return Ok(()),
             }
@@ -186,7 +190,7 @@ mod tests {
         let (mut overview, mut next) = read_first(&bytes, first).unwrap();
         assert!(overview.documents.len() <= first);
         while let Some(at) = next {
-            let (rows, after) = read_more(&mut bytes, at, part).unwrap();
+            let (rows, after) = read_more::<DocumentRow>(&mut bytes, at, part).unwrap();
             assert!(!rows.is_empty() && rows.len() <= part);
             overview.documents.extend(rows);
             next = after;
@@ -223,6 +227,39 @@ mod tests {
     }
 
     #[test]
+    fn any_list_of_rows_reads_in_parts_from_after_its_opening_bracket() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Named {
+            id: String,
+        }
+        for n in [0, 1, 2, 7] {
+            let ids: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"id":"d{i}","x":[1]}}"#))
+                .collect();
+            let mut bytes = format!(r#"{{"documents":[{}]}}"#, ids.join(",")).into_bytes();
+            let mut next = Some(r#"{"documents":["#.len());
+            let mut read = Vec::new();
+            while let Some(at) = next {
+                let (part, after) = read_more::<Named>(&mut bytes, at, 3).unwrap();
+                assert!(part.len() <= 3 && (part.len() == 3 || after.is_none()));
+                read.extend(part);
+                next = after;
+            }
+            let want: Vec<Named> = (0..n)
+                .map(|i| Named {
+                    id: format!("d{i}"),
+                })
+                .collect();
+            assert_eq!(read, want, "{n} rows");
+        }
+        let mut cut = br#"{"documents":[{"id":"d0"},{"id":"d1"}"#.to_vec();
+        assert!(
+            read_more::<Named>(&mut cut, 14, 5).is_err(),
+            "a list cut off is an error"
+        );
+    }
+
+    #[test]
     fn a_broken_answer_is_an_error_not_fewer_rows() {
         let text = answer(5);
         let broken = &text[..text.len() - 40];
@@ -232,7 +269,7 @@ mod tests {
         let mut at = next;
         let mut failed = false;
         while let Some(from) = at {
-            match read_more(&mut bytes, from, 1) {
+            match read_more::<DocumentRow>(&mut bytes, from, 1) {
                 Ok((_, after)) => at = after,
                 Err(_) => {
                     failed = true;
@@ -241,6 +278,6 @@ mod tests {
             }
         }
         assert!(failed, "the cut row is an error");
-        assert!(read_more(&mut answer(3).into_bytes(), 5, 1).is_err());
+        assert!(read_more::<DocumentRow>(&mut answer(3).into_bytes(), 5, 1).is_err());
     }
 }

@@ -101,10 +101,7 @@ pub fn OverviewPage() -> impl IntoView {
             .unwrap_or_else(|| documents.with(|d| crate::page::latest_round(d)))
     });
     platform::remove_local(OLD_CACHE_KEY);
-    let cached: Option<Shown> = platform::load_local(CACHE_KEY)
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .map(Shown::of);
-    let data = RwSignal::new(cached);
+    let data = RwSignal::new(cached());
     let problem = RwSignal::new(None::<String>);
     let status_filter = RwSignal::new(String::new());
     let verdict_filter = RwSignal::new(String::new());
@@ -130,7 +127,7 @@ pub fn OverviewPage() -> impl IntoView {
         asked.set_value(ask);
         let session = session.clone();
         leptos::task::spawn_local(async move {
-            let answer = api::overview(round, CACHE_MAX_BYTES).await;
+            let answer = api::overview(round).await;
             // Stale, or the page was left meanwhile (its values are disposed).
             let current = move || asked.try_get_value() == Some(ask);
             if current() {
@@ -432,26 +429,34 @@ pub fn OverviewPage() -> impl IntoView {
     }
 }
 
-/// Shows an overview answer: its first rows at once, then the frame after, the other rows a
-/// part per task, while `current` says the answer is still the one wanted (no newer ask, the
-/// page not left); or the problem.
+/// The overview answer last kept for offline use.
+fn cached() -> Option<Shown> {
+    platform::load_local(CACHE_KEY)
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .map(Shown::of)
+}
+
+/// Shows an overview answer: its first rows at once, then the frame after, once the rest has
+/// arrived, the other rows a part per task, while `current` says the answer is still the one
+/// wanted (no newer ask, the page not left); or the problem.
 async fn show_answer(
-    answer: Result<api::OverviewAnswer, ApiError>,
+    answer: Result<(Overview, api::Arriving), ApiError>,
     data: RwSignal<Option<Shown>>,
     problem: RwSignal<Option<String>>,
     i18n: crate::i18n::I18n,
     current: impl Fn() -> bool,
 ) {
-    let (overview, rest, kept) = match answer {
+    let unreachable = || {
+        i18n.pick(
+            "Không có mạng: đang hiển thị số liệu lần tải trước.",
+            "Offline: showing the figures last downloaded.",
+        )
+        .to_owned()
+    };
+    let (overview, arriving) = match answer {
         Ok(answer) => answer,
         Err(ApiError::Unreachable) => {
-            problem.set(Some(
-                i18n.pick(
-                    "Không có mạng: đang hiển thị số liệu lần tải trước.",
-                    "Offline: showing the figures last downloaded.",
-                )
-                .to_owned(),
-            ));
+            problem.set(Some(unreachable()));
             return;
         }
         Err(err) => {
@@ -459,29 +464,51 @@ async fn show_answer(
             return;
         }
     };
-    // The browser keeps about 5 MB for the whole app: a province's overview is not kept (the
-    // last one kept is dropped, so it is never shown as current).
-    match kept.as_deref().map(std::str::from_utf8) {
-        Some(Ok(text)) => platform::store_local(CACHE_KEY, text),
-        _ => platform::remove_local(CACHE_KEY),
-    }
-    problem.set(None);
-    let Some(mut rest) = rest else {
-        data.set(Some(Shown::of(overview)));
-        return;
-    };
     let first = overview.documents.len();
+    let count = overview.count;
     // An answer that does not say how many rows it has is shown when all are read.
-    let partial = overview.count > first;
-    let mut more = Vec::with_capacity(overview.count.saturating_sub(first));
+    let partial = count > first;
     let mut whole = None;
     if partial {
+        problem.set(None);
         data.set(Some(Shown::first(overview)));
         platform::next_frame().await;
         platform::next_task().await;
     } else {
         whole = Some(Shown::of(overview));
     }
+    let (rest, kept) = match arriving.arrived(CACHE_MAX_BYTES).await {
+        Ok(arrived) => arrived,
+        // Cut off after its first rows: the answer last kept, if any, rather than a part.
+        Err(err) => {
+            if current() {
+                data.set(cached());
+                problem.set(Some(match err {
+                    ApiError::Unreachable => unreachable(),
+                    err => api_problem(i18n, &err),
+                }));
+            }
+            return;
+        }
+    };
+    if !current() {
+        return;
+    }
+    problem.set(None);
+    let Some(mut rest) = rest else {
+        keep(kept);
+        if let Some(shown) = whole {
+            data.set(Some(shown));
+        } else {
+            data.update(|d| {
+                if let Some(d) = d {
+                    d.complete(Vec::new());
+                }
+            });
+        }
+        return;
+    };
+    let mut more = Vec::with_capacity(count.saturating_sub(first));
     loop {
         if !current() {
             return;
@@ -494,7 +521,9 @@ async fn show_answer(
                     None => break,
                 }
             }
+            // A broken row: the answer last kept, if any, rather than a part.
             Err(err) => {
+                data.set(cached());
                 problem.set(Some(api_problem(i18n, &err)));
                 return;
             }
@@ -507,6 +536,7 @@ async fn show_answer(
     if !current() {
         return;
     }
+    keep(kept);
     match whole {
         Some(mut shown) => {
             shown.complete(more);
@@ -517,6 +547,16 @@ async fn show_answer(
                 d.complete(more);
             }
         }),
+    }
+}
+
+/// Keeps an answer read whole and without fault for offline use, when it was small enough to
+/// keep: the browser keeps about 5 MB for the whole app, so a province's overview is not kept
+/// (the last one kept is dropped, so it is never shown as current).
+fn keep(kept: Option<Vec<u8>>) {
+    match kept.as_deref().map(std::str::from_utf8) {
+        Some(Ok(text)) => platform::store_local(CACHE_KEY, text),
+        _ => platform::remove_local(CACHE_KEY),
     }
 }
 
