@@ -180,7 +180,7 @@ await main(async (baseUrl) => {
   });
   await page.goto(baseUrl + '/overview');
   const said = page.locator('main p[role=status]');
-  await said.filter({ hasText: 'unexpected answer' }).waitFor({ timeout: TIMEOUT });
+  await said.filter({ hasText: 'Không đọc được câu trả lời của máy chủ' }).waitFor({ timeout: TIMEOUT });
   const countText = (await page.getByTestId('desk-count').allTextContents()).join();
   check(await page.locator(ROWS).count() === 0 && !countText.startsWith(`${COMMUNES} `),
     `a cut-off answer shows no rows (${await said.textContent()}; ${countText})`);

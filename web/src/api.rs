@@ -26,6 +26,16 @@ pub enum ApiError {
     },
     /// The server refused or failed, with its own message.
     Refused { status: u16, message: String },
+    /// The server said yes, but its answer could not be read (cut off on the way, or not of
+    /// the form this app expects): the decoder's words, for the console, not the interface.
+    Unreadable(String),
+}
+
+impl ApiError {
+    /// An answer that could not be read, for `err` (what the decoder said).
+    fn unreadable(err: impl std::fmt::Display) -> ApiError {
+        ApiError::Unreadable(err.to_string())
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -34,6 +44,7 @@ impl std::fmt::Display for ApiError {
             ApiError::Unreachable => f.write_str("unreachable"),
             ApiError::Unauthorized(m) | ApiError::Throttled { message: m, .. } => f.write_str(m),
             ApiError::Refused { status, message } => write!(f, "{status}: {message}"),
+            ApiError::Unreadable(detail) => write!(f, "unreadable answer: {detail}"),
         }
     }
 }
@@ -155,10 +166,7 @@ fn json(body: &impl Serialize) -> String {
 }
 
 fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_json::from_str(text).map_err(|err| ApiError::Refused {
-        status: 200,
-        message: format!("unexpected answer: {err}"),
-    })
+    serde_json::from_str(text).map_err(ApiError::unreadable)
 }
 
 /// Signs in; the server sets the session cookie.
@@ -194,15 +202,11 @@ const DOCUMENTS_PER_TASK: usize = 1_000;
 pub async fn documents() -> Result<Vec<DocumentRow>, ApiError> {
     /// How the server's answer begins (compact JSON, the documents its only field).
     const OPENING: &[u8] = b"{\"documents\":[";
-    let unexpected = |err: serde_json::Error| ApiError::Refused {
-        status: 200,
-        message: format!("unexpected answer: {err}"),
-    };
     let mut bytes = get_bytes("/api/documents").await?;
     if !bytes.starts_with(OPENING) {
         return serde_json::from_slice::<DocumentList<Vec<Listed>>>(&bytes)
             .map(|list| list.documents.into_iter().map(Listed::into_row).collect())
-            .map_err(unexpected);
+            .map_err(ApiError::unreadable);
     }
     let mut documents = Vec::new();
     let mut next = Some(OPENING.len());
@@ -212,7 +216,7 @@ pub async fn documents() -> Result<Vec<DocumentRow>, ApiError> {
             at,
             DOCUMENTS_PER_TASK,
         )
-        .map_err(unexpected)?;
+        .map_err(ApiError::unreadable)?;
         documents.extend(part.into_iter().map(Listed::into_row));
         next = after;
         if next.is_some() {
@@ -330,10 +334,6 @@ const FIRST_ROWS_RETRY_BYTES: usize = 16 * 1024;
 /// to arrive and be copied into the app.
 pub async fn overview(round: u16) -> Result<(Overview, Arriving), ApiError> {
     let response = get_response(&format!("/api/overview?round={round}")).await?;
-    let unexpected = |err: serde_json::Error| ApiError::Refused {
-        status: 200,
-        message: format!("unexpected answer: {err}"),
-    };
     let mut body = Body::of(response);
     let mut bytes = Vec::new();
     let mut tried = 0;
@@ -351,7 +351,7 @@ pub async fn overview(round: u16) -> Result<(Overview, Arriving), ApiError> {
             }
             // The first rows are not all there yet.
             Err(err) if more && err.is_eof() => {}
-            Err(err) => return Err(unexpected(err)),
+            Err(err) => return Err(ApiError::unreadable(err)),
         }
     }
 }
@@ -466,10 +466,7 @@ impl Rest {
         match tramyte_shared::rest::overview_parts::read_more(&mut self.bytes, self.at, max) {
             Ok((rows, None)) => Ok((rows, None)),
             Ok((rows, Some(at))) => Ok((rows, Some(Rest { at, ..self }))),
-            Err(err) => Err(ApiError::Refused {
-                status: 200,
-                message: format!("unexpected answer: {err}"),
-            }),
+            Err(err) => Err(ApiError::unreadable(err)),
         }
     }
 }
@@ -669,10 +666,8 @@ pub async fn catalog(
 
 /// A catalog from its JSON, through [`tramyte_shared::catalog::parse_catalog`].
 fn read_catalog(json: &str) -> Result<tramyte_shared::catalog::Catalog, ApiError> {
-    tramyte_shared::catalog::parse_catalog(json).map_err(|err| ApiError::Refused {
-        status: 200,
-        message: format!("unexpected criteria set: {err}"),
-    })
+    tramyte_shared::catalog::parse_catalog(json)
+        .map_err(|err| ApiError::unreadable(format!("criteria set: {err}")))
 }
 
 /// What the server made of an uploaded indicator sheet: valid (`T`), or every problem.

@@ -303,6 +303,16 @@ pub fn api_problem(i18n: I18n, err: &crate::api::ApiError) -> String {
             message,
         } => format!("{}: {message}", i18n.pick("Không hợp lệ", "Not valid")),
         ApiError::Refused { message, .. } => message.clone(),
+        ApiError::Unreadable(detail) => {
+            web_sys::console::warn_1(&format!("unreadable answer: {detail}").into());
+            i18n.pick(
+                "Không đọc được câu trả lời của máy chủ (bị cắt giữa chừng hoặc sai dạng). \
+                 Hãy thử lại.",
+                "The server's answer could not be read (cut off on the way, or not in the \
+                 expected form). Try again.",
+            )
+            .to_owned()
+        }
     }
 }
 

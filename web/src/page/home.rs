@@ -137,6 +137,7 @@ fn sign_in_problem(i18n: I18n, err: &ApiError) -> String {
             }
         }
         ApiError::Refused { message, .. } => message.clone(),
+        ApiError::Unreadable(_) => crate::page::api_problem(i18n, err),
     }
 }
 
