@@ -93,6 +93,16 @@ async fn send(
     body: Option<&JsValue>,
     content_type: &str,
 ) -> Result<(u16, String, Option<String>), ApiError> {
+    answer_parts(fetch(method, path, body, content_type).await?).await
+}
+
+/// One request's response, its body unread; `Unreachable` when nothing answered.
+async fn fetch(
+    method: &str,
+    path: &str,
+    body: Option<&JsValue>,
+    content_type: &str,
+) -> Result<Response, ApiError> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
@@ -107,8 +117,7 @@ async fn send(
     let response = JsFuture::from(window.fetch_with_request(&request))
         .await
         .map_err(|_| ApiError::Unreachable)?;
-    let response: Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
-    answer_parts(response).await
+    response.dyn_into().map_err(|_| ApiError::Unreachable)
 }
 
 /// A `GET` answer's bytes as they came: no round trip through a JavaScript string, which
@@ -358,15 +367,7 @@ pub async fn overview(round: u16) -> Result<(Overview, Arriving), ApiError> {
 
 /// A `GET` answer that is a success, its body unread; the error it says otherwise.
 async fn get_response(path: &str) -> Result<Response, ApiError> {
-    let init = RequestInit::new();
-    init.set_method("GET");
-    init.set_credentials(RequestCredentials::SameOrigin);
-    let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::Unreachable)?;
-    let window = web_sys::window().ok_or(ApiError::Unreachable)?;
-    let response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|_| ApiError::Unreachable)?;
-    let response: Response = response.dyn_into().map_err(|_| ApiError::Unreachable)?;
+    let response = fetch("GET", path, None, "").await?;
     if !response.ok() {
         return Err(answer_text(response)
             .await
