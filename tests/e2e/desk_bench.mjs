@@ -31,8 +31,10 @@ await main(async (baseUrl) => {
     const open = []; const firstByte = []; const asked = []; const sort = []; const dropped = []; const worst = [];
     for (let run = 0; run < RUNS; run += 1) {
       // DESK_BENCH_TRACE=file: a Chromium performance trace of the last run on a desktop (open,
-      // sort and scroll), to read in the browser's performance panel.
-      const tracing = process.env.DESK_BENCH_TRACE && rate === 1 && run === RUNS - 1;
+      // sort and scroll), to read in the browser's performance panel; of the last run under the
+      // 4× slowdown with DESK_BENCH_TRACE_SLOWDOWN=4.
+      const traced = Number(process.env.DESK_BENCH_TRACE_SLOWDOWN || 1);
+      const tracing = process.env.DESK_BENCH_TRACE && rate === traced && run === RUNS - 1;
       if (tracing) {
         await browser.startTracing(page, {
           path: process.env.DESK_BENCH_TRACE,

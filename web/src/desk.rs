@@ -290,26 +290,27 @@ pub fn DeskTable(
     let text = move |vi: &'static str, en: &'static str| {
         Signal::derive(move || i18n.pick(vi, en).to_owned())
     };
-    // The rows in the window, each with what its drawing depends on besides its row.
+    // The dossiers on this device, asked once for every slot (a set of ids).
     let repo = crate::session::use_session().repo;
-    let visible = move || {
-        let (from, span) = (first.get(), span.get());
-        let lang = i18n.lang();
-        let held = repo.held();
-        rows.with(|rows| {
-            let to = (from + span).min(rows.len());
-            rows.get(from.min(to)..to)
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-                .map(|(i, row)| Placed {
-                    at: from + i,
-                    here: held.contains(&row.id),
-                    row: row.clone(),
-                    lang,
-                })
-                .collect::<Vec<_>>()
-        })
+    let held = Memo::new(move |_| repo.held());
+    // The slots of the window: as many as rows in it, each drawing the row at its place.
+    let slots = move || {
+        let shown = rows
+            .with(Vec::len)
+            .saturating_sub(first.get())
+            .min(span.get());
+        let columns = criteria.with(Vec::len);
+        (0..shown)
+            .map(move |slot| (slot, columns))
+            .collect::<Vec<_>>()
+    };
+    let window = Window {
+        i18n,
+        names,
+        rows,
+        first,
+        held,
+        active,
     };
     let spacer_above = move || format!("{}px", first.get() as f64 * ROW_PX);
     let spacer_below = move || {
@@ -348,8 +349,8 @@ pub fn DeskTable(
                 </thead>
                 <tbody>
                     <tr class="spacer" aria-hidden="true" style:height=spacer_above></tr>
-                    <For each=visible key=Placed::key
-                        children=move |placed| untrack(|| desk_row(i18n, names, placed, criteria.with_untracked(Vec::len), active))/>
+                    <For each=slots key=|slot| *slot
+                        children=move |(slot, columns)| desk_slot(window, slot, columns)/>
                     <tr class="spacer" aria-hidden="true" style:height=spacer_below></tr>
                 </tbody>
             </table>
@@ -402,134 +403,387 @@ pub fn held_signal(repo: Repo, id: String) -> Signal<bool> {
     Memo::new(move |_| repo.holds(&id)).into()
 }
 
-/// A row of the window of rows in the page: its position among the rows, the row, and what its
-/// drawing depends on besides the row — the language and whether its dossier is on this device.
-/// A row is drawn once for these (its cells are plain text, not one reactive effect each) and
-/// drawn again when one changes: a scroll that moves the window draws only the rows new to it.
-#[derive(Clone)]
-struct Placed {
-    at: usize,
-    row: Arc<DocumentRow>,
-    lang: Lang,
-    here: bool,
-}
-
-impl Placed {
-    /// The identity of what is drawn: a row of a new answer is a new `Arc` (its address). The
-    /// page builds a new answer's `Arc`s while the rows shown are still alive (`Shown::of`,
-    /// then the signal is set), so a new row never takes the address of one still drawn.
-    fn key(&self) -> (usize, usize, Lang, bool) {
-        (
-            self.at,
-            Arc::as_ptr(&self.row) as usize,
-            self.lang,
-            self.here,
-        )
-    }
-}
-
-/// One commune's row, drawn in the language of `placed` (read by the caller).
-fn desk_row(
+/// What every slot of the table's window reads: the rows, the first row in the window, and
+/// what a row's drawing depends on besides the row.
+#[derive(Clone, Copy)]
+struct Window {
     i18n: I18n,
     names: Names,
-    placed: Placed,
-    columns: usize,
+    rows: Memo<Vec<Arc<DocumentRow>>>,
+    first: Memo<usize>,
+    held: Memo<std::collections::HashSet<String>>,
     active: RwSignal<Option<usize>>,
-) -> impl IntoView {
-    let Placed {
-        at,
-        row,
-        lang,
-        here,
-    } = placed;
-    if is_pending(&row) {
-        return view! {
-            <tr class="pending" aria-rowindex=(at + 2).to_string() aria-busy="true">
-                <th scope="row">"…"</th>
-            </tr>
-        }
-        .into_any();
-    }
-    let name = row.commune_label();
-    let status = row.status.clone().unwrap_or_default();
-    let verdict = row.verdict.as_deref().and_then(Verdict::parse);
-    let points = |value: Option<f64>| {
-        value.map_or_else(|| "–".to_owned(), |t| decimal(lang, &t.to_string()))
-    };
-    let side = reviewed(&row.criteria);
-    let cells = (0..columns)
-        .map(|at| {
-            let Some(c) = row.criteria.get(at) else {
-                return view! { <td class="heat none"></td> }.into_any();
-            };
-            let current = current_points(c, side);
-            let (max, required) = (c.max.to_f64(), c.required.to_f64());
-            let shown = points(current);
-            let title = match lang {
-                Lang::Vi => format!(
-                    "{}: {shown} / {} (tối thiểu {})",
-                    c.id,
-                    decimal(lang, &max.to_string()),
-                    decimal(lang, &required.to_string())
-                ),
-                Lang::En => format!("{}: {shown} of {max} (minimum {required})", c.id),
-            };
-            view! { <td class=heat_class(c, side) title=title.clone() aria-label=title>{shown}</td> }
-                .into_any()
-        })
-        .collect_view();
-    let late = row.changed_after_submission.clone().map(|late| {
-        let items = late.items.join(", ");
-        let by = late.by.clone();
-        let title = move || {
-            format!(
-                "{}{items} — {}",
-                i18n.pick("Trạm đã thay đổi sau khi nộp: ", "Changed by the station after submission: "),
-                by.iter().map(|id| names.of(id)).collect::<Vec<_>>().join(", ")
-            )
+}
+
+/// One slot of the window: a table row drawn once, into which the row at its place (the
+/// window's first row and `slot` after it) is written — again when the window moves, the rows
+/// change, the language changes or its dossier arrives on this device. A scroll that moves the
+/// window writes the new rows' text and attributes into the rows already in the page, and only
+/// what differs from what the slot last wrote: no element is made or dropped.
+fn desk_slot(window: Window, slot: usize, columns: usize) -> impl IntoView {
+    let Window {
+        i18n,
+        names,
+        rows,
+        first,
+        held,
+        active,
+    } = window;
+    let tr = NodeRef::<leptos::html::Tr>::new();
+    let repo = crate::session::use_session().repo;
+    // The dossier of the row the slot shows (for its keep-offline button), and the one asked
+    // for from it.
+    let shown = StoredValue::new(String::new());
+    let asked = RwSignal::new(None::<String>);
+    Effect::new(move |state: Option<Option<(Cells, Written)>>| {
+        let state = state.flatten();
+        let at = first.get() + slot;
+        let row = rows.with(|rows| rows.get(at).cloned());
+        let (Some(row), Some(element)) = (row, tr.get()) else {
+            return state;
         };
-        view! { <span class="warn" title=title.clone() aria-label=title data-testid="changed-after-submission">"✎"</span> }
+        let (cells, mut written) =
+            state.unwrap_or_else(|| (Cells::of(&element, columns), Written::default()));
+        shown.set_value(row.id.clone());
+        let here = held.with(|held| held.contains(&row.id));
+        let asked = asked.with(|asked| asked.as_deref() == Some(row.id.as_str()));
+        written.next = 0;
+        write_row(&cells, &mut written, i18n, names, at, &row, (here, asked));
+        Some((cells, written))
     });
-    let conflicts = row.open_conflicts;
-    let conflicts_name = match lang {
-        Lang::Vi => format!("{conflicts} xung đột chưa giải quyết"),
-        Lang::En => format!("{conflicts} open conflicts"),
-    };
-    let by = row.last_change_by.clone();
-    // The keep-offline button of a row: drawn again when the dossier arrives (`here` is part of
-    // the row's key), so only the "asked" glyph reacts.
-    let keep = {
-        let (id, asked) = (row.id.clone(), RwSignal::new(false));
-        let repo = crate::session::use_session().repo;
-        let label = keep_offline_label(lang, &name, here);
-        view! {
-            <button type="button" class="keep-offline secondary" data-testid="keep-offline"
-                data-here=here.to_string() aria-label=label.clone() title=label disabled=here
-                on:click=move |_| {
-                    asked.set(true);
-                    repo.want(std::slice::from_ref(&id));
-                }>
-                {move || if here { "✓" } else if asked.get() { "…" } else { "⤓" }}
-            </button>
-        }
-    };
+    let criterion_cells = (0..columns)
+        .map(|_| view! { <td class="heat none"></td> })
+        .collect_view();
     view! {
-        <tr id=format!("desk-row-{}", row.id) aria-rowindex=(at + 2).to_string()
-            class:active=move || active.get() == Some(at)
-            data-commune=row.commune_code().to_owned() data-status=status.clone()>
-            <th scope="row"><a href=format!("/assessment/{}", row.id) tabindex="-1">{name}</a></th>
-            <td><span class="badge">{status_name(i18n, &status)}</span></td>
-            <td class="num">{points(row.self_total.map(Points::to_f64))}</td>
-            <td class="num">{points(row.review_total.map(Points::to_f64))}</td>
-            <td><span class=verdict_class(verdict)>{verdict.map(|v| verdict_name(i18n, v))}</span></td>
-            {cells}
-            <td class="num">{(conflicts > 0).then(|| view! {
-                <span class="warn" role="img" data-testid="conflict-count" aria-label=conflicts_name.clone() title=conflicts_name>{format!("⚠ {conflicts}")}</span>
-            })}</td>
-            <td>{late}</td>
-            <td class="hint">{row.last_change_at.map(platform::format_time)}{by.map(|b| move || format!(" · {}", names.of(&b)))}</td>
-            <td>{keep}</td>
+        <tr node_ref=tr class:active=move || active.get() == Some(first.get() + slot)>
+            <th scope="row"><a tabindex="-1"></a></th>
+            <td><span class="badge"></span></td>
+            <td class="num"></td>
+            <td class="num"></td>
+            <td><span></span></td>
+            {criterion_cells}
+            <td class="num"></td>
+            <td></td>
+            <td class="hint"></td>
+            <td>
+                <button type="button" class="keep-offline secondary" data-testid="keep-offline"
+                    on:click=move |_| {
+                        let id = shown.get_value();
+                        if !id.is_empty() {
+                            asked.set(Some(id.clone()));
+                            repo.want(std::slice::from_ref(&id));
+                        }
+                    }></button>
+            </td>
         </tr>
     }
-    .into_any()
+}
+
+/// The elements of a slot's row that its rows are written into, found once.
+struct Cells {
+    row: web_sys::Element,
+    link: web_sys::Element,
+    status: web_sys::Element,
+    self_total: web_sys::Element,
+    review_total: web_sys::Element,
+    verdict: web_sys::Element,
+    criteria: Vec<web_sys::Element>,
+    conflicts: web_sys::Element,
+    late: web_sys::Element,
+    activity: web_sys::Element,
+    keep: web_sys::Element,
+}
+
+impl Cells {
+    /// The cells of `row`, drawn by [`desk_slot`] with `columns` criterion cells.
+    fn of(row: &web_sys::Element, columns: usize) -> Cells {
+        let mut cells = std::iter::successors(row.first_element_child(), |cell| {
+            cell.next_element_sibling()
+        });
+        let mut next = || cells.next().unwrap_or_else(|| row.clone());
+        let inner = |cell: web_sys::Element| cell.first_element_child().unwrap_or(cell);
+        let link = inner(next());
+        let status = inner(next());
+        let self_total = next();
+        let review_total = next();
+        let verdict = inner(next());
+        let criteria = (0..columns).map(|_| next()).collect();
+        let (conflicts, late, activity) = (next(), next(), next());
+        let keep = inner(next());
+        Cells {
+            row: row.clone(),
+            link,
+            status,
+            self_total,
+            review_total,
+            verdict,
+            criteria,
+            conflicts,
+            late,
+            activity,
+            keep,
+        }
+    }
+}
+
+/// Where a value goes in an element.
+#[derive(Clone, Copy)]
+enum Part {
+    Text,
+    /// Markup, escaped by the caller ([`escape`]).
+    Markup,
+    Attribute(&'static str),
+}
+
+/// What a slot last wrote, in the order it writes (the same every time): a value equal to the
+/// last one written there is not written again.
+#[derive(Default)]
+struct Written {
+    values: Vec<Option<String>>,
+    next: usize,
+}
+
+impl Written {
+    /// Writes `value` as `part` of `element` (`None`: the attribute removed, the text empty)
+    /// unless it is what this place holds already.
+    fn put(&mut self, element: &web_sys::Element, part: Part, value: Option<&str>) {
+        let at = self.next;
+        self.next += 1;
+        if let Some(last) = self.values.get(at)
+            && last.as_deref() == value
+        {
+            return;
+        }
+        match (part, value) {
+            (Part::Text, value) => element.set_text_content(value),
+            (Part::Markup, value) => element.set_inner_html(value.unwrap_or_default()),
+            (Part::Attribute(name), Some(value)) => {
+                let _ = element.set_attribute(name, value);
+            }
+            (Part::Attribute(name), None) => {
+                let _ = element.remove_attribute(name);
+            }
+        }
+        let value = value.map(str::to_owned);
+        match self.values.get_mut(at) {
+            Some(last) => *last = value,
+            None => self.values.push(value),
+        }
+    }
+}
+
+/// Text made safe to put in markup, as an element's text or an attribute's value.
+fn escape(text: &str) -> String {
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => safe.push_str("&amp;"),
+            '<' => safe.push_str("&lt;"),
+            '>' => safe.push_str("&gt;"),
+            '"' => safe.push_str("&quot;"),
+            '\'' => safe.push_str("&#39;"),
+            c => safe.push(c),
+        }
+    }
+    safe
+}
+
+/// Writes the commune's row at position `at` into a slot's `cells`, in the language of
+/// `i18n` (read here, so the slot writes again when it changes). `device` says whether its
+/// dossier is on this device and whether this slot asked for it.
+fn write_row(
+    cells: &Cells,
+    written: &mut Written,
+    i18n: I18n,
+    names: Names,
+    at: usize,
+    row: &DocumentRow,
+    (here, asked): (bool, bool),
+) {
+    use Part::{Attribute, Markup, Text};
+    let lang = i18n.lang();
+    let pending = is_pending(row);
+    let row_el = &cells.row;
+    written.put(
+        row_el,
+        Attribute("aria-rowindex"),
+        Some(&(at + 2).to_string()),
+    );
+    written.put(row_el, Attribute("aria-busy"), pending.then_some("true"));
+    let dom_id = (!pending).then(|| format!("desk-row-{}", row.id));
+    written.put(row_el, Attribute("id"), dom_id.as_deref());
+    written.put(
+        row_el,
+        Attribute("data-commune"),
+        (!pending).then(|| row.commune_code()),
+    );
+    let status = row.status.clone().unwrap_or_default();
+    written.put(
+        row_el,
+        Attribute("data-status"),
+        (!pending).then_some(status.as_str()),
+    );
+    let href = (!pending).then(|| format!("/assessment/{}", row.id));
+    written.put(&cells.link, Attribute("href"), href.as_deref());
+    let name = if pending {
+        "…".to_owned()
+    } else {
+        row.commune_label()
+    };
+    written.put(&cells.link, Text, Some(&name));
+    written.put(&cells.status, Attribute("hidden"), pending.then_some(""));
+    written.put(
+        &cells.status,
+        Text,
+        (!pending).then(|| status_name(i18n, &status)),
+    );
+    let points = |value: Option<f64>| {
+        if pending {
+            String::new()
+        } else {
+            value.map_or_else(|| "–".to_owned(), |t| decimal(lang, &t.to_string()))
+        }
+    };
+    written.put(
+        &cells.self_total,
+        Text,
+        Some(&points(row.self_total.map(Points::to_f64))),
+    );
+    written.put(
+        &cells.review_total,
+        Text,
+        Some(&points(row.review_total.map(Points::to_f64))),
+    );
+    let verdict = row.verdict.as_deref().and_then(Verdict::parse);
+    written.put(
+        &cells.verdict,
+        Attribute("class"),
+        Some(&verdict_class(verdict)),
+    );
+    written.put(&cells.verdict, Text, verdict.map(|v| verdict_name(i18n, v)));
+    let side = reviewed(&row.criteria);
+    for (column, cell) in cells.criteria.iter().enumerate() {
+        let Some(c) = row.criteria.get(column) else {
+            written.put(cell, Attribute("class"), Some("heat none"));
+            written.put(cell, Attribute("title"), None);
+            written.put(cell, Attribute("aria-label"), None);
+            written.put(cell, Text, None);
+            continue;
+        };
+        let shown = points(current_points(c, side));
+        let (max, required) = (c.max.to_f64(), c.required.to_f64());
+        let title = match lang {
+            Lang::Vi => format!(
+                "{}: {shown} / {} (tối thiểu {})",
+                c.id,
+                decimal(lang, &max.to_string()),
+                decimal(lang, &required.to_string())
+            ),
+            Lang::En => format!("{}: {shown} of {max} (minimum {required})", c.id),
+        };
+        written.put(cell, Attribute("class"), Some(heat_class(c, side)));
+        written.put(cell, Attribute("title"), Some(&title));
+        written.put(cell, Attribute("aria-label"), Some(&title));
+        written.put(cell, Text, Some(&shown));
+    }
+    let conflicts = (row.open_conflicts > 0).then(|| {
+        let n = row.open_conflicts;
+        let spoken = escape(&match lang {
+            Lang::Vi => format!("{n} xung đột chưa giải quyết"),
+            Lang::En => format!("{n} open conflicts"),
+        });
+        format!(
+            r#"<span class="warn" role="img" data-testid="conflict-count" aria-label="{spoken}" title="{spoken}">⚠ {n}</span>"#
+        )
+    });
+    written.put(&cells.conflicts, Markup, conflicts.as_deref());
+    let late = row.changed_after_submission.as_ref().map(|late| {
+        let title = escape(&format!(
+            "{}{} — {}",
+            i18n.pick("Trạm đã thay đổi sau khi nộp: ", "Changed by the station after submission: "),
+            late.items.join(", "),
+            late.by.iter().map(|id| names.of(id)).collect::<Vec<_>>().join(", ")
+        ));
+        format!(
+            r#"<span class="warn" title="{title}" aria-label="{title}" data-testid="changed-after-submission">✎</span>"#
+        )
+    });
+    written.put(&cells.late, Markup, late.as_deref());
+    let activity = format!(
+        "{}{}",
+        row.last_change_at
+            .map(platform::format_time)
+            .unwrap_or_default(),
+        row.last_change_by
+            .as_ref()
+            .map(|by| format!(" · {}", names.of(by)))
+            .unwrap_or_default()
+    );
+    written.put(&cells.activity, Text, Some(&activity));
+    // The keep-offline button: the dossier on the device, asked for, or to fetch.
+    let label = keep_offline_label(lang, &name, here);
+    written.put(&cells.keep, Attribute("hidden"), pending.then_some(""));
+    written.put(
+        &cells.keep,
+        Attribute("data-here"),
+        Some(if here { "true" } else { "false" }),
+    );
+    written.put(&cells.keep, Attribute("aria-label"), Some(&label));
+    written.put(&cells.keep, Attribute("title"), Some(&label));
+    written.put(&cells.keep, Attribute("disabled"), here.then_some(""));
+    let glyph = if here {
+        "✓"
+    } else if asked {
+        "…"
+    } else {
+        "⤓"
+    };
+    written.put(&cells.keep, Text, Some(glyph));
+}
+
+// Run by `wasm-bindgen-test-runner` in headless Chromium (`cargo xtask test`).
+#[cfg(all(test, target_arch = "wasm32"))]
+#[allow(clippy::unwrap_used)] // tests unwrap what they just built
+mod tests {
+    use super::{Part, Written, escape};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn markup_is_escaped() {
+        assert_eq!(
+            escape(r#"Xã "Ân" <b>&'x'"#),
+            "Xã &quot;Ân&quot; &lt;b&gt;&amp;&#39;x&#39;"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_slot_writes_only_what_changed() {
+        let document = web_sys::window().unwrap().document().unwrap();
+        let cell = document.create_element("td").unwrap();
+        let mut written = Written::default();
+        let write = |written: &mut Written, text: Option<&str>, title: Option<&str>| {
+            written.next = 0;
+            written.put(&cell, Part::Text, text);
+            written.put(&cell, Part::Attribute("title"), title);
+        };
+        write(&mut written, Some("6,5"), Some("TC1"));
+        assert_eq!(cell.text_content().as_deref(), Some("6,5"));
+        assert_eq!(cell.get_attribute("title").as_deref(), Some("TC1"));
+        // The same values are not written again: a change made behind the slot's back stays.
+        cell.set_text_content(Some("behind"));
+        write(&mut written, Some("6,5"), Some("TC1"));
+        assert_eq!(cell.text_content().as_deref(), Some("behind"));
+        // New ones are; an attribute without a value is removed.
+        write(&mut written, Some("7"), None);
+        assert_eq!(cell.text_content().as_deref(), Some("7"));
+        assert!(!cell.has_attribute("title"));
+        let markup = document.create_element("td").unwrap();
+        let mut written = Written::default();
+        written.put(
+            &markup,
+            Part::Markup,
+            Some(&format!("<span>{}</span>", escape("<i>"))),
+        );
+        assert_eq!(markup.inner_html(), "<span>&lt;i&gt;</span>");
+    }
 }
