@@ -16,11 +16,19 @@ pub fn load_local(key: &str) -> Option<String> {
     storage.get_item(key).ok()?
 }
 
-/// Writes a value to `localStorage`; silently does nothing when storage is unavailable.
-pub fn store_local(key: &str, value: &str) {
+/// Writes a value to `localStorage`; whether it was written (not when storage is unavailable
+/// or full).
+pub fn store_local(key: &str, value: &str) -> bool {
     if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
-        let _ = storage.set_item(key, value);
+        storage.set_item(key, value).is_ok()
+    } else {
+        false
     }
+}
+
+/// Whether `localStorage` holds a value for `key`.
+pub fn has_local(key: &str) -> bool {
+    load_local(key).is_some()
 }
 
 /// Sets `<html lang="…">`, so screen readers pronounce the interface correctly.

@@ -13,7 +13,13 @@ use crate::platform;
 use crate::repo::Repo;
 
 const ME_KEY: &str = "tramyte.me";
+/// How many entries the kept list of documents is in (see [`keep_documents`]); an older
+/// version kept the whole list here, as JSON.
 const DOCUMENTS_KEY: &str = "tramyte.documents";
+/// Rows of the list of documents in one `localStorage` entry, each written in a task of its
+/// own: a reviewer's 10,000 rows written as one entry held the page's thread ~140 ms under a
+/// 4× CPU slowdown (a scroll, a click waited for it).
+const DOCUMENTS_PER_ENTRY: usize = 1_000;
 const LAST_USER_KEY: &str = "tramyte.last_user";
 
 /// The signed-in state, provided as context.
@@ -30,6 +36,8 @@ pub struct Session {
     /// Whether a refresh of `documents` waits for a page's own answer
     /// ([`Session::hold_documents`]).
     hold: StoredValue<Hold>,
+    /// Counts the lists kept for offline use: a keeping that sees a newer one begun stops.
+    keeping: StoredValue<u64>,
 }
 
 /// A refresh of the list of documents held back (see [`Session::hold_documents`]).
@@ -96,7 +104,7 @@ impl Session {
             self.repo.stop();
             let _ = crate::local::clear().await;
             crate::journal::clear_all();
-            platform::remove_local(DOCUMENTS_KEY);
+            forget_documents();
             platform::remove_local(crate::names::CACHE_KEY);
             // A clean repo for the new person: reload the app.
             platform::store_local(LAST_USER_KEY, &me.user.id);
@@ -178,16 +186,47 @@ impl Session {
         }
         match api::documents().await {
             Ok(list) => {
-                if let Ok(json) = serde_json::to_string(&list) {
-                    platform::store_local(DOCUMENTS_KEY, &json);
-                }
                 let ids = self.prefetched(&list);
                 self.documents.set(list);
                 self.repo.want(&ids);
+                self.keep_documents().await;
             }
             Err(ApiError::Unauthorized(_)) => self.expired.set(true),
             Err(_) => {}
         }
+    }
+
+    /// Keeps the list of documents for opening offline, [`DOCUMENTS_PER_ENTRY`] rows an entry
+    /// and a task. The count of entries goes first and comes back last, so an app that opens
+    /// meanwhile finds no list rather than a mix of two; a newer list begun meanwhile takes
+    /// over. An entry the browser refuses (its quota full) leaves no list kept.
+    async fn keep_documents(&self) {
+        self.keeping.update_value(|n| *n += 1);
+        let this = self.keeping.get_value();
+        let current = move || self.keeping.try_get_value() == Some(this);
+        forget_documents();
+        let mut entries = 0;
+        loop {
+            let from = entries * DOCUMENTS_PER_ENTRY;
+            let json = self.documents.with_untracked(|list| {
+                list.get(from..(from + DOCUMENTS_PER_ENTRY).min(list.len()))
+                    .filter(|part| !part.is_empty() || from == 0)
+                    .map(serde_json::to_string)
+            });
+            let Some(Ok(json)) = json else {
+                break;
+            };
+            if !platform::store_local(&documents_entry(entries), &json) {
+                forget_documents();
+                return;
+            }
+            entries += 1;
+            platform::next_task().await;
+            if !current() {
+                return;
+            }
+        }
+        platform::store_local(DOCUMENTS_KEY, &entries.to_string());
     }
 
     /// Checks the session with the server (when online).
@@ -201,6 +240,47 @@ impl Session {
             Err(ApiError::Unauthorized(_)) => self.expired.set(true),
             Err(_) => {}
         }
+    }
+}
+
+/// The key of the kept list's entry `at`.
+fn documents_entry(at: usize) -> String {
+    format!("{DOCUMENTS_KEY}.{at}")
+}
+
+/// The list of documents kept for offline use: empty when none is, or one of its entries is
+/// missing or unreadable (never a part of it as the whole).
+fn kept_documents() -> Vec<DocumentRow> {
+    let Some(kept) = platform::load_local(DOCUMENTS_KEY) else {
+        return Vec::new();
+    };
+    if let Ok(whole) = serde_json::from_str::<Vec<DocumentRow>>(&kept) {
+        return whole;
+    }
+    let Ok(entries) = kept.parse::<usize>() else {
+        return Vec::new();
+    };
+    let mut list = Vec::new();
+    for at in 0..entries {
+        match platform::load_local(&documents_entry(at))
+            .map(|json| serde_json::from_str::<Vec<DocumentRow>>(&json))
+        {
+            Some(Ok(part)) => list.extend(part),
+            _ => return Vec::new(),
+        }
+    }
+    list
+}
+
+/// Removes the kept list of documents: its count, then its entries, and any entry after them
+/// that a keeping cut short left.
+fn forget_documents() {
+    let entries = platform::load_local(DOCUMENTS_KEY).and_then(|n| n.parse::<usize>().ok());
+    platform::remove_local(DOCUMENTS_KEY);
+    let mut at = 0;
+    while at < entries.unwrap_or(0) || platform::has_local(&documents_entry(at)) {
+        platform::remove_local(&documents_entry(at));
+        at += 1;
     }
 }
 
@@ -223,9 +303,7 @@ fn device_name() -> String {
 pub fn provide_session() -> Session {
     let me: Option<Me> =
         platform::load_local(ME_KEY).and_then(|json| serde_json::from_str(&json).ok());
-    let documents: Vec<DocumentRow> = platform::load_local(DOCUMENTS_KEY)
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default();
+    let documents = kept_documents();
     let signed_in = me.is_some();
     let session = Session {
         me: RwSignal::new(me),
@@ -233,6 +311,7 @@ pub fn provide_session() -> Session {
         documents: RwSignal::new(documents),
         repo: Repo::new(),
         hold: StoredValue::new(Hold::Off),
+        keeping: StoredValue::new(0),
     };
     provide_context(session.clone());
     // A socket that drops while the browser is online may mean the session ended (signed out
@@ -272,4 +351,42 @@ pub fn provide_session() -> Session {
 /// The session provided by the app.
 pub fn use_session() -> Session {
     expect_context::<Session>()
+}
+
+// Run by `wasm-bindgen-test-runner` in headless Chromium (`cargo xtask test`).
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use super::{DOCUMENTS_KEY, documents_entry, forget_documents, kept_documents};
+    use crate::platform::{has_local, store_local};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn row(id: &str) -> String {
+        format!(r#"{{"id":"{id}","kind":"assessment"}}"#)
+    }
+
+    #[wasm_bindgen_test]
+    fn the_kept_list_reads_whole_or_not_at_all() {
+        // An older version's list, kept whole.
+        store_local(DOCUMENTS_KEY, &format!("[{},{}]", row("a"), row("b")));
+        let ids =
+            |list: Vec<crate::api::DocumentRow>| list.into_iter().map(|d| d.id).collect::<Vec<_>>();
+        assert_eq!(ids(kept_documents()), ["a", "b"]);
+        // In entries, read in order.
+        store_local(&documents_entry(0), &format!("[{},{}]", row("a"), row("b")));
+        store_local(&documents_entry(1), &format!("[{}]", row("c")));
+        store_local(DOCUMENTS_KEY, "2");
+        assert_eq!(ids(kept_documents()), ["a", "b", "c"]);
+        // An entry missing or damaged: no list, never a part of it.
+        store_local(&documents_entry(1), "[{");
+        assert!(kept_documents().is_empty());
+        store_local(&documents_entry(1), &format!("[{}]", row("c")));
+        store_local(DOCUMENTS_KEY, "3");
+        assert!(kept_documents().is_empty());
+        // Forgetting removes the count, the entries and an entry a cut-short keeping left.
+        store_local(DOCUMENTS_KEY, "1");
+        forget_documents();
+        assert!(!has_local(DOCUMENTS_KEY));
+        assert!(!has_local(&documents_entry(0)) && !has_local(&documents_entry(1)));
+        assert!(kept_documents().is_empty());
+    }
 }

@@ -552,11 +552,15 @@ async fn show_answer(
 
 /// Keeps an answer read whole and without fault for offline use, when it was small enough to
 /// keep: the browser keeps about 5 MB for the whole app, so a province's overview is not kept
-/// (the last one kept is dropped, so it is never shown as current).
+/// (the last one kept is dropped, so it is never shown as current), nor one the browser
+/// refuses to keep (its storage full).
 fn keep(kept: Option<Vec<u8>>) {
-    match kept.as_deref().map(std::str::from_utf8) {
+    let kept = match kept.as_deref().map(std::str::from_utf8) {
         Some(Ok(text)) => platform::store_local(CACHE_KEY, text),
-        _ => platform::remove_local(CACHE_KEY),
+        _ => false,
+    };
+    if !kept {
+        platform::remove_local(CACHE_KEY);
     }
 }
 
