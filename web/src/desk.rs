@@ -421,14 +421,7 @@ struct Window {
 /// window writes the new rows' text and attributes into the rows already in the page, and only
 /// what differs from what the slot last wrote: no element is made or dropped.
 fn desk_slot(window: Window, slot: usize, columns: usize) -> impl IntoView {
-    let Window {
-        i18n,
-        names,
-        rows,
-        first,
-        held,
-        active,
-    } = window;
+    let (first, active) = (window.first, window.active);
     let tr = NodeRef::<leptos::html::Tr>::new();
     let repo = crate::session::use_session().repo;
     // The dossier of the row the slot shows (for its keep-offline button), and the one asked
@@ -438,17 +431,25 @@ fn desk_slot(window: Window, slot: usize, columns: usize) -> impl IntoView {
     Effect::new(move |state: Option<Option<(Cells, Written)>>| {
         let state = state.flatten();
         let at = first.get() + slot;
-        let row = rows.with(|rows| rows.get(at).cloned());
+        let row = window.rows.with(|rows| rows.get(at).cloned());
         let (Some(row), Some(element)) = (row, tr.get()) else {
             return state;
         };
         let (cells, mut written) =
             state.unwrap_or_else(|| (Cells::of(&element, columns), Written::default()));
         shown.set_value(row.id.clone());
-        let here = held.with(|held| held.contains(&row.id));
+        let here = window.held.with(|held| held.contains(&row.id));
         let asked = asked.with(|asked| asked.as_deref() == Some(row.id.as_str()));
         written.next = 0;
-        write_row(&cells, &mut written, i18n, names, at, &row, (here, asked));
+        write_row(
+            &cells,
+            &mut written,
+            window.i18n,
+            window.names,
+            at,
+            &row,
+            (here, asked),
+        );
         Some((cells, written))
     });
     let criterion_cells = (0..columns)
