@@ -189,7 +189,10 @@ impl Session {
                 let ids = self.prefetched(&list);
                 self.documents.set(list);
                 self.repo.want(&ids);
-                self.keep_documents().await;
+                // Kept in tasks of its own: whoever waits for the refresh (signing in) does
+                // not wait for the keeping.
+                let session = self.clone();
+                leptos::task::spawn_local(async move { session.keep_documents().await });
             }
             Err(ApiError::Unauthorized(_)) => self.expired.set(true),
             Err(_) => {}
