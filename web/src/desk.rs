@@ -320,7 +320,6 @@ pub fn DeskTable(
             rows.with(Vec::len).saturating_sub(shown_to) as f64 * ROW_PX
         )
     };
-    let row_dom_id = |id: &str| format!("desk-row-{id}");
     let active_id = move || {
         active
             .get()
@@ -383,9 +382,25 @@ pub fn keep_offline_button(
                 asked.set(true);
                 repo.want(std::slice::from_ref(&id));
             }>
-            {move || if here.get() { "✓" } else if asked.get() { "…" } else { "⤓" }}
+            {move || keep_offline_glyph(here.get(), asked.get())}
         </button>
     }
+}
+
+/// What the keep-offline button shows: the dossier on the device, asked for, or to fetch.
+fn keep_offline_glyph(here: bool, asked: bool) -> &'static str {
+    if here {
+        "✓"
+    } else if asked {
+        "…"
+    } else {
+        "⤓"
+    }
+}
+
+/// The id of a commune's row in the page (`aria-activedescendant` names it).
+fn row_dom_id(id: &str) -> String {
+    format!("desk-row-{id}")
 }
 
 /// The spoken name of the keep-offline button.
@@ -611,7 +626,7 @@ fn write_row(
         Some(&(at + 2).to_string()),
     );
     written.put(row_el, Attribute("aria-busy"), pending.then_some("true"));
-    let dom_id = (!pending).then(|| format!("desk-row-{}", row.id));
+    let dom_id = (!pending).then(|| row_dom_id(&row.id));
     written.put(row_el, Attribute("id"), dom_id.as_deref());
     written.put(
         row_el,
@@ -721,7 +736,6 @@ fn write_row(
             .unwrap_or_default()
     );
     written.put(&cells.activity, Text, Some(&activity));
-    // The keep-offline button: the dossier on the device, asked for, or to fetch.
     let label = keep_offline_label(lang, &name, here);
     written.put(&cells.keep, Attribute("hidden"), pending.then_some(""));
     written.put(
@@ -732,14 +746,7 @@ fn write_row(
     written.put(&cells.keep, Attribute("aria-label"), Some(&label));
     written.put(&cells.keep, Attribute("title"), Some(&label));
     written.put(&cells.keep, Attribute("disabled"), here.then_some(""));
-    let glyph = if here {
-        "✓"
-    } else if asked {
-        "…"
-    } else {
-        "⤓"
-    };
-    written.put(&cells.keep, Text, Some(glyph));
+    written.put(&cells.keep, Text, Some(keep_offline_glyph(here, asked)));
 }
 
 // Run by `wasm-bindgen-test-runner` in headless Chromium (`cargo xtask test`).
